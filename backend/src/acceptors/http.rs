@@ -1,0 +1,379 @@
+//! HTTP routes of acceptors: the admin API (`/api/v1/admin/acceptors…`) and the
+//! acceptor's own API (`/api/v1/acceptor/…`). Handlers parse, authorise, call the
+//! service and render.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::de::DeserializeOwned;
+
+use super::model::{
+    AcceptorListQuery, ConfirmRequest, CreateAcceptorRequest, DepositRequest, DepositView,
+    DisputeRequest, ListView, OnlineRequest, OrderListQuery, PaymentMethodRequest,
+    PaymentMethodView, QuoteRequest, QuoteView, RejectRequest, StatusAction, UpdateAcceptorRequest,
+    parse_fiat,
+};
+use super::service::{self, AdminContext, DepositOutcome};
+use super::store::acceptor;
+use crate::auth::AdminUser;
+use crate::auth::extract::AcceptorUser;
+use crate::auth::http::client_ip;
+use crate::error::{ApiError, ApiResult};
+use crate::orders::view::OrderView;
+use crate::pagination::PageQuery;
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/v1/admin/acceptors", web::post().to(create))
+        .route("/api/v1/admin/acceptors", web::get().to(list))
+        .route("/api/v1/admin/acceptors/{id}", web::get().to(get))
+        .route("/api/v1/admin/acceptors/{id}", web::patch().to(update))
+        .route(
+            "/api/v1/admin/acceptors/{id}/approve",
+            web::post().to(approve),
+        )
+        .route(
+            "/api/v1/admin/acceptors/{id}/freeze",
+            web::post().to(freeze),
+        )
+        .route(
+            "/api/v1/admin/acceptors/{id}/unfreeze",
+            web::post().to(unfreeze),
+        )
+        .route(
+            "/api/v1/admin/acceptors/{id}/deposits",
+            web::post().to(deposit),
+        )
+        .route("/api/v1/acceptor/profile", web::get().to(profile))
+        .route("/api/v1/acceptor/online", web::put().to(online))
+        .route("/api/v1/acceptor/quotes", web::get().to(quotes))
+        .route("/api/v1/acceptor/quotes/{fiat}", web::put().to(put_quote))
+        .route(
+            "/api/v1/acceptor/quotes/{fiat}",
+            web::delete().to(delete_quote),
+        )
+        .route(
+            "/api/v1/acceptor/payment-methods",
+            web::get().to(payment_methods),
+        )
+        .route(
+            "/api/v1/acceptor/payment-methods",
+            web::post().to(add_payment_method),
+        )
+        .route(
+            "/api/v1/acceptor/payment-methods/{id}",
+            web::delete().to(delete_payment_method),
+        )
+        .route("/api/v1/acceptor/orders", web::get().to(orders))
+        .route("/api/v1/acceptor/orders/{id}", web::get().to(order))
+        .route(
+            "/api/v1/acceptor/orders/{id}/confirm",
+            web::post().to(confirm),
+        )
+        .route(
+            "/api/v1/acceptor/orders/{id}/reject",
+            web::post().to(reject),
+        )
+        .route(
+            "/api/v1/acceptor/orders/{id}/dispute",
+            web::post().to(dispute),
+        )
+        .route("/api/v1/acceptor/events", web::get().to(events));
+}
+
+fn admin_context<'a>(admin: &'a AdminUser, ip: &'a str) -> AdminContext<'a> {
+    AdminContext {
+        admin_id: &admin.0.user_id,
+        ip: Some(ip),
+    }
+}
+
+/// A JSON body that may be left out entirely (`{}` is assumed).
+fn optional_body<T: DeserializeOwned + Default>(body: &web::Bytes) -> ApiResult<T> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::invalid_request(format!("The JSON body is not valid: {e}.")))
+}
+
+fn page_query(limit: Option<u64>, starting_after: Option<String>) -> PageQuery {
+    PageQuery {
+        limit,
+        starting_after,
+    }
+}
+
+async fn render_acceptor(
+    state: &AppState,
+    a: &acceptor::Model,
+    status: StatusCode,
+) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::build(status).json(service::view(&state.db, a).await?))
+}
+
+// ---------------------------------------------------------------------------------------
+// Admin
+
+async fn create(
+    admin: AdminUser,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<CreateAcceptorRequest>,
+) -> ApiResult<HttpResponse> {
+    let new = body.into_inner().validate()?;
+    let ip = client_ip(&req);
+    let created = service::create(&state, admin_context(&admin, &ip), new).await?;
+    render_acceptor(&state, &created, StatusCode::CREATED).await
+}
+
+async fn list(
+    _admin: AdminUser,
+    state: web::Data<AppState>,
+    query: web::Query<AcceptorListQuery>,
+) -> ApiResult<HttpResponse> {
+    let query = query.into_inner();
+    let status = query.status()?;
+    let limit = page_query(query.limit, None).limit()?;
+    let page = service::list(&state.db, status, query.starting_after.as_deref(), limit).await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+async fn get(
+    _admin: AdminUser,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let found = service::get(&state.db, &path).await?;
+    render_acceptor(&state, &found, StatusCode::OK).await
+}
+
+async fn update(
+    admin: AdminUser,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Json<UpdateAcceptorRequest>,
+) -> ApiResult<HttpResponse> {
+    let patch = body.into_inner().validate()?;
+    let ip = client_ip(&req);
+    let updated = service::update(&state, admin_context(&admin, &ip), &path, patch).await?;
+    render_acceptor(&state, &updated, StatusCode::OK).await
+}
+
+async fn change_status(
+    admin: AdminUser,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    acceptor_id: &str,
+    action: StatusAction,
+) -> ApiResult<HttpResponse> {
+    let ip = client_ip(&req);
+    let updated =
+        service::change_status(&state, admin_context(&admin, &ip), acceptor_id, action).await?;
+    render_acceptor(&state, &updated, StatusCode::OK).await
+}
+
+async fn approve(
+    admin: AdminUser,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    change_status(admin, state, req, &path, StatusAction::Approve).await
+}
+
+async fn freeze(
+    admin: AdminUser,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    change_status(admin, state, req, &path, StatusAction::Freeze).await
+}
+
+async fn unfreeze(
+    admin: AdminUser,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    change_status(admin, state, req, &path, StatusAction::Unfreeze).await
+}
+
+async fn deposit(
+    admin: AdminUser,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Json<DepositRequest>,
+) -> ApiResult<HttpResponse> {
+    let new = body.into_inner().validate()?;
+    let ip = client_ip(&req);
+    let outcome = service::deposit(&state, admin_context(&admin, &ip), &path, new).await?;
+    let view = DepositView::from(outcome.deposit());
+    Ok(match outcome {
+        DepositOutcome::Created(_) => HttpResponse::Created().json(view),
+        DepositOutcome::Replayed(_) => HttpResponse::Ok()
+            .insert_header(("Idempotent-Replayed", "true"))
+            .json(view),
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// The acceptor's own API
+
+async fn me(state: &AppState, user: &AcceptorUser) -> ApiResult<acceptor::Model> {
+    service::acceptor_of_user(&state.db, &user.0.user_id).await
+}
+
+async fn profile(user: AcceptorUser, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let a = me(&state, &user).await?;
+    render_acceptor(&state, &a, StatusCode::OK).await
+}
+
+async fn online(
+    user: AcceptorUser,
+    state: web::Data<AppState>,
+    body: web::Json<OnlineRequest>,
+) -> ApiResult<HttpResponse> {
+    let a = me(&state, &user).await?;
+    let updated = service::set_online(&state, &a, body.online).await?;
+    render_acceptor(&state, &updated, StatusCode::OK).await
+}
+
+async fn quotes(user: AcceptorUser, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let a = me(&state, &user).await?;
+    let rows = super::store::quotes_of(&state.db, &a.id).await?;
+    Ok(HttpResponse::Ok().json(ListView::all(rows.iter().map(QuoteView::from).collect())))
+}
+
+async fn put_quote(
+    user: AcceptorUser,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Json<QuoteRequest>,
+) -> ApiResult<HttpResponse> {
+    let a = me(&state, &user).await?;
+    let fiat = parse_fiat("fiat", &path)?;
+    let new = body.into_inner().validate(fiat)?;
+    let saved = service::put_quote(&state, &a, new).await?;
+    Ok(HttpResponse::Ok().json(QuoteView::from(&saved)))
+}
+
+async fn delete_quote(
+    user: AcceptorUser,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let a = me(&state, &user).await?;
+    let fiat = parse_fiat("fiat", &path)?;
+    service::delete_quote(&state, &a, fiat).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn payment_methods(
+    user: AcceptorUser,
+    state: web::Data<AppState>,
+) -> ApiResult<HttpResponse> {
+    let a = me(&state, &user).await?;
+    let rows = super::store::payment_methods_of(&state.db, &a.id).await?;
+    Ok(HttpResponse::Ok().json(ListView::all(
+        rows.iter().map(PaymentMethodView::from).collect(),
+    )))
+}
+
+async fn add_payment_method(
+    user: AcceptorUser,
+    state: web::Data<AppState>,
+    body: web::Json<PaymentMethodRequest>,
+) -> ApiResult<HttpResponse> {
+    let a = me(&state, &user).await?;
+    let new = body.into_inner().validate()?;
+    let created = service::add_payment_method(&state, &a, new).await?;
+    Ok(HttpResponse::Created().json(PaymentMethodView::from(&created)))
+}
+
+async fn delete_payment_method(
+    user: AcceptorUser,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let a = me(&state, &user).await?;
+    service::delete_payment_method(&state, &a, &path).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn orders(
+    user: AcceptorUser,
+    state: web::Data<AppState>,
+    query: web::Query<OrderListQuery>,
+) -> ApiResult<HttpResponse> {
+    let a = me(&state, &user).await?;
+    let query = query.into_inner();
+    let status = query.status()?;
+    let limit = page_query(query.limit, None).limit()?;
+    let page = service::orders_page(
+        &state.db,
+        &a,
+        status,
+        query.starting_after.as_deref(),
+        limit,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(page.map(|o| OrderView::new(&o, &state.public_url, false))))
+}
+
+async fn order(
+    user: AcceptorUser,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let a = me(&state, &user).await?;
+    let o = service::order_of(&state.db, &a, &path).await?;
+    Ok(HttpResponse::Ok().json(OrderView::new(&o, &state.public_url, false)))
+}
+
+async fn confirm(
+    user: AcceptorUser,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> ApiResult<HttpResponse> {
+    let a = me(&state, &user).await?;
+    let request: ConfirmRequest = optional_body(&body)?;
+    let o = service::confirm_order(&state, &a, &path, request.totp_code.as_deref()).await?;
+    Ok(HttpResponse::Ok().json(OrderView::new(&o, &state.public_url, false)))
+}
+
+async fn reject(
+    user: AcceptorUser,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> ApiResult<HttpResponse> {
+    let a = me(&state, &user).await?;
+    let reason = optional_body::<RejectRequest>(&body)?.validate()?;
+    let o = service::reject_order(&state, &a, &path, reason).await?;
+    Ok(HttpResponse::Ok().json(OrderView::new(&o, &state.public_url, false)))
+}
+
+async fn dispute(
+    user: AcceptorUser,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> ApiResult<HttpResponse> {
+    let a = me(&state, &user).await?;
+    let reason = optional_body::<DisputeRequest>(&body)?.validate()?;
+    let o = service::dispute_order(&state, &a, &path, reason).await?;
+    Ok(HttpResponse::Ok().json(OrderView::new(&o, &state.public_url, false)))
+}
+
+async fn events(user: AcceptorUser, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let a = me(&state, &user).await?;
+    let receiver = state.infra.event_bus.subscribe();
+    Ok(crate::live::sse_response(
+        receiver,
+        format!("acceptor:{}", a.id),
+    ))
+}

@@ -1,0 +1,742 @@
+//! Acceptor use cases.
+//!
+//! Admin actions (create, approve, freeze, unfreeze, update, deposit) are one database
+//! transaction each, with their audit entry in the same transaction. Every change that
+//! affects matching is committed first and then told to the engine
+//! ([`engine::notify`]); the command is built from the row as committed (re-read after
+//! the commit), so concurrent changes converge on the database's last word.
+//!
+//! Acceptor calls that add exposure (going online, quoting, adding a payment method,
+//! acting on orders) need an `active` acceptor; calls that reduce it (going offline,
+//! withdrawing a quote or a payment method) are allowed in any status, so that a frozen
+//! acceptor can still step back.
+
+use std::collections::HashMap;
+
+use matching_engine::Command;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbErr, IntoActiveModel, SqlErr,
+    TransactionTrait,
+};
+use serde_json::{Map, Value, json};
+
+use super::model::{
+    AcceptorPatch, AcceptorStatus, AcceptorView, BalanceView, NewAcceptor, NewDeposit,
+    NewPaymentMethod, NewQuote, StatsView, StatusAction,
+};
+use super::store::{self, acceptor, deposit, payment_method, quote};
+use crate::audit::{self, AuditEntry};
+use crate::auth::Role;
+use crate::auth::service::{CreateUserError, create_user};
+use crate::db::now_ms;
+use crate::engine;
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::ids;
+use crate::ledger::{self, AccountKey, TransferRequest};
+use crate::money::{FiatCurrency, Rate};
+use crate::orders;
+use crate::orders::service::Scope;
+use crate::orders::store::order;
+use crate::pagination::Page;
+use crate::state::AppState;
+
+/// Who performs an admin action, for the audit log.
+#[derive(Debug, Clone, Copy)]
+pub struct AdminContext<'a> {
+    pub admin_id: &'a str,
+    pub ip: Option<&'a str>,
+}
+
+impl AdminContext<'_> {
+    fn entry<'e>(
+        &'e self,
+        action: &'e str,
+        acceptor_id: &'e str,
+        details: Value,
+    ) -> AuditEntry<'e> {
+        AuditEntry {
+            actor_id: Some(self.admin_id),
+            actor_role: "admin",
+            action,
+            target_type: "acceptor",
+            target_id: Some(acceptor_id),
+            details,
+            ip: self.ip,
+        }
+    }
+}
+
+fn not_found() -> ApiError {
+    ApiError::not_found("acceptor")
+}
+
+fn is_unique_violation(err: &DbErr) -> bool {
+    matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+}
+
+/// The stored status; an unknown value is an internal error.
+pub fn status_of(a: &acceptor::Model) -> ApiResult<AcceptorStatus> {
+    AcceptorStatus::parse(&a.status).ok_or_else(|| {
+        ApiError::internal(format!("acceptor {} has unknown status {}", a.id, a.status))
+    })
+}
+
+/// `403 forbidden` unless the acceptor is active.
+pub fn require_active(a: &acceptor::Model) -> ApiResult<()> {
+    match status_of(a)? {
+        AcceptorStatus::Active => Ok(()),
+        AcceptorStatus::Pending => Err(ApiError::new(
+            ErrorCode::Forbidden,
+            "Your acceptor account is waiting for an admin's approval; trading is not allowed yet.",
+        )),
+        AcceptorStatus::Frozen => Err(ApiError::new(
+            ErrorCode::Forbidden,
+            "Your acceptor account is frozen; trading is not allowed. Contact the platform.",
+        )),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Reading
+
+/// An acceptor by id, or `404 not_found`.
+pub async fn get(db: &impl ConnectionTrait, acceptor_id: &str) -> ApiResult<acceptor::Model> {
+    if !ids::has_prefix(acceptor_id, "acc") {
+        return Err(not_found());
+    }
+    store::find_acceptor(db, acceptor_id)
+        .await?
+        .ok_or_else(not_found)
+}
+
+/// The acceptor of a logged-in acceptor user; a user without an acceptor profile is
+/// `403 forbidden`.
+pub async fn acceptor_of_user(
+    db: &impl ConnectionTrait,
+    user_id: &str,
+) -> ApiResult<acceptor::Model> {
+    store::find_acceptor_by_user(db, user_id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::Forbidden,
+                "No acceptor profile is linked to this account.",
+            )
+        })
+}
+
+/// The acceptor objects of these acceptors (email, live balance, stats), loaded with a
+/// fixed number of queries whatever their count.
+pub async fn views(
+    db: &impl ConnectionTrait,
+    acceptors: &[acceptor::Model],
+) -> ApiResult<Vec<AcceptorView>> {
+    let ids: Vec<String> = acceptors.iter().map(|a| a.id.clone()).collect();
+    let user_ids: Vec<String> = acceptors.iter().map(|a| a.user_id.clone()).collect();
+    let account_ids: Vec<String> = ids
+        .iter()
+        .map(|id| AccountKey::acceptor(id.clone(), true).id())
+        .collect();
+    let emails = store::emails_of(db, &user_ids).await?;
+    let balances: HashMap<String, ledger::Balance> =
+        ledger::store::load_accounts(db, &account_ids, false)
+            .await?
+            .into_iter()
+            .map(|account| (account.owner.clone(), account.balance()))
+            .collect();
+    let counts = store::order_counts(db, &ids).await?;
+    let disputes = store::dispute_counts(db, &ids).await?;
+    Ok(acceptors
+        .iter()
+        .map(|a| {
+            AcceptorView::new(
+                a,
+                emails.get(&a.user_id).cloned().unwrap_or_default(),
+                BalanceView::new(balances.get(&a.id).copied().unwrap_or_default()),
+                StatsView::new(
+                    counts.get(&a.id).copied().unwrap_or_default(),
+                    disputes.get(&a.id).copied().unwrap_or(0),
+                ),
+            )
+        })
+        .collect())
+}
+
+/// The acceptor object of one acceptor.
+pub async fn view(db: &impl ConnectionTrait, a: &acceptor::Model) -> ApiResult<AcceptorView> {
+    views(db, std::slice::from_ref(a))
+        .await?
+        .pop()
+        .ok_or_else(|| ApiError::internal("acceptor view missing"))
+}
+
+/// A page of acceptor objects, newest first.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    status: Option<AcceptorStatus>,
+    starting_after: Option<&str>,
+    limit: u64,
+) -> ApiResult<Page<AcceptorView>> {
+    let rows = store::list_acceptors(
+        db,
+        status.map(AcceptorStatus::as_str),
+        starting_after,
+        limit + 1,
+    )
+    .await?;
+    let page = Page::from_rows(rows, limit);
+    Ok(Page {
+        data: views(db, &page.data).await?,
+        has_more: page.has_more,
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Admin actions
+
+/// Creates the acceptor's login (role acceptor) and the acceptor, `active`, in one
+/// transaction, then registers it with the engine.
+pub async fn create(
+    state: &AppState,
+    ctx: AdminContext<'_>,
+    new: NewAcceptor,
+) -> ApiResult<acceptor::Model> {
+    let txn = state.db.begin().await?;
+    let user = match create_user(
+        &txn,
+        &state.settings,
+        &new.email,
+        &new.password,
+        Role::Acceptor,
+        &new.display_name,
+    )
+    .await
+    {
+        Ok(user) => user,
+        Err(CreateUserError::Db(err)) if is_unique_violation(&err) => {
+            // Another request took the email between the check and the insert.
+            txn.rollback().await?;
+            return Err(CreateUserError::EmailTaken.into());
+        }
+        Err(err) => return Err(err.into()),
+    };
+    let now = now_ms();
+    let created = acceptor::ActiveModel {
+        id: Set(ids::new("acc")),
+        user_id: Set(user.id),
+        display_name: Set(new.display_name.clone()),
+        status: Set(AcceptorStatus::Active.as_str().to_owned()),
+        online: Set(false),
+        commission_rate: Set(new.commission_rate.to_string()),
+        max_concurrent_orders: Set(new.max_concurrent_orders),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    ledger::open_account(&txn, &AccountKey::acceptor(created.id.clone(), true)).await?;
+    audit::record(
+        &txn,
+        ctx.entry(
+            "acceptor.create",
+            &created.id,
+            json!({
+                "email": new.email,
+                "display_name": created.display_name,
+                "commission_rate": created.commission_rate,
+                "max_concurrent_orders": created.max_concurrent_orders,
+            }),
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    engine::notify_all(state, engine::register_commands(&created)).await;
+    Ok(created)
+}
+
+/// Approve (`pending → active`), freeze (`active → frozen`) or unfreeze
+/// (`frozen → active`); any other starting status is `409 invalid_state`. Freezing
+/// also hands the acceptor's assigned-but-unpaid orders to other acceptors: a frozen
+/// acceptor cannot confirm them.
+pub async fn change_status(
+    state: &AppState,
+    ctx: AdminContext<'_>,
+    acceptor_id: &str,
+    action: StatusAction,
+) -> ApiResult<acceptor::Model> {
+    if !ids::has_prefix(acceptor_id, "acc") {
+        return Err(not_found());
+    }
+    let txn = state.db.begin().await?;
+    let current = store::lock_acceptor(&txn, acceptor_id)
+        .await?
+        .ok_or_else(not_found)?;
+    let from = status_of(&current)?;
+    let to = action.apply_to(from)?;
+    let mut active = current.into_active_model();
+    active.status = Set(to.as_str().to_owned());
+    active.updated_at = Set(now_ms());
+    let updated = active.update(&txn).await?;
+    audit::record(
+        &txn,
+        ctx.entry(
+            action.audit_action(),
+            &updated.id,
+            json!({"from": from.as_str(), "to": to.as_str()}),
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    sync_status(state, acceptor_id).await;
+    if action == StatusAction::Freeze {
+        requeue_unpaid(state, acceptor_id).await;
+    }
+    Ok(updated)
+}
+
+/// Changes the display name, commission rate or concurrency limit.
+pub async fn update(
+    state: &AppState,
+    ctx: AdminContext<'_>,
+    acceptor_id: &str,
+    patch: AcceptorPatch,
+) -> ApiResult<acceptor::Model> {
+    if !ids::has_prefix(acceptor_id, "acc") {
+        return Err(not_found());
+    }
+    let txn = state.db.begin().await?;
+    let current = store::lock_acceptor(&txn, acceptor_id)
+        .await?
+        .ok_or_else(not_found)?;
+    let mut changes = Map::new();
+    let mut active = current.clone().into_active_model();
+    if let Some(name) = patch.display_name.filter(|n| *n != current.display_name) {
+        changes.insert("display_name".into(), json!(name));
+        active.display_name = Set(name);
+    }
+    if let Some(rate) = patch.commission_rate {
+        let rate = rate.to_string();
+        if rate != current.commission_rate {
+            changes.insert("commission_rate".into(), json!(rate));
+            active.commission_rate = Set(rate);
+        }
+    }
+    let max_changed = patch
+        .max_concurrent_orders
+        .filter(|max| *max != current.max_concurrent_orders);
+    if let Some(max) = max_changed {
+        changes.insert("max_concurrent_orders".into(), json!(max));
+        active.max_concurrent_orders = Set(max);
+    }
+    if changes.is_empty() {
+        txn.rollback().await?;
+        return Ok(current);
+    }
+    active.updated_at = Set(now_ms());
+    let updated = active.update(&txn).await?;
+    audit::record(
+        &txn,
+        ctx.entry("acceptor.update", &updated.id, Value::Object(changes)),
+    )
+    .await?;
+    txn.commit().await?;
+    if max_changed.is_some() {
+        sync_max_concurrent_orders(state, acceptor_id).await;
+    }
+    Ok(updated)
+}
+
+/// What [`deposit`] did.
+#[derive(Debug, Clone)]
+pub enum DepositOutcome {
+    /// Credited now.
+    Created(deposit::Model),
+    /// The same transaction was already credited to this acceptor with this amount:
+    /// nothing changed (an idempotent replay).
+    Replayed(deposit::Model),
+}
+
+impl DepositOutcome {
+    pub fn deposit(&self) -> &deposit::Model {
+        match self {
+            Self::Created(d) | Self::Replayed(d) => d,
+        }
+    }
+}
+
+/// Credits an on-chain deposit to the acceptor: a posted ledger transfer
+/// `custody → acceptor` and the deposit row, in one transaction. Idempotent on
+/// network + txid: the same transaction again for the same acceptor and amount is a
+/// replay; with other values it is `409 conflict`.
+pub async fn deposit(
+    state: &AppState,
+    ctx: AdminContext<'_>,
+    acceptor_id: &str,
+    new: NewDeposit,
+) -> ApiResult<DepositOutcome> {
+    let target = get(&state.db, acceptor_id).await?;
+    let outcome = match credit_deposit(state, ctx, &target.id, &new).await? {
+        Some(created) => DepositOutcome::Created(created),
+        None => {
+            let existing = store::find_deposit(&state.db, new.network, &new.txid)
+                .await?
+                .ok_or_else(|| ApiError::internal("a deposit vanished after a conflict"))?;
+            if existing.acceptor_id != target.id || existing.amount != new.amount.micros() {
+                return Err(ApiError::new(
+                    ErrorCode::Conflict,
+                    format!(
+                        "This transaction was already credited as deposit {} with another acceptor or amount.",
+                        existing.id
+                    ),
+                )
+                .with_param("txid"));
+            }
+            DepositOutcome::Replayed(existing)
+        }
+    };
+    if let DepositOutcome::Created(d) = &outcome {
+        engine::notify(
+            state,
+            Command::AdjustLiquidity {
+                acceptor: d.acceptor_id.clone(),
+                delta: d.amount,
+            },
+        )
+        .await;
+    }
+    Ok(outcome)
+}
+
+/// The deposit transaction. `None` when the network + txid is already recorded
+/// (found first, or lost a race on the unique index).
+async fn credit_deposit(
+    state: &AppState,
+    ctx: AdminContext<'_>,
+    acceptor_id: &str,
+    new: &NewDeposit,
+) -> ApiResult<Option<deposit::Model>> {
+    let txn = state.db.begin().await?;
+    if store::find_deposit(&txn, new.network, &new.txid)
+        .await?
+        .is_some()
+    {
+        txn.rollback().await?;
+        return Ok(None);
+    }
+    let now = now_ms();
+    let custody = AccountKey::custody(true);
+    let account = AccountKey::acceptor(acceptor_id.to_owned(), true);
+    ledger::open_accounts(&txn, &[custody.clone(), account.clone()]).await?;
+    // The row first: a concurrent duplicate waits on the unique index and fails there,
+    // before it touches the ledger.
+    let created = match store::insert_deposit(&txn, acceptor_id, new, ctx.admin_id, now).await {
+        Ok(created) => created,
+        Err(err) if is_unique_violation(&err) => {
+            txn.rollback().await?;
+            return Ok(None);
+        }
+        Err(err) => return Err(err.into()),
+    };
+    ledger::apply(
+        &txn,
+        &[
+            TransferRequest::posted(new.transfer_id(), custody, account, new.amount.micros())
+                .with_kind("deposit")
+                .with_reference(created.id.clone()),
+        ],
+        now,
+    )
+    .await?;
+    audit::record(
+        &txn,
+        ctx.entry(
+            "acceptor.deposit",
+            acceptor_id,
+            json!({
+                "deposit_id": created.id,
+                "amount": new.amount.to_string(),
+                "network": new.network,
+                "txid": new.txid,
+            }),
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(Some(created))
+}
+
+// ---------------------------------------------------------------------------------------
+// The acceptor's own calls
+
+/// Goes online (active acceptors only) or offline (always allowed). Going offline hands
+/// the acceptor's assigned-but-unpaid orders to other acceptors.
+pub async fn set_online(
+    state: &AppState,
+    a: &acceptor::Model,
+    online: bool,
+) -> ApiResult<acceptor::Model> {
+    if online {
+        require_active(a)?;
+    }
+    let mut active = a.clone().into_active_model();
+    active.online = Set(online);
+    active.updated_at = Set(now_ms());
+    let updated = active.update(&state.db).await?;
+    sync_presence(state, &a.id).await;
+    if !online {
+        requeue_unpaid(state, &a.id).await;
+    }
+    Ok(updated)
+}
+
+/// Sets or replaces the quote in a fiat.
+pub async fn put_quote(
+    state: &AppState,
+    a: &acceptor::Model,
+    new: NewQuote,
+) -> ApiResult<quote::Model> {
+    require_active(a)?;
+    let saved = store::upsert_quote(&state.db, &a.id, &new, now_ms()).await?;
+    sync_quote(state, &a.id, new.fiat).await;
+    Ok(saved)
+}
+
+/// Withdraws the quote in a fiat; `404` when there is none.
+pub async fn delete_quote(
+    state: &AppState,
+    a: &acceptor::Model,
+    fiat: FiatCurrency,
+) -> ApiResult<()> {
+    if !store::delete_quote(&state.db, &a.id, fiat.code).await? {
+        return Err(ApiError::not_found("quote"));
+    }
+    sync_quote(state, &a.id, fiat).await;
+    Ok(())
+}
+
+pub async fn add_payment_method(
+    state: &AppState,
+    a: &acceptor::Model,
+    new: NewPaymentMethod,
+) -> ApiResult<payment_method::Model> {
+    require_active(a)?;
+    let created = store::insert_payment_method(&state.db, &a.id, &new, now_ms()).await?;
+    sync_payment_methods(state, &a.id, &created.fiat).await;
+    Ok(created)
+}
+
+/// Deletes one of the acceptor's payment methods; another acceptor's is `404`.
+/// Orders already assigned keep the details they were given.
+pub async fn delete_payment_method(
+    state: &AppState,
+    a: &acceptor::Model,
+    method_id: &str,
+) -> ApiResult<()> {
+    let method = store::find_payment_method(&state.db, &a.id, method_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("payment method"))?;
+    if !store::delete_payment_method(&state.db, &a.id, &method.id).await? {
+        return Err(ApiError::not_found("payment method"));
+    }
+    sync_payment_methods(state, &a.id, &method.fiat).await;
+    Ok(())
+}
+
+/// A page of the acceptor's orders, newest first.
+pub async fn orders_page(
+    db: &impl ConnectionTrait,
+    a: &acceptor::Model,
+    status: Option<orders::model::OrderStatus>,
+    starting_after: Option<&str>,
+    limit: u64,
+) -> ApiResult<Page<order::Model>> {
+    let rows = store::orders_of(db, &a.id, status, starting_after, limit + 1).await?;
+    Ok(Page::from_rows(rows, limit))
+}
+
+/// One of the acceptor's orders; any other order is `404`.
+pub async fn order_of(
+    db: &impl ConnectionTrait,
+    a: &acceptor::Model,
+    order_id: &str,
+) -> ApiResult<order::Model> {
+    orders::store::find_by_acceptor(db, &a.id, order_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("order"))
+}
+
+/// Releases an order (`assigned | paid → completed`). With two-factor authentication
+/// enabled on the acceptor's login, a code is required.
+pub async fn confirm_order(
+    state: &AppState,
+    a: &acceptor::Model,
+    order_id: &str,
+    totp_code: Option<&str>,
+) -> ApiResult<order::Model> {
+    require_active(a)?;
+    check_release_totp(state, a, totp_code).await?;
+    orders::service::confirm(state, &a.id, order_id).await
+}
+
+/// Declines an assigned order: it goes back to matching without this acceptor.
+pub async fn reject_order(
+    state: &AppState,
+    a: &acceptor::Model,
+    order_id: &str,
+    reason: Option<String>,
+) -> ApiResult<order::Model> {
+    require_active(a)?;
+    orders::service::reject(state, &a.id, order_id, reason).await
+}
+
+/// "Not received": a paid order goes to dispute.
+pub async fn dispute_order(
+    state: &AppState,
+    a: &acceptor::Model,
+    order_id: &str,
+    reason: String,
+) -> ApiResult<order::Model> {
+    require_active(a)?;
+    let (updated, _dispute) = orders::service::open_dispute(
+        state,
+        order_id,
+        Scope::Acceptor { acceptor_id: &a.id },
+        reason,
+        None,
+    )
+    .await?;
+    Ok(updated)
+}
+
+/// DESIGN.md: TOTP is required for acceptor releases when enabled. The auth feature
+/// has no code verification yet, so an enabled login fails closed.
+async fn check_release_totp(
+    state: &AppState,
+    a: &acceptor::Model,
+    totp_code: Option<&str>,
+) -> ApiResult<()> {
+    let user = crate::auth::store::find_by_id(&state.db, &a.user_id)
+        .await?
+        .ok_or_else(|| ApiError::internal("acceptor's user is missing"))?;
+    if !user.totp_enabled {
+        return Ok(());
+    }
+    let message = match totp_code.map(str::trim) {
+        None | Some("") => "Two-factor authentication is enabled: send totp_code to release.",
+        Some(_) => "The two-factor code could not be verified.",
+    };
+    Err(ApiError::new(ErrorCode::TotpRequired, message).with_param("totp_code"))
+}
+
+// ---------------------------------------------------------------------------------------
+// Engine updates, after the commit. Each re-reads the committed row so that the last
+// command the engine gets reflects the database's latest state.
+
+async fn reread(state: &AppState, acceptor_id: &str) -> Option<acceptor::Model> {
+    match store::find_acceptor(&state.db, acceptor_id).await {
+        Ok(found) => found,
+        Err(err) => {
+            tracing::warn!(acceptor = %acceptor_id, error = %err, "engine update skipped: acceptor not readable");
+            None
+        }
+    }
+}
+
+async fn sync_status(state: &AppState, acceptor_id: &str) {
+    if let Some(a) = reread(state, acceptor_id).await {
+        engine::notify(
+            state,
+            Command::SetStatus {
+                acceptor: a.id.clone(),
+                status: engine::status_of(&a.status),
+            },
+        )
+        .await;
+    }
+}
+
+async fn sync_presence(state: &AppState, acceptor_id: &str) {
+    if let Some(a) = reread(state, acceptor_id).await {
+        engine::notify(
+            state,
+            Command::SetPresence {
+                acceptor: a.id.clone(),
+                online: a.online,
+            },
+        )
+        .await;
+    }
+}
+
+async fn sync_max_concurrent_orders(state: &AppState, acceptor_id: &str) {
+    if let Some(a) = reread(state, acceptor_id).await {
+        engine::notify(
+            state,
+            Command::SetMaxConcurrentOrders {
+                acceptor: a.id.clone(),
+                max: u32::try_from(a.max_concurrent_orders).unwrap_or(0),
+            },
+        )
+        .await;
+    }
+}
+
+async fn sync_quote(state: &AppState, acceptor_id: &str, fiat: FiatCurrency) {
+    let command = match store::find_quote(&state.db, acceptor_id, fiat.code).await {
+        Ok(Some(q)) => match Rate::parse(&q.rate) {
+            Ok(rate) => Command::SetQuote {
+                acceptor: acceptor_id.to_owned(),
+                fiat: q.fiat,
+                quote: matching_engine::Quote {
+                    rate: rate.decimal(),
+                    min_amount: q.min_amount,
+                    max_amount: q.max_amount,
+                },
+            },
+            Err(err) => {
+                tracing::warn!(acceptor = %acceptor_id, fiat = %fiat.code, error = %err, "stored rate unparseable");
+                return;
+            }
+        },
+        Ok(None) => Command::RemoveQuote {
+            acceptor: acceptor_id.to_owned(),
+            fiat: fiat.code.to_owned(),
+        },
+        Err(err) => {
+            tracing::warn!(acceptor = %acceptor_id, error = %err, "engine update skipped: quote not readable");
+            return;
+        }
+    };
+    engine::notify(state, command).await;
+}
+
+async fn sync_payment_methods(state: &AppState, acceptor_id: &str, fiat: &str) {
+    match store::methods_for_fiat(&state.db, acceptor_id, fiat).await {
+        Ok(methods) => {
+            engine::notify(
+                state,
+                Command::SetPaymentMethods {
+                    acceptor: acceptor_id.to_owned(),
+                    fiat: fiat.to_owned(),
+                    methods,
+                },
+            )
+            .await;
+        }
+        Err(err) => {
+            tracing::warn!(acceptor = %acceptor_id, error = %err, "engine update skipped: payment methods not readable");
+        }
+    }
+}
+
+/// Hands assigned-but-unpaid orders to other acceptors. The status change that calls
+/// it is committed already, so a failure is logged, not returned.
+async fn requeue_unpaid(state: &AppState, acceptor_id: &str) {
+    match orders::service::requeue_unpaid_orders_of(state, acceptor_id).await {
+        Ok(0) => {}
+        Ok(moved) => tracing::info!(acceptor = %acceptor_id, moved, "requeued unpaid orders"),
+        Err(err) => {
+            tracing::warn!(acceptor = %acceptor_id, error = %err, "unpaid orders not requeued")
+        }
+    }
+}

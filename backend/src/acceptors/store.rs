@@ -1,0 +1,520 @@
+//! The `acceptors`, `acceptor_quotes`, `acceptor_payment_methods` and `deposits` tables,
+//! and the acceptor-scoped queries of this feature (an acceptor only ever sees its own
+//! quotes, payment methods and orders: every query here takes its id).
+
+use std::collections::HashMap;
+
+use sea_orm::entity::prelude::*;
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{ActiveValue::Set, DatabaseTransaction, FromQueryResult, QueryOrder, QuerySelect};
+
+use super::model::{NewDeposit, NewPaymentMethod, NewQuote, OrderCounts};
+use crate::db::supports_row_locks;
+use crate::disputes::store::dispute;
+use crate::orders::model::OrderStatus;
+use crate::orders::store::order;
+
+pub mod acceptor {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "acceptors")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub user_id: String,
+        pub display_name: String,
+        /// `pending` | `active` | `frozen`.
+        pub status: String,
+        pub online: bool,
+        /// Decimal fraction of the order amount paid to the acceptor, e.g. "0.004".
+        pub commission_rate: String,
+        pub max_concurrent_orders: i32,
+        pub created_at: i64,
+        pub updated_at: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod quote {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "acceptor_quotes")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub acceptor_id: String,
+        pub fiat: String,
+        /// Fiat per USDT, decimal string.
+        pub rate: String,
+        /// Micro-USDT.
+        pub min_amount: i64,
+        pub max_amount: i64,
+        pub updated_at: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod payment_method {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "acceptor_payment_methods")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub acceptor_id: String,
+        pub fiat: String,
+        /// e.g. `bank_transfer`, `alipay`.
+        pub method: String,
+        /// JSON object shown to the customer (bank name, account name, number…).
+        pub details: String,
+        pub created_at: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod deposit {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "deposits")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub acceptor_id: String,
+        pub network: String,
+        pub txid: String,
+        /// Micro-USDT.
+        pub amount: i64,
+        pub note: Option<String>,
+        pub transfer_id: String,
+        pub created_by: Option<String>,
+        pub created_at: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub async fn find_acceptor(
+    db: &impl ConnectionTrait,
+    acceptor_id: &str,
+) -> Result<Option<acceptor::Model>, DbErr> {
+    acceptor::Entity::find_by_id(acceptor_id.to_owned())
+        .one(db)
+        .await
+}
+
+pub async fn find_acceptor_by_user(
+    db: &impl ConnectionTrait,
+    user_id: &str,
+) -> Result<Option<acceptor::Model>, DbErr> {
+    acceptor::Entity::find()
+        .filter(acceptor::Column::UserId.eq(user_id))
+        .one(db)
+        .await
+}
+
+/// A payment method of `acceptor_id` for `fiat`, preferring `method` when given.
+pub async fn payment_method_for(
+    db: &impl ConnectionTrait,
+    acceptor_id: &str,
+    fiat: &str,
+    method: Option<&str>,
+) -> Result<Option<payment_method::Model>, DbErr> {
+    use sea_orm::QueryOrder;
+    let mut query = payment_method::Entity::find()
+        .filter(payment_method::Column::AcceptorId.eq(acceptor_id))
+        .filter(payment_method::Column::Fiat.eq(fiat))
+        .order_by_asc(payment_method::Column::Id);
+    if let Some(method) = method {
+        query = query.filter(payment_method::Column::Method.eq(method));
+    }
+    query.one(db).await
+}
+
+/// Loads the acceptor for update (row lock on PostgreSQL; SQLite serialises writers).
+pub async fn lock_acceptor(
+    txn: &DatabaseTransaction,
+    acceptor_id: &str,
+) -> Result<Option<acceptor::Model>, DbErr> {
+    let mut query = acceptor::Entity::find_by_id(acceptor_id.to_owned());
+    if supports_row_locks(txn) {
+        query = query.lock_exclusive();
+    }
+    query.one(txn).await
+}
+
+/// Acceptors newest first (ids are time-ordered), optionally of one status; up to
+/// `limit` rows after the cursor.
+pub async fn list_acceptors(
+    db: &impl ConnectionTrait,
+    status: Option<&str>,
+    starting_after: Option<&str>,
+    limit: u64,
+) -> Result<Vec<acceptor::Model>, DbErr> {
+    let mut query = acceptor::Entity::find().order_by_desc(acceptor::Column::Id);
+    if let Some(status) = status {
+        query = query.filter(acceptor::Column::Status.eq(status));
+    }
+    if let Some(cursor) = starting_after {
+        query = query.filter(acceptor::Column::Id.lt(cursor));
+    }
+    query.limit(limit).all(db).await
+}
+
+/// Login emails by user id.
+pub async fn emails_of(
+    db: &impl ConnectionTrait,
+    user_ids: &[String],
+) -> Result<HashMap<String, String>, DbErr> {
+    use crate::auth::store as users;
+    if user_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(users::Entity::find()
+        .filter(users::Column::Id.is_in(user_ids.iter().cloned()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.email))
+        .collect())
+}
+
+#[derive(Debug, FromQueryResult)]
+struct OrderCountsRow {
+    acceptor_id: Option<String>,
+    completed: i64,
+    finished: i64,
+    timed: i64,
+    release_ms: Option<i64>,
+}
+
+/// Order counters per acceptor (see [`OrderCounts`]), in one grouped query. Acceptors
+/// without orders are absent from the map.
+pub async fn order_counts(
+    db: &impl ConnectionTrait,
+    acceptor_ids: &[String],
+) -> Result<HashMap<String, OrderCounts>, DbErr> {
+    if acceptor_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let completed = OrderStatus::Completed.as_str();
+    let finished = [
+        OrderStatus::Completed,
+        OrderStatus::Expired,
+        OrderStatus::Cancelled,
+    ]
+    .map(|s| format!("'{}'", s.as_str()))
+    .join(", ");
+    let timed =
+        format!("status = '{completed}' AND paid_at IS NOT NULL AND completed_at IS NOT NULL");
+    let rows = order::Entity::find()
+        .select_only()
+        .column(order::Column::AcceptorId)
+        .column_as(
+            Expr::cust(format!(
+                "COUNT(CASE WHEN status = '{completed}' THEN 1 END)"
+            )),
+            "completed",
+        )
+        .column_as(
+            Expr::cust(format!(
+                "COUNT(CASE WHEN status IN ({finished}) THEN 1 END)"
+            )),
+            "finished",
+        )
+        .column_as(
+            Expr::cust(format!("COUNT(CASE WHEN {timed} THEN 1 END)")),
+            "timed",
+        )
+        .column_as(
+            Expr::cust(format!(
+                "CAST(SUM(CASE WHEN {timed} THEN completed_at - paid_at END) AS BIGINT)"
+            )),
+            "release_ms",
+        )
+        .filter(order::Column::AcceptorId.is_in(acceptor_ids.iter().cloned()))
+        .group_by(order::Column::AcceptorId)
+        .into_model::<OrderCountsRow>()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            let id = r.acceptor_id?;
+            Some((
+                id,
+                OrderCounts {
+                    completed: r.completed,
+                    finished: r.finished,
+                    timed: r.timed,
+                    release_ms_total: r.release_ms.unwrap_or(0),
+                },
+            ))
+        })
+        .collect())
+}
+
+#[derive(Debug, FromQueryResult)]
+struct DisputeCountRow {
+    acceptor_id: Option<String>,
+    disputes: i64,
+}
+
+/// Disputes per acceptor (any status).
+pub async fn dispute_counts(
+    db: &impl ConnectionTrait,
+    acceptor_ids: &[String],
+) -> Result<HashMap<String, i64>, DbErr> {
+    if acceptor_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows = dispute::Entity::find()
+        .select_only()
+        .column(dispute::Column::AcceptorId)
+        .column_as(Expr::cust("COUNT(*)"), "disputes")
+        .filter(dispute::Column::AcceptorId.is_in(acceptor_ids.iter().cloned()))
+        .group_by(dispute::Column::AcceptorId)
+        .into_model::<DisputeCountRow>()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| Some((r.acceptor_id?, r.disputes)))
+        .collect())
+}
+
+// ---------------------------------------------------------------------------------------
+// Quotes
+
+/// The acceptor's quotes, by fiat.
+pub async fn quotes_of(
+    db: &impl ConnectionTrait,
+    acceptor_id: &str,
+) -> Result<Vec<quote::Model>, DbErr> {
+    quote::Entity::find()
+        .filter(quote::Column::AcceptorId.eq(acceptor_id))
+        .order_by_asc(quote::Column::Fiat)
+        .all(db)
+        .await
+}
+
+pub async fn find_quote(
+    db: &impl ConnectionTrait,
+    acceptor_id: &str,
+    fiat: &str,
+) -> Result<Option<quote::Model>, DbErr> {
+    quote::Entity::find()
+        .filter(quote::Column::AcceptorId.eq(acceptor_id))
+        .filter(quote::Column::Fiat.eq(fiat))
+        .one(db)
+        .await
+}
+
+/// Inserts or replaces the acceptor's quote in the fiat (one per fiat: the unique
+/// index on `(acceptor_id, fiat)` makes concurrent upserts converge).
+pub async fn upsert_quote(
+    db: &impl ConnectionTrait,
+    acceptor_id: &str,
+    new: &NewQuote,
+    now: i64,
+) -> Result<quote::Model, DbErr> {
+    let row = quote::ActiveModel {
+        id: Set(crate::ids::new("quo")),
+        acceptor_id: Set(acceptor_id.to_owned()),
+        fiat: Set(new.fiat.code.to_owned()),
+        rate: Set(new.rate.to_string()),
+        min_amount: Set(new.min_amount.micros()),
+        max_amount: Set(new.max_amount.micros()),
+        updated_at: Set(now),
+    };
+    quote::Entity::insert(row)
+        .on_conflict(
+            OnConflict::columns([quote::Column::AcceptorId, quote::Column::Fiat])
+                .update_columns([
+                    quote::Column::Rate,
+                    quote::Column::MinAmount,
+                    quote::Column::MaxAmount,
+                    quote::Column::UpdatedAt,
+                ])
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    find_quote(db, acceptor_id, new.fiat.code)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("the quote just written".to_owned()))
+}
+
+/// Deletes the acceptor's quote in the fiat; false when there was none.
+pub async fn delete_quote(
+    db: &impl ConnectionTrait,
+    acceptor_id: &str,
+    fiat: &str,
+) -> Result<bool, DbErr> {
+    let result = quote::Entity::delete_many()
+        .filter(quote::Column::AcceptorId.eq(acceptor_id))
+        .filter(quote::Column::Fiat.eq(fiat))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected > 0)
+}
+
+// ---------------------------------------------------------------------------------------
+// Payment methods
+
+/// The acceptor's payment methods, newest first.
+pub async fn payment_methods_of(
+    db: &impl ConnectionTrait,
+    acceptor_id: &str,
+) -> Result<Vec<payment_method::Model>, DbErr> {
+    payment_method::Entity::find()
+        .filter(payment_method::Column::AcceptorId.eq(acceptor_id))
+        .order_by_desc(payment_method::Column::Id)
+        .all(db)
+        .await
+}
+
+/// One of the acceptor's payment methods; another acceptor's is `None`.
+pub async fn find_payment_method(
+    db: &impl ConnectionTrait,
+    acceptor_id: &str,
+    id: &str,
+) -> Result<Option<payment_method::Model>, DbErr> {
+    payment_method::Entity::find_by_id(id.to_owned())
+        .filter(payment_method::Column::AcceptorId.eq(acceptor_id))
+        .one(db)
+        .await
+}
+
+pub async fn insert_payment_method(
+    db: &impl ConnectionTrait,
+    acceptor_id: &str,
+    new: &NewPaymentMethod,
+    now: i64,
+) -> Result<payment_method::Model, DbErr> {
+    payment_method::ActiveModel {
+        id: Set(crate::ids::new("pm")),
+        acceptor_id: Set(acceptor_id.to_owned()),
+        fiat: Set(new.fiat.code.to_owned()),
+        method: Set(new.method.clone()),
+        details: Set(new.details.clone()),
+        created_at: Set(now),
+    }
+    .insert(db)
+    .await
+}
+
+/// Deletes one of the acceptor's payment methods; false when it has no such method.
+pub async fn delete_payment_method(
+    db: &impl ConnectionTrait,
+    acceptor_id: &str,
+    id: &str,
+) -> Result<bool, DbErr> {
+    let result = payment_method::Entity::delete_many()
+        .filter(payment_method::Column::Id.eq(id))
+        .filter(payment_method::Column::AcceptorId.eq(acceptor_id))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected > 0)
+}
+
+/// The distinct methods the acceptor offers in the fiat (what the engine matches on).
+pub async fn methods_for_fiat(
+    db: &impl ConnectionTrait,
+    acceptor_id: &str,
+    fiat: &str,
+) -> Result<Vec<String>, DbErr> {
+    let rows = payment_method::Entity::find()
+        .filter(payment_method::Column::AcceptorId.eq(acceptor_id))
+        .filter(payment_method::Column::Fiat.eq(fiat))
+        .order_by_asc(payment_method::Column::Id)
+        .all(db)
+        .await?;
+    let mut methods: Vec<String> = Vec::with_capacity(rows.len());
+    for row in rows {
+        if !methods.contains(&row.method) {
+            methods.push(row.method);
+        }
+    }
+    Ok(methods)
+}
+
+// ---------------------------------------------------------------------------------------
+// Deposits
+
+/// The deposit of an on-chain transaction, whoever it credited.
+pub async fn find_deposit(
+    db: &impl ConnectionTrait,
+    network: &str,
+    txid: &str,
+) -> Result<Option<deposit::Model>, DbErr> {
+    deposit::Entity::find()
+        .filter(deposit::Column::Network.eq(network))
+        .filter(deposit::Column::Txid.eq(txid))
+        .one(db)
+        .await
+}
+
+pub async fn insert_deposit(
+    db: &impl ConnectionTrait,
+    acceptor_id: &str,
+    new: &NewDeposit,
+    created_by: &str,
+    now: i64,
+) -> Result<deposit::Model, DbErr> {
+    deposit::ActiveModel {
+        id: Set(crate::ids::new("dep")),
+        acceptor_id: Set(acceptor_id.to_owned()),
+        network: Set(new.network.to_owned()),
+        txid: Set(new.txid.clone()),
+        amount: Set(new.amount.micros()),
+        note: Set(new.note.clone()),
+        transfer_id: Set(new.transfer_id()),
+        created_by: Set(Some(created_by.to_owned())),
+        created_at: Set(now),
+    }
+    .insert(db)
+    .await
+}
+
+// ---------------------------------------------------------------------------------------
+// Orders of an acceptor
+
+/// The acceptor's orders (those it holds or held to the end), newest first, optionally
+/// of one status; up to `limit` rows after the cursor.
+pub async fn orders_of(
+    db: &impl ConnectionTrait,
+    acceptor_id: &str,
+    status: Option<OrderStatus>,
+    starting_after: Option<&str>,
+    limit: u64,
+) -> Result<Vec<order::Model>, DbErr> {
+    let mut query = order::Entity::find()
+        .filter(order::Column::AcceptorId.eq(acceptor_id))
+        .order_by_desc(order::Column::Id);
+    if let Some(status) = status {
+        query = query.filter(order::Column::Status.eq(status.as_str()));
+    }
+    if let Some(cursor) = starting_after {
+        query = query.filter(order::Column::Id.lt(cursor));
+    }
+    query.limit(limit).all(db).await
+}

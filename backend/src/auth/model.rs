@@ -1,0 +1,98 @@
+//! Roles, session claims and the password policy.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Admin,
+    Acceptor,
+    Merchant,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Admin => "admin",
+            Self::Acceptor => "acceptor",
+            Self::Merchant => "merchant",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "admin" => Some(Self::Admin),
+            "acceptor" => Some(Self::Acceptor),
+            "merchant" => Some(Self::Merchant),
+            _ => None,
+        }
+    }
+}
+
+/// `users.status`: a disabled user cannot log in.
+pub const USER_ACTIVE: &str = "active";
+pub const USER_DISABLED: &str = "disabled";
+
+/// JWT claims of a portal session.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    /// The user id (`usr_…`).
+    pub sub: String,
+    pub role: Role,
+    pub email: String,
+    /// Unix seconds.
+    pub iat: i64,
+    pub exp: i64,
+}
+
+pub const MIN_PASSWORD_LEN: usize = 10;
+pub const MAX_PASSWORD_LEN: usize = 256;
+
+/// API.md: passwords have at least 10 characters. The upper bound keeps argon2 input
+/// (and request cost) bounded.
+pub fn check_password_policy(password: &str) -> Result<(), &'static str> {
+    let chars = password.chars().count();
+    if chars < MIN_PASSWORD_LEN {
+        return Err("The password must have at least 10 characters.");
+    }
+    if chars > MAX_PASSWORD_LEN {
+        return Err("The password must have at most 256 characters.");
+    }
+    Ok(())
+}
+
+/// Emails are compared case-insensitively: stored trimmed and lower-cased.
+pub fn normalize_email(email: &str) -> Option<String> {
+    let email = email.trim().to_lowercase();
+    let (local, domain) = email.split_once('@')?;
+    let plausible = !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && email.len() <= 254
+        && !email.chars().any(char::is_whitespace);
+    plausible.then_some(email)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn password_policy() {
+        assert!(check_password_policy("short").is_err());
+        assert!(check_password_policy("exactly10!").is_ok());
+        assert!(check_password_policy(&"x".repeat(257)).is_err());
+    }
+
+    #[test]
+    fn emails_normalize() {
+        assert_eq!(
+            normalize_email("  Admin@Example.COM ").as_deref(),
+            Some("admin@example.com")
+        );
+        assert!(normalize_email("no-at-sign").is_none());
+        assert!(normalize_email("a@b").is_none());
+        assert!(normalize_email("a b@c.de").is_none());
+    }
+}

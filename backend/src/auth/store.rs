@@ -1,0 +1,70 @@
+//! The `users` table.
+
+use sea_orm::entity::prelude::*;
+use sea_orm::{ActiveValue::Set, ConnectionTrait, QueryFilter};
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "users")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    pub email: String,
+    pub password_hash: String,
+    pub role: String,
+    pub display_name: String,
+    pub status: String,
+    pub email_verified: bool,
+    pub totp_secret_enc: Option<String>,
+    pub totp_enabled: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
+
+pub async fn find_by_email(db: &impl ConnectionTrait, email: &str) -> Result<Option<Model>, DbErr> {
+    Entity::find().filter(Column::Email.eq(email)).one(db).await
+}
+
+pub async fn find_by_id(db: &impl ConnectionTrait, id: &str) -> Result<Option<Model>, DbErr> {
+    Entity::find_by_id(id.to_owned()).one(db).await
+}
+
+pub async fn admin_exists(db: &impl ConnectionTrait) -> Result<bool, DbErr> {
+    Ok(Entity::find()
+        .filter(Column::Role.eq("admin"))
+        .one(db)
+        .await?
+        .is_some())
+}
+
+pub struct NewUser<'a> {
+    pub id: String,
+    pub email: &'a str,
+    pub password_hash: String,
+    pub role: &'a str,
+    pub display_name: &'a str,
+    pub email_verified: bool,
+    pub now: i64,
+}
+
+pub async fn insert(db: &impl ConnectionTrait, user: NewUser<'_>) -> Result<Model, DbErr> {
+    ActiveModel {
+        id: Set(user.id),
+        email: Set(user.email.to_owned()),
+        password_hash: Set(user.password_hash),
+        role: Set(user.role.to_owned()),
+        display_name: Set(user.display_name.to_owned()),
+        status: Set(super::model::USER_ACTIVE.to_owned()),
+        email_verified: Set(user.email_verified),
+        totp_secret_enc: Set(None),
+        totp_enabled: Set(false),
+        created_at: Set(user.now),
+        updated_at: Set(user.now),
+    }
+    .insert(db)
+    .await
+}

@@ -1,0 +1,223 @@
+//! Configuration: built-in defaults → optional `otcpay.toml` → environment.
+//!
+//! Environment names are part of the contract (DESIGN.md "Runtime modes"): `OTCPAY_*`
+//! for every field (`OTCPAY_LISTEN`, `OTCPAY_PUBLIC_URL`, `OTCPAY_DATA_DIR`,
+//! `OTCPAY_MASTER_KEY`, `OTCPAY_ADMIN_EMAIL`, `OTCPAY_ADMIN_PASSWORD`,
+//! `OTCPAY_LOG_FORMAT`, …) plus the conventional `DATABASE_URL`, `REDIS_URL` and
+//! `SMTP_URL`. Secrets are wrapped in [`Secret`], which never prints its value.
+
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// A string that must not reach logs. `Debug` and `Serialize` print `"[redacted]"`.
+#[derive(Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str("[redacted]")
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// Address to bind, `host:port`. Port 0 picks a free port (tests).
+    pub listen: String,
+    /// Base of cashier links; `http://<listen>` when unset.
+    pub public_url: Option<String>,
+    /// Where the embedded SQLite database, the generated master key and mail go.
+    pub data_dir: PathBuf,
+    /// `postgres://…` or `sqlite://…`; the embedded SQLite file when unset.
+    pub database_url: Option<Secret>,
+    /// `redis://…`; in-process limiter, replay cache and event bus when unset.
+    pub redis_url: Option<Secret>,
+    /// Prefix of every Redis key and channel, so that several deployments (or test
+    /// runs) can share one Redis.
+    pub redis_prefix: String,
+    /// `smtp://…`; mail is written to `<data_dir>/mail/` as .eml files when unset.
+    pub smtp_url: Option<Secret>,
+    /// 32 bytes, hex: encrypts secrets at rest and keys the JWT and lookup hashes.
+    pub master_key: Option<Secret>,
+    pub admin_email: Option<String>,
+    pub admin_password: Option<Secret>,
+    pub log_format: LogFormat,
+    /// Lifetime of a portal session token.
+    pub session_ttl_seconds: u64,
+    /// Failed logins allowed per email (and ×4 per client IP) in `login_window_seconds`.
+    pub login_max_failures: u32,
+    pub login_window_seconds: u64,
+    /// Webhooks to private and loopback addresses are refused unless this is true; the
+    /// embedded default allows them so that local testing works.
+    pub allow_private_webhooks: Option<bool>,
+    /// Seconds in-flight requests get to finish on shutdown.
+    pub shutdown_timeout_seconds: u64,
+    /// Worker threads of the HTTP server; 0 = one per core.
+    pub http_workers: usize,
+    /// Maximum database connections (PostgreSQL; SQLite always uses one writer).
+    pub database_max_connections: u32,
+    /// argon2id cost: memory in KiB and iterations (OWASP's recommendation by default).
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    /// How long an order waits for an acceptor before it expires.
+    pub match_timeout_seconds: u64,
+    /// After the customer reports payment, how long the acceptor has to confirm before
+    /// the order is disputed automatically.
+    pub release_window_seconds: u64,
+    /// How long after expiry the customer or merchant may still appeal.
+    pub appeal_window_seconds: u64,
+    /// Quotes within this many basis points count as equal and share orders round-robin.
+    pub rate_tolerance_bps: u32,
+    /// Nudge fiat amounts so an acceptor never has two open orders of the same amount.
+    pub distinct_fiat_amounts: bool,
+    /// Seconds after which the sandbox acceptor confirms a test-mode order
+    /// (`OTCPAY_SANDBOX_CONFIRM_AFTER`).
+    pub sandbox_confirm_after: u64,
+    /// How often the scheduler looks for due deadlines and the dispatcher for due
+    /// webhooks, in milliseconds.
+    pub scheduler_interval_ms: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".to_owned(),
+            public_url: None,
+            data_dir: PathBuf::from("./data"),
+            database_url: None,
+            redis_url: None,
+            redis_prefix: "otcpay:".to_owned(),
+            smtp_url: None,
+            master_key: None,
+            admin_email: None,
+            admin_password: None,
+            log_format: LogFormat::Text,
+            session_ttl_seconds: 12 * 3600,
+            login_max_failures: 5,
+            login_window_seconds: 15 * 60,
+            allow_private_webhooks: None,
+            shutdown_timeout_seconds: 30,
+            http_workers: 0,
+            database_max_connections: 16,
+            argon2_memory_kib: 19 * 1024,
+            argon2_iterations: 2,
+            match_timeout_seconds: 60,
+            release_window_seconds: 30 * 60,
+            appeal_window_seconds: 24 * 3600,
+            rate_tolerance_bps: 10,
+            distinct_fiat_amounts: false,
+            sandbox_confirm_after: 3,
+            scheduler_interval_ms: 500,
+        }
+    }
+}
+
+impl Settings {
+    /// Loads the layered configuration. `config_file` that does not exist is skipped.
+    pub fn load(config_file: &Path) -> Result<Self, Box<figment::Error>> {
+        Figment::from(Serialized::defaults(Settings::default()))
+            .merge(Toml::file(config_file))
+            .merge(Env::prefixed("OTCPAY_"))
+            .merge(Env::raw().only(&["DATABASE_URL", "REDIS_URL", "SMTP_URL"]))
+            .extract()
+            .map_err(Box::new)
+    }
+
+    /// True when no external database is configured: SQLite under `data_dir`.
+    pub fn is_embedded(&self) -> bool {
+        self.database_url.is_none()
+    }
+
+    pub fn allow_private_webhooks(&self) -> bool {
+        self.allow_private_webhooks.unwrap_or(self.is_embedded())
+    }
+
+    pub fn public_url(&self, bound: &std::net::SocketAddr) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{bound}"),
+        }
+    }
+
+    /// The public URL when no socket is bound (CLI commands): the configured one, or
+    /// `http://<listen>`.
+    pub fn cli_public_url(&self) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", self.listen),
+        }
+    }
+
+    /// The database to connect to: `DATABASE_URL`, or the embedded SQLite file.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.expose().to_owned(),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("otcpay.db").display()
+            ),
+        }
+    }
+
+    /// The effective configuration as one log-friendly line, secrets redacted.
+    pub fn redacted(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| "<unprintable>".to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_print() {
+        let settings = Settings {
+            master_key: Some(Secret::new("00ff")),
+            admin_password: Some(Secret::new("hunter2hunter2")),
+            database_url: Some(Secret::new("postgres://u:pw@db/x")),
+            ..Settings::default()
+        };
+        let line = settings.redacted();
+        assert!(!line.contains("00ff"));
+        assert!(!line.contains("hunter2"));
+        assert!(!line.contains("pw@db"));
+        assert!(format!("{settings:?}").contains("[redacted]"));
+    }
+
+    #[test]
+    fn embedded_by_default() {
+        let settings = Settings::default();
+        assert!(settings.is_embedded());
+        assert!(settings.allow_private_webhooks());
+        assert!(settings.database_url().starts_with("sqlite://"));
+        assert_eq!(settings.listen, "127.0.0.1:8080");
+    }
+}

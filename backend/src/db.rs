@@ -1,0 +1,78 @@
+//! Database connections: the embedded SQLite file or PostgreSQL, one migration set.
+//!
+//! SQLite runs in WAL mode with a busy timeout and foreign keys on, through a pool of
+//! exactly one connection: SQLite has one writer at a time anyway, and a single
+//! connection makes every transaction serialisable without `SQLITE_BUSY` upgrade
+//! failures. Code must therefore never hold a transaction while waiting on another
+//! pool connection (use the transaction handle for everything inside it).
+//! PostgreSQL gets a normal pool; correctness under concurrency comes from row locks
+//! (`SELECT … FOR UPDATE`) and `FOR UPDATE SKIP LOCKED` claims.
+
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
+
+use crate::config::Settings;
+
+pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
+    let url = settings.database_url();
+    if settings.is_embedded() {
+        std::fs::create_dir_all(&settings.data_dir)
+            .map_err(|e| DbErr::Custom(format!("cannot create the data dir: {e}")))?;
+    }
+    let mut options = ConnectOptions::new(url.clone());
+    options
+        .sqlx_logging(false)
+        .acquire_timeout(Duration::from_secs(30))
+        .connect_timeout(Duration::from_secs(10));
+    if url.starts_with("sqlite:") {
+        options
+            .max_connections(1)
+            .min_connections(1)
+            .map_sqlx_sqlite_opts(|opts| {
+                opts.journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(10))
+                    .foreign_keys(true)
+                    .create_if_missing(true)
+            });
+    } else {
+        options.max_connections(settings.database_max_connections);
+    }
+    Database::connect(options).await
+}
+
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    Migrator::up(db, None).await
+}
+
+/// True on PostgreSQL, where row locks and `SKIP LOCKED` exist.
+pub fn supports_row_locks(db: &impl ConnectionTrait) -> bool {
+    db.get_database_backend() == DbBackend::Postgres
+}
+
+/// A cheap round trip for `/readyz`.
+pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {
+    db.ping().await
+}
+
+/// Milliseconds since the Unix epoch: the one clock of persisted timestamps.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// RFC 3339 UTC (`2026-11-21T10:15:00Z`) for API responses.
+pub fn rfc3339(ms: i64) -> String {
+    chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_default()
+}
+
+/// Parses an RFC 3339 timestamp from a query parameter into Unix milliseconds.
+pub fn parse_rfc3339(text: &str) -> Option<i64> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.timestamp_millis())
+}

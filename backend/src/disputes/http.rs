@@ -1,0 +1,198 @@
+//! Admin dispute routes: list, detail (order, parties, messages, history), messages,
+//! resolution.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::model::{DisputeView, MessageView};
+use super::store::{self, message};
+use crate::acceptors::store as acceptors_store;
+use crate::auth::AdminUser;
+use crate::db::{now_ms, rfc3339};
+use crate::error::{ApiError, ApiResult};
+use crate::merchants::store as merchants_store;
+use crate::orders::request::{bounded_text, parse_usdt};
+use crate::orders::service::{self, Resolution};
+use crate::orders::store as orders_store;
+use crate::orders::view::OrderView;
+use crate::pagination::{Page, PageQuery};
+use crate::state::AppState;
+use crate::{audit, ids};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/v1/admin/disputes", web::get().to(list))
+        .route("/api/v1/admin/disputes/{id}", web::get().to(detail))
+        .route(
+            "/api/v1/admin/disputes/{id}/messages",
+            web::post().to(add_message),
+        )
+        .route(
+            "/api/v1/admin/disputes/{id}/resolve",
+            web::post().to(resolve),
+        );
+}
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    status: Option<String>,
+    limit: Option<u64>,
+    starting_after: Option<String>,
+}
+
+async fn list(
+    _admin: AdminUser,
+    state: web::Data<AppState>,
+    query: web::Query<ListQuery>,
+) -> ApiResult<HttpResponse> {
+    let page = PageQuery {
+        limit: query.limit,
+        starting_after: query.starting_after.clone(),
+    };
+    let limit = page.limit()?;
+    if let Some(status) = query.status.as_deref()
+        && !matches!(status, "open" | "resolved")
+    {
+        return Err(
+            ApiError::invalid_request("status must be open or resolved.").with_param("status"),
+        );
+    }
+    let rows = store::list(
+        &state.db,
+        query.status.as_deref(),
+        page.starting_after.as_deref(),
+        limit + 1,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(Page::from_rows(rows, limit).map(|d| DisputeView::from(&d))))
+}
+
+async fn detail(
+    _admin: AdminUser,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let dispute = store::find(&state.db, &path)
+        .await?
+        .ok_or_else(|| ApiError::not_found("dispute"))?;
+    let order = orders_store::find(&state.db, &dispute.order_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("order"))?;
+    let merchant = merchants_store::find_merchant(&state.db, &order.merchant_id).await?;
+    let acceptor = match &dispute.acceptor_id {
+        Some(id) => acceptors_store::find_acceptor(&state.db, id).await?,
+        None => None,
+    };
+    let messages = store::messages_of(&state.db, &dispute.id).await?;
+    let events = orders_store::events_of(&state.db, &order.id).await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "dispute": DisputeView::from(&dispute),
+        "order": OrderView::new(&order, &state.public_url, false),
+        "parties": {
+            "merchant": merchant.map(|m| json!({"id": m.id, "name": m.name, "email": m.email})),
+            "acceptor": acceptor.map(|a| json!({"id": a.id, "display_name": a.display_name})),
+            "payer_name": order.payer_name,
+        },
+        "messages": messages.iter().map(MessageView::from).collect::<Vec<_>>(),
+        "events": events.iter().map(|e| json!({
+            "id": e.id,
+            "type": e.kind,
+            "from_status": e.from_status,
+            "to_status": e.to_status,
+            "actor": e.actor,
+            "actor_id": e.actor_id,
+            "note": e.note,
+            "created_at": rfc3339(e.created_at),
+        })).collect::<Vec<_>>(),
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+struct MessageRequest {
+    body: Option<String>,
+}
+
+async fn add_message(
+    admin: AdminUser,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Json<MessageRequest>,
+) -> ApiResult<HttpResponse> {
+    let text = bounded_text("body", body.into_inner().body, 5000)?;
+    let dispute = store::find(&state.db, &path)
+        .await?
+        .ok_or_else(|| ApiError::not_found("dispute"))?;
+    let saved = message::ActiveModel {
+        id: Set(ids::new("dmsg")),
+        dispute_id: Set(dispute.id.clone()),
+        author_role: Set("admin".to_owned()),
+        author_id: Set(Some(admin.0.user_id.clone())),
+        body: Set(text),
+        created_at: Set(now_ms()),
+    }
+    .insert(&state.db)
+    .await?;
+    audit::record(
+        &state.db,
+        audit::AuditEntry {
+            actor_id: Some(&admin.0.user_id),
+            actor_role: "admin",
+            action: "dispute.message",
+            target_type: "dispute",
+            target_id: Some(&dispute.id),
+            details: json!({"message_id": saved.id}),
+            ip: Some(&crate::auth::http::client_ip(&req)),
+        },
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(MessageView::from(&saved)))
+}
+
+#[derive(Debug, Deserialize)]
+struct ResolveRequest {
+    outcome: Option<String>,
+    amount: Option<serde_json::Value>,
+    note: Option<String>,
+}
+
+async fn resolve(
+    admin: AdminUser,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Json<ResolveRequest>,
+) -> ApiResult<HttpResponse> {
+    let body = body.into_inner();
+    let note = bounded_text("note", body.note, 2000)?;
+    let dispute = store::find(&state.db, &path)
+        .await?
+        .ok_or_else(|| ApiError::not_found("dispute"))?;
+    let resolution = match body.outcome.as_deref() {
+        Some("release") => {
+            let amount = match body.amount {
+                None | Some(serde_json::Value::Null) => {
+                    orders_store::find(&state.db, &dispute.order_id)
+                        .await?
+                        .ok_or_else(|| ApiError::not_found("order"))?
+                        .amount
+                }
+                some => parse_usdt(some, "amount")?.micros(),
+            };
+            Resolution::Release { amount }
+        }
+        Some("cancel") => Resolution::Cancel,
+        _ => {
+            return Err(
+                ApiError::invalid_request("outcome must be release or cancel.")
+                    .with_param("outcome"),
+            );
+        }
+    };
+    let (order, resolved) =
+        service::resolve_dispute(&state, &dispute.id, resolution, note, &admin.0.user_id).await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "dispute": DisputeView::from(&resolved),
+        "order": OrderView::new(&order, &state.public_url, false),
+    })))
+}

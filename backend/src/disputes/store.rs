@@ -1,0 +1,106 @@
+//! The `disputes` and `dispute_messages` tables.
+
+use sea_orm::entity::prelude::*;
+
+pub mod dispute {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "disputes")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub order_id: String,
+        pub merchant_id: String,
+        pub acceptor_id: Option<String>,
+        pub livemode: bool,
+        /// `open` | `resolved`.
+        pub status: String,
+        /// `acceptor` | `merchant` | `customer` | `system`.
+        pub opened_by: String,
+        pub reason: String,
+        pub contact: Option<String>,
+        /// `release` | `cancel` once resolved.
+        pub outcome: Option<String>,
+        pub released_amount: Option<i64>,
+        pub resolution_note: Option<String>,
+        pub resolved_by: Option<String>,
+        pub created_at: i64,
+        pub resolved_at: Option<i64>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod message {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "dispute_messages")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub dispute_id: String,
+        pub author_role: String,
+        pub author_id: Option<String>,
+        pub body: String,
+        pub created_at: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub async fn open_dispute_of_order(
+    db: &impl ConnectionTrait,
+    order_id: &str,
+) -> Result<Option<dispute::Model>, DbErr> {
+    dispute::Entity::find()
+        .filter(dispute::Column::OrderId.eq(order_id))
+        .filter(dispute::Column::Status.eq("open"))
+        .one(db)
+        .await
+}
+
+pub async fn find(db: &impl ConnectionTrait, id: &str) -> Result<Option<dispute::Model>, DbErr> {
+    dispute::Entity::find_by_id(id.to_owned()).one(db).await
+}
+
+/// Disputes newest first, optionally of one status.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    status: Option<&str>,
+    starting_after: Option<&str>,
+    limit: u64,
+) -> Result<Vec<dispute::Model>, DbErr> {
+    use sea_orm::{QueryOrder, QuerySelect};
+    let mut query = dispute::Entity::find();
+    if let Some(status) = status {
+        query = query.filter(dispute::Column::Status.eq(status));
+    }
+    if let Some(cursor) = starting_after {
+        query = query.filter(dispute::Column::Id.lt(cursor));
+    }
+    query
+        .order_by_desc(dispute::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+pub async fn messages_of(
+    db: &impl ConnectionTrait,
+    dispute_id: &str,
+) -> Result<Vec<message::Model>, DbErr> {
+    use sea_orm::QueryOrder;
+    message::Entity::find()
+        .filter(message::Column::DisputeId.eq(dispute_id))
+        .order_by_asc(message::Column::Id)
+        .all(db)
+        .await
+}

@@ -1,0 +1,283 @@
+//! Runtime infrastructure seams: rate limiting, replay protection and live-event fan-out.
+//!
+//! Each seam is a trait with two implementations, chosen at start by configuration only:
+//!
+//! - **in-process** (the embedded default): state lives in this process, nothing external is
+//!   needed, and it is exactly right for a single node;
+//! - **Redis** (production): every node shares one view, so limits, replay protection and live
+//!   events hold across any number of stateless API nodes behind a load balancer.
+//!
+//! Both implementations of a seam give the same answers to the same sequence of calls; the tests
+//! of each seam run one behavioural suite against both. [`Infra`] bundles the three seams and,
+//! in Redis mode, the one connection they share.
+
+pub mod event_bus;
+pub mod rate_limit;
+mod redis;
+pub mod replay_cache;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ::redis::aio::ConnectionManager;
+
+pub use event_bus::{BusEvent, EventBus, InProcessEventBus, RedisEventBus};
+pub use rate_limit::{
+    BanPolicy, Decision, InProcessRateLimiter, Quota, RateLimiter, RedisRateLimiter, Verdict,
+};
+pub use replay_cache::{InProcessReplayCache, RedisReplayCache, ReplayCache};
+
+/// A failure of the infrastructure behind a seam. The in-process implementations never fail.
+#[derive(Debug, thiserror::Error)]
+pub enum InfraError {
+    #[error("redis: {0}")]
+    Redis(#[from] ::redis::RedisError),
+    #[error("redis did not answer within {0:?}")]
+    Timeout(Duration),
+    #[error("unexpected reply from redis: {0}")]
+    UnexpectedReply(String),
+    #[error("event encoding: {0}")]
+    Codec(#[from] serde_json::Error),
+}
+
+/// The three seams, wired to one backend.
+#[derive(Clone)]
+pub struct Infra {
+    pub rate_limiter: Arc<dyn RateLimiter>,
+    pub replay_cache: Arc<dyn ReplayCache>,
+    pub event_bus: Arc<dyn EventBus>,
+    redis: Option<ConnectionManager>,
+}
+
+impl Infra {
+    /// With `redis_url` `None`, the in-process implementations; with `Some`, the Redis ones,
+    /// sharing one connection manager, every key and channel prefixed by `prefix`
+    /// (e.g. `"otcpay:"`). Returns once Redis answered and the event subscription is confirmed.
+    pub async fn connect(redis_url: Option<&str>, prefix: &str) -> Result<Self, InfraError> {
+        let Some(url) = redis_url else {
+            return Ok(Self::in_process());
+        };
+        let client = ::redis::Client::open(url)?;
+        let conn = self::redis::connection_manager(&client).await?;
+        let event_bus = RedisEventBus::start(client, conn.clone(), prefix).await?;
+        Ok(Self {
+            rate_limiter: Arc::new(RedisRateLimiter::new(conn.clone(), prefix)),
+            replay_cache: Arc::new(RedisReplayCache::new(conn.clone(), prefix)),
+            event_bus: Arc::new(event_bus),
+            redis: Some(conn),
+        })
+    }
+
+    /// The embedded default: everything in this process.
+    pub fn in_process() -> Self {
+        Self {
+            rate_limiter: Arc::new(InProcessRateLimiter::new()),
+            replay_cache: Arc::new(InProcessReplayCache::new()),
+            event_bus: Arc::new(InProcessEventBus::new()),
+            redis: None,
+        }
+    }
+
+    /// For `/readyz`: PINGs Redis when configured; always ready when embedded.
+    pub async fn ready(&self) -> Result<(), InfraError> {
+        match &self.redis {
+            Some(conn) => self::redis::ping(conn.clone()).await,
+            None => Ok(()),
+        }
+    }
+
+    pub fn uses_redis(&self) -> bool {
+        self.redis.is_some()
+    }
+}
+
+impl fmt::Debug for Infra {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let backend = if self.uses_redis() {
+            "redis"
+        } else {
+            "in-process"
+        };
+        f.debug_struct("Infra").field("backend", &backend).finish()
+    }
+}
+
+/// Microseconds since an arbitrary origin, never going backwards: the clock of the in-process
+/// implementations (one node needs no wall clock, and a monotonic one ignores NTP steps).
+#[derive(Debug)]
+pub(crate) struct MonotonicClock {
+    origin: Instant,
+}
+
+impl MonotonicClock {
+    pub(crate) fn new() -> Self {
+        Self {
+            origin: Instant::now(),
+        }
+    }
+
+    pub(crate) fn now_us(&self) -> u64 {
+        micros(self.origin.elapsed())
+    }
+}
+
+/// Longest span the seams reason about (a year). Spans are clamped to it so that every time
+/// value, once added to a Unix timestamp in microseconds, stays an exact integer in a Lua double.
+pub(crate) const MAX_SPAN_US: u64 = 366 * 24 * 3600 * 1_000_000;
+
+/// `d` in whole microseconds, clamped to [`MAX_SPAN_US`].
+pub(crate) fn micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).map_or(MAX_SPAN_US, |us| us.min(MAX_SPAN_US))
+}
+
+/// A Redis `PX` expiry for a span: milliseconds rounded up, at least 1 (`PX 0` is an error).
+pub(crate) fn expiry_ms(span_us: u64) -> u64 {
+    span_us.div_ceil(1000).max(1)
+}
+
+/// A string-keyed map whose entries expire: the in-process stand-in for Redis keys with a TTL.
+///
+/// Expired entries are invisible at once and physically removed by a sweep that runs whenever
+/// the map has doubled since the previous sweep, so memory stays proportional to the live
+/// entries while each insert costs amortised O(1).
+#[derive(Debug)]
+pub(crate) struct ExpiringMap<V> {
+    entries: HashMap<String, Expiring<V>>,
+    sweep_at_len: usize,
+}
+
+#[derive(Debug)]
+struct Expiring<V> {
+    value: V,
+    expires_at_us: u64,
+}
+
+impl<V> ExpiringMap<V> {
+    const MIN_SWEEP_AT_LEN: usize = 1024;
+
+    pub(crate) fn new() -> Self {
+        Self {
+            entries: HashMap::new(),
+            sweep_at_len: Self::MIN_SWEEP_AT_LEN,
+        }
+    }
+
+    pub(crate) fn get(&self, key: &str, now_us: u64) -> Option<&V> {
+        self.entries
+            .get(key)
+            .filter(|e| e.expires_at_us > now_us)
+            .map(|e| &e.value)
+    }
+
+    /// Inserts or replaces `key`, live until `expires_at_us`.
+    pub(crate) fn insert(&mut self, key: String, value: V, expires_at_us: u64, now_us: u64) {
+        if self.entries.len() >= self.sweep_at_len {
+            self.entries.retain(|_, e| e.expires_at_us > now_us);
+            self.sweep_at_len = (self.entries.len() * 2).max(Self::MIN_SWEEP_AT_LEN);
+        }
+        self.entries.insert(
+            key,
+            Expiring {
+                value,
+                expires_at_us,
+            },
+        );
+    }
+
+    pub(crate) fn remove(&mut self, key: &str) {
+        self.entries.remove(key);
+    }
+
+    /// Entries held, expired or not (what the memory bound is about).
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+}
+
+impl ExpiringMap<u64> {
+    /// Redis `INCR` + `PEXPIRE` on the first increment: a counter over a fixed window that
+    /// starts with its first hit. Returns the new count.
+    pub(crate) fn incr(&mut self, key: &str, window_us: u64, now_us: u64) -> u64 {
+        if let Some(e) = self.entries.get_mut(key)
+            && e.expires_at_us > now_us
+        {
+            e.value += 1;
+            return e.value;
+        }
+        self.insert(key.to_owned(), 1, now_us + window_us, now_us);
+        1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expired_entries_are_invisible() {
+        let mut map = ExpiringMap::new();
+        map.insert("k".into(), 7_u64, 100, 0);
+        assert_eq!(map.get("k", 99), Some(&7));
+        assert_eq!(map.get("k", 100), None);
+    }
+
+    #[test]
+    fn sweeps_keep_memory_proportional_to_live_entries() {
+        let mut map = ExpiringMap::new();
+        // A million one-shot keys, each live for 10 µs, inserted 1 µs apart.
+        for now in 0..1_000_000_u64 {
+            map.insert(format!("key-{now}"), (), now + 10, now);
+            assert!(map.len() <= 2 * ExpiringMap::<()>::MIN_SWEEP_AT_LEN);
+        }
+    }
+
+    #[test]
+    fn counter_window_starts_at_first_hit() {
+        let mut map = ExpiringMap::new();
+        assert_eq!(map.incr("c", 1_000, 0), 1);
+        assert_eq!(map.incr("c", 1_000, 999), 2);
+        assert_eq!(
+            map.incr("c", 1_000, 1_000),
+            1,
+            "window over: counting restarts"
+        );
+    }
+
+    #[test]
+    fn spans_are_clamped_and_expiries_rounded_up() {
+        assert_eq!(micros(Duration::from_millis(3)), 3_000);
+        assert_eq!(micros(Duration::MAX), MAX_SPAN_US);
+        assert_eq!(expiry_ms(1), 1);
+        assert_eq!(expiry_ms(1_000), 1);
+        assert_eq!(expiry_ms(1_001), 2);
+        assert_eq!(expiry_ms(0), 1);
+    }
+
+    #[tokio::test]
+    async fn in_process_infra_is_always_ready() {
+        let infra = Infra::in_process();
+        assert!(!infra.uses_redis());
+        infra.ready().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn redis_infra_pings_redis() {
+        let url = redis::test_support::url();
+        let prefix = redis::test_support::unique_prefix();
+        let infra = Infra::connect(Some(&url), &prefix)
+            .await
+            .unwrap_or_else(|e| panic!("{}", redis::test_support::unreachable(&url, &e)));
+        assert!(infra.uses_redis());
+        infra.ready().await.unwrap();
+        assert!(
+            infra
+                .replay_cache
+                .first_use("wired", Duration::from_secs(1))
+                .await
+                .unwrap()
+        );
+    }
+}

@@ -1,0 +1,840 @@
+//! Rate limiting with GCRA, plus escalating bans for persistent violators.
+//!
+//! GCRA (the generic cell rate algorithm) is a token bucket stored as a single number: the
+//! *theoretical arrival time* (TAT), the instant at which the bucket would be full again. Each
+//! request pushes the TAT forward by one emission interval `T = period / limit` per cell; a
+//! request is admitted iff, after the push, the TAT is at most one `period` (`limit` cells) ahead
+//! of now. So the whole allowance can be spent as one burst, then cells come back one every `T`.
+//! One integer per key, O(1) per request, no timer, and an expiry equal to the time until full
+//! makes idle keys vanish on their own.
+//!
+//! The math is written once, in [`Gcra::apply`], over an explicit clock. The in-process limiter
+//! calls it under a mutex; the Redis limiter runs a line-for-line Lua mirror of it as one script
+//! per call. A script because read-decide-write must be atomic when many nodes share a key, and
+//! because it reads the clock with Redis `TIME`: every node then measures time on the same clock,
+//! so skew between API nodes cannot hand anyone extra cells. Times are integer microseconds; a
+//! Unix time in µs stays below 2^53, so Lua's doubles hold every value exactly.
+//!
+//! Bans (see [`RateLimiter::acquire_guarded`]) sit on top: refusals are counted per key over a
+//! window, and a key that keeps hammering after being refused is shut out for a time that doubles
+//! with each repeat offence, up to a cap.
+
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use redis::Script;
+use redis::aio::ConnectionManager;
+
+use super::{ExpiringMap, InfraError, MAX_SPAN_US, MonotonicClock, expiry_ms, micros};
+
+/// `limit` requests per `period`; the whole allowance may be used as one burst.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Quota {
+    pub limit: u32,
+    pub period: Duration,
+}
+
+impl Quota {
+    pub const fn new(limit: u32, period: Duration) -> Self {
+        Self { limit, period }
+    }
+
+    pub const fn per_minute(limit: u32) -> Self {
+        Self::new(limit, Duration::from_secs(60))
+    }
+}
+
+/// The answer for one request, with what the `X-RateLimit-*` and `Retry-After` headers need.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Decision {
+    pub allowed: bool,
+    pub limit: u32,
+    /// Cells still available now (after this request, if it was admitted).
+    pub remaining: u32,
+    /// When a refused request would pass; zero when allowed.
+    pub retry_after: Duration,
+    /// Until the bucket is full again.
+    pub reset_after: Duration,
+}
+
+/// How persistent violators are banned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BanPolicy {
+    /// Refusals tolerated within `window`; one more bans the key.
+    pub max_rejections: u32,
+    pub window: Duration,
+    /// First ban; each further offence doubles it.
+    pub base_ban: Duration,
+    pub max_ban: Duration,
+}
+
+impl Default for BanPolicy {
+    /// API.md: bans double from 2 minutes up to 3 days.
+    fn default() -> Self {
+        Self {
+            max_rejections: 10,
+            window: Duration::from_secs(60),
+            base_ban: Duration::from_secs(2 * 60),
+            max_ban: Duration::from_secs(3 * 24 * 3600),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Allowed(Decision),
+    Limited(Decision),
+    Banned { retry_after: Duration },
+}
+
+#[async_trait::async_trait]
+pub trait RateLimiter: Send + Sync {
+    /// Consumes `cost` cells of `key`'s bucket. `cost == 0` peeks: allowed iff one more request
+    /// would pass now, and nothing is stored. A cost above `quota.limit` never passes.
+    async fn acquire(&self, key: &str, quota: Quota, cost: u32) -> Result<Decision, InfraError>;
+
+    /// [`acquire`](Self::acquire) of one cell, with bans. While banned: `Banned`, and nothing
+    /// else is counted. Each refusal is counted over `ban.window`; when the count exceeds
+    /// `ban.max_rejections` the key is banned for `base_ban × 2^(earlier bans)`, capped at
+    /// `max_ban`, and the count restarts. Earlier bans are remembered for `2 × max_ban`.
+    async fn acquire_guarded(
+        &self,
+        key: &str,
+        quota: Quota,
+        ban: BanPolicy,
+    ) -> Result<Verdict, InfraError>;
+}
+
+/// A quota in GCRA terms, in microseconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Gcra {
+    limit: u32,
+    /// Time one cell takes to come back: `period / limit`, rounded up so that rounding never
+    /// admits more than the quota. A quota of 0 admits nothing.
+    emission_us: u64,
+    /// How far ahead of now the TAT may run: `limit` cells.
+    capacity_us: u64,
+}
+
+impl Gcra {
+    fn new(quota: Quota) -> Self {
+        let period_us = micros(quota.period);
+        let emission_us = period_us.div_ceil(u64::from(quota.limit.max(1))).max(1);
+        Self {
+            limit: quota.limit,
+            emission_us,
+            capacity_us: emission_us
+                .saturating_mul(u64::from(quota.limit))
+                .min(MAX_SPAN_US),
+        }
+    }
+
+    /// A cost above the limit can never pass; clamping it to `limit + 1` keeps that answer and
+    /// keeps the arithmetic small (exact in Lua too).
+    fn clamp_cost(&self, cost: u32) -> u32 {
+        cost.min(self.limit.saturating_add(1))
+    }
+
+    /// Applies a request of `cost` cells (0 = peek) at `now_us` to a bucket whose stored TAT is
+    /// `stored_tat_us` (`None`: no key, a full bucket). Returns the decision and, when cells were
+    /// consumed, the TAT to store (with a `PX` expiry of `expiry_ms(tat - now)`).
+    ///
+    /// Mirrored by `GCRA_LUA`: change both together.
+    fn apply(&self, now_us: u64, stored_tat_us: Option<u64>, cost: u32) -> (Decision, Option<u64>) {
+        let cost = self.clamp_cost(cost);
+        let tat = stored_tat_us.map_or(now_us, |t| t.max(now_us));
+        let new_tat = tat + u64::from(cost.max(1)) * self.emission_us;
+        let allow_at = new_tat.saturating_sub(self.capacity_us);
+        if now_us < allow_at {
+            let decision = self.decision(
+                false,
+                self.free_cells(now_us, tat),
+                allow_at - now_us,
+                tat - now_us,
+            );
+            return (decision, None);
+        }
+        if cost == 0 {
+            return (
+                self.decision(true, self.free_cells(now_us, tat), 0, tat - now_us),
+                None,
+            );
+        }
+        let decision = self.decision(true, self.free_cells(now_us, new_tat), 0, new_tat - now_us);
+        (decision, Some(new_tat))
+    }
+
+    fn free_cells(&self, now_us: u64, tat: u64) -> u64 {
+        self.capacity_us.saturating_sub(tat - now_us) / self.emission_us
+    }
+
+    fn decision(
+        &self,
+        allowed: bool,
+        free_cells: u64,
+        retry_after_us: u64,
+        reset_after_us: u64,
+    ) -> Decision {
+        Decision {
+            allowed,
+            limit: self.limit,
+            remaining: u32::try_from(free_cells)
+                .unwrap_or(u32::MAX)
+                .min(self.limit),
+            retry_after: Duration::from_micros(retry_after_us),
+            reset_after: Duration::from_micros(reset_after_us),
+        }
+    }
+}
+
+/// Ban for a key with `previous_bans` earlier offences: `base × 2^previous`, capped at `max`.
+/// Mirrored in `GUARDED_LUA`.
+fn ban_length_us(policy: &BanPolicy, previous_bans: u64) -> u64 {
+    let max = micros(policy.max_ban);
+    let mut ban = micros(policy.base_ban);
+    for _ in 0..previous_bans {
+        if ban >= max {
+            break;
+        }
+        ban *= 2;
+    }
+    ban.min(max)
+}
+
+/// The keys of one limited subject under `prefix`, the same in Redis and in process. Each kind
+/// has its own tag after `rl:`, so no subject (say, one named `rej:x`) can alias another's keys.
+struct BucketKeys {
+    tat: String,
+    rejections: String,
+    banned_until: String,
+    bans: String,
+}
+
+impl BucketKeys {
+    fn new(prefix: &str, key: &str) -> Self {
+        Self {
+            tat: format!("{prefix}rl:tat:{key}"),
+            rejections: format!("{prefix}rl:rej:{key}"),
+            banned_until: format!("{prefix}rl:ban:{key}"),
+            bans: format!("{prefix}rl:bans:{key}"),
+        }
+    }
+}
+
+/// The embedded limiter: [`Gcra::apply`] over an in-memory key space that behaves like the
+/// Redis one (same keys, same expiries), so both limiters answer alike.
+#[derive(Debug)]
+pub struct InProcessRateLimiter {
+    clock: MonotonicClock,
+    keys: Mutex<ExpiringMap<u64>>,
+}
+
+impl InProcessRateLimiter {
+    pub fn new() -> Self {
+        Self {
+            clock: MonotonicClock::new(),
+            keys: Mutex::new(ExpiringMap::new()),
+        }
+    }
+
+    fn keys(&self) -> MutexGuard<'_, ExpiringMap<u64>> {
+        // The map is consistent after every statement, so a panic elsewhere cannot corrupt it.
+        self.keys.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Default for InProcessRateLimiter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Runs the GCRA step on the in-memory key space, storing the new TAT if cells were consumed.
+fn apply_in_memory(
+    keys: &mut ExpiringMap<u64>,
+    tat_key: &str,
+    gcra: &Gcra,
+    now_us: u64,
+    cost: u32,
+) -> Decision {
+    let (decision, new_tat) = gcra.apply(now_us, keys.get(tat_key, now_us).copied(), cost);
+    if let Some(tat) = new_tat {
+        let expires_at = now_us + expiry_ms(tat - now_us) * 1000;
+        keys.insert(tat_key.to_owned(), tat, expires_at, now_us);
+    }
+    decision
+}
+
+#[async_trait::async_trait]
+impl RateLimiter for InProcessRateLimiter {
+    async fn acquire(&self, key: &str, quota: Quota, cost: u32) -> Result<Decision, InfraError> {
+        let gcra = Gcra::new(quota);
+        let now = self.clock.now_us();
+        let tat_key = BucketKeys::new("", key).tat;
+        Ok(apply_in_memory(
+            &mut self.keys(),
+            &tat_key,
+            &gcra,
+            now,
+            cost,
+        ))
+    }
+
+    async fn acquire_guarded(
+        &self,
+        key: &str,
+        quota: Quota,
+        ban: BanPolicy,
+    ) -> Result<Verdict, InfraError> {
+        let gcra = Gcra::new(quota);
+        let names = BucketKeys::new("", key);
+        let now = self.clock.now_us();
+        let mut keys = self.keys();
+
+        if let Some(&until) = keys.get(&names.banned_until, now)
+            && until > now
+        {
+            return Ok(Verdict::Banned {
+                retry_after: Duration::from_micros(until - now),
+            });
+        }
+        let decision = apply_in_memory(&mut keys, &names.tat, &gcra, now, 1);
+        if decision.allowed {
+            return Ok(Verdict::Allowed(decision));
+        }
+        let window_us = expiry_ms(micros(ban.window)) * 1000;
+        if keys.incr(&names.rejections, window_us, now) <= u64::from(ban.max_rejections) {
+            return Ok(Verdict::Limited(decision));
+        }
+        let previous_bans = keys.get(&names.bans, now).copied().unwrap_or(0);
+        let ban_us = ban_length_us(&ban, previous_bans);
+        let ban_expires_at = now + expiry_ms(ban_us) * 1000;
+        let bans_expire_at = now + expiry_ms(micros(ban.max_ban) * 2) * 1000;
+        keys.insert(names.banned_until, now + ban_us, ban_expires_at, now);
+        keys.insert(names.bans, previous_bans + 1, bans_expire_at, now);
+        keys.remove(&names.rejections);
+        Ok(Verdict::Banned {
+            retry_after: Duration::from_micros(ban_us),
+        })
+    }
+}
+
+/// `Gcra::apply` in Lua, plus the shared clock. Each returns what `Gcra::apply` decides:
+/// allowed (0/1), free cells, retry_after and reset_after (µs).
+const GCRA_LUA: &str = r"
+local function now_us()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
+
+-- Numbers go to redis.call as numbers: tostring() would round them to 14 digits.
+local function gcra(key, now, emission, capacity, cost)
+  local tat = tonumber(redis.call('GET', key)) or now
+  if tat < now then tat = now end
+  local new_tat = tat + math.max(cost, 1) * emission
+  local allow_at = new_tat - capacity
+  if now < allow_at then
+    return 0, math.floor(math.max(capacity - (tat - now), 0) / emission), allow_at - now, tat - now
+  end
+  if cost == 0 then
+    return 1, math.floor(math.max(capacity - (tat - now), 0) / emission), 0, tat - now
+  end
+  redis.call('SET', key, new_tat, 'PX', math.max(math.ceil((new_tat - now) / 1000), 1))
+  return 1, math.floor(math.max(capacity - (new_tat - now), 0) / emission), 0, new_tat - now
+end
+";
+
+/// KEYS: TAT. ARGV: emission (µs), capacity (µs), cost.
+const ACQUIRE_LUA: &str = r"
+local allowed, free, retry_after, reset_after =
+  gcra(KEYS[1], now_us(), tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]))
+return {allowed, free, retry_after, reset_after}
+";
+
+/// KEYS: TAT, rejection counter, banned-until, ban count. ARGV: emission (µs), capacity (µs),
+/// max rejections, window (ms), base ban (µs), max ban (µs), ban-count memory (ms).
+/// Returns {verdict (0 allowed, 1 limited, 2 banned), free cells, retry_after, reset_after}.
+const GUARDED_LUA: &str = r"
+local now = now_us()
+local banned_until = tonumber(redis.call('GET', KEYS[3]))
+if banned_until and banned_until > now then
+  return {2, 0, banned_until - now, 0}
+end
+local allowed, free, retry_after, reset_after =
+  gcra(KEYS[1], now, tonumber(ARGV[1]), tonumber(ARGV[2]), 1)
+if allowed == 1 then
+  return {0, free, retry_after, reset_after}
+end
+local rejections = redis.call('INCR', KEYS[2])
+if rejections == 1 then
+  redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[4]))
+end
+if rejections <= tonumber(ARGV[3]) then
+  return {1, free, retry_after, reset_after}
+end
+local previous = tonumber(redis.call('GET', KEYS[4])) or 0
+local base_ban, max_ban = tonumber(ARGV[5]), tonumber(ARGV[6])
+local ban = base_ban
+for _ = 1, previous do
+  if ban >= max_ban then break end
+  ban = ban * 2
+end
+ban = math.min(ban, max_ban)
+redis.call('SET', KEYS[3], now + ban, 'PX', math.max(math.ceil(ban / 1000), 1))
+redis.call('SET', KEYS[4], previous + 1, 'PX', tonumber(ARGV[7]))
+redis.call('DEL', KEYS[2])
+return {2, 0, ban, 0}
+";
+
+/// The production limiter: one atomic script per call, clocked by Redis `TIME`.
+pub struct RedisRateLimiter {
+    conn: ConnectionManager,
+    prefix: String,
+    acquire_script: Script,
+    guarded_script: Script,
+}
+
+impl RedisRateLimiter {
+    pub fn new(conn: ConnectionManager, prefix: &str) -> Self {
+        Self {
+            conn,
+            prefix: prefix.to_owned(),
+            acquire_script: Script::new(&[GCRA_LUA, ACQUIRE_LUA].concat()),
+            guarded_script: Script::new(&[GCRA_LUA, GUARDED_LUA].concat()),
+        }
+    }
+}
+
+/// The four integers every script returns.
+fn script_reply(reply: Vec<u64>) -> Result<[u64; 4], InfraError> {
+    <[u64; 4]>::try_from(reply).map_err(|reply| {
+        InfraError::UnexpectedReply(format!("rate limit script returned {reply:?}"))
+    })
+}
+
+#[async_trait::async_trait]
+impl RateLimiter for RedisRateLimiter {
+    async fn acquire(&self, key: &str, quota: Quota, cost: u32) -> Result<Decision, InfraError> {
+        let gcra = Gcra::new(quota);
+        let reply: Vec<u64> = self
+            .acquire_script
+            .key(BucketKeys::new(&self.prefix, key).tat)
+            .arg(gcra.emission_us)
+            .arg(gcra.capacity_us)
+            .arg(gcra.clamp_cost(cost))
+            .invoke_async(&mut self.conn.clone())
+            .await?;
+        let [allowed, free, retry_after, reset_after] = script_reply(reply)?;
+        Ok(gcra.decision(allowed == 1, free, retry_after, reset_after))
+    }
+
+    async fn acquire_guarded(
+        &self,
+        key: &str,
+        quota: Quota,
+        ban: BanPolicy,
+    ) -> Result<Verdict, InfraError> {
+        let gcra = Gcra::new(quota);
+        let names = BucketKeys::new(&self.prefix, key);
+        let reply: Vec<u64> = self
+            .guarded_script
+            .key(names.tat)
+            .key(names.rejections)
+            .key(names.banned_until)
+            .key(names.bans)
+            .arg(gcra.emission_us)
+            .arg(gcra.capacity_us)
+            .arg(ban.max_rejections)
+            .arg(expiry_ms(micros(ban.window)))
+            .arg(micros(ban.base_ban))
+            .arg(micros(ban.max_ban))
+            .arg(expiry_ms(micros(ban.max_ban) * 2))
+            .invoke_async(&mut self.conn.clone())
+            .await?;
+        let [verdict, free, retry_after, reset_after] = script_reply(reply)?;
+        let decision = |allowed| gcra.decision(allowed, free, retry_after, reset_after);
+        match verdict {
+            0 => Ok(Verdict::Allowed(decision(true))),
+            1 => Ok(Verdict::Limited(decision(false))),
+            2 => Ok(Verdict::Banned {
+                retry_after: Duration::from_micros(retry_after),
+            }),
+            other => Err(InfraError::UnexpectedReply(format!(
+                "rate limit script returned verdict {other}"
+            ))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MS: u64 = 1_000;
+    const SEC: u64 = 1_000_000;
+
+    // ---- The pure GCRA step, on an explicit clock.
+
+    /// Replays `(now_us, cost)` requests against one bucket, storing TATs like the limiters do.
+    fn replay(quota: Quota, requests: &[(u64, u32)]) -> Vec<Decision> {
+        let gcra = Gcra::new(quota);
+        let mut tat = None;
+        requests
+            .iter()
+            .map(|&(now, cost)| {
+                let (decision, new_tat) = gcra.apply(now, tat, cost);
+                tat = new_tat.or(tat);
+                decision
+            })
+            .collect()
+    }
+
+    #[test]
+    fn whole_quota_passes_as_one_burst_then_refuses() {
+        let quota = Quota::per_minute(100);
+        let decisions = replay(quota, &vec![(0, 1); 101]);
+        for (i, d) in decisions[..100].iter().enumerate() {
+            assert!(d.allowed, "request {i}");
+            assert_eq!(d.remaining, 99 - i as u32);
+        }
+        let refused = decisions[100];
+        assert!(!refused.allowed);
+        assert_eq!(refused.remaining, 0);
+        assert_eq!(refused.retry_after, Duration::from_millis(600));
+        assert_eq!(refused.reset_after, Duration::from_secs(60));
+        assert_eq!(refused.limit, 100);
+    }
+
+    #[test]
+    fn one_cell_returns_per_emission_interval() {
+        let quota = Quota::new(3, Duration::from_secs(3));
+        let d = replay(
+            quota,
+            &[
+                (0, 1),
+                (0, 1),
+                (0, 1),
+                (SEC - 1, 1),
+                (SEC, 1),
+                (SEC, 1),
+                (4 * SEC, 3),
+            ],
+        );
+        let allowed: Vec<bool> = d.iter().map(|d| d.allowed).collect();
+        assert_eq!(allowed, [true, true, true, false, true, false, true]);
+        assert_eq!(d[3].retry_after, Duration::from_micros(1));
+        assert_eq!(d[4].remaining, 0);
+        assert_eq!(d[5].retry_after, Duration::from_secs(1));
+        assert_eq!(
+            d[6].remaining, 0,
+            "full again one period after the last cell went"
+        );
+    }
+
+    #[test]
+    fn peek_reports_without_consuming() {
+        let quota = Quota::new(2, Duration::from_secs(2));
+        let d = replay(
+            quota,
+            &[(0, 0), (0, 0), (0, 1), (0, 0), (0, 1), (0, 0), (SEC, 0)],
+        );
+        assert!(d[0].allowed && d[1].allowed);
+        assert_eq!((d[0].remaining, d[1].remaining), (2, 2));
+        assert_eq!(d[0].reset_after, Duration::ZERO);
+        assert_eq!(d[3].remaining, 1);
+        assert!(
+            !d[5].allowed,
+            "the bucket is empty: one more would not pass"
+        );
+        assert_eq!(d[5].retry_after, Duration::from_secs(1));
+        assert!(d[6].allowed);
+        assert_eq!(d[6].remaining, 1);
+    }
+
+    #[test]
+    fn weighted_requests_consume_several_cells() {
+        let quota = Quota::new(5, Duration::from_secs(5));
+        let d = replay(quota, &[(0, 3), (0, 3), (0, 2), (0, 6), (10 * SEC, 6)]);
+        assert!(d[0].allowed);
+        assert_eq!(d[0].remaining, 2);
+        assert!(!d[1].allowed, "3 cells do not fit in 2");
+        assert_eq!(d[1].remaining, 2, "a refusal consumes nothing");
+        assert_eq!(d[1].retry_after, Duration::from_secs(1));
+        assert!(d[2].allowed);
+        assert!(
+            !d[3].allowed && !d[4].allowed,
+            "more than the limit never passes"
+        );
+    }
+
+    #[test]
+    fn emission_interval_rounds_up_so_the_quota_is_never_exceeded() {
+        let gcra = Gcra::new(Quota::new(3, Duration::from_secs(1)));
+        assert_eq!(gcra.emission_us, 333_334);
+        assert_eq!(gcra.capacity_us, 1_000_002);
+        let tiny = Gcra::new(Quota::new(10, Duration::ZERO));
+        assert_eq!(tiny.emission_us, 1);
+    }
+
+    #[test]
+    fn zero_limit_admits_nothing() {
+        let d = replay(
+            Quota::new(0, Duration::from_secs(1)),
+            &[(0, 1), (0, 0), (5 * SEC, 1)],
+        );
+        assert!(d.iter().all(|d| !d.allowed && d.remaining == 0));
+    }
+
+    #[test]
+    fn stale_tat_counts_as_a_full_bucket() {
+        let gcra = Gcra::new(Quota::new(4, Duration::from_secs(4)));
+        let (d, tat) = gcra.apply(100 * SEC, Some(5 * SEC), 1);
+        assert!(d.allowed);
+        assert_eq!(d.remaining, 3);
+        assert_eq!(tat, Some(101 * SEC));
+        assert_eq!(d.reset_after, Duration::from_secs(1));
+    }
+
+    #[test]
+    fn lowered_quota_reports_zero_remaining_not_underflow() {
+        let big = Gcra::new(Quota::new(100, Duration::from_secs(100)));
+        let (_, tat) = big.apply(0, None, 50);
+        let small = Gcra::new(Quota::new(10, Duration::from_secs(10)));
+        let (d, _) = small.apply(0, tat, 1);
+        assert!(!d.allowed);
+        assert_eq!(d.remaining, 0);
+        assert_eq!(d.retry_after, Duration::from_secs(41));
+    }
+
+    #[test]
+    fn bans_double_up_to_the_cap() {
+        let policy = BanPolicy::default();
+        let lengths: Vec<u64> = (0..13).map(|n| ban_length_us(&policy, n) / SEC).collect();
+        assert_eq!(
+            lengths,
+            [
+                120, 240, 480, 960, 1920, 3840, 7680, 15360, 30720, 61440, 122880, 245760, 259200
+            ]
+        );
+        assert_eq!(ban_length_us(&policy, u64::MAX), 3 * 24 * 3600 * SEC);
+        let odd = BanPolicy {
+            base_ban: Duration::from_millis(1500),
+            max_ban: Duration::from_secs(5),
+            ..policy
+        };
+        assert_eq!(ban_length_us(&odd, 2), 5 * SEC);
+        assert_eq!(ban_length_us(&odd, 1), 3000 * MS);
+    }
+
+    // ---- One behavioural suite, run against both limiters.
+
+    /// Fresh keys per test: the Redis limiter also gets its own random prefix.
+    async fn redis_limiter() -> RedisRateLimiter {
+        let (_, conn) = super::super::redis::test_support::connect().await;
+        RedisRateLimiter::new(conn, &super::super::redis::test_support::unique_prefix())
+    }
+
+    async fn burst_then_refusal(limiter: &dyn RateLimiter) {
+        let quota = Quota::new(5, Duration::from_secs(1));
+        for expected_remaining in (0..5).rev() {
+            let d = limiter.acquire("burst", quota, 1).await.unwrap();
+            assert!(d.allowed);
+            assert_eq!(d.remaining, expected_remaining);
+            assert_eq!(d.retry_after, Duration::ZERO);
+        }
+        let refused = limiter.acquire("burst", quota, 1).await.unwrap();
+        assert!(!refused.allowed);
+        assert_eq!(refused.remaining, 0);
+        assert!(refused.retry_after > Duration::ZERO);
+        assert!(refused.retry_after <= Duration::from_millis(200));
+        assert!(refused.reset_after > Duration::from_millis(800));
+        assert!(refused.reset_after <= Duration::from_secs(1));
+    }
+
+    async fn cells_come_back_after_emission_interval(limiter: &dyn RateLimiter) {
+        let quota = Quota::new(2, Duration::from_millis(400));
+        assert!(limiter.acquire("refill", quota, 2).await.unwrap().allowed);
+        let refused = limiter.acquire("refill", quota, 1).await.unwrap();
+        assert!(!refused.allowed);
+        tokio::time::sleep(refused.retry_after + Duration::from_millis(20)).await;
+        assert!(limiter.acquire("refill", quota, 1).await.unwrap().allowed);
+        assert!(
+            !limiter.acquire("refill", quota, 1).await.unwrap().allowed,
+            "one interval brings back one cell, not two"
+        );
+    }
+
+    async fn peek_does_not_consume(limiter: &dyn RateLimiter) {
+        let quota = Quota::new(2, Duration::from_secs(10));
+        for _ in 0..3 {
+            let d = limiter.acquire("peek", quota, 0).await.unwrap();
+            assert!(d.allowed);
+            assert_eq!(d.remaining, 2);
+        }
+        assert!(limiter.acquire("peek", quota, 2).await.unwrap().allowed);
+        let d = limiter.acquire("peek", quota, 0).await.unwrap();
+        assert!(!d.allowed);
+        assert!(d.retry_after > Duration::from_secs(4));
+    }
+
+    async fn keys_are_independent(limiter: &dyn RateLimiter) {
+        let quota = Quota::new(1, Duration::from_secs(10));
+        assert!(limiter.acquire("a", quota, 1).await.unwrap().allowed);
+        assert!(!limiter.acquire("a", quota, 1).await.unwrap().allowed);
+        assert!(limiter.acquire("b", quota, 1).await.unwrap().allowed);
+    }
+
+    /// Requests in quick succession (well inside one emission interval), so the answers do not
+    /// depend on how long each call takes.
+    async fn answers_a_fixed_sequence(limiter: &dyn RateLimiter) {
+        let quota = Quota::new(5, Duration::from_secs(50));
+        let mut answers = Vec::new();
+        for cost in [1, 0, 2, 3, 0, 2, 6, 1, 1, 0] {
+            let d = limiter.acquire("sequence", quota, cost).await.unwrap();
+            answers.push((d.allowed, d.remaining));
+        }
+        let expected = replay(quota, &[1, 0, 2, 3, 0, 2, 6, 1, 1, 0].map(|c| (0, c)));
+        let expected: Vec<_> = expected.iter().map(|d| (d.allowed, d.remaining)).collect();
+        assert_eq!(answers, expected);
+    }
+
+    /// Sends requests until banned; checks that exactly `max_rejections` refusals came first.
+    async fn offend(limiter: &dyn RateLimiter, quota: Quota, policy: BanPolicy) -> Duration {
+        let mut refusals = 0;
+        for _ in 0..50 {
+            match limiter
+                .acquire_guarded("offender", quota, policy)
+                .await
+                .unwrap()
+            {
+                Verdict::Allowed(_) => assert_eq!(refusals, 0, "no cell comes back mid-test"),
+                Verdict::Limited(d) => {
+                    assert!(!d.allowed && d.retry_after > Duration::ZERO);
+                    refusals += 1;
+                }
+                Verdict::Banned { retry_after } => {
+                    assert_eq!(refusals, policy.max_rejections);
+                    return retry_after;
+                }
+            }
+        }
+        panic!("never banned");
+    }
+
+    fn assert_about(actual: Duration, expected: Duration) {
+        assert!(
+            actual <= expected && actual + Duration::from_millis(100) >= expected,
+            "{actual:?} is not about {expected:?}"
+        );
+    }
+
+    async fn bans_double_and_cap(limiter: &dyn RateLimiter) {
+        // 10 s per cell: no cell comes back while the test runs.
+        let quota = Quota::new(3, Duration::from_secs(30));
+        let policy = BanPolicy {
+            max_rejections: 2,
+            window: Duration::from_secs(10),
+            base_ban: Duration::from_secs(1),
+            max_ban: Duration::from_millis(3_000),
+        };
+        let first = offend(limiter, quota, policy).await;
+        assert_about(first, Duration::from_secs(1));
+        match limiter
+            .acquire_guarded("offender", quota, policy)
+            .await
+            .unwrap()
+        {
+            Verdict::Banned { retry_after } => assert!(retry_after <= first),
+            other => panic!("expected a ban, got {other:?}"),
+        }
+        assert!(
+            matches!(
+                limiter
+                    .acquire_guarded("bystander", quota, policy)
+                    .await
+                    .unwrap(),
+                Verdict::Allowed(_)
+            ),
+            "a ban is per key"
+        );
+
+        tokio::time::sleep(first + Duration::from_millis(20)).await;
+        // The bucket is still empty: the next request is a refusal, counted anew.
+        let second = offend(limiter, quota, policy).await;
+        assert_about(second, Duration::from_secs(2));
+
+        tokio::time::sleep(second + Duration::from_millis(20)).await;
+        let third = offend(limiter, quota, policy).await;
+        assert_about(third, Duration::from_secs(3));
+    }
+
+    #[tokio::test]
+    async fn redis_keys_live_under_the_prefix_and_expire() {
+        let (_, mut conn) = super::super::redis::test_support::connect().await;
+        let prefix = super::super::redis::test_support::unique_prefix();
+        let limiter = RedisRateLimiter::new(conn.clone(), &prefix);
+        let quota = Quota::new(2, Duration::from_secs(1));
+        let policy = BanPolicy {
+            max_rejections: 0,
+            window: Duration::from_secs(5),
+            base_ban: Duration::from_secs(2),
+            max_ban: Duration::from_secs(4),
+        };
+        assert!(limiter.acquire("k", quota, 1).await.unwrap().allowed);
+        assert!(limiter.acquire("k", quota, 0).await.unwrap().allowed);
+        assert!(limiter.acquire("peeked", quota, 0).await.unwrap().allowed);
+        let last_cell = limiter.acquire_guarded("k", quota, policy).await.unwrap();
+        assert!(matches!(last_cell, Verdict::Allowed(_)), "{last_cell:?}");
+        let banned = limiter.acquire_guarded("k", quota, policy).await.unwrap();
+        assert!(matches!(banned, Verdict::Banned { .. }), "{banned:?}");
+
+        let mut pttl = async |name: &str| -> i64 {
+            redis::cmd("PTTL")
+                .arg(format!("{prefix}{name}"))
+                .query_async(&mut conn)
+                .await
+                .unwrap()
+        };
+        assert!(
+            (1..=1_000).contains(&pttl("rl:tat:k").await),
+            "TAT expires when full"
+        );
+        assert!((1_000..=2_000).contains(&pttl("rl:ban:k").await));
+        assert!(
+            (7_000..=8_000).contains(&pttl("rl:bans:k").await),
+            "2 × max_ban"
+        );
+        assert_eq!(pttl("rl:rej:k").await, -2, "rejections reset by the ban");
+        assert_eq!(pttl("rl:tat:peeked").await, -2, "a peek stores nothing");
+    }
+
+    macro_rules! against_both_limiters {
+        ($($case:ident),* $(,)?) => {
+            mod in_process {
+                $(
+                    #[tokio::test]
+                    async fn $case() {
+                        super::$case(&super::InProcessRateLimiter::new()).await;
+                    }
+                )*
+            }
+            mod on_redis {
+                $(
+                    #[tokio::test]
+                    async fn $case() {
+                        super::$case(&super::redis_limiter().await).await;
+                    }
+                )*
+            }
+        };
+    }
+
+    against_both_limiters!(
+        burst_then_refusal,
+        cells_come_back_after_emission_interval,
+        peek_does_not_consume,
+        keys_are_independent,
+        answers_a_fixed_sequence,
+        bans_double_and_cap,
+    );
+}

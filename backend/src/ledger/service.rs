@@ -1,0 +1,712 @@
+//! Ledger use cases: open accounts, apply linked batches of transfers, read balances and
+//! statements, and check the invariants.
+//!
+//! # Applying a batch
+//! [`apply`] runs inside the caller's transaction (order transitions pass the transaction
+//! that also writes the state change and the outbox rows). It proceeds in phases:
+//! 1. collect every account the batch touches (the accounts of a post/void are those of
+//!    its pending transfer, read first: transfer rows are immutable);
+//! 2. load those accounts, on PostgreSQL locking them `FOR UPDATE` in id order;
+//! 3. after the locks, look up the batch's ids (idempotency) and the pending transfers
+//!    and their resolutions (READ COMMITTED sees what the previous lock holder committed);
+//! 4. validate and apply each transfer in order on an in-memory overlay, so later
+//!    transfers see earlier ones' effects;
+//! 5. only when all succeeded, insert the new rows and write the changed balances.
+//!
+//! A refused transfer therefore leaves the database untouched (no partial batch), and the
+//! error names its index. Checks per transfer, in this order:
+//! id not empty → amount > 0 (posted, pending, partial post) → debit ≠ credit → same
+//! livemode → idempotency (same id: identical fields → `Exists`, else
+//! `ExistsWithDifferentFields`) → for posted/pending: both accounts exist → for post/void:
+//! pending exists → is pending → expected accounts match → not resolved yet → post amount
+//! ≤ pending amount → then the balance arithmetic ([`apply_effect`]): overflow, no
+//! overdraft on the debit account.
+
+use std::collections::{BTreeSet, HashMap};
+
+use sea_orm::{
+    AccessMode, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, IsolationLevel,
+    TransactionTrait,
+};
+
+use super::model::{
+    Account, AccountKey, Balance, BalanceError, Balances, Effect, LedgerError, LedgerReport,
+    RejectReason, Side, Transfer, TransferOp, TransferOutcome, TransferRequest, Violation,
+    apply_effect, mode_str, transfer_flags, violation_kind,
+};
+use super::store;
+use crate::db::{now_ms, supports_row_locks};
+
+/// Opens the account unless it exists (idempotent, race-safe). Returns whether it was
+/// created now.
+pub async fn open_account(conn: &impl ConnectionTrait, key: &AccountKey) -> Result<bool, DbErr> {
+    store::insert_account_if_missing(conn, key, now_ms()).await
+}
+
+/// [`open_account`] for several keys.
+pub async fn open_accounts(conn: &impl ConnectionTrait, keys: &[AccountKey]) -> Result<(), DbErr> {
+    let now = now_ms();
+    for key in keys {
+        store::insert_account_if_missing(conn, key, now).await?;
+    }
+    Ok(())
+}
+
+pub async fn account(
+    conn: &impl ConnectionTrait,
+    key: &AccountKey,
+) -> Result<Option<Account>, DbErr> {
+    store::find_account(conn, &key.id()).await
+}
+
+/// The account's balance; all zero when the account does not exist.
+pub async fn balance(conn: &impl ConnectionTrait, key: &AccountKey) -> Result<Balance, DbErr> {
+    Ok(account(conn, key)
+        .await?
+        .map(|a| a.balance())
+        .unwrap_or_default())
+}
+
+pub async fn find_transfer(
+    conn: &impl ConnectionTrait,
+    id: &str,
+) -> Result<Option<Transfer>, DbErr> {
+    store::find_transfer(conn, id).await
+}
+
+/// Transfers of an account, newest first, for statements (see
+/// [`store::transfers_of_account`]).
+pub async fn transfers_of_account(
+    conn: &impl ConnectionTrait,
+    account_id: &str,
+    starting_after: Option<&str>,
+    limit: u64,
+) -> Result<Vec<Transfer>, DbErr> {
+    store::transfers_of_account(conn, account_id, starting_after, limit).await
+}
+
+/// Applies a linked batch in its own transaction: begin, [`apply`], commit.
+pub async fn transfer(
+    db: &DatabaseConnection,
+    batch: &[TransferRequest],
+) -> Result<Vec<TransferOutcome>, LedgerError> {
+    let txn = db.begin().await?;
+    match apply(&txn, batch, now_ms()).await {
+        Ok(outcomes) => {
+            txn.commit().await?;
+            Ok(outcomes)
+        }
+        Err(err) => {
+            txn.rollback().await?;
+            Err(err)
+        }
+    }
+}
+
+/// An account as the batch sees it: loaded (and locked) columns plus the batch's effects.
+struct Slot {
+    flags: i32,
+    livemode: bool,
+    /// As loaded from the database.
+    loaded: Balances,
+    /// With the batch's effects so far.
+    balances: Balances,
+    dirty: bool,
+}
+
+/// Applies a linked batch all-or-nothing inside the caller's transaction. On `Ok`, every
+/// transfer is either created now or already existed identically. On
+/// [`LedgerError::Rejected`] nothing of the batch was written (the caller may still
+/// commit its other work, or roll back); on [`LedgerError::Db`] the transaction must be
+/// rolled back.
+pub async fn apply(
+    txn: &DatabaseTransaction,
+    batch: &[TransferRequest],
+    now_ms: i64,
+) -> Result<Vec<TransferOutcome>, LedgerError> {
+    if batch.is_empty() {
+        return Ok(Vec::new());
+    }
+
+    // 1. The accounts to lock. Pending transfers resolved by this batch are read before
+    //    the locks to learn their accounts (transfer rows never change).
+    let mut account_ids = BTreeSet::new();
+    let mut pending_ids = BTreeSet::new();
+    for req in batch {
+        match &req.op {
+            TransferOp::Posted { debit, credit, .. }
+            | TransferOp::Pending { debit, credit, .. } => {
+                account_ids.insert(debit.id());
+                account_ids.insert(credit.id());
+            }
+            TransferOp::PostPending { pending_id, .. }
+            | TransferOp::VoidPending { pending_id, .. } => {
+                pending_ids.insert(pending_id.clone());
+            }
+        }
+    }
+    let pending_ids: Vec<String> = pending_ids.into_iter().collect();
+    if !pending_ids.is_empty() {
+        for pending in store::find_transfers_or_resolutions(txn, &pending_ids, &[]).await? {
+            account_ids.insert(pending.debit_account_id);
+            account_ids.insert(pending.credit_account_id);
+        }
+    }
+
+    // 2. Lock (PostgreSQL) and load the accounts, in id order.
+    let mut slots: HashMap<String, Slot> = HashMap::new();
+    let ids: Vec<String> = account_ids.into_iter().collect();
+    load_slots(txn, &ids, &mut slots).await?;
+
+    // 3. After the locks: idempotency and pending lookups.
+    let mut lookup_ids: Vec<String> = batch.iter().map(|r| r.id.clone()).collect();
+    lookup_ids.extend(pending_ids.iter().cloned());
+    lookup_ids.sort();
+    lookup_ids.dedup();
+    let found = store::find_transfers_or_resolutions(txn, &lookup_ids, &pending_ids).await?;
+    let mut known: HashMap<String, Transfer> = HashMap::new();
+    let mut resolved_by: HashMap<String, Transfer> = HashMap::new();
+    let mut late_accounts = BTreeSet::new();
+    for transfer in found {
+        if let Some(pending_id) = &transfer.pending_id
+            && pending_ids.binary_search(pending_id).is_ok()
+        {
+            resolved_by.insert(pending_id.clone(), transfer.clone());
+        }
+        if pending_ids.binary_search(&transfer.id).is_ok() {
+            for id in [&transfer.debit_account_id, &transfer.credit_account_id] {
+                if !slots.contains_key(id) {
+                    late_accounts.insert(id.clone());
+                }
+            }
+        }
+        if lookup_ids.binary_search(&transfer.id).is_ok() {
+            known.insert(transfer.id.clone(), transfer);
+        }
+    }
+    if !late_accounts.is_empty() {
+        // A pending transfer committed between step 1 and the locks: lock its accounts too.
+        let late: Vec<String> = late_accounts.into_iter().collect();
+        load_slots(txn, &late, &mut slots).await?;
+    }
+
+    // 4. Validate and apply in order on the overlay.
+    let mut outcomes = Vec::with_capacity(batch.len());
+    let mut created: Vec<Transfer> = Vec::new();
+    for (index, req) in batch.iter().enumerate() {
+        let reject = |reason: RejectReason| LedgerError::Rejected {
+            index,
+            id: req.id.clone(),
+            reason,
+        };
+        let outcome =
+            step(req, now_ms, &mut slots, &mut known, &mut resolved_by).map_err(reject)?;
+        if let Some(row) = outcome {
+            created.push(row);
+            outcomes.push(TransferOutcome::Created);
+        } else {
+            outcomes.push(TransferOutcome::Exists);
+        }
+    }
+
+    // 5. Write: the new rows, then the changed balances (in id order).
+    store::insert_transfers(txn, &created).await?;
+    let mut dirty: Vec<(&String, &Slot)> = slots.iter().filter(|(_, s)| s.dirty).collect();
+    dirty.sort_by(|a, b| a.0.cmp(b.0));
+    for (id, slot) in dirty {
+        debug_assert!(
+            !slot.loaded.is_non_negative() || slot.balances.is_non_negative(),
+            "a balance column went negative"
+        );
+        store::update_balances(txn, id, &slot.balances).await?;
+    }
+    Ok(outcomes)
+}
+
+async fn load_slots(
+    txn: &DatabaseTransaction,
+    ids: &[String],
+    slots: &mut HashMap<String, Slot>,
+) -> Result<(), DbErr> {
+    let lock = supports_row_locks(txn);
+    for account in store::load_accounts(txn, ids, lock).await? {
+        slots.insert(
+            account.id,
+            Slot {
+                flags: account.flags,
+                livemode: account.livemode,
+                loaded: account.balances,
+                balances: account.balances,
+                dirty: false,
+            },
+        );
+    }
+    Ok(())
+}
+
+/// Validates and applies one transfer on the overlay. `Ok(Some(row))`: created;
+/// `Ok(None)`: exists with identical fields.
+fn step(
+    req: &TransferRequest,
+    now_ms: i64,
+    slots: &mut HashMap<String, Slot>,
+    known: &mut HashMap<String, Transfer>,
+    resolved_by: &mut HashMap<String, Transfer>,
+) -> Result<Option<Transfer>, RejectReason> {
+    // Static validation.
+    if req.id.is_empty() {
+        return Err(RejectReason::IdMustNotBeEmpty);
+    }
+    match &req.op {
+        TransferOp::Posted {
+            debit,
+            credit,
+            amount,
+        }
+        | TransferOp::Pending {
+            debit,
+            credit,
+            amount,
+        } => {
+            if *amount <= 0 {
+                return Err(RejectReason::AmountMustBePositive);
+            }
+            if debit == credit {
+                return Err(RejectReason::SameAccount);
+            }
+            if debit.livemode != credit.livemode {
+                return Err(RejectReason::LivemodeMismatch);
+            }
+        }
+        TransferOp::PostPending { amount, .. } => {
+            if amount.is_some_and(|a| a <= 0) {
+                return Err(RejectReason::AmountMustBePositive);
+            }
+        }
+        TransferOp::VoidPending { .. } => {}
+    }
+
+    // Idempotency.
+    if let Some(existing) = known.get(&req.id) {
+        return if same_fields(req, existing, known) {
+            Ok(None)
+        } else {
+            Err(RejectReason::ExistsWithDifferentFields)
+        };
+    }
+
+    // Resolve the accounts and the effect.
+    let (debit_id, credit_id, amount, effect, pending_id) = match &req.op {
+        TransferOp::Posted {
+            debit,
+            credit,
+            amount,
+        } => (
+            debit.id(),
+            credit.id(),
+            *amount,
+            Effect::Posted { amount: *amount },
+            None,
+        ),
+        TransferOp::Pending {
+            debit,
+            credit,
+            amount,
+        } => (
+            debit.id(),
+            credit.id(),
+            *amount,
+            Effect::Pending { amount: *amount },
+            None,
+        ),
+        TransferOp::PostPending {
+            pending_id,
+            amount,
+            debit,
+            credit,
+        } => {
+            let pending = pending_to_resolve(pending_id, debit, credit, known, resolved_by)?;
+            let post = amount.unwrap_or(pending.amount);
+            if post > pending.amount {
+                return Err(RejectReason::PostAmountExceedsPending {
+                    amount: post,
+                    pending_amount: pending.amount,
+                });
+            }
+            (
+                pending.debit_account_id.clone(),
+                pending.credit_account_id.clone(),
+                post,
+                Effect::PostPending {
+                    pending_amount: pending.amount,
+                    amount: post,
+                },
+                Some(pending_id.clone()),
+            )
+        }
+        TransferOp::VoidPending {
+            pending_id,
+            debit,
+            credit,
+        } => {
+            let pending = pending_to_resolve(pending_id, debit, credit, known, resolved_by)?;
+            (
+                pending.debit_account_id.clone(),
+                pending.credit_account_id.clone(),
+                pending.amount,
+                Effect::VoidPending {
+                    pending_amount: pending.amount,
+                },
+                Some(pending_id.clone()),
+            )
+        }
+    };
+
+    let (debit_flags, debit_balances, livemode) = match slots.get(&debit_id) {
+        Some(slot) => (slot.flags, slot.balances, slot.livemode),
+        None => return Err(RejectReason::AccountNotFound { account: debit_id }),
+    };
+    let credit_balances = match slots.get(&credit_id) {
+        // Only reachable through a stored row whose accounts disagree (a corrupted ledger).
+        Some(slot) if slot.livemode != livemode => return Err(RejectReason::LivemodeMismatch),
+        Some(slot) => slot.balances,
+        None => return Err(RejectReason::AccountNotFound { account: credit_id }),
+    };
+    let (new_debit, new_credit) =
+        apply_effect(effect, debit_balances, debit_flags, credit_balances).map_err(
+            |e| match e {
+                BalanceError::ExceedsCredits => RejectReason::ExceedsCredits {
+                    account: debit_id.clone(),
+                },
+                BalanceError::Overflow(Side::Debit) => RejectReason::Overflow {
+                    account: debit_id.clone(),
+                },
+                BalanceError::Overflow(Side::Credit) => RejectReason::Overflow {
+                    account: credit_id.clone(),
+                },
+            },
+        )?;
+    for (id, balances) in [(&debit_id, new_debit), (&credit_id, new_credit)] {
+        if let Some(slot) = slots.get_mut(id) {
+            slot.balances = balances;
+            slot.dirty = true;
+        }
+    }
+
+    let row = Transfer {
+        id: req.id.clone(),
+        debit_account_id: debit_id,
+        credit_account_id: credit_id,
+        amount,
+        pending_id: pending_id.clone(),
+        flags: req.op.flags(),
+        kind: req.kind.clone(),
+        reference: req.reference.clone(),
+        livemode,
+        created_at: now_ms,
+    };
+    debug_assert!(row.amount > 0);
+    debug_assert!(row.debit_account_id != row.credit_account_id);
+    if let Some(pending_id) = pending_id {
+        resolved_by.insert(pending_id, row.clone());
+    }
+    known.insert(row.id.clone(), row.clone());
+    Ok(Some(row))
+}
+
+/// The pending transfer a post/void resolves, after checking that it can be resolved.
+fn pending_to_resolve<'a>(
+    pending_id: &str,
+    debit: &Option<AccountKey>,
+    credit: &Option<AccountKey>,
+    known: &'a HashMap<String, Transfer>,
+    resolved_by: &HashMap<String, Transfer>,
+) -> Result<&'a Transfer, RejectReason> {
+    let Some(pending) = known.get(pending_id) else {
+        return Err(RejectReason::PendingNotFound {
+            pending_id: pending_id.to_owned(),
+        });
+    };
+    if !pending.is_pending() {
+        return Err(RejectReason::NotPending {
+            pending_id: pending_id.to_owned(),
+        });
+    }
+    if !expected_accounts_match(debit, credit, pending) {
+        return Err(RejectReason::PendingAccountsMismatch {
+            pending_id: pending_id.to_owned(),
+        });
+    }
+    if let Some(resolution) = resolved_by.get(pending_id) {
+        let pending_id = pending_id.to_owned();
+        let by = resolution.id.clone();
+        return Err(if resolution.is_void_pending() {
+            RejectReason::PendingAlreadyVoided { pending_id, by }
+        } else {
+            RejectReason::PendingAlreadyPosted { pending_id, by }
+        });
+    }
+    Ok(pending)
+}
+
+fn expected_accounts_match(
+    debit: &Option<AccountKey>,
+    credit: &Option<AccountKey>,
+    row: &Transfer,
+) -> bool {
+    debit
+        .as_ref()
+        .is_none_or(|d| d.id() == row.debit_account_id)
+        && credit
+            .as_ref()
+            .is_none_or(|c| c.id() == row.credit_account_id)
+}
+
+/// Whether `req` describes the stored transfer `existing` (same id): the idempotent retry.
+fn same_fields(
+    req: &TransferRequest,
+    existing: &Transfer,
+    known: &HashMap<String, Transfer>,
+) -> bool {
+    if existing.kind != req.kind
+        || existing.reference != req.reference
+        || existing.flags != req.op.flags()
+        || existing.pending_id.as_deref() != req.op.pending_id()
+    {
+        return false;
+    }
+    match &req.op {
+        TransferOp::Posted {
+            debit,
+            credit,
+            amount,
+        }
+        | TransferOp::Pending {
+            debit,
+            credit,
+            amount,
+        } => {
+            existing.debit_account_id == debit.id()
+                && existing.credit_account_id == credit.id()
+                && existing.amount == *amount
+        }
+        TransferOp::PostPending {
+            pending_id,
+            amount,
+            debit,
+            credit,
+        } => {
+            let amount_matches = match amount {
+                Some(a) => existing.amount == *a,
+                None => known
+                    .get(pending_id)
+                    .is_some_and(|pending| pending.amount == existing.amount),
+            };
+            amount_matches && expected_accounts_match(debit, credit, existing)
+        }
+        TransferOp::VoidPending { debit, credit, .. } => {
+            expected_accounts_match(debit, credit, existing)
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Invariant check.
+
+/// Checks the ledger on a consistent snapshot: a read-only REPEATABLE READ transaction on
+/// PostgreSQL, a read transaction on SQLite. See [`check_in`] for what is checked.
+pub async fn check(db: &DatabaseConnection) -> Result<LedgerReport, DbErr> {
+    let txn = if supports_row_locks(db) {
+        db.begin_with_config(
+            Some(IsolationLevel::RepeatableRead),
+            Some(AccessMode::ReadOnly),
+        )
+        .await?
+    } else {
+        db.begin().await?
+    };
+    let report = check_in(&txn).await;
+    txn.rollback().await?;
+    report
+}
+
+/// The full audit served by `GET /api/v1/admin/ledger/check` and `otcpay check-ledger`:
+/// the ledger's own invariants ([`check`]) plus feature-level ones.
+pub async fn audit(db: &DatabaseConnection) -> Result<LedgerReport, DbErr> {
+    let mut report = check(db).await?;
+    // Feature-level invariants: every completed order is credited exactly once.
+    report.add_violations(crate::orders::service::check_credited_once(db).await?);
+    // Every withdrawal holds, pays out or returns exactly what its status says.
+    report.add_violations(crate::withdrawals::service::check_withdrawals(db).await?);
+    Ok(report)
+}
+
+/// Runs the ledger's invariant checks on `conn` as it is (inside a caller's transaction,
+/// for instance):
+/// - per livemode, Σ debits_posted = Σ credits_posted and Σ debits_pending = Σ credits_pending;
+/// - no negative column; no no-overdraft account with debits_pending + debits_posted >
+///   credits_posted;
+/// - every account's cached columns equal a replay of the transfers (SQL aggregates);
+/// - no pending transfer resolved twice; every post/void fits its pending transfer (post
+///   amount ≤ pending amount, void amount = pending amount, same accounts);
+/// - no malformed transfer row.
+pub async fn check_in(conn: &impl ConnectionTrait) -> Result<LedgerReport, DbErr> {
+    let counts = store::check_counts(conn).await?;
+    let mut violations = Vec::new();
+
+    for t in store::check_totals(conn).await? {
+        let mode = mode_str(t.livemode);
+        if t.debits_posted != t.credits_posted {
+            violations.push(Violation::new(
+                violation_kind::UNBALANCED_POSTED,
+                format!(
+                    "{mode}: sum of debits_posted {} != sum of credits_posted {}",
+                    t.debits_posted, t.credits_posted
+                ),
+            ));
+        }
+        if t.debits_pending != t.credits_pending {
+            violations.push(Violation::new(
+                violation_kind::UNBALANCED_PENDING,
+                format!(
+                    "{mode}: sum of debits_pending {} != sum of credits_pending {}",
+                    t.debits_pending, t.credits_pending
+                ),
+            ));
+        }
+    }
+
+    for a in store::check_account_columns(conn).await? {
+        let b = Balances {
+            debits_pending: a.debits_pending,
+            debits_posted: a.debits_posted,
+            credits_pending: a.credits_pending,
+            credits_posted: a.credits_posted,
+        };
+        if !b.is_non_negative() {
+            violations.push(
+                Violation::new(
+                    violation_kind::NEGATIVE_BALANCE,
+                    format!("a balance column is negative: {b:?}"),
+                )
+                .with_account(a.id.clone()),
+            );
+        }
+        if a.flags & super::model::account_flags::DEBITS_MUST_NOT_EXCEED_CREDITS != 0
+            && b.debits_exceed_credits()
+        {
+            violations.push(
+                Violation::new(
+                    violation_kind::OVERDRAFT,
+                    format!(
+                        "debits_pending {} + debits_posted {} > credits_posted {}",
+                        b.debits_pending, b.debits_posted, b.credits_posted
+                    ),
+                )
+                .with_account(a.id),
+            );
+        }
+    }
+
+    for m in store::check_replay(conn).await? {
+        violations.push(
+            Violation::new(
+                violation_kind::BALANCE_MISMATCH,
+                format!(
+                    "cached (debits_pending {}, debits_posted {}, credits_pending {}, \
+                     credits_posted {}) != replayed ({}, {}, {}, {})",
+                    m.debits_pending,
+                    m.debits_posted,
+                    m.credits_pending,
+                    m.credits_posted,
+                    m.r_debits_pending,
+                    m.r_debits_posted,
+                    m.r_credits_pending,
+                    m.r_credits_posted
+                ),
+            )
+            .with_account(m.id),
+        );
+    }
+
+    for r in store::check_resolved_twice(conn).await? {
+        violations.push(
+            Violation::new(
+                violation_kind::PENDING_RESOLVED_TWICE,
+                format!("resolved by {} transfers", r.resolutions),
+            )
+            .with_transfer(r.pending_id),
+        );
+    }
+
+    for r in store::check_resolutions(conn).await? {
+        let is_post = r.flags & transfer_flags::POST_PENDING != 0;
+        let post_too_large = is_post
+            && r.p_flags.is_some_and(|f| f & transfer_flags::PENDING != 0)
+            && r.same_accounts
+            && r.p_amount.is_some_and(|p| r.amount > p);
+        let (kind, detail) = if post_too_large {
+            (
+                violation_kind::POST_EXCEEDS_PENDING,
+                format!(
+                    "posts {} of pending {} whose amount is {}",
+                    r.amount,
+                    r.pending_id,
+                    r.p_amount.unwrap_or_default()
+                ),
+            )
+        } else if r.p_id.is_none() {
+            (
+                violation_kind::INVALID_RESOLUTION,
+                format!("resolves missing transfer {}", r.pending_id),
+            )
+        } else if r.p_flags.is_some_and(|f| f & transfer_flags::PENDING == 0) {
+            (
+                violation_kind::INVALID_RESOLUTION,
+                format!("resolves {}, which is not pending", r.pending_id),
+            )
+        } else if !r.same_accounts {
+            (
+                violation_kind::INVALID_RESOLUTION,
+                format!("accounts differ from those of pending {}", r.pending_id),
+            )
+        } else {
+            (
+                violation_kind::INVALID_RESOLUTION,
+                format!(
+                    "amount {} does not fit pending {} of {}",
+                    r.amount,
+                    r.pending_id,
+                    r.p_amount.unwrap_or_default()
+                ),
+            )
+        };
+        violations.push(Violation::new(kind, detail).with_transfer(r.id));
+    }
+
+    for t in store::check_malformed(conn).await? {
+        violations.push(
+            Violation::new(
+                violation_kind::MALFORMED_TRANSFER,
+                format!(
+                    "amount {}, {} -> {}, flags {}, pending_id {:?}, livemode {} (accounts {}/{})",
+                    t.amount,
+                    t.debit_account_id,
+                    t.credit_account_id,
+                    t.flags,
+                    t.pending_id,
+                    mode_str(t.livemode),
+                    mode_str(t.debit_livemode),
+                    mode_str(t.credit_livemode)
+                ),
+            )
+            .with_transfer(t.id),
+        );
+    }
+
+    Ok(LedgerReport::new(
+        u64::try_from(counts.accounts).unwrap_or_default(),
+        u64::try_from(counts.transfers).unwrap_or_default(),
+        violations,
+    ))
+}

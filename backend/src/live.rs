@@ -1,0 +1,58 @@
+//! Server-Sent Events from the event bus.
+//!
+//! A stream subscribes to the bus (in-process or Redis, so events produced on any node
+//! arrive) and forwards the events of one topic as `event: <kind>` / `data: <json>`
+//! frames, with a comment line every 15 s so that proxies keep the connection open. A
+//! client that falls behind is told with a `lagged` event and should re-read state.
+
+use std::time::Duration;
+
+use actix_web::HttpResponse;
+use actix_web::web::Bytes;
+use futures_util::stream;
+use tokio::sync::broadcast::{Receiver, error::RecvError};
+
+use crate::infra::event_bus::BusEvent;
+
+const KEEPALIVE: Duration = Duration::from_secs(15);
+
+fn frame(kind: &str, data: &str) -> Bytes {
+    Bytes::from(format!("event: {kind}\ndata: {data}\n\n"))
+}
+
+/// An SSE response of the events whose topic is `topic`.
+pub fn sse_response(receiver: Receiver<BusEvent>, topic: String) -> HttpResponse {
+    let opening = Bytes::from_static(b": connected\n\n");
+    let events = stream::unfold(
+        (receiver, topic, Some(opening)),
+        |(mut receiver, topic, first)| async move {
+            if let Some(opening) = first {
+                return Some((Ok::<_, actix_web::Error>(opening), (receiver, topic, None)));
+            }
+            loop {
+                match tokio::time::timeout(KEEPALIVE, receiver.recv()).await {
+                    Err(_) => {
+                        return Some((
+                            Ok(Bytes::from_static(b": keepalive\n\n")),
+                            (receiver, topic, None),
+                        ));
+                    }
+                    Ok(Ok(event)) if event.topic == topic => {
+                        let bytes = frame(&event.kind, &event.payload.to_string());
+                        return Some((Ok(bytes), (receiver, topic, None)));
+                    }
+                    Ok(Ok(_)) => continue,
+                    Ok(Err(RecvError::Lagged(_))) => {
+                        return Some((Ok(frame("lagged", "{}")), (receiver, topic, None)));
+                    }
+                    Ok(Err(RecvError::Closed)) => return None,
+                }
+            }
+        },
+    );
+    HttpResponse::Ok()
+        .content_type("text/event-stream")
+        .insert_header(("Cache-Control", "no-cache"))
+        .insert_header(("X-Accel-Buffering", "no"))
+        .streaming(events)
+}

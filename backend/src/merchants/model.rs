@@ -1,0 +1,722 @@
+//! Merchant types, the validation of admin input, key material and the JSON views.
+//!
+//! Input is read from a JSON object field by field (see [`Fields`]) rather than through
+//! a derived struct, so that every mistake names its `param`, an absent field can be
+//! told from an explicit `null` (PATCH: `null` clears), and unknown fields are refused
+//! instead of silently ignored (a typo in `webhook_url` must not go unnoticed).
+
+use std::str::FromStr;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::store::{api_key, merchant};
+use crate::db::rfc3339;
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::ids;
+use crate::money::{FiatCurrency, Rate, Usdt, format_usdt};
+
+pub const DEFAULT_RATE_LIMIT_PER_MINUTE: i32 = 100;
+pub const MAX_RATE_LIMIT_PER_MINUTE: i64 = 100_000;
+pub const MAX_NAME_CHARS: usize = 100;
+pub const MAX_WEBHOOK_URL_LEN: usize = 2048;
+pub const LIVE_KEY_PREFIX: &str = "mk_live_";
+pub const TEST_KEY_PREFIX: &str = "mk_test_";
+/// Random alphanumerics after the `mk_live_` / `mk_test_` prefix (~143 bits).
+pub const KEY_RANDOM_LEN: usize = 24;
+/// Random characters kept in the display prefix (`mk_live_AbC1`).
+pub const KEY_DISPLAY_RANDOM_CHARS: usize = 4;
+pub const WEBHOOK_SECRET_PREFIX: &str = "whsec_";
+
+/// `merchants.status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MerchantStatus {
+    Active,
+    /// Every API key of the merchant is refused (`401 invalid_api_key`).
+    Suspended,
+}
+
+impl MerchantStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Suspended => "suspended",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "active" => Some(Self::Active),
+            "suspended" => Some(Self::Suspended),
+            _ => None,
+        }
+    }
+}
+
+/// Live keys move real money; test keys (`mk_test_…`) work in the sandbox ledger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyMode {
+    Live,
+    Test,
+}
+
+impl KeyMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Live => "live",
+            Self::Test => "test",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "live" => Some(Self::Live),
+            "test" => Some(Self::Test),
+            _ => None,
+        }
+    }
+
+    pub fn livemode(self) -> bool {
+        self == Self::Live
+    }
+
+    pub fn from_livemode(livemode: bool) -> Self {
+        if livemode { Self::Live } else { Self::Test }
+    }
+
+    pub fn key_prefix(self) -> &'static str {
+        match self {
+            Self::Live => LIVE_KEY_PREFIX,
+            Self::Test => TEST_KEY_PREFIX,
+        }
+    }
+}
+
+/// `api_keys.kind`: how requests made with the key are signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind {
+    /// HMAC-SHA256 with a shared secret (sealed at rest).
+    Hmac,
+    /// ECDSA P-256 / SHA-256 with the merchant's private key; we keep the public key.
+    EcdsaP256,
+}
+
+impl KeyKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Hmac => "hmac",
+            Self::EcdsaP256 => "ecdsa_p256",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "hmac" => Some(Self::Hmac),
+            "ecdsa_p256" => Some(Self::EcdsaP256),
+            _ => None,
+        }
+    }
+}
+
+const ALPHANUMERIC: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+/// `n` uniformly random ASCII alphanumerics (rejection sampling: no modulo bias).
+pub fn random_alphanumeric(n: usize) -> String {
+    let mut out = String::with_capacity(n);
+    while out.len() < n {
+        for byte in ids::random_bytes(n) {
+            // 248 = 4 × 62: bytes above it would favour the first characters.
+            if byte < 248 && out.len() < n {
+                out.push(char::from(ALPHANUMERIC[usize::from(byte % 62)]));
+            }
+        }
+    }
+    out
+}
+
+/// A new public key id: `mk_live_` or `mk_test_` + 24 random alphanumerics.
+pub fn new_key_id(mode: KeyMode) -> String {
+    format!(
+        "{}{}",
+        mode.key_prefix(),
+        random_alphanumeric(KEY_RANDOM_LEN)
+    )
+}
+
+/// The mode of a well-formed key id; `None` for anything that cannot be one of ours
+/// (refused without a database lookup).
+pub fn key_id_mode(key_id: &str) -> Option<KeyMode> {
+    let (mode, rest) = if let Some(rest) = key_id.strip_prefix(LIVE_KEY_PREFIX) {
+        (KeyMode::Live, rest)
+    } else {
+        (KeyMode::Test, key_id.strip_prefix(TEST_KEY_PREFIX)?)
+    };
+    (rest.len() == KEY_RANDOM_LEN && rest.bytes().all(|b| b.is_ascii_alphanumeric()))
+        .then_some(mode)
+}
+
+/// What is stored and shown of a key id: the mode prefix and 4 random characters.
+pub fn key_id_display_prefix(key_id: &str) -> String {
+    key_id
+        .chars()
+        .take(LIVE_KEY_PREFIX.len() + KEY_DISPLAY_RANDOM_CHARS)
+        .collect()
+}
+
+/// An HMAC API secret: 32 random bytes as 64 lowercase hex characters. Clients use the
+/// hex string itself (its UTF-8 bytes) as the HMAC key, as in API.md's Python.
+pub fn new_hmac_secret() -> String {
+    ids::random_hex(32)
+}
+
+/// A Standard Webhooks secret: `whsec_` + base64 (standard, padded) of 32 random bytes.
+pub fn new_webhook_secret() -> String {
+    format!(
+        "{WEBHOOK_SECRET_PREFIX}{}",
+        STANDARD.encode(ids::random_bytes(32))
+    )
+}
+
+/// Parses a P-256 public key in SPKI PEM (`-----BEGIN PUBLIC KEY-----`). Returns the
+/// key and its canonical PEM (what is stored).
+pub fn parse_public_key_pem(pem: &str) -> Option<(p256::ecdsa::VerifyingKey, String)> {
+    use p256::pkcs8::{EncodePublicKey, LineEnding};
+    let key = p256::ecdsa::VerifyingKey::from_str(pem.trim()).ok()?;
+    let canonical = key.to_public_key_pem(LineEnding::LF).ok()?;
+    Some((key, canonical))
+}
+
+// ---- Reading JSON input.
+
+/// The fields of a JSON object body, consumed one by one.
+pub struct Fields(Map<String, Value>);
+
+impl Fields {
+    /// The body must be an object whose keys are all in `allowed`.
+    pub fn new(body: Value, allowed: &[&str]) -> ApiResult<Self> {
+        let Value::Object(map) = body else {
+            return Err(ApiError::invalid_request("The body must be a JSON object."));
+        };
+        if let Some(unknown) = map.keys().find(|k| !allowed.contains(&k.as_str())) {
+            return Err(
+                ApiError::invalid_request(format!("Unknown field `{unknown}`."))
+                    .with_param(unknown.clone()),
+            );
+        }
+        Ok(Self(map))
+    }
+
+    /// `None` when absent; `Some(Value::Null)` for an explicit `null`.
+    pub fn take(&mut self, name: &str) -> Option<Value> {
+        self.0.remove(name)
+    }
+
+    /// A field that must be present and not null.
+    pub fn required(&mut self, name: &'static str) -> ApiResult<Value> {
+        match self.take(name) {
+            None | Some(Value::Null) => {
+                Err(ApiError::invalid_request(format!("`{name}` is required.")).with_param(name))
+            }
+            Some(value) => Ok(value),
+        }
+    }
+
+    /// An optional field where `null` means the same as absent.
+    pub fn optional(&mut self, name: &str) -> Option<Value> {
+        self.take(name).filter(|v| !v.is_null())
+    }
+}
+
+fn string(value: Value, param: &'static str) -> ApiResult<String> {
+    match value {
+        Value::String(s) => Ok(s),
+        _ => {
+            Err(ApiError::invalid_request(format!("`{param}` must be a string.")).with_param(param))
+        }
+    }
+}
+
+pub fn parse_name(value: Value) -> ApiResult<String> {
+    let name = string(value, "name")?.trim().to_owned();
+    let chars = name.chars().count();
+    if chars == 0 || chars > MAX_NAME_CHARS || name.chars().any(char::is_control) {
+        return Err(
+            ApiError::invalid_request("`name` must have 1 to 100 printable characters.")
+                .with_param("name"),
+        );
+    }
+    Ok(name)
+}
+
+/// Stored trimmed and lower-cased, like portal users' emails.
+pub fn parse_email(value: Value) -> ApiResult<String> {
+    let email = string(value, "email")?;
+    crate::auth::model::normalize_email(&email).ok_or_else(|| {
+        ApiError::invalid_request("`email` is not a valid email address.").with_param("email")
+    })
+}
+
+fn amount_error(param: &'static str, reason: impl std::fmt::Display) -> ApiError {
+    ApiError::new(ErrorCode::InvalidAmount, format!("`{param}` {reason}.")).with_param(param)
+}
+
+/// A fraction 0 ≤ fee < 1 as a decimal string (`"0.01"`).
+pub fn parse_fee_rate(value: Value) -> ApiResult<Rate> {
+    match value {
+        Value::String(s) => Rate::parse_fraction(&s).map_err(|e| match e {
+            crate::money::AmountError::TooLarge => amount_error("fee_rate", "must be below 1"),
+            other => amount_error("fee_rate", other),
+        }),
+        _ => Err(amount_error(
+            "fee_rate",
+            "must be a decimal string like \"0.01\"",
+        )),
+    }
+}
+
+pub fn parse_default_fiat(value: Value) -> ApiResult<FiatCurrency> {
+    let code = string(value, "default_fiat")?;
+    FiatCurrency::find(&code).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::UnsupportedCurrency,
+            format!("`{code}` is not a supported fiat currency."),
+        )
+        .with_param("default_fiat")
+    })
+}
+
+/// An absolute http(s) URL with a host, at most 2048 bytes. Whether its address may be
+/// called is the webhook dispatcher's SSRF guard's business, at delivery time.
+pub fn parse_webhook_url(value: Value) -> ApiResult<String> {
+    let bad = || {
+        ApiError::invalid_request(
+            "`webhook_url` must be an http(s) URL of at most 2048 characters.",
+        )
+        .with_param("webhook_url")
+    };
+    let text = string(value, "webhook_url")?.trim().to_owned();
+    if text.len() > MAX_WEBHOOK_URL_LEN {
+        return Err(bad());
+    }
+    let url = reqwest::Url::parse(&text).map_err(|_| bad())?;
+    let scheme_ok = matches!(url.scheme(), "http" | "https");
+    if !scheme_ok || url.host_str().is_none_or(str::is_empty) {
+        return Err(bad());
+    }
+    Ok(text)
+}
+
+pub fn parse_rate_limit(value: Value) -> ApiResult<i32> {
+    value
+        .as_i64()
+        .filter(|n| (1..=MAX_RATE_LIMIT_PER_MINUTE).contains(n))
+        .and_then(|n| i32::try_from(n).ok())
+        .ok_or_else(|| {
+            ApiError::invalid_request(
+                "`rate_limit_per_minute` must be an integer from 1 to 100000.",
+            )
+            .with_param("rate_limit_per_minute")
+        })
+}
+
+/// A USDT decimal string, returned in micro-USDT.
+pub fn parse_auto_approve(value: Value) -> ApiResult<i64> {
+    const PARAM: &str = "auto_approve_withdrawals_below";
+    match value {
+        Value::String(s) => Usdt::parse(&s)
+            .map(Usdt::micros)
+            .map_err(|e| amount_error(PARAM, e)),
+        _ => Err(amount_error(
+            PARAM,
+            "must be a decimal string like \"100.00\"",
+        )),
+    }
+}
+
+/// A validated `POST /api/v1/admin/merchants` body.
+#[derive(Debug, Clone)]
+pub struct NewMerchant {
+    pub name: String,
+    pub email: String,
+    pub fee_rate: Rate,
+    pub default_fiat: Option<FiatCurrency>,
+    pub webhook_url: Option<String>,
+    pub rate_limit_per_minute: i32,
+    pub auto_approve_withdrawals_below: Option<i64>,
+}
+
+impl NewMerchant {
+    pub const FIELDS: &'static [&'static str] = &[
+        "name",
+        "email",
+        "fee_rate",
+        "default_fiat",
+        "webhook_url",
+        "rate_limit_per_minute",
+        "auto_approve_withdrawals_below",
+    ];
+
+    pub fn from_json(body: Value) -> ApiResult<Self> {
+        let mut f = Fields::new(body, Self::FIELDS)?;
+        Ok(Self {
+            name: parse_name(f.required("name")?)?,
+            email: parse_email(f.required("email")?)?,
+            fee_rate: parse_fee_rate(f.required("fee_rate")?)?,
+            default_fiat: f
+                .optional("default_fiat")
+                .map(parse_default_fiat)
+                .transpose()?,
+            webhook_url: f
+                .optional("webhook_url")
+                .map(parse_webhook_url)
+                .transpose()?,
+            rate_limit_per_minute: f
+                .optional("rate_limit_per_minute")
+                .map(parse_rate_limit)
+                .transpose()?
+                .unwrap_or(DEFAULT_RATE_LIMIT_PER_MINUTE),
+            auto_approve_withdrawals_below: f
+                .optional("auto_approve_withdrawals_below")
+                .map(parse_auto_approve)
+                .transpose()?,
+        })
+    }
+}
+
+/// A PATCH field that may not be `null`.
+fn not_null(name: &'static str, value: Option<Value>) -> ApiResult<Option<Value>> {
+    match value {
+        Some(Value::Null) => {
+            Err(ApiError::invalid_request(format!("`{name}` cannot be null.")).with_param(name))
+        }
+        other => Ok(other),
+    }
+}
+
+/// A PATCH field where `null` clears the value.
+fn nullable<T>(
+    value: Option<Value>,
+    parse: impl Fn(Value) -> ApiResult<T>,
+) -> ApiResult<Option<Option<T>>> {
+    match value {
+        None => Ok(None),
+        Some(Value::Null) => Ok(Some(None)),
+        Some(v) => parse(v).map(|p| Some(Some(p))),
+    }
+}
+
+/// A validated `PATCH /api/v1/admin/merchants/{id}` body: `None` leaves a field alone;
+/// for the nullable fields `Some(None)` clears it.
+#[derive(Debug, Clone, Default)]
+pub struct MerchantPatch {
+    pub name: Option<String>,
+    pub fee_rate: Option<Rate>,
+    pub status: Option<MerchantStatus>,
+    pub default_fiat: Option<Option<FiatCurrency>>,
+    pub webhook_url: Option<Option<String>>,
+    pub rate_limit_per_minute: Option<i32>,
+    pub auto_approve_withdrawals_below: Option<Option<i64>>,
+}
+
+impl MerchantPatch {
+    pub const FIELDS: &'static [&'static str] = &[
+        "name",
+        "fee_rate",
+        "status",
+        "default_fiat",
+        "webhook_url",
+        "rate_limit_per_minute",
+        "auto_approve_withdrawals_below",
+    ];
+
+    pub fn from_json(body: Value) -> ApiResult<Self> {
+        let mut f = Fields::new(body, Self::FIELDS)?;
+        Ok(Self {
+            name: not_null("name", f.take("name"))?
+                .map(parse_name)
+                .transpose()?,
+            fee_rate: not_null("fee_rate", f.take("fee_rate"))?
+                .map(parse_fee_rate)
+                .transpose()?,
+            status: not_null("status", f.take("status"))?
+                .map(|v| {
+                    v.as_str().and_then(MerchantStatus::parse).ok_or_else(|| {
+                        ApiError::invalid_request("`status` must be \"active\" or \"suspended\".")
+                            .with_param("status")
+                    })
+                })
+                .transpose()?,
+            default_fiat: nullable(f.take("default_fiat"), parse_default_fiat)?,
+            webhook_url: nullable(f.take("webhook_url"), parse_webhook_url)?,
+            rate_limit_per_minute: not_null(
+                "rate_limit_per_minute",
+                f.take("rate_limit_per_minute"),
+            )?
+            .map(parse_rate_limit)
+            .transpose()?,
+            auto_approve_withdrawals_below: nullable(
+                f.take("auto_approve_withdrawals_below"),
+                parse_auto_approve,
+            )?,
+        })
+    }
+
+    /// The names of the fields this patch sets (for the audit log).
+    pub fn field_names(&self) -> Vec<&'static str> {
+        let mut names = Vec::new();
+        let mut push = |set: bool, name| {
+            if set {
+                names.push(name);
+            }
+        };
+        push(self.name.is_some(), "name");
+        push(self.fee_rate.is_some(), "fee_rate");
+        push(self.status.is_some(), "status");
+        push(self.default_fiat.is_some(), "default_fiat");
+        push(self.webhook_url.is_some(), "webhook_url");
+        push(
+            self.rate_limit_per_minute.is_some(),
+            "rate_limit_per_minute",
+        );
+        push(
+            self.auto_approve_withdrawals_below.is_some(),
+            "auto_approve_withdrawals_below",
+        );
+        names
+    }
+}
+
+/// A validated `POST /api/v1/admin/merchants/{id}/api-keys` body.
+#[derive(Debug, Clone)]
+pub struct NewApiKey {
+    pub mode: KeyMode,
+    /// Canonical SPKI PEM of an ECDSA P-256 public key; `None` for an HMAC key.
+    pub public_key_pem: Option<String>,
+}
+
+impl NewApiKey {
+    pub fn from_json(body: Value) -> ApiResult<Self> {
+        let mut f = Fields::new(body, &["mode", "public_key_pem"])?;
+        let mode = f
+            .required("mode")?
+            .as_str()
+            .and_then(KeyMode::parse)
+            .ok_or_else(|| {
+                ApiError::invalid_request("`mode` must be \"live\" or \"test\".").with_param("mode")
+            })?;
+        let bad_pem = || {
+            ApiError::invalid_request(
+                "`public_key_pem` must be an ECDSA P-256 public key in PEM \
+                 (-----BEGIN PUBLIC KEY-----).",
+            )
+            .with_param("public_key_pem")
+        };
+        let public_key_pem = match f.optional("public_key_pem") {
+            None => None,
+            Some(Value::String(pem)) if pem.len() <= 4096 => {
+                Some(parse_public_key_pem(&pem).ok_or_else(bad_pem)?.1)
+            }
+            Some(_) => return Err(bad_pem()),
+        };
+        Ok(Self {
+            mode,
+            public_key_pem,
+        })
+    }
+}
+
+// ---- Views (never any secret).
+
+#[derive(Debug, Serialize)]
+pub struct ApiKeyView {
+    pub key_id_prefix: String,
+    pub mode: &'static str,
+    pub kind: &'static str,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+    pub revoked_at: Option<String>,
+}
+
+impl From<&api_key::Model> for ApiKeyView {
+    fn from(key: &api_key::Model) -> Self {
+        Self {
+            key_id_prefix: key.key_id_prefix.clone(),
+            mode: KeyMode::from_livemode(key.livemode).as_str(),
+            kind: KeyKind::parse(&key.kind).map_or("hmac", KeyKind::as_str),
+            created_at: rfc3339(key.created_at),
+            last_used_at: key.last_used_at.map(rfc3339),
+            revoked_at: key.revoked_at.map(rfc3339),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct MerchantView {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub status: String,
+    pub fee_rate: String,
+    pub default_fiat: Option<String>,
+    pub webhook_url: Option<String>,
+    pub rate_limit_per_minute: i32,
+    pub auto_approve_withdrawals_below: Option<String>,
+    pub api_keys: Vec<ApiKeyView>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl MerchantView {
+    /// `keys` are the merchant's keys (others are ignored).
+    pub fn new(m: &merchant::Model, keys: &[api_key::Model]) -> Self {
+        Self {
+            id: m.id.clone(),
+            name: m.name.clone(),
+            email: m.email.clone(),
+            status: m.status.clone(),
+            fee_rate: Rate::parse_fraction(&m.fee_rate)
+                .map_or_else(|_| m.fee_rate.clone(), |r| r.to_string()),
+            default_fiat: m.default_fiat.clone(),
+            webhook_url: m.webhook_url.clone(),
+            rate_limit_per_minute: m.rate_limit_per_minute,
+            auto_approve_withdrawals_below: m.auto_approve_withdrawals_below.map(format_usdt),
+            api_keys: keys
+                .iter()
+                .filter(|k| k.merchant_id == m.id)
+                .map(ApiKeyView::from)
+                .collect(),
+            created_at: rfc3339(m.created_at),
+            updated_at: rfc3339(m.updated_at),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn key_ids_have_the_documented_shape() {
+        let live = new_key_id(KeyMode::Live);
+        let test = new_key_id(KeyMode::Test);
+        assert_eq!(live.len(), 8 + 24);
+        assert_eq!(key_id_mode(&live), Some(KeyMode::Live));
+        assert_eq!(key_id_mode(&test), Some(KeyMode::Test));
+        assert_eq!(key_id_mode("mk_live_short"), None);
+        assert_eq!(key_id_mode(&format!("mk_prod_{}", "a".repeat(24))), None);
+        assert_eq!(key_id_mode(&format!("mk_live_{}!", "a".repeat(23))), None);
+        assert_eq!(key_id_display_prefix(&live).len(), 12);
+        assert!(live.starts_with(&key_id_display_prefix(&live)));
+    }
+
+    #[test]
+    fn secrets_have_the_documented_shape() {
+        let hmac = new_hmac_secret();
+        assert_eq!(hmac.len(), 64);
+        assert!(
+            hmac.bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        );
+        let whsec = new_webhook_secret();
+        let raw = STANDARD
+            .decode(whsec.strip_prefix("whsec_").unwrap())
+            .unwrap();
+        assert_eq!(raw.len(), 32);
+    }
+
+    #[test]
+    fn random_alphanumerics_cover_the_alphabet() {
+        let text = random_alphanumeric(5000);
+        assert_eq!(text.len(), 5000);
+        for c in ['A', 'z', '0', '9'] {
+            assert!(text.contains(c));
+        }
+    }
+
+    #[test]
+    fn new_merchant_reads_and_validates() {
+        let m = NewMerchant::from_json(json!({
+            "name": " Shop ", "email": "Shop@Example.com", "fee_rate": "0.015",
+            "default_fiat": "CNY", "webhook_url": "https://shop.example/hook",
+            "auto_approve_withdrawals_below": "50.5"
+        }))
+        .unwrap();
+        assert_eq!(m.name, "Shop");
+        assert_eq!(m.email, "shop@example.com");
+        assert_eq!(m.fee_rate.to_string(), "0.015");
+        assert_eq!(m.rate_limit_per_minute, 100);
+        assert_eq!(m.auto_approve_withdrawals_below, Some(50_500_000));
+
+        let param = |body: Value| {
+            NewMerchant::from_json(body)
+                .err()
+                .and_then(|e| e.param.map(|p| (e.code.as_str(), p.into_owned())))
+        };
+        let base = || json!({"name": "S", "email": "a@b.co", "fee_rate": "0.01"});
+        let with = |k: &str, v: Value| {
+            let mut b = base();
+            b[k] = v;
+            b
+        };
+        assert_eq!(
+            param(with("fee_rate", json!("1"))),
+            Some(("invalid_amount", "fee_rate".into()))
+        );
+        assert_eq!(
+            param(with("fee_rate", json!(0.01))),
+            Some(("invalid_amount", "fee_rate".into()))
+        );
+        assert_eq!(
+            param(with("default_fiat", json!("XXX"))),
+            Some(("unsupported_currency", "default_fiat".into()))
+        );
+        assert_eq!(
+            param(with("webhook_url", json!("ftp://x.example"))),
+            Some(("invalid_request", "webhook_url".into()))
+        );
+        assert_eq!(
+            param(with("rate_limit_per_minute", json!(0))),
+            Some(("invalid_request", "rate_limit_per_minute".into()))
+        );
+        assert_eq!(
+            param(with("nme", json!("typo"))),
+            Some(("invalid_request", "nme".into()))
+        );
+        assert_eq!(
+            param(json!({"email": "a@b.co", "fee_rate": "0.01"})),
+            Some(("invalid_request", "name".into()))
+        );
+    }
+
+    #[test]
+    fn patch_tells_null_from_absent() {
+        let p =
+            MerchantPatch::from_json(json!({"webhook_url": null, "status": "suspended"})).unwrap();
+        assert_eq!(p.webhook_url, Some(None));
+        assert_eq!(p.default_fiat, None);
+        assert_eq!(p.status, Some(MerchantStatus::Suspended));
+        assert_eq!(p.field_names(), ["status", "webhook_url"]);
+        assert!(MerchantPatch::from_json(json!({"name": null})).is_err());
+        assert!(MerchantPatch::from_json(json!({"email": "x@y.zz"})).is_err());
+    }
+
+    #[test]
+    fn public_keys_parse_from_pem() {
+        use p256::pkcs8::{EncodePublicKey, LineEnding};
+        let signing = p256::ecdsa::SigningKey::from_slice(&[7u8; 32]).unwrap();
+        let pem = signing
+            .verifying_key()
+            .to_public_key_pem(LineEnding::CRLF)
+            .unwrap();
+        let (key, canonical) = parse_public_key_pem(&pem).unwrap();
+        assert_eq!(&key, signing.verifying_key());
+        assert!(canonical.starts_with("-----BEGIN PUBLIC KEY-----\n"));
+        assert!(
+            parse_public_key_pem("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----")
+                .is_none()
+        );
+    }
+}

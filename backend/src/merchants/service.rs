@@ -1,0 +1,342 @@
+//! Merchant use cases: creation with its keys and webhook secret, updates, API key
+//! issue and revocation. Every admin action writes its audit entry in the same
+//! transaction as the change.
+//!
+//! Secrets (HMAC API secrets, the `whsec_…` webhook secret) are returned once, by the
+//! call that creates them, and stored only sealed with the master key. Key ids are
+//! stored only as a keyed hash (`MasterKey::lookup_hash`) plus a display prefix.
+
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, IntoActiveModel, TransactionTrait,
+};
+use serde_json::json;
+
+use super::model::{
+    KeyKind, KeyMode, MerchantPatch, MerchantStatus, NewApiKey, NewMerchant, key_id_display_prefix,
+    new_hmac_secret, new_key_id, new_webhook_secret,
+};
+use super::store::{self, api_key, merchant};
+use crate::audit::{self, AuditEntry};
+use crate::db::now_ms;
+use crate::error::{ApiError, ApiResult};
+use crate::ids;
+use crate::ledger::{self, AccountKey};
+use crate::state::AppState;
+
+/// Who performs an admin action, for the audit log.
+#[derive(Debug, Clone, Copy)]
+pub struct Actor<'a> {
+    pub user_id: &'a str,
+    pub ip: &'a str,
+}
+
+/// A key as issued: the only moment its id (and HMAC secret) exist in clear.
+#[derive(Debug, Clone)]
+pub struct IssuedKey {
+    pub key_id: String,
+    /// The HMAC secret; `None` for ECDSA keys (the merchant keeps the private key).
+    pub secret: Option<String>,
+    pub mode: KeyMode,
+    pub kind: KeyKind,
+    pub row: api_key::Model,
+}
+
+/// The result of creating a merchant.
+#[derive(Debug, Clone)]
+pub struct CreatedMerchant {
+    pub merchant: merchant::Model,
+    pub live_key: IssuedKey,
+    pub test_key: IssuedKey,
+    pub webhook_secret: String,
+}
+
+impl CreatedMerchant {
+    pub fn keys(&self) -> Vec<api_key::Model> {
+        vec![self.live_key.row.clone(), self.test_key.row.clone()]
+    }
+}
+
+fn not_found_merchant() -> ApiError {
+    ApiError::not_found("merchant")
+}
+
+async fn insert_key(
+    conn: &impl ConnectionTrait,
+    state: &AppState,
+    merchant_id: &str,
+    spec: &NewApiKey,
+    now: i64,
+) -> ApiResult<IssuedKey> {
+    let key_id = new_key_id(spec.mode);
+    let (kind, secret) = match &spec.public_key_pem {
+        Some(_) => (KeyKind::EcdsaP256, None),
+        None => (KeyKind::Hmac, Some(new_hmac_secret())),
+    };
+    let row = api_key::ActiveModel {
+        id: Set(ids::new("key")),
+        key_id_hash: Set(state.keys.lookup_hash(&key_id)),
+        key_id_prefix: Set(key_id_display_prefix(&key_id)),
+        merchant_id: Set(merchant_id.to_owned()),
+        livemode: Set(spec.mode.livemode()),
+        kind: Set(kind.as_str().to_owned()),
+        secret_enc: Set(secret.as_deref().map(|s| state.keys.seal(s))),
+        public_key_pem: Set(spec.public_key_pem.clone()),
+        revoked_at: Set(None),
+        last_used_at: Set(None),
+        created_at: Set(now),
+    }
+    .insert(conn)
+    .await?;
+    Ok(IssuedKey {
+        key_id,
+        secret,
+        mode: spec.mode,
+        kind,
+        row,
+    })
+}
+
+/// Creates a merchant with one live and one test HMAC key and a webhook secret, opens
+/// its live and sandbox ledger accounts, and audits it — all in one transaction.
+pub async fn create_merchant(
+    state: &AppState,
+    actor: Actor<'_>,
+    input: NewMerchant,
+) -> ApiResult<CreatedMerchant> {
+    let now = now_ms();
+    let webhook_secret = new_webhook_secret();
+    let txn = state.db.begin().await?;
+    let merchant = merchant::ActiveModel {
+        id: Set(ids::new("mch")),
+        user_id: Set(None),
+        name: Set(input.name),
+        email: Set(input.email),
+        status: Set(MerchantStatus::Active.as_str().to_owned()),
+        fee_rate: Set(input.fee_rate.to_string()),
+        default_fiat: Set(input.default_fiat.map(|f| f.code.to_owned())),
+        webhook_url: Set(input.webhook_url),
+        webhook_secret_enc: Set(state.keys.seal(&webhook_secret)),
+        rate_limit_per_minute: Set(input.rate_limit_per_minute),
+        auto_approve_withdrawals_below: Set(input.auto_approve_withdrawals_below),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    let live_key = insert_key(
+        &txn,
+        state,
+        &merchant.id,
+        &NewApiKey {
+            mode: KeyMode::Live,
+            public_key_pem: None,
+        },
+        now,
+    )
+    .await?;
+    let test_key = insert_key(
+        &txn,
+        state,
+        &merchant.id,
+        &NewApiKey {
+            mode: KeyMode::Test,
+            public_key_pem: None,
+        },
+        now,
+    )
+    .await?;
+    ledger::open_accounts(
+        &txn,
+        &[
+            AccountKey::merchant(merchant.id.clone(), true),
+            AccountKey::merchant(merchant.id.clone(), false),
+        ],
+    )
+    .await?;
+    audit::record(
+        &txn,
+        AuditEntry {
+            actor_id: Some(actor.user_id),
+            actor_role: "admin",
+            action: "merchant.create",
+            target_type: "merchant",
+            target_id: Some(&merchant.id),
+            details: json!({
+                "name": merchant.name,
+                "email": merchant.email,
+                "fee_rate": merchant.fee_rate,
+                "default_fiat": merchant.default_fiat,
+                "webhook_url": merchant.webhook_url,
+                "rate_limit_per_minute": merchant.rate_limit_per_minute,
+                "auto_approve_withdrawals_below": merchant.auto_approve_withdrawals_below,
+                "api_keys": [live_key.row.key_id_prefix, test_key.row.key_id_prefix],
+            }),
+            ip: Some(actor.ip),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(CreatedMerchant {
+        merchant,
+        live_key,
+        test_key,
+        webhook_secret,
+    })
+}
+
+/// A merchant and all its keys (revoked ones included).
+pub async fn get_merchant(
+    db: &impl ConnectionTrait,
+    merchant_id: &str,
+) -> ApiResult<(merchant::Model, Vec<api_key::Model>)> {
+    if !ids::has_prefix(merchant_id, "mch") {
+        return Err(not_found_merchant());
+    }
+    let merchant = store::find_merchant(db, merchant_id)
+        .await?
+        .ok_or_else(not_found_merchant)?;
+    let keys = store::keys_of_merchants(db, std::slice::from_ref(&merchant.id)).await?;
+    Ok((merchant, keys))
+}
+
+/// Up to `limit` merchants newest first, and the keys of all of them.
+pub async fn list_merchants(
+    db: &impl ConnectionTrait,
+    starting_after: Option<&str>,
+    limit: u64,
+) -> ApiResult<(Vec<merchant::Model>, Vec<api_key::Model>)> {
+    let merchants = store::list_merchants(db, starting_after, limit).await?;
+    let ids: Vec<String> = merchants.iter().map(|m| m.id.clone()).collect();
+    let keys = store::keys_of_merchants(db, &ids).await?;
+    Ok((merchants, keys))
+}
+
+/// Applies a patch; only the fields it sets are written, so concurrent patches of
+/// different fields do not undo each other.
+pub async fn update_merchant(
+    state: &AppState,
+    actor: Actor<'_>,
+    merchant_id: &str,
+    patch: MerchantPatch,
+) -> ApiResult<(merchant::Model, Vec<api_key::Model>)> {
+    let txn = state.db.begin().await?;
+    let (current, _) = get_merchant(&txn, merchant_id).await?;
+    let fields = patch.field_names();
+    let mut row = current.into_active_model();
+    if let Some(name) = patch.name {
+        row.name = Set(name);
+    }
+    if let Some(fee_rate) = patch.fee_rate {
+        row.fee_rate = Set(fee_rate.to_string());
+    }
+    if let Some(status) = patch.status {
+        row.status = Set(status.as_str().to_owned());
+    }
+    if let Some(fiat) = patch.default_fiat {
+        row.default_fiat = Set(fiat.map(|f| f.code.to_owned()));
+    }
+    if let Some(url) = patch.webhook_url {
+        row.webhook_url = Set(url);
+    }
+    if let Some(limit) = patch.rate_limit_per_minute {
+        row.rate_limit_per_minute = Set(limit);
+    }
+    if let Some(threshold) = patch.auto_approve_withdrawals_below {
+        row.auto_approve_withdrawals_below = Set(threshold);
+    }
+    row.updated_at = Set(now_ms());
+    let updated = row.update(&txn).await?;
+    audit::record(
+        &txn,
+        AuditEntry {
+            actor_id: Some(actor.user_id),
+            actor_role: "admin",
+            action: "merchant.update",
+            target_type: "merchant",
+            target_id: Some(&updated.id),
+            details: json!({
+                "fields": fields,
+                "status": updated.status,
+                "fee_rate": updated.fee_rate,
+                "default_fiat": updated.default_fiat,
+                "webhook_url": updated.webhook_url,
+                "rate_limit_per_minute": updated.rate_limit_per_minute,
+                "auto_approve_withdrawals_below": updated.auto_approve_withdrawals_below,
+            }),
+            ip: Some(actor.ip),
+        },
+    )
+    .await?;
+    let keys = store::keys_of_merchants(&txn, std::slice::from_ref(&updated.id)).await?;
+    txn.commit().await?;
+    Ok((updated, keys))
+}
+
+/// Issues a new key for the merchant (HMAC, or ECDSA P-256 with the given public key).
+pub async fn create_api_key(
+    state: &AppState,
+    actor: Actor<'_>,
+    merchant_id: &str,
+    spec: NewApiKey,
+) -> ApiResult<IssuedKey> {
+    let txn = state.db.begin().await?;
+    let (merchant, _) = get_merchant(&txn, merchant_id).await?;
+    let issued = insert_key(&txn, state, &merchant.id, &spec, now_ms()).await?;
+    audit::record(
+        &txn,
+        AuditEntry {
+            actor_id: Some(actor.user_id),
+            actor_role: "admin",
+            action: "merchant.api_key.create",
+            target_type: "merchant",
+            target_id: Some(&merchant.id),
+            details: json!({
+                "key_id_prefix": issued.row.key_id_prefix,
+                "mode": issued.mode.as_str(),
+                "kind": issued.kind.as_str(),
+            }),
+            ip: Some(actor.ip),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(issued)
+}
+
+/// Revokes a merchant's key, found by the keyed hash of its id within that merchant.
+/// Revoking a revoked key again changes nothing (and is not audited again).
+pub async fn revoke_api_key(
+    state: &AppState,
+    actor: Actor<'_>,
+    merchant_id: &str,
+    key_id: &str,
+) -> ApiResult<()> {
+    let txn = state.db.begin().await?;
+    let (merchant, _) = get_merchant(&txn, merchant_id).await?;
+    let key = store::find_key_of_merchant(&txn, &merchant.id, &state.keys.lookup_hash(key_id))
+        .await?
+        .ok_or_else(|| ApiError::not_found("API key"))?;
+    if key.revoked_at.is_some() {
+        txn.commit().await?;
+        return Ok(());
+    }
+    let prefix = key.key_id_prefix.clone();
+    let mut row = key.into_active_model();
+    row.revoked_at = Set(Some(now_ms()));
+    row.update(&txn).await?;
+    audit::record(
+        &txn,
+        AuditEntry {
+            actor_id: Some(actor.user_id),
+            actor_role: "admin",
+            action: "merchant.api_key.revoke",
+            target_type: "merchant",
+            target_id: Some(&merchant.id),
+            details: json!({ "key_id_prefix": prefix }),
+            ip: Some(actor.ip),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,360 @@
+//! The error half of the document: the shared `Error` schema, the table of every stable
+//! error code with its HTTP status, and the error responses of each operation.
+//!
+//! Operations declare only their success responses in their `#[utoipa::path]`; their
+//! error responses are generated here from [`ERROR_CODES`], the codes every operation of
+//! an authentication kind can give ([`common_errors`]) and the operation's own codes
+//! (the `ERRORS` tables next to the path declarations). Each error status becomes one
+//! response whose description lists the codes and when they happen, with one example
+//! body per code.
+
+use std::borrow::Cow;
+
+use serde_json::{Map, Value, json};
+use utoipa::openapi::schema::{Object, Schema, SchemaType, Type};
+use utoipa::openapi::{RefOr, extensions::Extensions};
+
+use crate::error::ErrorCode;
+
+/// Every code of [`ErrorCode`] with what it means. The status comes from
+/// [`ErrorCode::status`], so the table cannot drift from the server.
+pub const ERROR_CODES: &[(ErrorCode, &str)] = &[
+    (
+        ErrorCode::InvalidRequest,
+        "The request is malformed: bad JSON, a missing or mistyped field, an unknown field, a value out of range. `param` names the field (or header, e.g. `Recv-Window`).",
+    ),
+    (
+        ErrorCode::InvalidAmount,
+        "An amount or rate is not a valid decimal string for its scale: too many decimals, a sign, an exponent, zero, absurdly large, or below a minimum. `param` names the field.",
+    ),
+    (
+        ErrorCode::InvalidAddress,
+        "The blockchain address is not valid on the given network.",
+    ),
+    (
+        ErrorCode::UnsupportedCurrency,
+        "The currency is not supported (see `GET /api/v1/public/currencies`).",
+    ),
+    (
+        ErrorCode::UnsupportedNetwork,
+        "The network is missing or not supported (see `GET /api/v1/public/currencies`).",
+    ),
+    (
+        ErrorCode::MissingCredentials,
+        "An authentication header is missing: `API-Key`, `Request-Time` or `Signature-V1` on signed routes, `Authorization: Bearer` on portal routes.",
+    ),
+    (
+        ErrorCode::InvalidApiKey,
+        "The API key is unknown or revoked, or its merchant is suspended.",
+    ),
+    (
+        ErrorCode::RequestExpired,
+        "`Request-Time` is more than 1 s in the future, older than `Recv-Window`, or not a number.",
+    ),
+    (
+        ErrorCode::InvalidSignature,
+        "`Signature-V1` does not match the request.",
+    ),
+    (
+        ErrorCode::ReplayedRequest,
+        "This exact signed request was already received.",
+    ),
+    (
+        ErrorCode::InvalidCredentials,
+        "The email or password is wrong (the same answer for an unknown email).",
+    ),
+    (
+        ErrorCode::InvalidToken,
+        "The session token is invalid or expired; log in again.",
+    ),
+    (
+        ErrorCode::TotpRequired,
+        "Two-factor authentication is enabled and the `totp_code` is missing or wrong.",
+    ),
+    (
+        ErrorCode::Forbidden,
+        "Authenticated, but not allowed: another role, or an acceptor that is not `active`.",
+    ),
+    (
+        ErrorCode::NotFound,
+        "No such object (also for another tenant's objects), or no such endpoint.",
+    ),
+    (
+        ErrorCode::MethodNotAllowed,
+        "The path exists but does not support this HTTP method.",
+    ),
+    (
+        ErrorCode::InvalidState,
+        "The object's state does not allow this action (e.g. cancelling a completed order).",
+    ),
+    (
+        ErrorCode::DuplicateMerchantOrderId,
+        "An order with this `merchant_order_id` exists with different parameters.",
+    ),
+    (
+        ErrorCode::DuplicateMerchantWithdrawalId,
+        "A withdrawal with this `merchant_withdrawal_id` exists with different parameters.",
+    ),
+    (
+        ErrorCode::Conflict,
+        "The request conflicts with existing data (e.g. an email already registered, a deposit txid already credited with other values).",
+    ),
+    (
+        ErrorCode::PayloadTooLarge,
+        "The request body is larger than 64 KiB.",
+    ),
+    (
+        ErrorCode::Banned,
+        "The API key is banned for repeated rate-limit violations; wait `Retry-After` seconds.",
+    ),
+    (
+        ErrorCode::InsufficientBalance,
+        "The available balance does not cover the operation.",
+    ),
+    (
+        ErrorCode::UnprocessableEntity,
+        "A business rule refuses the request.",
+    ),
+    (
+        ErrorCode::RateLimited,
+        "Too many requests; wait `Retry-After` seconds.",
+    ),
+    (
+        ErrorCode::TooManyAttempts,
+        "Too many failed login attempts; wait `Retry-After` seconds.",
+    ),
+    (
+        ErrorCode::ServiceUnavailable,
+        "A dependency (database, Redis) is unreachable; retry later.",
+    ),
+    (
+        ErrorCode::InternalError,
+        "An unexpected server error; quote the `request_id` when reporting it.",
+    ),
+];
+
+/// The error codes an operation gives besides the common ones of its authentication:
+/// `(operationId, [(code, when)])`.
+pub type OpErrors = (&'static str, &'static [(ErrorCode, &'static str)]);
+
+/// The meaning of a code from [`ERROR_CODES`].
+pub fn meaning(code: ErrorCode) -> &'static str {
+    ERROR_CODES
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map_or("", |(_, m)| m)
+}
+
+/// The schema of `error.code`: a string enum of every code, and the table of codes with
+/// their HTTP status in `x-error-codes` (also under `components.x-error-codes`).
+pub struct ErrorCodeSchema;
+
+impl utoipa::PartialSchema for ErrorCodeSchema {
+    fn schema() -> RefOr<Schema> {
+        let mut schema = Object::with_type(SchemaType::Type(Type::String));
+        schema.description = Some(codes_markdown());
+        schema.enum_values = Some(
+            ERROR_CODES
+                .iter()
+                .map(|(code, _)| Value::from(code.as_str()))
+                .collect(),
+        );
+        schema.extensions = Some(Extensions::from_iter([(
+            "x-error-codes",
+            error_code_table(),
+        )]));
+        RefOr::T(Schema::Object(schema))
+    }
+}
+
+impl utoipa::ToSchema for ErrorCodeSchema {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("ErrorCode")
+    }
+}
+
+/// `[{"code", "status", "description"}]` of every code.
+pub fn error_code_table() -> Value {
+    Value::Array(
+        ERROR_CODES
+            .iter()
+            .map(|(code, meaning)| {
+                json!({
+                    "code": code.as_str(),
+                    "status": code.status().as_u16(),
+                    "description": meaning,
+                })
+            })
+            .collect(),
+    )
+}
+
+fn codes_markdown() -> String {
+    let mut text = String::from(
+        "A stable, machine-readable error code. Codes are never renamed; new ones may be added, \
+         so treat an unknown code by its HTTP status.\n\n| code | status | meaning |\n|---|---|---|\n",
+    );
+    for (code, meaning) in ERROR_CODES {
+        text.push_str(&format!(
+            "| `{}` | {} | {} |\n",
+            code.as_str(),
+            code.status().as_u16(),
+            meaning.replace('|', "\\|")
+        ));
+    }
+    text
+}
+
+/// How an operation authenticates, read from its `security`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthKind {
+    None,
+    Signed,
+    Bearer,
+}
+
+/// The codes every operation of an authentication kind can give.
+pub fn common_errors(auth: AuthKind, has_body: bool) -> Vec<(ErrorCode, &'static str)> {
+    let mut codes = Vec::new();
+    match auth {
+        AuthKind::Signed => codes.extend([
+            (
+                ErrorCode::InvalidRequest,
+                "`Recv-Window` is not an integer from 1 to 60000 (`param`: `Recv-Window`)",
+            ),
+            (
+                ErrorCode::MissingCredentials,
+                "`API-Key`, `Request-Time` or `Signature-V1` is missing",
+            ),
+            (
+                ErrorCode::InvalidApiKey,
+                "the key is unknown or revoked, or the merchant is suspended",
+            ),
+            (
+                ErrorCode::RequestExpired,
+                "`Request-Time` is more than 1 s ahead, older than `Recv-Window`, or not a number",
+            ),
+            (ErrorCode::InvalidSignature, "the signature does not match"),
+            (ErrorCode::ReplayedRequest, "the signed request was already used"),
+            (
+                ErrorCode::PayloadTooLarge,
+                "the body is larger than 64 KiB",
+            ),
+            (
+                ErrorCode::Banned,
+                "the key is banned after repeated rate-limit violations (`Retry-After`)",
+            ),
+            (
+                ErrorCode::RateLimited,
+                "over the key's requests per minute, or too many failed authentications from this IP (`Retry-After`)",
+            ),
+            (
+                ErrorCode::ServiceUnavailable,
+                "the replay cache or rate limiter (Redis) is unreachable: signed requests fail closed",
+            ),
+        ]),
+        AuthKind::Bearer => codes.extend([
+            (
+                ErrorCode::MissingCredentials,
+                "no `Authorization: Bearer` header (nor session cookie)",
+            ),
+            (
+                ErrorCode::InvalidToken,
+                "the session token is invalid or expired",
+            ),
+            (ErrorCode::Forbidden, "the token's role may not use this route"),
+        ]),
+        AuthKind::None => {}
+    }
+    if has_body && auth != AuthKind::Signed {
+        codes.push((ErrorCode::PayloadTooLarge, "the body is larger than 64 KiB"));
+    }
+    codes.push((ErrorCode::InternalError, "an unexpected server error"));
+    codes
+}
+
+/// An example error body for `code`.
+pub fn example_body(code: ErrorCode, param: Option<&str>) -> Value {
+    let mut error = Map::new();
+    error.insert("code".into(), code.as_str().into());
+    let message = match (code, param) {
+        (ErrorCode::InvalidRequest, Some(param)) => format!("{param} is not valid."),
+        _ => example_message(code).to_owned(),
+    };
+    error.insert("message".into(), message.into());
+    if let Some(param) = param {
+        error.insert("param".into(), param.into());
+    }
+    error.insert("request_id".into(), "req_01JD3Q4ZK8M6W2X9V7T5R3P1NB".into());
+    json!({ "error": error })
+}
+
+fn example_message(code: ErrorCode) -> &'static str {
+    match code {
+        ErrorCode::InvalidRequest => "The JSON body is not valid.",
+        ErrorCode::InvalidAmount => "amount must be a decimal string such as \"100.50\".",
+        ErrorCode::InvalidAddress => "The address is not a valid TRON (TRC-20) address.",
+        ErrorCode::UnsupportedCurrency => "The fiat currency XXX is not supported.",
+        ErrorCode::UnsupportedNetwork => "The network \"btc\" is not supported.",
+        ErrorCode::MissingCredentials => "A required authentication header is missing.",
+        ErrorCode::InvalidApiKey => "The API key is not valid.",
+        ErrorCode::RequestExpired => "Request-Time is outside the receive window.",
+        ErrorCode::InvalidSignature => "The signature does not match the request.",
+        ErrorCode::ReplayedRequest => "This request was already received.",
+        ErrorCode::InvalidCredentials => "The email or password is not correct.",
+        ErrorCode::InvalidToken => "The session token is invalid or has expired; log in again.",
+        ErrorCode::TotpRequired => {
+            "Two-factor authentication is enabled: send totp_code to release."
+        }
+        ErrorCode::Forbidden => "Your role is not allowed to use this endpoint.",
+        ErrorCode::NotFound => "No such order.",
+        ErrorCode::MethodNotAllowed => "This method is not allowed on this endpoint.",
+        ErrorCode::InvalidState => "The order is completed; it cannot be cancelled.",
+        ErrorCode::DuplicateMerchantOrderId => {
+            "An order with this merchant_order_id exists with different parameters."
+        }
+        ErrorCode::DuplicateMerchantWithdrawalId => {
+            "A withdrawal with this merchant_withdrawal_id exists with different parameters."
+        }
+        ErrorCode::Conflict => "A user with this email already exists.",
+        ErrorCode::PayloadTooLarge => "The request body is larger than 64 KiB.",
+        ErrorCode::Banned => "This API key is banned; retry later.",
+        ErrorCode::InsufficientBalance => "The available balance is not sufficient.",
+        ErrorCode::UnprocessableEntity => "The request cannot be processed.",
+        ErrorCode::RateLimited => "Too many requests; retry later.",
+        ErrorCode::TooManyAttempts => "Too many failed login attempts; try again later.",
+        ErrorCode::ServiceUnavailable => "The database is not reachable.",
+        ErrorCode::InternalError => {
+            "An internal error occurred; quote the request id when reporting it."
+        }
+    }
+}
+
+/// The `param` an example shows, pulled from a note like "… (`param`: `amount`)" (the
+/// last one: the operation's own notes follow the common ones).
+pub fn param_of(note: &str) -> Option<&str> {
+    let start = note.rfind("(`param`: `")? + "(`param`: `".len();
+    let rest = &note[start..];
+    rest.find('`').map(|end| &rest[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_has_each_code_once() {
+        let mut seen = std::collections::HashSet::new();
+        for (code, meaning) in ERROR_CODES {
+            assert!(seen.insert(code.as_str()), "{} twice", code.as_str());
+            assert!(!meaning.is_empty());
+        }
+    }
+
+    #[test]
+    fn params_are_read_from_notes() {
+        assert_eq!(param_of("bad (`param`: `amount`)"), Some("amount"));
+        assert_eq!(param_of("(`param`: `a`); (`param`: `b`)"), Some("b"));
+        assert_eq!(param_of("no param"), None);
+    }
+}

@@ -1,0 +1,595 @@
+//! The OpenAPI 3.1 document of the HTTP API and its human-readable page.
+//!
+//! - `GET /api/v1/openapi.json`: the document, generated from the code with utoipa and
+//!   built once per process;
+//! - `GET /api/docs`: a self-contained HTML page (`web/static/docs.html`, embedded in the
+//!   binary, no external assets) that fetches the document and renders it.
+//!
+//! The document is assembled in [`document`]: the operations are the doc-only functions
+//! of [`paths`] (one per mounted route; a test walks the router declarations and compares
+//! both ways), their bodies the doc-only types of [`schemas`], which mirror the real
+//! serializers. Then the cross-cutting parts are added: the security schemes, the
+//! signed-request headers, the common response headers, and the error responses of every
+//! operation from [`errors`].
+
+pub mod errors;
+pub mod paths;
+pub mod schemas;
+
+use std::sync::OnceLock;
+
+use actix_web::{HttpResponse, web};
+use serde_json::{Map, Value, json};
+use utoipa::OpenApi;
+use utoipa::openapi::extensions::Extensions;
+use utoipa::openapi::header::Header;
+use utoipa::openapi::path::{Operation, PathItem};
+use utoipa::openapi::{Components, Ref, RefOr, Required, Response, Server};
+
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use errors::{AuthKind, OpErrors};
+
+/// The page of `GET /api/docs`.
+pub const DOCS_PAGE: &str = include_str!("../../../web/static/docs.html");
+
+/// The description of the document (`info.description`).
+const DESCRIPTION: &str = include_str!("description.md");
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/v1/openapi.json", web::get().to(openapi_json))
+        .route("/api/docs", web::get().to(docs_page));
+}
+
+async fn openapi_json() -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .insert_header(("Cache-Control", "no-cache"))
+        .body(document_json()?))
+}
+
+async fn docs_page() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header((
+            "Content-Security-Policy",
+            "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; \
+             connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'",
+        ))
+        .insert_header(("X-Content-Type-Options", "nosniff"))
+        .body(DOCS_PAGE)
+}
+
+/// The document as JSON text, built on first use.
+pub fn document_json() -> ApiResult<&'static str> {
+    static JSON: OnceLock<String> = OnceLock::new();
+    if let Some(json) = JSON.get() {
+        return Ok(json);
+    }
+    let built = serde_json::to_string(&document()?).map_err(ApiError::internal)?;
+    Ok(JSON.get_or_init(|| built))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(
+        paths::public::healthz,
+        paths::public::readyz,
+        paths::public::metrics,
+        paths::public::openapi_json,
+        paths::public::docs_page,
+        paths::public::time,
+        paths::public::currencies,
+        paths::public::rates,
+        paths::public::validate_address,
+        paths::public::login,
+        paths::merchant::create_order,
+        paths::merchant::list_orders,
+        paths::merchant::get_order,
+        paths::merchant::cancel_order,
+        paths::merchant::open_order_dispute,
+        paths::merchant::balance,
+        paths::merchant::ledger_entries,
+        paths::merchant::create_withdrawal,
+        paths::merchant::list_withdrawals,
+        paths::merchant::get_withdrawal,
+        paths::merchant::webhook_deliveries,
+        paths::merchant::redeliver_webhook,
+        paths::acceptor::profile,
+        paths::acceptor::online,
+        paths::acceptor::quotes,
+        paths::acceptor::put_quote,
+        paths::acceptor::delete_quote,
+        paths::acceptor::payment_methods,
+        paths::acceptor::add_payment_method,
+        paths::acceptor::delete_payment_method,
+        paths::acceptor::orders,
+        paths::acceptor::order,
+        paths::acceptor::confirm,
+        paths::acceptor::reject,
+        paths::acceptor::dispute,
+        paths::acceptor::events,
+        paths::admin::create_merchant,
+        paths::admin::list_merchants,
+        paths::admin::get_merchant,
+        paths::admin::update_merchant,
+        paths::admin::create_api_key,
+        paths::admin::revoke_api_key,
+        paths::admin::create_acceptor,
+        paths::admin::list_acceptors,
+        paths::admin::get_acceptor,
+        paths::admin::update_acceptor,
+        paths::admin::approve_acceptor,
+        paths::admin::freeze_acceptor,
+        paths::admin::unfreeze_acceptor,
+        paths::admin::create_deposit,
+        paths::admin::list_disputes,
+        paths::admin::get_dispute,
+        paths::admin::add_dispute_message,
+        paths::admin::resolve_dispute,
+        paths::admin::admin_list_withdrawals,
+        paths::admin::admin_get_withdrawal,
+        paths::admin::approve_withdrawal,
+        paths::admin::reject_withdrawal,
+        paths::admin::complete_withdrawal,
+        paths::admin::fail_withdrawal,
+        paths::admin::check_ledger,
+        paths::admin::audit_log,
+        paths::cashier::page,
+        paths::cashier::status,
+        paths::cashier::paid,
+        paths::cashier::dispute,
+        paths::cashier::events,
+    ),
+    components(schemas(
+        schemas::Error,
+        schemas::WebhookEvent,
+        // Only used by query parameters, which do not collect their schemas.
+        schemas::DeliveryOutcome,
+        schemas::AcceptorStatus,
+        schemas::WithdrawalStatus,
+        schemas::OrderStatus,
+    ))
+)]
+struct ApiDoc;
+
+/// The outgoing webhook, which goes to the document's `webhooks`, not its `paths`.
+#[derive(OpenApi)]
+#[openapi(paths(paths::merchant::merchant_webhook))]
+struct WebhookDoc;
+
+/// Tags in display order, with their descriptions.
+const TAGS: &[(&str, &str)] = &[
+    (
+        "Orders",
+        "Signed merchant routes: create and follow payments.",
+    ),
+    (
+        "Balance",
+        "Signed merchant routes: the balance and its statement.",
+    ),
+    ("Withdrawals", "Signed merchant routes: USDT payouts."),
+    (
+        "Webhooks",
+        "Signed merchant routes about webhook deliveries, and the webhook itself (see `webhooks`).",
+    ),
+    ("Public", "No authentication."),
+    (
+        "Portal authentication",
+        "Sessions of the admin, acceptor and merchant portals.",
+    ),
+    (
+        "Acceptor portal",
+        "Bearer, role `acceptor`. Trading calls need the acceptor to be `active`.",
+    ),
+    ("Admin: merchants", "Bearer, role `admin`. Audited."),
+    ("Admin: acceptors", "Bearer, role `admin`. Audited."),
+    ("Admin: disputes", "Bearer, role `admin`. Audited."),
+    ("Admin: withdrawals", "Bearer, role `admin`. Audited."),
+    ("Admin: ledger and audit", "Bearer, role `admin`."),
+    (
+        "Cashier",
+        "The customer's payment page. No credentials: the unguessable token in the path is the capability.",
+    ),
+    ("Operations", "Health, readiness and metrics."),
+    ("Documentation", "This document and its page."),
+];
+
+const SIGNED_DESCRIPTION: &str = "Signed merchant requests. Send four headers:\n\n\
+| header | value |\n|---|---|\n\
+| `API-Key` | the key id, `mk_live_…` or `mk_test_…` (test keys are sandbox) |\n\
+| `Request-Time` | the client's time in Unix milliseconds |\n\
+| `Recv-Window` | optional: how many ms the request stays valid, default 30000, max 60000 |\n\
+| `Signature-V1` | the signature of the request |\n\n\
+The string to sign is `Request-Time + METHOD + path_and_query + body`, concatenated without \
+separators: `METHOD` upper case, `path_and_query` exactly the request target sent (e.g. \
+`/api/v1/orders?status=completed`), `body` the raw bytes sent (empty for GET).\n\n\
+- **HMAC keys**: `Signature-V1` = lowercase hex of HMAC-SHA256 keyed with the secret's UTF-8 \
+bytes.\n\
+- **ECDSA keys** (registered with a P-256 public key): `Signature-V1` = hex of the DER \
+ECDSA-P256-SHA256 signature of the same string.\n\n\
+```python\nmsg = f\"{ts}{method}{path}{body}\"\n\
+sig = hmac.new(secret.encode(), msg.encode(), hashlib.sha256).hexdigest()\n```\n\n\
+The server refuses, in this order: a missing header (`401 missing_credentials`); an unknown or \
+revoked key or a suspended merchant (`401 invalid_api_key`); `Request-Time` more than 1 s in the \
+future, older than `Recv-Window` or unparseable (`401 request_expired`); a bad signature \
+(`401 invalid_signature`); a signature already used (`401 replayed_request`). Then the key's \
+rate limit applies (`429 rate_limited`, `418 banned`, with `Retry-After`).";
+
+const BEARER_DESCRIPTION: &str = "Portal sessions: the JWT from `POST /api/v1/auth/login`, sent \
+as `Authorization: Bearer <token>` (the portal pages use the same token in the \
+`otcpay_session` cookie). Routes check the token's role: `/api/v1/admin/*` needs `admin`, \
+`/api/v1/acceptor/*` needs `acceptor`; another role → `403 forbidden`.";
+
+/// Builds the whole document. The cross-cutting parts are written as JSON and read into
+/// utoipa's model, so that the document keeps utoipa's order (schema properties in
+/// declaration order, paths in the order above).
+pub fn document() -> ApiResult<utoipa::openapi::OpenApi> {
+    let mut api = ApiDoc::openapi();
+    api.info = from_json(json!({
+        "title": "OTCPay",
+        "version": env!("CARGO_PKG_VERSION"),
+        "description": DESCRIPTION,
+        "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"},
+    }))?;
+    api.servers = Some(vec![Server::new("/")]);
+    api.tags = Some(from_json(
+        TAGS.iter()
+            .map(|(name, description)| json!({"name": name, "description": description}))
+            .collect(),
+    )?);
+    let mut webhooks = WebhookDoc::openapi().paths;
+    // utoipa writes the webhook's key like a path; OpenAPI names webhooks.
+    webhooks.paths = webhooks
+        .paths
+        .into_iter()
+        .map(|(key, item)| (key.trim_start_matches('/').to_owned(), item))
+        .collect();
+    api.webhooks = Some(webhooks);
+    add_components(api.components.get_or_insert_with(Components::new))?;
+
+    let tables: Vec<OpErrors> = paths::ERROR_TABLES
+        .iter()
+        .flat_map(|table| table.iter().copied())
+        .collect();
+    for item in api.paths.paths.values_mut() {
+        for operation in operations_mut(item) {
+            complete_operation(operation, &tables)?;
+        }
+    }
+    Ok(api)
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(value: Value) -> ApiResult<T> {
+    serde_json::from_value(value).map_err(ApiError::internal)
+}
+
+fn operations_mut(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
+    [
+        &mut item.get,
+        &mut item.put,
+        &mut item.post,
+        &mut item.delete,
+        &mut item.options,
+        &mut item.head,
+        &mut item.patch,
+        &mut item.trace,
+    ]
+    .into_iter()
+    .flatten()
+}
+
+/// Operations whose body may be left out entirely.
+const OPTIONAL_BODIES: &[&str] = &["confirmOrder", "rejectOrder", "cashierMarkPaid"];
+
+fn reference(path: &str) -> RefOr<Header> {
+    RefOr::Ref(Ref::new(path))
+}
+
+fn add_components(components: &mut Components) -> ApiResult<()> {
+    components.security_schemes = from_json(json!({
+        "merchantSignature": {
+            "type": "apiKey",
+            "in": "header",
+            "name": "API-Key",
+            "description": SIGNED_DESCRIPTION,
+        },
+        "bearerAuth": {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+            "description": BEARER_DESCRIPTION,
+        },
+    }))?;
+    components.parameters = from_json(json!({
+        "RequestTime": {
+            "name": "Request-Time",
+            "in": "header",
+            "required": true,
+            "description": "The client's time in Unix milliseconds; at most 1 s ahead of the server and not older than `Recv-Window`.",
+            "schema": {"type": "string", "pattern": "^[0-9]{1,16}$"},
+            "example": "1763719200000",
+        },
+        "RecvWindow": {
+            "name": "Recv-Window",
+            "in": "header",
+            "required": false,
+            "description": "How many ms after `Request-Time` the request stays valid: 1–60000, default 30000.",
+            "schema": {"type": "integer", "minimum": 1, "maximum": 60000, "default": 30000},
+        },
+        "SignatureV1": {
+            "name": "Signature-V1",
+            "in": "header",
+            "required": true,
+            "description": "Hex HMAC-SHA256 (or DER ECDSA-P256-SHA256) of `Request-Time + METHOD + path_and_query + body`; see `merchantSignature`.",
+            "schema": {"type": "string", "pattern": "^[0-9a-f]+$"},
+        },
+    }))?;
+    components.headers = from_json(json!({
+        "X-Request-Id": {
+            "description": "The request's id (the caller's own `X-Request-Id` when it is 1–64 of `A-Za-z0-9_-`, else a new `req_…`); quote it when reporting a problem.",
+            "schema": {"type": "string"},
+        },
+        "Retry-After": {
+            "description": "Seconds to wait before retrying (at least 1).",
+            "schema": {"type": "integer", "minimum": 1},
+        },
+        "X-RateLimit-Limit": {
+            "description": "The key's requests per minute.",
+            "schema": {"type": "integer"},
+        },
+        "X-RateLimit-Remaining": {
+            "description": "Requests left in the current allowance.",
+            "schema": {"type": "integer"},
+        },
+        "X-RateLimit-Reset": {
+            "description": "Seconds until the allowance is full again.",
+            "schema": {"type": "integer"},
+        },
+    }))?;
+    components
+        .extensions
+        .get_or_insert_with(Extensions::default)
+        .insert("x-error-codes".into(), errors::error_code_table());
+    Ok(())
+}
+
+fn auth_of(operation: &Operation) -> AuthKind {
+    let security = serde_json::to_value(&operation.security).unwrap_or(Value::Null);
+    let schemes: Vec<&str> = security
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_object)
+        .flat_map(|requirement| requirement.keys().map(String::as_str))
+        .collect();
+    if schemes.contains(&"merchantSignature") {
+        AuthKind::Signed
+    } else if schemes.contains(&"bearerAuth") {
+        AuthKind::Bearer
+    } else {
+        AuthKind::None
+    }
+}
+
+/// Adds the signed-request headers, the error responses and the response headers.
+fn complete_operation(operation: &mut Operation, tables: &[OpErrors]) -> ApiResult<()> {
+    let auth = auth_of(operation);
+    let has_body = operation.request_body.is_some();
+    let id = operation.operation_id.clone().unwrap_or_default();
+
+    if auth == AuthKind::Signed {
+        operation.parameters.get_or_insert_with(Vec::new).extend(
+            ["RequestTime", "RecvWindow", "SignatureV1"]
+                .map(|name| RefOr::Ref(Ref::new(format!("#/components/parameters/{name}")))),
+        );
+    }
+    if OPTIONAL_BODIES.contains(&id.as_str())
+        && let Some(RefOr::T(body)) = &mut operation.request_body
+    {
+        body.required = Some(Required::False);
+    }
+
+    let mut codes = errors::common_errors(auth, has_body);
+    if let Some((_, own)) = tables.iter().find(|(op, _)| *op == id) {
+        codes.extend(own.iter().copied());
+    }
+
+    let responses = &mut operation.responses.responses;
+    for (status, response) in responses.iter_mut() {
+        if let RefOr::T(response) = response {
+            add_headers(
+                response,
+                auth == AuthKind::Signed && status.starts_with('2'),
+                false,
+            );
+        }
+    }
+    for (status, response) in error_responses(&codes)? {
+        responses.entry(status).or_insert(RefOr::T(response));
+    }
+    Ok(())
+}
+
+fn add_headers(response: &mut Response, rate_limit: bool, retry_after: bool) {
+    let mut names = vec!["X-Request-Id"];
+    if rate_limit {
+        names.extend([
+            "X-RateLimit-Limit",
+            "X-RateLimit-Remaining",
+            "X-RateLimit-Reset",
+        ]);
+    }
+    if retry_after {
+        names.push("Retry-After");
+    }
+    for name in names {
+        response.headers.insert(
+            name.to_owned(),
+            reference(&format!("#/components/headers/{name}")),
+        );
+    }
+}
+
+/// One response per error status: the codes and when they happen in the description,
+/// one example per code.
+fn error_responses(codes: &[(ErrorCode, &str)]) -> ApiResult<Vec<(String, Response)>> {
+    let mut by_status: std::collections::BTreeMap<u16, Vec<(ErrorCode, String)>> =
+        std::collections::BTreeMap::new();
+    for (code, note) in codes {
+        let entries = by_status.entry(code.status().as_u16()).or_default();
+        match entries.iter_mut().find(|(c, _)| c == code) {
+            Some((_, notes)) => {
+                notes.push_str("; ");
+                notes.push_str(note);
+            }
+            None => entries.push((*code, (*note).to_owned())),
+        }
+    }
+    by_status
+        .into_iter()
+        .map(|(status, entries)| {
+            let mut description = String::from(reason_phrase(status));
+            description.push_str(". Codes:\n");
+            let mut examples = Map::new();
+            for (code, note) in &entries {
+                description.push_str(&format!("- `{}`: {note}\n", code.as_str()));
+                examples.insert(
+                    code.as_str().into(),
+                    json!({
+                        "summary": format!("{}: {note}", code.as_str()),
+                        "value": errors::example_body(*code, errors::param_of(note)),
+                    }),
+                );
+            }
+            let mut response: Response = from_json(json!({
+                "description": description,
+                "content": {
+                    "application/json": {
+                        "schema": {"$ref": "#/components/schemas/Error"},
+                        "examples": examples,
+                    }
+                },
+            }))?;
+            add_headers(&mut response, false, matches!(status, 418 | 429));
+            Ok((status.to_string(), response))
+        })
+        .collect()
+}
+
+fn reason_phrase(status: u16) -> &'static str {
+    if status == 418 {
+        return "Banned";
+    }
+    actix_web::http::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("Error")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const METHODS: [&str; 8] = [
+        "get", "put", "post", "delete", "options", "head", "patch", "trace",
+    ];
+
+    fn operations(doc: &Value) -> Vec<(String, String, Value)> {
+        let mut out = Vec::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                if METHODS.contains(&method.as_str()) {
+                    out.push((method.clone(), path.clone(), op.clone()));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_operation_has_an_error_table_entry_and_every_entry_an_operation() {
+        let doc = serde_json::to_value(document().unwrap()).unwrap();
+        let ids: Vec<String> = operations(&doc)
+            .iter()
+            .map(|(_, _, op)| op["operationId"].as_str().unwrap().to_owned())
+            .collect();
+        let mut unique = ids.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), ids.len(), "operation ids are unique");
+        let entries: Vec<&str> = paths::ERROR_TABLES
+            .iter()
+            .flat_map(|t| t.iter().map(|(id, _)| *id))
+            .collect();
+        for id in &ids {
+            assert!(entries.contains(&id.as_str()), "no ERRORS entry for {id}");
+        }
+        for entry in &entries {
+            assert!(
+                ids.iter().any(|id| id == entry),
+                "ERRORS entry {entry} names no operation"
+            );
+        }
+    }
+
+    #[test]
+    fn the_document_is_3_1_with_errors_and_headers() {
+        let doc = serde_json::to_value(document().unwrap()).unwrap();
+        assert_eq!(doc["openapi"], "3.1.0");
+        assert_eq!(doc["info"]["title"], "OTCPay");
+        let create = &doc["paths"]["/api/v1/orders"]["post"];
+        assert_eq!(
+            create["responses"]["401"]["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/Error"
+        );
+        assert!(create["responses"]["201"]["headers"]["X-RateLimit-Limit"].is_object());
+        assert!(create["responses"]["429"]["headers"]["Retry-After"].is_object());
+        let examples = &create["responses"]["400"]["content"]["application/json"]["examples"];
+        assert_eq!(
+            examples["invalid_amount"]["value"]["error"]["param"],
+            "amount"
+        );
+        assert!(doc["webhooks"]["merchantWebhook"]["post"].is_object());
+        let codes = doc["components"]["schemas"]["ErrorCode"]["enum"]
+            .as_array()
+            .unwrap();
+        assert_eq!(codes.len(), errors::ERROR_CODES.len());
+        let confirm = &doc["paths"]["/api/v1/acceptor/orders/{id}/confirm"]["post"];
+        assert_eq!(confirm["requestBody"]["required"], false);
+        let json = document_json().unwrap();
+        let order = json.find("\"Order\":{").unwrap();
+        let id = json[order..].find("\"id\"").unwrap();
+        let status = json[order..].find("\"status\"").unwrap();
+        assert!(
+            id < status,
+            "schema properties keep their declaration order"
+        );
+    }
+
+    fn refs(value: &Value, out: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                for (key, child) in map {
+                    match (key.as_str(), child) {
+                        ("$ref", Value::String(r)) => out.push(r.clone()),
+                        _ => refs(child, out),
+                    }
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn every_ref_resolves() {
+        let doc = serde_json::to_value(document().unwrap()).unwrap();
+        let mut all = Vec::new();
+        refs(&doc, &mut all);
+        let dangling: Vec<&String> = all
+            .iter()
+            .filter(|r| doc.pointer(r.trim_start_matches('#')).is_none())
+            .collect();
+        assert!(dangling.is_empty(), "{dangling:?}");
+    }
+}

@@ -1,0 +1,222 @@
+//! Unauthenticated routes: operations, documentation, public data, portal login.
+
+use crate::error::ErrorCode as E;
+use crate::openapi::errors::OpErrors;
+use crate::openapi::schemas::*;
+
+pub const ERRORS: &[OpErrors] = &[
+    ("healthz", &[]),
+    (
+        "readyz",
+        &[(
+            E::ServiceUnavailable,
+            "the database or (when configured) Redis does not answer",
+        )],
+    ),
+    ("metrics", &[]),
+    ("getOpenApiDocument", &[]),
+    ("getApiDocsPage", &[]),
+    ("getServerTime", &[]),
+    ("listCurrencies", &[]),
+    (
+        "getRates",
+        &[(
+            E::UnsupportedCurrency,
+            "`fiat` is missing or not a supported fiat (`param`: `fiat`)",
+        )],
+    ),
+    (
+        "validateAddress",
+        &[
+            (
+                E::InvalidRequest,
+                "the body is not JSON, or `address` is missing or not a string (`param`: `address`)",
+            ),
+            (
+                E::UnsupportedNetwork,
+                "`network` is missing or unknown (`param`: `network`)",
+            ),
+        ],
+    ),
+    (
+        "login",
+        &[
+            (
+                E::InvalidRequest,
+                "the body is not JSON with string `email` and `password`",
+            ),
+            (
+                E::InvalidCredentials,
+                "wrong email or password (the same answer for an unknown email or a disabled user)",
+            ),
+            (
+                E::TooManyAttempts,
+                "too many failures for this email or from this IP in the login window (`Retry-After`)",
+            ),
+        ],
+    ),
+];
+
+/// Liveness
+///
+/// The process answers. No dependency is checked.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    operation_id = "healthz",
+    tag = "Operations",
+    responses((status = 200, description = "The process is alive.", body = Health))
+)]
+pub fn healthz() {}
+
+/// Readiness
+///
+/// The database answers and, when the server is configured with Redis, Redis answers.
+/// Use it as the load balancer's health check.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    operation_id = "readyz",
+    tag = "Operations",
+    responses((status = 200, description = "Ready to serve.", body = Readiness))
+)]
+pub fn readyz() {}
+
+/// Prometheus metrics
+///
+/// The text exposition format (version 0.0.4): `http_requests_total` and
+/// `http_request_duration_seconds` by route and status, `ledger_check_ok`, and the
+/// features' own metrics. Restrict access to it at the proxy.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    operation_id = "metrics",
+    tag = "Operations",
+    responses((
+        status = 200,
+        description = "The metrics.",
+        body = String,
+        content_type = "text/plain; version=0.0.4; charset=utf-8",
+        example = "# TYPE http_requests_total counter\nhttp_requests_total{route=\"/healthz\",status=\"200\"} 3\n"
+    ))
+)]
+pub fn metrics() {}
+
+/// This document
+///
+/// The OpenAPI 3.1 description of the API, generated from the server's code.
+#[utoipa::path(
+    get,
+    path = "/api/v1/openapi.json",
+    operation_id = "getOpenApiDocument",
+    tag = "Documentation",
+    responses((
+        status = 200,
+        description = "The OpenAPI document.",
+        body = Object,
+        content_type = "application/json"
+    ))
+)]
+pub fn openapi_json() {}
+
+/// Human-readable API reference
+///
+/// A self-contained HTML page (no external assets) that renders this document:
+/// endpoints, parameters, schemas and error codes.
+#[utoipa::path(
+    get,
+    path = "/api/docs",
+    operation_id = "getApiDocsPage",
+    tag = "Documentation",
+    responses((
+        status = 200,
+        description = "The page.",
+        body = String,
+        content_type = "text/html; charset=utf-8"
+    ))
+)]
+pub fn docs_page() {}
+
+/// Server time
+///
+/// The server's clock in Unix milliseconds; sign with it when your clock is off.
+#[utoipa::path(
+    get,
+    path = "/api/v1/public/time",
+    operation_id = "getServerTime",
+    tag = "Public",
+    responses((status = 200, description = "The server time.", body = ServerTime))
+)]
+pub fn time() {}
+
+/// Currencies and networks
+///
+/// USDT with its networks (fees and minimums of withdrawals), and the supported fiats
+/// with their scales.
+#[utoipa::path(
+    get,
+    path = "/api/v1/public/currencies",
+    operation_id = "listCurrencies",
+    tag = "Public",
+    responses((
+        status = 200,
+        description = "The currency table.",
+        body = Currencies,
+        example = json!({"assets": [{"code": "USDT", "scale": 6, "networks": [
+            {"id": "tron", "name": "TRON (TRC-20)", "chain_id": null, "withdrawal_fee": "1.00", "min_withdrawal": "10.00"},
+            {"id": "ethereum", "name": "Ethereum (ERC-20)", "chain_id": 1, "withdrawal_fee": "5.00", "min_withdrawal": "20.00"},
+            {"id": "bsc", "name": "BNB Smart Chain (BEP-20)", "chain_id": 56, "withdrawal_fee": "0.50", "min_withdrawal": "10.00"}]}],
+            "fiats": [{"code": "CNY", "scale": 2}, {"code": "JPY", "scale": 0}]})
+    ))
+)]
+pub fn currencies() {}
+
+/// Market rates
+///
+/// The aggregated depth of the active, online acceptors' quotes in one fiat, best
+/// (lowest) rate first. No acceptor ids.
+#[utoipa::path(
+    get,
+    path = "/api/v1/public/rates",
+    operation_id = "getRates",
+    tag = "Public",
+    params(("fiat" = String, Query, description = "The fiat code, e.g. `CNY`.", example = "CNY")),
+    responses((status = 200, description = "The depth of the fiat.", body = Rates))
+)]
+pub fn rates() {}
+
+/// Validate an address
+///
+/// Checks a USDT address on a network. EVM networks: `0x` + 40 hex digits; mixed case
+/// must be a valid EIP-55 checksum; the normalized form is EIP-55. TRON: base58check of
+/// 25 bytes, version byte `0x41`, double-SHA-256 checksum. An invalid address is a `200`
+/// with `valid: false` and a reason, not an error.
+#[utoipa::path(
+    post,
+    path = "/api/v1/public/addresses/validate",
+    operation_id = "validateAddress",
+    tag = "Public",
+    request_body = ValidateAddressRequest,
+    responses((status = 200, description = "The verdict.", body = AddressValidation))
+)]
+pub fn validate_address() {}
+
+/// Log in to a portal
+///
+/// Exchanges an email and password for a session JWT of the user's role (`admin`,
+/// `acceptor` or `merchant`). Failures are throttled per email and per client IP; only
+/// failures count.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/login",
+    operation_id = "login",
+    tag = "Portal authentication",
+    request_body = LoginRequest,
+    responses((
+        status = 200,
+        description = "Logged in.",
+        body = LoginResponse,
+        example = json!({"token": "eyJhbGciOiJIUzI1NiJ9…", "expires_at": "2026-11-21T22:15:00Z", "user": {"id": "usr_01JD3Q4ZK8M6W2X9V7T5R3P1NB", "email": "ops@otcpay.example", "role": "admin"}})
+    ))
+)]
+pub fn login() {}

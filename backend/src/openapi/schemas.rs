@@ -1,0 +1,1211 @@
+//! Doc-only types: the JSON bodies of the API as the document shows them.
+//!
+//! They mirror the real serializers and parsers of the features (the `*View` structs and
+//! the request parsers) and API.md; nothing constructs them. Conventions: amounts and
+//! rates are decimal strings (`format: decimal`), timestamps RFC 3339 UTC strings
+//! (`format: date-time`); a field that is always present but may be `null` is marked
+//! required and nullable, a field that may be absent is not required.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+
+use super::errors::ErrorCodeSchema;
+
+/// A list page: `data` newest first, and whether older items exist.
+macro_rules! list_schema {
+    ($(#[$meta:meta])* $name:ident, $item:ty) => {
+        $(#[$meta])*
+        #[derive(ToSchema)]
+        pub struct $name {
+            /// The page, newest first.
+            pub data: Vec<$item>,
+            /// `true` when older items exist: pass the last `id` as `starting_after`.
+            pub has_more: bool,
+        }
+    };
+}
+
+// ---------------------------------------------------------------------------------------
+// Errors
+
+/// Every error response: `{"error": {"code", "message", "param"?, "request_id"}}`.
+#[derive(ToSchema)]
+#[schema(example = json!({"error": {"code": "invalid_amount", "message": "amount must be a decimal string such as \"100.50\".", "param": "amount", "request_id": "req_01JD3Q4ZK8M6W2X9V7T5R3P1NB"}}))]
+pub struct Error {
+    pub error: ErrorBody,
+}
+
+#[derive(ToSchema)]
+pub struct ErrorBody {
+    pub code: ErrorCodeSchema,
+    /// A human sentence; may change, do not parse it.
+    pub message: String,
+    /// The offending field, query parameter or header, when there is one.
+    pub param: Option<String>,
+    /// The request id, also in the `X-Request-Id` response header.
+    #[schema(example = "req_01JD3Q4ZK8M6W2X9V7T5R3P1NB")]
+    pub request_id: String,
+}
+
+// ---------------------------------------------------------------------------------------
+// Shared enums
+
+/// The state of an order: `matching → assigned → paid → completed`, or `expired`,
+/// `cancelled`, `disputed` (an admin resolves a dispute to `completed` or `cancelled`).
+#[derive(ToSchema, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[schema(rename_all = "snake_case")]
+pub enum OrderStatus {
+    Matching,
+    Assigned,
+    Paid,
+    Completed,
+    Expired,
+    Cancelled,
+    Disputed,
+}
+
+/// `review → approved → completed`, or `rejected` (from review), or `failed` (from
+/// approved).
+#[derive(ToSchema, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[schema(rename_all = "snake_case")]
+pub enum WithdrawalStatus {
+    Review,
+    Approved,
+    Completed,
+    Rejected,
+    Failed,
+}
+
+/// A blockchain network of USDT.
+#[derive(ToSchema, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[schema(rename_all = "snake_case")]
+pub enum NetworkId {
+    Tron,
+    Ethereum,
+    Bsc,
+}
+
+// ---------------------------------------------------------------------------------------
+// Operations
+
+#[derive(ToSchema)]
+#[schema(example = json!({"status": "ok"}))]
+pub struct Health {
+    #[schema(example = "ok")]
+    pub status: String,
+}
+
+/// The process answers and its dependencies too.
+#[derive(ToSchema)]
+#[schema(example = json!({"status": "ok", "database": "ok", "redis": "not_configured"}))]
+pub struct Readiness {
+    #[schema(example = "ok")]
+    pub status: String,
+    #[schema(example = "ok")]
+    pub database: String,
+    /// `ok`, or `not_configured` when the server runs without Redis.
+    #[schema(example = "not_configured")]
+    pub redis: String,
+}
+
+// ---------------------------------------------------------------------------------------
+// Public
+
+#[derive(ToSchema)]
+#[schema(example = json!({"server_time": 1763719200000_i64}))]
+pub struct ServerTime {
+    /// The server's clock, Unix milliseconds (use it for `Request-Time`).
+    pub server_time: i64,
+}
+
+#[derive(ToSchema)]
+pub struct Currencies {
+    pub assets: Vec<Asset>,
+    pub fiats: Vec<Fiat>,
+}
+
+#[derive(ToSchema)]
+pub struct Asset {
+    #[schema(example = "USDT")]
+    pub code: String,
+    /// Decimal places (USDT: 6).
+    #[schema(example = 6)]
+    pub scale: u32,
+    pub networks: Vec<Network>,
+}
+
+#[derive(ToSchema)]
+pub struct Network {
+    pub id: NetworkId,
+    #[schema(example = "TRON (TRC-20)")]
+    pub name: String,
+    /// The EVM chain id; `null` for TRON.
+    #[schema(required = true, example = json!(null))]
+    pub chain_id: Option<u64>,
+    /// USDT charged on top of a withdrawal on this network.
+    #[schema(format = "decimal", example = "1.00")]
+    pub withdrawal_fee: String,
+    /// The smallest withdrawal amount on this network.
+    #[schema(format = "decimal", example = "10.00")]
+    pub min_withdrawal: String,
+}
+
+#[derive(ToSchema)]
+pub struct Fiat {
+    /// ISO 4217 code.
+    #[schema(example = "CNY")]
+    pub code: String,
+    /// Decimal places of the currency (CNY 2, JPY 0, …).
+    #[schema(example = 2)]
+    pub scale: u32,
+}
+
+/// The aggregated order book of one fiat (no acceptor ids).
+#[derive(ToSchema)]
+#[schema(example = json!({"fiat": "CNY", "best_rate": "7.18", "depth": [{"rate": "7.18", "liquidity": "50000.00"}, {"rate": "7.20", "liquidity": "1200.00"}]}))]
+pub struct Rates {
+    pub fiat: String,
+    /// The best (lowest) rate offered; `null` without liquidity.
+    #[schema(required = true, format = "decimal")]
+    pub best_rate: Option<String>,
+    /// Rates ascending: the best rate for the customer first.
+    pub depth: Vec<DepthLevel>,
+}
+
+#[derive(ToSchema)]
+pub struct DepthLevel {
+    /// Fiat per USDT.
+    #[schema(format = "decimal", example = "7.18")]
+    pub rate: String,
+    /// USDT that can be bought at this rate.
+    #[schema(format = "decimal", example = "50000.00")]
+    pub liquidity: String,
+}
+
+#[derive(ToSchema)]
+#[schema(example = json!({"network": "tron", "address": "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"}))]
+pub struct ValidateAddressRequest {
+    /// A missing or unknown network → `400 unsupported_network`.
+    pub network: NetworkId,
+    /// A missing or non-string address → `400 invalid_request`.
+    pub address: String,
+}
+
+/// `valid: true` with the normalized address (EIP-55 on EVM networks), or `valid:
+/// false` with the reason.
+#[derive(ToSchema, Serialize)]
+#[serde(untagged)]
+pub enum AddressValidation {
+    Valid(ValidAddress),
+    Invalid(InvalidAddress),
+}
+
+#[derive(ToSchema, Serialize)]
+#[schema(example = json!({"valid": true, "network": "tron", "address": "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"}))]
+pub struct ValidAddress {
+    /// Always `true`.
+    pub valid: bool,
+    pub network: NetworkId,
+    /// The normalized address.
+    pub address: String,
+}
+
+#[derive(ToSchema, Serialize)]
+#[schema(example = json!({"valid": false, "reason": "bad_checksum"}))]
+pub struct InvalidAddress {
+    /// Always `false`.
+    pub valid: bool,
+    pub reason: AddressProblem,
+}
+
+#[derive(ToSchema, Serialize)]
+#[schema(rename_all = "snake_case")]
+pub enum AddressProblem {
+    BadChecksum,
+    BadLength,
+    BadPrefix,
+    BadCharacters,
+}
+
+// ---------------------------------------------------------------------------------------
+// Portal authentication
+
+#[derive(ToSchema)]
+#[schema(example = json!({"email": "ops@otcpay.example", "password": "correct horse battery"}))]
+pub struct LoginRequest {
+    pub email: String,
+    #[schema(format = Password)]
+    pub password: String,
+}
+
+#[derive(ToSchema)]
+pub struct LoginResponse {
+    /// The session JWT: send it as `Authorization: Bearer <token>`.
+    pub token: String,
+    #[schema(format = DateTime)]
+    pub expires_at: String,
+    pub user: PortalUser,
+}
+
+#[derive(ToSchema)]
+pub struct PortalUser {
+    pub id: String,
+    pub email: String,
+    pub role: Role,
+}
+
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    Acceptor,
+    Merchant,
+}
+
+// ---------------------------------------------------------------------------------------
+// Orders
+
+#[derive(ToSchema)]
+#[schema(example = json!({"merchant_order_id": "inv-1001", "amount": "100.00", "currency": "USDT", "fiat_currency": "CNY", "payment_method": "bank_transfer", "callback_url": "https://shop.example/cb", "return_url": "https://shop.example/done", "expires_in": 900, "metadata": {"cart": "42"}}))]
+pub struct CreateOrderRequest {
+    /// Your id of the order: 1–64 of `A-Za-z0-9._:-`; the idempotency key.
+    #[schema(pattern = "^[A-Za-z0-9._:-]{1,64}$", example = "inv-1001")]
+    pub merchant_order_id: String,
+    /// USDT the customer pays for; you are credited `amount − fee`.
+    #[schema(format = "decimal", example = "100.00")]
+    pub amount: String,
+    /// Only `USDT` (the default).
+    #[schema(example = "USDT")]
+    pub currency: Option<String>,
+    /// The fiat the customer pays in; required unless the merchant has a default fiat.
+    #[schema(example = "CNY")]
+    pub fiat_currency: Option<String>,
+    /// A payment method the acceptor must offer: 1–32 of `a-z0-9_`.
+    #[schema(pattern = "^[a-z0-9_]{1,32}$", example = "bank_transfer")]
+    pub payment_method: Option<String>,
+    /// Where this order's webhooks go (else the merchant's webhook URL): http(s), ≤ 2048.
+    #[schema(format = "uri")]
+    pub callback_url: Option<String>,
+    /// Where the cashier page sends the customer back: http(s), ≤ 2048.
+    #[schema(format = "uri")]
+    pub return_url: Option<String>,
+    /// The payment window in seconds, 60–7200 (default 900).
+    #[schema(minimum = 60, maximum = 7200, default = 900)]
+    pub expires_in: Option<i64>,
+    /// Up to 4 KiB of JSON, echoed back in the order and its webhooks.
+    pub metadata: Option<BTreeMap<String, Value>>,
+}
+
+/// The order object (merchant API, acceptor API, webhooks, live events).
+#[derive(ToSchema, Serialize)]
+#[schema(example = json!({"id": "ord_01JD3Q4ZK8M6W2X9V7T5R3P1NB", "merchant_order_id": "inv-1001", "status": "assigned", "amount": "100.00", "currency": "USDT", "fee": "1.00", "net_amount": "99.00", "fiat_currency": "CNY", "fiat_amount": "718.00", "rate": "7.18", "payment_method": "bank_transfer", "payment_details": {"method": "bank_transfer", "bank_name": "Example Bank", "account_name": "Li Wei", "account_number": "6222 0000 0000 0000", "reference": "R7K2Q9"}, "reference": "R7K2Q9", "cashier_url": "https://pay.example/pay/4f0c…", "qr_code": "data:image/png;base64,iVBORw0KGgo…", "released_amount": null, "expires_at": "2026-11-21T10:30:00Z", "paid_at": null, "completed_at": null, "created_at": "2026-11-21T10:15:00Z", "updated_at": "2026-11-21T10:15:01Z", "metadata": {"cart": "42"}, "livemode": true}))]
+pub struct Order {
+    #[schema(example = "ord_01JD3Q4ZK8M6W2X9V7T5R3P1NB")]
+    pub id: String,
+    pub merchant_order_id: String,
+    pub status: OrderStatus,
+    /// USDT the customer pays for.
+    #[schema(format = "decimal")]
+    pub amount: String,
+    /// Always `USDT`.
+    #[schema(example = "USDT")]
+    pub currency: String,
+    /// The platform fee in USDT.
+    #[schema(format = "decimal")]
+    pub fee: String,
+    /// What the merchant is credited: `amount − fee` (or `released_amount − fee` after a
+    /// partial release).
+    #[schema(format = "decimal")]
+    pub net_amount: String,
+    pub fiat_currency: String,
+    /// What the customer transfers, in the fiat's scale; `null` until assigned.
+    #[schema(required = true, format = "decimal")]
+    pub fiat_amount: Option<String>,
+    /// Fiat per USDT; `null` until assigned.
+    #[schema(required = true, format = "decimal")]
+    pub rate: Option<String>,
+    #[schema(required = true)]
+    pub payment_method: Option<String>,
+    /// Where and how to pay (`method`, the acceptor's details such as `bank_name`,
+    /// `account_name`, `account_number`, and `reference`); `null` until assigned.
+    #[schema(required = true)]
+    pub payment_details: Option<BTreeMap<String, String>>,
+    /// The short code the customer puts in the transfer memo.
+    #[schema(example = "R7K2Q9")]
+    pub reference: String,
+    /// The customer's payment page; its token is the capability to pay and dispute.
+    #[schema(format = "uri")]
+    pub cashier_url: String,
+    /// A PNG data URI of a QR code of `cashier_url`. Only in the merchant API's
+    /// responses (not in the acceptor API, webhooks or live events).
+    pub qr_code: Option<String>,
+    /// USDT released by an admin's partial dispute resolution; else `null`.
+    #[schema(required = true, format = "decimal")]
+    pub released_amount: Option<String>,
+    /// End of the payment window.
+    #[schema(format = DateTime)]
+    pub expires_at: String,
+    #[schema(required = true, format = DateTime)]
+    pub paid_at: Option<String>,
+    #[schema(required = true, format = DateTime)]
+    pub completed_at: Option<String>,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    #[schema(format = DateTime)]
+    pub updated_at: String,
+    /// The merchant's metadata, as sent.
+    #[schema(required = true)]
+    pub metadata: Option<BTreeMap<String, Value>>,
+    /// `false` for sandbox orders (created with an `mk_test_…` key).
+    pub livemode: bool,
+}
+
+list_schema!(
+    /// A page of orders.
+    OrderList,
+    Order
+);
+
+#[derive(ToSchema)]
+#[schema(example = json!({"reason": "I paid but the order expired."}))]
+pub struct DisputeRequest {
+    /// 1–2000 characters.
+    pub reason: String,
+}
+
+/// A dispute of an order.
+#[derive(ToSchema)]
+pub struct Dispute {
+    #[schema(example = "dsp_01JD3Q4ZK8M6W2X9V7T5R3P1NB")]
+    pub id: String,
+    pub order_id: String,
+    /// `open` or `resolved`.
+    #[schema(example = "open")]
+    pub status: String,
+    /// Who opened it: `merchant`, `acceptor`, `customer`, `admin` or `system`.
+    #[schema(example = "merchant")]
+    pub opened_by: String,
+    pub reason: String,
+    /// The customer's contact, when the customer opened it.
+    #[schema(required = true)]
+    pub contact: Option<String>,
+    /// `release` or `cancel` once resolved.
+    #[schema(required = true)]
+    pub outcome: Option<String>,
+    /// USDT released by the resolution.
+    #[schema(required = true, format = "decimal")]
+    pub released_amount: Option<String>,
+    #[schema(required = true)]
+    pub resolution_note: Option<String>,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    #[schema(required = true, format = DateTime)]
+    pub resolved_at: Option<String>,
+    pub livemode: bool,
+}
+
+// ---------------------------------------------------------------------------------------
+// Balance and statement
+
+#[derive(ToSchema)]
+#[schema(example = json!({"balances": [{"currency": "USDT", "available": "1520.50", "pending": "51.00"}]}))]
+pub struct BalanceResponse {
+    pub balances: Vec<MerchantBalance>,
+}
+
+#[derive(ToSchema)]
+pub struct MerchantBalance {
+    #[schema(example = "USDT")]
+    pub currency: String,
+    /// Spendable now.
+    #[schema(format = "decimal")]
+    pub available: String,
+    /// Held by withdrawals under review or approved (amount + fee).
+    #[schema(format = "decimal")]
+    pub pending: String,
+}
+
+/// One posted movement of the merchant's balance.
+#[derive(ToSchema)]
+#[schema(example = json!({"id": "ord_01JD3Q4ZK8M6W2X9V7T5R3P1NB:credit", "kind": "order_credit", "amount": "99.00", "balance_after": "1520.50", "reference": "ord_01JD3Q4ZK8M6W2X9V7T5R3P1NB", "created_at": "2026-11-21T10:20:00Z"}))]
+pub struct LedgerEntry {
+    /// The ledger transfer id (also the `starting_after` cursor).
+    pub id: String,
+    /// What moved the money: `order_credit`, `withdrawal`, …
+    pub kind: String,
+    /// Signed: positive credits, negative debits.
+    #[schema(format = "decimal")]
+    pub amount: String,
+    /// The posted balance right after this entry.
+    #[schema(format = "decimal")]
+    pub balance_after: String,
+    /// The business object (an order id, a withdrawal id, …).
+    pub reference: String,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+}
+
+list_schema!(
+    /// A page of the statement.
+    LedgerEntryList,
+    LedgerEntry
+);
+
+// ---------------------------------------------------------------------------------------
+// Withdrawals
+
+#[derive(ToSchema)]
+#[schema(example = json!({"merchant_withdrawal_id": "w-1", "network": "tron", "address": "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t", "amount": "50.00"}))]
+pub struct CreateWithdrawalRequest {
+    /// Your id: 1–64 of `A-Za-z0-9._:-`; the idempotency key.
+    #[schema(pattern = "^[A-Za-z0-9._:-]{1,64}$")]
+    pub merchant_withdrawal_id: String,
+    pub network: NetworkId,
+    /// A valid address on `network` (stored normalized).
+    pub address: String,
+    /// USDT to send, at least the network's `min_withdrawal`; the network fee is
+    /// charged on top.
+    #[schema(format = "decimal")]
+    pub amount: String,
+}
+
+/// A withdrawal (merchant API and `withdrawal.*` webhooks).
+#[derive(ToSchema, Serialize)]
+#[schema(example = json!({"id": "wd_01JD3Q4ZK8M6W2X9V7T5R3P1NB", "merchant_withdrawal_id": "w-1", "status": "review", "amount": "50.00", "fee": "1.00", "currency": "USDT", "network": "tron", "address": "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t", "txid": null, "reason": null, "reviewed_at": null, "completed_at": null, "created_at": "2026-11-21T10:15:00Z", "updated_at": "2026-11-21T10:15:00Z", "livemode": true}))]
+pub struct Withdrawal {
+    #[schema(example = "wd_01JD3Q4ZK8M6W2X9V7T5R3P1NB")]
+    pub id: String,
+    pub merchant_withdrawal_id: String,
+    pub status: WithdrawalStatus,
+    #[schema(format = "decimal")]
+    pub amount: String,
+    /// The network fee, charged on top of `amount`.
+    #[schema(format = "decimal")]
+    pub fee: String,
+    #[schema(example = "USDT")]
+    pub currency: String,
+    pub network: NetworkId,
+    pub address: String,
+    /// The on-chain transaction id once completed.
+    #[schema(required = true)]
+    pub txid: Option<String>,
+    /// Why it was rejected or failed.
+    #[schema(required = true)]
+    pub reason: Option<String>,
+    #[schema(required = true, format = DateTime)]
+    pub reviewed_at: Option<String>,
+    #[schema(required = true, format = DateTime)]
+    pub completed_at: Option<String>,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    #[schema(format = DateTime)]
+    pub updated_at: String,
+    pub livemode: bool,
+}
+
+list_schema!(
+    /// A page of withdrawals.
+    WithdrawalList,
+    Withdrawal
+);
+
+/// The admin's view of a withdrawal: the merchant's plus its owner and reviewer.
+#[derive(ToSchema, Serialize)]
+pub struct AdminWithdrawal {
+    #[serde(flatten)]
+    pub withdrawal: Withdrawal,
+    #[schema(example = "mch_01JD3Q4ZK8M6W2X9V7T5R3P1NB")]
+    pub merchant_id: String,
+    /// The admin user who approved or rejected it; `"system"` for automatic approval,
+    /// `null` while under review.
+    #[schema(required = true)]
+    pub reviewed_by: Option<String>,
+}
+
+list_schema!(
+    /// A page of withdrawals (admin view).
+    AdminWithdrawalList,
+    AdminWithdrawal
+);
+
+#[derive(ToSchema)]
+#[schema(example = json!({"reason": "The address belongs to a sanctioned service."}))]
+pub struct ReasonRequest {
+    /// 1–2000 characters.
+    pub reason: String,
+}
+
+#[derive(ToSchema)]
+#[schema(example = json!({"txid": "3f1c2a…"}))]
+pub struct CompleteWithdrawalRequest {
+    /// The on-chain transaction id: 1–128 visible characters, no spaces.
+    pub txid: String,
+}
+
+// ---------------------------------------------------------------------------------------
+// Webhooks
+
+/// One delivery attempt of a webhook event.
+#[derive(ToSchema)]
+pub struct WebhookDelivery {
+    pub id: String,
+    #[schema(example = "evt_01JD3Q4ZK8M6W2X9V7T5R3P1NB")]
+    pub event_id: String,
+    #[schema(example = "order.completed")]
+    pub event_type: String,
+    #[schema(format = "uri")]
+    pub url: String,
+    /// 1 for the first attempt.
+    pub attempt: i32,
+    /// Whether the endpoint answered 2xx.
+    pub success: bool,
+    /// The endpoint's HTTP status; `null` when no answer came.
+    #[schema(required = true)]
+    pub status_code: Option<i32>,
+    /// Why the attempt failed (timeout, connection refused, …).
+    #[schema(required = true)]
+    pub error: Option<String>,
+    /// The start of the endpoint's answer.
+    #[schema(required = true)]
+    pub response_excerpt: Option<String>,
+    pub duration_ms: i64,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+}
+
+list_schema!(
+    /// A page of delivery attempts.
+    WebhookDeliveryList,
+    WebhookDelivery
+);
+
+#[derive(ToSchema)]
+#[schema(example = json!({"id": "evt_01JD3Q4ZK8M6W2X9V7T5R3P1NB", "status": "pending"}))]
+pub struct Redelivery {
+    pub id: String,
+    /// `pending`: an attempt is due now.
+    pub status: String,
+}
+
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum DeliveryOutcome {
+    Succeeded,
+    Failed,
+}
+
+/// The body of a webhook (`POST` to the order's `callback_url` or the merchant's
+/// webhook URL).
+#[derive(ToSchema)]
+#[schema(example = json!({"id": "evt_01JD3Q4ZK8M6W2X9V7T5R3P1NB", "type": "order.completed", "created_at": "2026-11-21T10:20:00Z", "livemode": true, "data": {"id": "ord_01JD3Q4ZK8M6W2X9V7T5R3P1NB", "status": "completed"}}))]
+pub struct WebhookEvent {
+    /// The event id, also in the `webhook-id` header; deduplicate on it.
+    pub id: String,
+    #[schema(rename = "type")]
+    pub event_type: WebhookEventType,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    pub livemode: bool,
+    /// The order (for `order.*`, without `qr_code`) or the withdrawal (for
+    /// `withdrawal.*`) after the change.
+    pub data: WebhookData,
+}
+
+#[derive(ToSchema, Serialize)]
+#[serde(untagged)]
+pub enum WebhookData {
+    Order(Box<Order>),
+    Withdrawal(Box<Withdrawal>),
+}
+
+#[derive(ToSchema)]
+pub enum WebhookEventType {
+    #[schema(rename = "order.assigned")]
+    OrderAssigned,
+    #[schema(rename = "order.paid")]
+    OrderPaid,
+    #[schema(rename = "order.completed")]
+    OrderCompleted,
+    #[schema(rename = "order.expired")]
+    OrderExpired,
+    #[schema(rename = "order.cancelled")]
+    OrderCancelled,
+    #[schema(rename = "order.disputed")]
+    OrderDisputed,
+    #[schema(rename = "order.dispute_resolved")]
+    OrderDisputeResolved,
+    #[schema(rename = "withdrawal.reviewed")]
+    WithdrawalReviewed,
+    #[schema(rename = "withdrawal.completed")]
+    WithdrawalCompleted,
+    #[schema(rename = "withdrawal.failed")]
+    WithdrawalFailed,
+}
+
+// ---------------------------------------------------------------------------------------
+// Admin: merchants
+
+#[derive(ToSchema)]
+#[schema(example = json!({"name": "Example Shop", "email": "billing@shop.example", "fee_rate": "0.01", "default_fiat": "CNY", "webhook_url": "https://shop.example/webhooks/otcpay", "rate_limit_per_minute": 100, "auto_approve_withdrawals_below": "100.00"}))]
+pub struct CreateMerchantRequest {
+    /// 1–100 printable characters.
+    pub name: String,
+    pub email: String,
+    /// The fee as a fraction of the order amount, 0 ≤ fee < 1.
+    #[schema(format = "decimal", example = "0.01")]
+    pub fee_rate: String,
+    /// The fiat of orders that name none.
+    pub default_fiat: Option<String>,
+    /// Where webhooks go by default: http(s), ≤ 2048 characters.
+    #[schema(format = "uri")]
+    pub webhook_url: Option<String>,
+    /// Signed requests per minute per key, 1–100000 (default 100).
+    #[schema(minimum = 1, maximum = 100000, default = 100)]
+    pub rate_limit_per_minute: Option<i32>,
+    /// Withdrawals below this USDT amount are approved automatically.
+    #[schema(format = "decimal")]
+    pub auto_approve_withdrawals_below: Option<String>,
+}
+
+/// Every field optional; `null` clears `default_fiat`, `webhook_url` and
+/// `auto_approve_withdrawals_below`; unknown fields are refused.
+#[derive(ToSchema)]
+#[schema(example = json!({"status": "suspended"}))]
+pub struct UpdateMerchantRequest {
+    pub name: Option<String>,
+    #[schema(format = "decimal")]
+    pub fee_rate: Option<String>,
+    /// `active` or `suspended` (every key of a suspended merchant is refused).
+    pub status: Option<MerchantStatus>,
+    pub default_fiat: Option<String>,
+    #[schema(format = "uri")]
+    pub webhook_url: Option<String>,
+    #[schema(minimum = 1, maximum = 100000)]
+    pub rate_limit_per_minute: Option<i32>,
+    #[schema(format = "decimal")]
+    pub auto_approve_withdrawals_below: Option<String>,
+}
+
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum MerchantStatus {
+    Active,
+    Suspended,
+}
+
+#[derive(ToSchema)]
+pub struct Merchant {
+    #[schema(example = "mch_01JD3Q4ZK8M6W2X9V7T5R3P1NB")]
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub status: MerchantStatus,
+    #[schema(format = "decimal", example = "0.01")]
+    pub fee_rate: String,
+    #[schema(required = true)]
+    pub default_fiat: Option<String>,
+    #[schema(required = true, format = "uri")]
+    pub webhook_url: Option<String>,
+    pub rate_limit_per_minute: i32,
+    #[schema(required = true, format = "decimal")]
+    pub auto_approve_withdrawals_below: Option<String>,
+    /// The merchant's keys, without secrets.
+    pub api_keys: Vec<ApiKeySummary>,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    #[schema(format = DateTime)]
+    pub updated_at: String,
+}
+
+list_schema!(
+    /// A page of merchants.
+    MerchantList,
+    Merchant
+);
+
+/// An API key as listed (never its secret).
+#[derive(ToSchema)]
+pub struct ApiKeySummary {
+    /// The mode prefix and 4 characters of the key id, e.g. `mk_live_AbC1`.
+    #[schema(example = "mk_live_AbC1")]
+    pub key_id_prefix: String,
+    pub mode: KeyMode,
+    pub kind: KeyKind,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    /// Precise to a minute.
+    #[schema(required = true, format = DateTime)]
+    pub last_used_at: Option<String>,
+    #[schema(required = true, format = DateTime)]
+    pub revoked_at: Option<String>,
+}
+
+/// `live` keys move real money; `test` keys (`mk_test_…`) work in the sandbox.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum KeyMode {
+    Live,
+    Test,
+}
+
+/// How requests of the key are signed.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum KeyKind {
+    Hmac,
+    EcdsaP256,
+}
+
+/// A newly issued key. The secret is shown once.
+#[derive(ToSchema)]
+#[schema(example = json!({"key_id": "mk_live_AbC1dEf2GhI3jKl4MnO5pQr6", "secret": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", "mode": "live", "kind": "hmac"}))]
+pub struct IssuedApiKey {
+    /// The full key id: `mk_live_` or `mk_test_` + 24 alphanumerics; send it in `API-Key`.
+    pub key_id: String,
+    /// The HMAC secret (64 hex characters; its UTF-8 bytes are the HMAC key). Absent for
+    /// ECDSA keys: the merchant keeps the private key.
+    pub secret: Option<String>,
+    pub mode: KeyMode,
+    pub kind: KeyKind,
+}
+
+/// The new merchant with its first keys and webhook secret (all shown once).
+#[derive(ToSchema)]
+pub struct MerchantCreated {
+    pub merchant: Merchant,
+    /// The live key (`mk_live_…`).
+    pub api_key: IssuedApiKey,
+    /// The sandbox key (`mk_test_…`).
+    pub test_api_key: IssuedApiKey,
+    /// The Standard Webhooks secret (`whsec_` + base64 of 32 bytes).
+    #[schema(example = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")]
+    pub webhook_secret: String,
+}
+
+#[derive(ToSchema)]
+#[schema(example = json!({"mode": "live"}))]
+pub struct CreateApiKeyRequest {
+    pub mode: KeyMode,
+    /// An ECDSA P-256 public key in SPKI PEM (`-----BEGIN PUBLIC KEY-----`, ≤ 4096
+    /// bytes) for an ECDSA key; absent for an HMAC key.
+    pub public_key_pem: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------
+// Admin and portal: acceptors
+
+#[derive(ToSchema)]
+#[schema(example = json!({"email": "trader@otc.example", "password": "a long passphrase", "display_name": "Trader One", "commission_rate": "0.004", "max_concurrent_orders": 10}))]
+pub struct CreateAcceptorRequest {
+    pub email: String,
+    /// At least 10 characters.
+    #[schema(format = Password)]
+    pub password: String,
+    /// 1–100 characters.
+    pub display_name: String,
+    /// The acceptor's share of each order amount, 0 ≤ rate < 1 (default 0).
+    #[schema(format = "decimal")]
+    pub commission_rate: Option<String>,
+    /// 1–1000 (default 10).
+    #[schema(minimum = 1, maximum = 1000, default = 10)]
+    pub max_concurrent_orders: Option<i64>,
+}
+
+/// Every field optional; unknown fields are refused.
+#[derive(ToSchema)]
+pub struct UpdateAcceptorRequest {
+    pub display_name: Option<String>,
+    #[schema(format = "decimal")]
+    pub commission_rate: Option<String>,
+    #[schema(minimum = 1, maximum = 1000)]
+    pub max_concurrent_orders: Option<i64>,
+}
+
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum AcceptorStatus {
+    Pending,
+    Active,
+    Frozen,
+}
+
+/// An acceptor (admin API and the acceptor's own profile).
+#[derive(ToSchema)]
+pub struct Acceptor {
+    #[schema(example = "acc_01JD3Q4ZK8M6W2X9V7T5R3P1NB")]
+    pub id: String,
+    pub email: String,
+    pub display_name: String,
+    /// `pending` (waiting for approval), `active` (may trade) or `frozen`.
+    pub status: AcceptorStatus,
+    /// Whether the acceptor takes new orders now.
+    pub online: bool,
+    #[schema(format = "decimal")]
+    pub commission_rate: String,
+    pub max_concurrent_orders: i32,
+    pub balance: AcceptorBalance,
+    pub stats: AcceptorStats,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+}
+
+list_schema!(
+    /// A page of acceptors.
+    AcceptorList,
+    Acceptor
+);
+
+/// Live USDT of the acceptor.
+#[derive(ToSchema)]
+pub struct AcceptorBalance {
+    /// Can back new orders.
+    #[schema(format = "decimal")]
+    pub available: String,
+    /// Backs orders in flight.
+    #[schema(format = "decimal")]
+    pub reserved: String,
+}
+
+#[derive(ToSchema)]
+pub struct AcceptorStats {
+    pub completed: i64,
+    /// completed ÷ (completed + expired + cancelled), two decimals.
+    #[schema(format = "decimal", example = "0.98")]
+    pub completion_rate: String,
+    /// Mean seconds from "paid" to release; `null` without data.
+    #[schema(required = true)]
+    pub avg_release_seconds: Option<i64>,
+    pub disputes: i64,
+}
+
+#[derive(ToSchema)]
+#[schema(example = json!({"amount": "5000.00", "network": "tron", "txid": "7c2d…", "note": "initial float"}))]
+pub struct DepositRequest {
+    #[schema(format = "decimal")]
+    pub amount: String,
+    pub network: NetworkId,
+    /// 1–128 characters; hash-shaped ids are compared case-insensitively and with or
+    /// without `0x`.
+    pub txid: String,
+    /// Up to 500 characters.
+    pub note: Option<String>,
+}
+
+/// A credited on-chain deposit of an acceptor.
+#[derive(ToSchema)]
+pub struct Deposit {
+    pub id: String,
+    pub acceptor_id: String,
+    #[schema(format = "decimal")]
+    pub amount: String,
+    pub network: NetworkId,
+    /// In canonical form.
+    pub txid: String,
+    #[schema(required = true)]
+    pub note: Option<String>,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+}
+
+#[derive(ToSchema)]
+#[schema(example = json!({"online": true}))]
+pub struct OnlineRequest {
+    pub online: bool,
+}
+
+#[derive(ToSchema)]
+#[schema(example = json!({"rate": "7.18", "min_amount": "10.00", "max_amount": "5000.00"}))]
+pub struct QuoteRequest {
+    /// Fiat per USDT.
+    #[schema(format = "decimal")]
+    pub rate: String,
+    /// The smallest order (USDT) the acceptor takes in this fiat.
+    #[schema(format = "decimal")]
+    pub min_amount: String,
+    /// The largest order (USDT); not below `min_amount`.
+    #[schema(format = "decimal")]
+    pub max_amount: String,
+}
+
+#[derive(ToSchema)]
+pub struct Quote {
+    #[schema(example = "CNY")]
+    pub fiat: String,
+    #[schema(format = "decimal")]
+    pub rate: String,
+    #[schema(format = "decimal")]
+    pub min_amount: String,
+    #[schema(format = "decimal")]
+    pub max_amount: String,
+    #[schema(format = DateTime)]
+    pub updated_at: String,
+}
+
+list_schema!(
+    /// All quotes of the acceptor (`has_more` is always `false`).
+    QuoteList,
+    Quote
+);
+
+#[derive(ToSchema)]
+#[schema(example = json!({"fiat": "CNY", "method": "bank_transfer", "details": {"bank_name": "Example Bank", "account_name": "Li Wei", "account_number": "6222 0000 0000 0000"}}))]
+pub struct PaymentMethodRequest {
+    pub fiat: String,
+    /// 1–32 of `a-z0-9_`.
+    #[schema(pattern = "^[a-z0-9_]{1,32}$")]
+    pub method: String,
+    /// What the customer sees: a non-empty object of strings, ≤ 2048 bytes of JSON,
+    /// without the keys `method` and `reference` (the platform sets them).
+    pub details: BTreeMap<String, String>,
+}
+
+#[derive(ToSchema)]
+pub struct PaymentMethod {
+    pub id: String,
+    pub fiat: String,
+    pub method: String,
+    pub details: BTreeMap<String, String>,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+}
+
+list_schema!(
+    /// All payment methods of the acceptor (`has_more` is always `false`).
+    PaymentMethodList,
+    PaymentMethod
+);
+
+/// The body is optional.
+#[derive(ToSchema)]
+pub struct ConfirmRequest {
+    /// Required when the acceptor has two-factor authentication enabled.
+    pub totp_code: Option<String>,
+}
+
+/// The body is optional.
+#[derive(ToSchema)]
+pub struct RejectRequest {
+    /// Up to 2000 characters.
+    pub reason: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------
+// Admin: disputes
+
+list_schema!(
+    /// A page of disputes.
+    DisputeList,
+    Dispute
+);
+
+/// A dispute with everything an admin needs to decide it.
+#[derive(ToSchema)]
+pub struct DisputeDetail {
+    pub dispute: Dispute,
+    /// The order (without `qr_code`).
+    pub order: Order,
+    pub parties: DisputeParties,
+    pub messages: Vec<DisputeMessage>,
+    /// The order's history, oldest first.
+    pub events: Vec<OrderEvent>,
+}
+
+#[derive(ToSchema)]
+pub struct DisputeParties {
+    #[schema(required = true)]
+    pub merchant: Option<DisputeMerchant>,
+    #[schema(required = true)]
+    pub acceptor: Option<DisputeAcceptor>,
+    /// The name the customer gave when marking the order paid.
+    #[schema(required = true)]
+    pub payer_name: Option<String>,
+}
+
+#[derive(ToSchema)]
+pub struct DisputeMerchant {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+}
+
+#[derive(ToSchema)]
+pub struct DisputeAcceptor {
+    pub id: String,
+    pub display_name: String,
+}
+
+#[derive(ToSchema)]
+pub struct DisputeMessage {
+    pub id: String,
+    /// `admin`, …
+    pub author_role: String,
+    #[schema(required = true)]
+    pub author_id: Option<String>,
+    pub body: String,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+}
+
+/// One state change of an order.
+#[derive(ToSchema)]
+pub struct OrderEvent {
+    pub id: String,
+    /// The event kind, e.g. `order.paid`.
+    #[schema(rename = "type")]
+    pub kind: String,
+    #[schema(required = true)]
+    pub from_status: Option<String>,
+    #[schema(required = true)]
+    pub to_status: Option<String>,
+    /// `merchant`, `acceptor`, `customer`, `admin` or `system`.
+    pub actor: String,
+    #[schema(required = true)]
+    pub actor_id: Option<String>,
+    #[schema(required = true)]
+    pub note: Option<String>,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+}
+
+#[derive(ToSchema)]
+#[schema(example = json!({"body": "Please upload the bank receipt."}))]
+pub struct DisputeMessageRequest {
+    /// 1–5000 characters.
+    pub body: String,
+}
+
+#[derive(ToSchema)]
+#[schema(example = json!({"outcome": "release", "amount": "60.00", "note": "Partial payment proven by receipt."}))]
+pub struct ResolveDisputeRequest {
+    pub outcome: DisputeOutcome,
+    /// USDT to release (`release` only; default the whole order amount). Below the
+    /// order amount it is a partial release.
+    #[schema(format = "decimal")]
+    pub amount: Option<String>,
+    /// 1–2000 characters.
+    pub note: String,
+}
+
+/// `release`: the order completes and the merchant is credited; `cancel`: the order is
+/// cancelled and the acceptor's reservation returns.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum DisputeOutcome {
+    Release,
+    Cancel,
+}
+
+#[derive(ToSchema)]
+pub struct DisputeResolution {
+    pub dispute: Dispute,
+    pub order: Order,
+}
+
+// ---------------------------------------------------------------------------------------
+// Admin: ledger and audit
+
+#[derive(ToSchema)]
+#[schema(example = json!({"ok": true, "accounts": 42, "transfers": 1337, "violations": []}))]
+pub struct LedgerCheck {
+    /// `true` when no invariant is violated.
+    pub ok: bool,
+    pub accounts: u64,
+    pub transfers: u64,
+    pub violations: Vec<LedgerViolation>,
+}
+
+#[derive(ToSchema)]
+pub struct LedgerViolation {
+    /// What is wrong, e.g. `balance_mismatch` or `order_not_credited`.
+    pub kind: String,
+    pub account: Option<String>,
+    pub transfer: Option<String>,
+    pub detail: String,
+}
+
+/// One audited action.
+#[derive(ToSchema)]
+pub struct AuditEntry {
+    pub id: String,
+    #[schema(required = true)]
+    pub actor_id: Option<String>,
+    /// `admin`, `acceptor`, `system`, …
+    pub actor_role: String,
+    /// e.g. `merchant.create`, `acceptor.approve`, `withdrawal.approve`.
+    pub action: String,
+    pub target_type: String,
+    #[schema(required = true)]
+    pub target_id: Option<String>,
+    /// Action-specific details (never secrets).
+    #[schema(value_type = Object)]
+    pub details: Value,
+    #[schema(required = true)]
+    pub ip: Option<String>,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+}
+
+list_schema!(
+    /// A page of the audit log.
+    AuditEntryList,
+    AuditEntry
+);
+
+// ---------------------------------------------------------------------------------------
+// Cashier
+
+/// What the customer's page shows.
+#[derive(ToSchema)]
+#[schema(example = json!({"status": "assigned", "amount": "100.00", "fiat_amount": "718.00", "fiat_currency": "CNY", "payment_details": {"method": "bank_transfer", "bank_name": "Example Bank", "account_name": "Li Wei", "account_number": "6222 0000 0000 0000", "reference": "R7K2Q9"}, "reference": "R7K2Q9", "expires_at": "2026-11-21T10:30:00Z"}))]
+pub struct CashierStatus {
+    pub status: OrderStatus,
+    #[schema(format = "decimal")]
+    pub amount: String,
+    #[schema(required = true, format = "decimal")]
+    pub fiat_amount: Option<String>,
+    pub fiat_currency: String,
+    #[schema(required = true)]
+    pub payment_details: Option<BTreeMap<String, String>>,
+    /// Put it in the transfer memo.
+    pub reference: String,
+    #[schema(format = DateTime)]
+    pub expires_at: String,
+}
+
+/// JSON, or the page's form (`application/x-www-form-urlencoded`); the body is optional.
+#[derive(ToSchema)]
+#[schema(example = json!({"payer_name": "Li Wei"}))]
+pub struct PaidRequest {
+    /// The name on the customer's account (trimmed to 100 characters).
+    pub payer_name: Option<String>,
+}
+
+#[derive(ToSchema)]
+#[schema(example = json!({"reason": "I paid 718.00 CNY at 10:20 but the order expired.", "contact": "li.wei@mail.example"}))]
+pub struct CashierDisputeRequest {
+    /// 1–2000 characters.
+    pub reason: String,
+    /// How to reach the customer (trimmed to 200 characters).
+    pub contact: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------
+// Query parameters
+
+/// `?limit=&starting_after=` of every list.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct Pagination {
+    /// Page size, 1–100 (default 20); out of range → `400 invalid_request` (`param`:
+    /// `limit`).
+    #[param(minimum = 1, maximum = 100, default = 20)]
+    pub limit: Option<u32>,
+    /// Return the items older than this id (the last `id` of the previous page).
+    pub starting_after: Option<String>,
+}

@@ -1,0 +1,3 @@
+//! Operations endpoints: liveness, readiness, metrics.
+
+pub mod http;

@@ -1,0 +1,363 @@
+//! Parsing a merchant's order request into checked parameters (parse, don't validate).
+
+use serde::Deserialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::money::{FiatCurrency, Usdt};
+
+pub const DEFAULT_EXPIRES_IN: i64 = 900;
+pub const MIN_EXPIRES_IN: i64 = 60;
+pub const MAX_EXPIRES_IN: i64 = 7200;
+pub const MAX_METADATA_BYTES: usize = 4 * 1024;
+const MAX_URL_LEN: usize = 2048;
+
+/// `POST /api/v1/orders` as sent. Amounts are kept as JSON values so that a number
+/// instead of a decimal string is reported as `invalid_amount`, not as bad JSON.
+#[derive(Debug, Deserialize)]
+pub struct CreateOrderRequest {
+    pub merchant_order_id: Option<Value>,
+    pub amount: Option<Value>,
+    pub currency: Option<Value>,
+    pub fiat_currency: Option<Value>,
+    pub payment_method: Option<Value>,
+    pub callback_url: Option<Value>,
+    pub return_url: Option<Value>,
+    pub expires_in: Option<Value>,
+    pub metadata: Option<Value>,
+}
+
+/// A request that passed every check.
+#[derive(Debug, Clone)]
+pub struct OrderParams {
+    pub merchant_order_id: String,
+    pub amount: Usdt,
+    pub fiat: FiatCurrency,
+    pub payment_method: Option<String>,
+    pub callback_url: Option<String>,
+    pub return_url: Option<String>,
+    pub expires_in: i64,
+    pub metadata: Option<Value>,
+}
+
+fn invalid(param: &'static str, message: impl Into<String>) -> ApiError {
+    ApiError::invalid_request(message.into()).with_param(param)
+}
+
+fn optional_string(value: Option<Value>, param: &'static str) -> ApiResult<Option<String>> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(invalid(param, format!("{param} must be a string."))),
+    }
+}
+
+/// `merchant_order_id`: 1–64 of `A-Za-z0-9._:-`.
+pub fn parse_merchant_order_id(value: Option<Value>) -> ApiResult<String> {
+    let id = optional_string(value, "merchant_order_id")?
+        .ok_or_else(|| invalid("merchant_order_id", "merchant_order_id is required."))?;
+    let ok = (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'));
+    if ok {
+        Ok(id)
+    } else {
+        Err(invalid(
+            "merchant_order_id",
+            "merchant_order_id must be 1 to 64 characters of A-Z a-z 0-9 . _ : -",
+        ))
+    }
+}
+
+/// A USDT amount given as a decimal string.
+pub fn parse_usdt(value: Option<Value>, param: &'static str) -> ApiResult<Usdt> {
+    let text = match value {
+        Some(Value::String(s)) => s,
+        None | Some(Value::Null) => {
+            return Err(
+                ApiError::new(ErrorCode::InvalidAmount, format!("{param} is required."))
+                    .with_param(param),
+            );
+        }
+        Some(_) => {
+            return Err(ApiError::new(
+                ErrorCode::InvalidAmount,
+                format!("{param} must be a decimal string such as \"100.50\"."),
+            )
+            .with_param(param));
+        }
+    };
+    Usdt::parse(&text).map_err(|e| {
+        ApiError::new(ErrorCode::InvalidAmount, format!("{param} {e}.")).with_param(param)
+    })
+}
+
+fn parse_url(value: Option<Value>, param: &'static str) -> ApiResult<Option<String>> {
+    let Some(url) = optional_string(value, param)? else {
+        return Ok(None);
+    };
+    let lower = url.to_ascii_lowercase();
+    let scheme_ok = lower.starts_with("https://") || lower.starts_with("http://");
+    let host_ok = url
+        .split_once("://")
+        .map(|(_, rest)| rest.split(['/', '?', '#']).next().unwrap_or(""))
+        .is_some_and(|host| !host.is_empty() && !host.contains(char::is_whitespace));
+    if scheme_ok && host_ok && url.len() <= MAX_URL_LEN {
+        Ok(Some(url))
+    } else {
+        Err(invalid(
+            param,
+            format!("{param} must be an http(s) URL of at most 2048 characters."),
+        ))
+    }
+}
+
+impl CreateOrderRequest {
+    /// Checks every field; `default_fiat` is the merchant's default fiat, if any.
+    pub fn parse(self, default_fiat: Option<&str>) -> ApiResult<OrderParams> {
+        let merchant_order_id = parse_merchant_order_id(self.merchant_order_id)?;
+        let amount = parse_usdt(self.amount, "amount")?;
+        match optional_string(self.currency, "currency")?.as_deref() {
+            None | Some("USDT") => {}
+            Some(_) => {
+                return Err(ApiError::new(
+                    ErrorCode::UnsupportedCurrency,
+                    "currency must be USDT.",
+                )
+                .with_param("currency"));
+            }
+        }
+        let fiat_code = optional_string(self.fiat_currency, "fiat_currency")?
+            .or_else(|| default_fiat.map(str::to_owned))
+            .ok_or_else(|| invalid("fiat_currency", "fiat_currency is required."))?;
+        let fiat = FiatCurrency::find(&fiat_code).ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::UnsupportedCurrency,
+                format!("The fiat currency {fiat_code} is not supported."),
+            )
+            .with_param("fiat_currency")
+        })?;
+        let payment_method = optional_string(self.payment_method, "payment_method")?;
+        if let Some(method) = &payment_method {
+            let ok = (1..=32).contains(&method.len())
+                && method
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            if !ok {
+                return Err(invalid(
+                    "payment_method",
+                    "payment_method must be 1 to 32 characters of a-z 0-9 _",
+                ));
+            }
+        }
+        let callback_url = parse_url(self.callback_url, "callback_url")?;
+        let return_url = parse_url(self.return_url, "return_url")?;
+        let expires_in = match self.expires_in {
+            None | Some(Value::Null) => DEFAULT_EXPIRES_IN,
+            Some(Value::Number(n)) => n
+                .as_i64()
+                .filter(|v| (MIN_EXPIRES_IN..=MAX_EXPIRES_IN).contains(v))
+                .ok_or_else(|| invalid("expires_in", "expires_in must be 60 to 7200 seconds."))?,
+            Some(_) => {
+                return Err(invalid(
+                    "expires_in",
+                    "expires_in must be a number of seconds.",
+                ));
+            }
+        };
+        let metadata = match self.metadata {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(map)) => {
+                let value = Value::Object(map);
+                if value.to_string().len() > MAX_METADATA_BYTES {
+                    return Err(invalid(
+                        "metadata",
+                        "metadata must be at most 4 KiB of JSON.",
+                    ));
+                }
+                Some(value)
+            }
+            Some(_) => return Err(invalid("metadata", "metadata must be a JSON object.")),
+        };
+        Ok(OrderParams {
+            merchant_order_id,
+            amount,
+            fiat,
+            payment_method,
+            callback_url,
+            return_url,
+            expires_in,
+            metadata,
+        })
+    }
+}
+
+impl OrderParams {
+    /// A fingerprint of the parameters: a replay of `merchant_order_id` is the same
+    /// request only when it is equal.
+    pub fn fingerprint(&self) -> String {
+        let canonical = serde_json::json!([
+            self.merchant_order_id,
+            self.amount.micros(),
+            self.fiat.code,
+            self.payment_method,
+            self.callback_url,
+            self.return_url,
+            self.expires_in,
+            self.metadata,
+        ]);
+        hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
+    }
+}
+
+/// A required free text (reasons, notes, messages): trimmed, 1 to `max` characters.
+pub fn bounded_text(param: &'static str, text: Option<String>, max: usize) -> ApiResult<String> {
+    let text = text.map(|t| t.trim().to_owned()).unwrap_or_default();
+    if text.is_empty() || text.chars().count() > max {
+        return Err(
+            ApiError::invalid_request(format!("{param} must be 1 to {max} characters."))
+                .with_param(param),
+        );
+    }
+    Ok(text)
+}
+
+/// A dispute reason: 1–2000 characters.
+pub fn parse_reason(reason: Option<String>) -> ApiResult<String> {
+    bounded_text("reason", reason, 2000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn request(v: Value) -> CreateOrderRequest {
+        serde_json::from_value(v).unwrap()
+    }
+
+    fn err(v: Value) -> ApiError {
+        request(v).parse(None).unwrap_err()
+    }
+
+    #[test]
+    fn a_minimal_request_parses_with_defaults() {
+        let p = request(
+            json!({"merchant_order_id": "inv-1", "amount": "100.00", "fiat_currency": "CNY"}),
+        )
+        .parse(None)
+        .unwrap();
+        assert_eq!(p.amount.micros(), 100_000_000);
+        assert_eq!(p.expires_in, 900);
+        assert_eq!(p.fiat.code, "CNY");
+    }
+
+    #[test]
+    fn every_field_is_checked_with_its_param() {
+        let base = |k: &str, v: Value| {
+            let mut body =
+                json!({"merchant_order_id": "inv-1", "amount": "1.00", "fiat_currency": "CNY"});
+            body[k] = v;
+            body
+        };
+        let e = err(base("amount", json!(100)));
+        assert_eq!(
+            (e.code, e.param.as_deref()),
+            (ErrorCode::InvalidAmount, Some("amount"))
+        );
+        assert_eq!(
+            err(base("amount", json!("1e3"))).code,
+            ErrorCode::InvalidAmount
+        );
+        assert_eq!(
+            err(base("amount", json!("-1"))).code,
+            ErrorCode::InvalidAmount
+        );
+        assert_eq!(
+            err(base("amount", json!("0.0000001"))).code,
+            ErrorCode::InvalidAmount
+        );
+        assert_eq!(
+            err(base("fiat_currency", json!("XXX"))).code,
+            ErrorCode::UnsupportedCurrency
+        );
+        assert_eq!(
+            err(base("currency", json!("BTC"))).code,
+            ErrorCode::UnsupportedCurrency
+        );
+        assert_eq!(
+            err(base("merchant_order_id", json!("has space")))
+                .param
+                .as_deref(),
+            Some("merchant_order_id")
+        );
+        assert_eq!(
+            err(base("merchant_order_id", json!("x".repeat(65)))).code,
+            ErrorCode::InvalidRequest
+        );
+        assert_eq!(
+            err(base("expires_in", json!(59))).param.as_deref(),
+            Some("expires_in")
+        );
+        assert_eq!(
+            err(base("expires_in", json!(7201))).param.as_deref(),
+            Some("expires_in")
+        );
+        assert_eq!(
+            err(base("metadata", json!([1]))).param.as_deref(),
+            Some("metadata")
+        );
+        assert_eq!(
+            err(base("metadata", json!({"k": "x".repeat(5000)})))
+                .param
+                .as_deref(),
+            Some("metadata")
+        );
+        assert_eq!(
+            err(base("callback_url", json!("ftp://x"))).param.as_deref(),
+            Some("callback_url")
+        );
+        assert_eq!(
+            err(base("payment_method", json!("Bank Transfer")))
+                .param
+                .as_deref(),
+            Some("payment_method")
+        );
+    }
+
+    #[test]
+    fn default_fiat_fills_in() {
+        let p = request(json!({"merchant_order_id": "a", "amount": "1"}))
+            .parse(Some("JPY"))
+            .unwrap();
+        assert_eq!(p.fiat.code, "JPY");
+        let e = request(json!({"merchant_order_id": "a", "amount": "1"}))
+            .parse(None)
+            .unwrap_err();
+        assert_eq!(e.param.as_deref(), Some("fiat_currency"));
+    }
+
+    #[test]
+    fn fingerprints_differ_by_any_parameter() {
+        let a =
+            request(json!({"merchant_order_id": "a", "amount": "1.00", "fiat_currency": "CNY"}))
+                .parse(None)
+                .unwrap();
+        let same =
+            request(json!({"merchant_order_id": "a", "amount": "1", "fiat_currency": "CNY"}))
+                .parse(None)
+                .unwrap();
+        let other =
+            request(json!({"merchant_order_id": "a", "amount": "2", "fiat_currency": "CNY"}))
+                .parse(None)
+                .unwrap();
+        assert_eq!(
+            a.fingerprint(),
+            same.fingerprint(),
+            "1.00 and 1 are the same amount"
+        );
+        assert_ne!(a.fingerprint(), other.fingerprint());
+    }
+}

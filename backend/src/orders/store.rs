@@ -1,0 +1,205 @@
+//! The `orders` and `order_events` tables and their tenant-scoped queries.
+
+use sea_orm::entity::prelude::*;
+
+pub mod order {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "orders")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub merchant_id: String,
+        pub livemode: bool,
+        pub merchant_order_id: String,
+        pub status: String,
+        /// Micro-USDT the customer pays for.
+        pub amount: i64,
+        /// Micro-USDT kept from the merchant's credit.
+        pub fee: i64,
+        pub fiat_currency: String,
+        /// Fiat minor units, fixed at assignment.
+        pub fiat_amount: Option<i64>,
+        pub rate: Option<String>,
+        pub payment_method: Option<String>,
+        /// JSON snapshot of the acceptor's payment details at assignment.
+        pub payment_details: Option<String>,
+        pub reference: String,
+        pub acceptor_id: Option<String>,
+        pub callback_url: Option<String>,
+        pub return_url: Option<String>,
+        pub expires_in: i32,
+        pub metadata: Option<String>,
+        pub cashier_token: String,
+        pub params_hash: String,
+        /// JSON array of acceptor ids that rejected the order.
+        pub excluded_acceptors: String,
+        pub assignment_seq: i32,
+        pub released_amount: Option<i64>,
+        pub payer_name: Option<String>,
+        pub expires_at: i64,
+        pub match_deadline: Option<i64>,
+        pub release_deadline: Option<i64>,
+        pub appeal_deadline: Option<i64>,
+        pub next_deadline: Option<i64>,
+        pub assigned_at: Option<i64>,
+        pub paid_at: Option<i64>,
+        pub completed_at: Option<i64>,
+        pub created_at: i64,
+        pub updated_at: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod order_event {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "order_events")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub order_id: String,
+        /// The event type, e.g. `order.assigned`.
+        pub kind: String,
+        pub from_status: Option<String>,
+        pub to_status: String,
+        /// `merchant` | `acceptor` | `customer` | `admin` | `system`.
+        pub actor: String,
+        pub actor_id: Option<String>,
+        pub note: Option<String>,
+        pub created_at: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub async fn find(
+    db: &impl ConnectionTrait,
+    order_id: &str,
+) -> Result<Option<order::Model>, DbErr> {
+    order::Entity::find_by_id(order_id.to_owned()).one(db).await
+}
+
+/// An order of this merchant in this mode; another tenant's order is `None` (a 404).
+pub async fn find_by_merchant(
+    db: &impl ConnectionTrait,
+    merchant_id: &str,
+    livemode: bool,
+    order_id: &str,
+) -> Result<Option<order::Model>, DbErr> {
+    order::Entity::find_by_id(order_id.to_owned())
+        .filter(order::Column::MerchantId.eq(merchant_id))
+        .filter(order::Column::Livemode.eq(livemode))
+        .one(db)
+        .await
+}
+
+/// An order assigned to this acceptor (now or before); anything else is `None`.
+pub async fn find_by_acceptor(
+    db: &impl ConnectionTrait,
+    acceptor_id: &str,
+    order_id: &str,
+) -> Result<Option<order::Model>, DbErr> {
+    order::Entity::find_by_id(order_id.to_owned())
+        .filter(order::Column::AcceptorId.eq(acceptor_id))
+        .one(db)
+        .await
+}
+
+pub async fn find_by_cashier_token(
+    db: &impl ConnectionTrait,
+    token: &str,
+) -> Result<Option<order::Model>, DbErr> {
+    order::Entity::find()
+        .filter(order::Column::CashierToken.eq(token))
+        .one(db)
+        .await
+}
+
+pub async fn events_of(
+    db: &impl ConnectionTrait,
+    order_id: &str,
+) -> Result<Vec<order_event::Model>, DbErr> {
+    use sea_orm::QueryOrder;
+    order_event::Entity::find()
+        .filter(order_event::Column::OrderId.eq(order_id))
+        .order_by_asc(order_event::Column::Id)
+        .all(db)
+        .await
+}
+
+/// Filters of the merchant's order list.
+#[derive(Debug, Default, Clone)]
+pub struct OrderFilter {
+    pub merchant_order_id: Option<String>,
+    pub status: Option<super::model::OrderStatus>,
+    pub created_gte: Option<i64>,
+    pub created_lt: Option<i64>,
+    pub starting_after: Option<String>,
+}
+
+/// The merchant's orders in one mode, newest first (ids are time-ordered).
+pub async fn list_by_merchant(
+    db: &impl ConnectionTrait,
+    merchant_id: &str,
+    livemode: bool,
+    filter: &OrderFilter,
+    limit: u64,
+) -> Result<Vec<order::Model>, DbErr> {
+    use sea_orm::{QueryOrder, QuerySelect};
+    let mut query = order::Entity::find()
+        .filter(order::Column::MerchantId.eq(merchant_id))
+        .filter(order::Column::Livemode.eq(livemode));
+    if let Some(id) = &filter.merchant_order_id {
+        query = query.filter(order::Column::MerchantOrderId.eq(id.as_str()));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(order::Column::Status.eq(status.as_str()));
+    }
+    if let Some(t) = filter.created_gte {
+        query = query.filter(order::Column::CreatedAt.gte(t));
+    }
+    if let Some(t) = filter.created_lt {
+        query = query.filter(order::Column::CreatedAt.lt(t));
+    }
+    if let Some(cursor) = &filter.starting_after {
+        query = query.filter(order::Column::Id.lt(cursor.as_str()));
+    }
+    query
+        .order_by_desc(order::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+/// The acceptor's orders, newest first.
+pub async fn list_by_acceptor(
+    db: &impl ConnectionTrait,
+    acceptor_id: &str,
+    status: Option<super::model::OrderStatus>,
+    starting_after: Option<&str>,
+    limit: u64,
+) -> Result<Vec<order::Model>, DbErr> {
+    use sea_orm::{QueryOrder, QuerySelect};
+    let mut query = order::Entity::find().filter(order::Column::AcceptorId.eq(acceptor_id));
+    if let Some(status) = status {
+        query = query.filter(order::Column::Status.eq(status.as_str()));
+    }
+    if let Some(cursor) = starting_after {
+        query = query.filter(order::Column::Id.lt(cursor));
+    }
+    query
+        .order_by_desc(order::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await
+}

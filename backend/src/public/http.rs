@@ -1,0 +1,108 @@
+//! The unauthenticated routes (API.md "Public"):
+//! - `GET /api/v1/public/time` → `{"server_time": <Unix ms>}`
+//! - `GET /api/v1/public/currencies` → USDT with its networks, and the fiats
+//! - `GET /api/v1/public/rates?fiat=CNY` → aggregated depth of active, online acceptors;
+//!   a missing or unknown fiat → `400 unsupported_currency` (param `fiat`)
+//! - `POST /api/v1/public/addresses/validate` `{"network", "address"}` → `200` with
+//!   `valid` true and the normalized address, or false and a `reason`; a missing or
+//!   unknown network → `400 unsupported_network` (param `network`); a missing or
+//!   non-string address → `400 invalid_request` (param `address`).
+
+use actix_web::{HttpResponse, web};
+use serde_json::Value;
+
+use super::model::{
+    self, RatesQuery, RatesView, TimeView, ValidateAddressRequest, ValidateAddressView,
+};
+use super::networks::{NETWORKS, Network};
+use super::service;
+use crate::addresses;
+use crate::db::now_ms;
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::money::FiatCurrency;
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/v1/public/time", web::get().to(time))
+        .route("/api/v1/public/currencies", web::get().to(currencies))
+        .route("/api/v1/public/rates", web::get().to(rates))
+        .route(
+            "/api/v1/public/addresses/validate",
+            web::post().to(validate_address),
+        );
+}
+
+async fn time() -> HttpResponse {
+    HttpResponse::Ok().json(TimeView {
+        server_time: now_ms(),
+    })
+}
+
+async fn currencies() -> HttpResponse {
+    HttpResponse::Ok().json(model::currencies())
+}
+
+async fn rates(
+    state: web::Data<AppState>,
+    query: web::Query<RatesQuery>,
+) -> ApiResult<HttpResponse> {
+    let fiat = match query.fiat.as_deref() {
+        Some(code) => FiatCurrency::find(code).ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::UnsupportedCurrency,
+                format!("The fiat currency {code:?} is not supported."),
+            )
+            .with_param("fiat")
+        })?,
+        None => {
+            return Err(ApiError::new(
+                ErrorCode::UnsupportedCurrency,
+                "The fiat query parameter is required, e.g. ?fiat=CNY.",
+            )
+            .with_param("fiat"));
+        }
+    };
+    let depth = service::depth(&state.db, fiat).await?;
+    Ok(HttpResponse::Ok().json(RatesView::new(fiat.code, &depth)))
+}
+
+async fn validate_address(body: web::Json<ValidateAddressRequest>) -> ApiResult<HttpResponse> {
+    let body = body.into_inner();
+    let network = parse_network(body.network)?;
+    let address = match body.address {
+        Some(Value::String(address)) => address,
+        Some(Value::Null) | None => {
+            return Err(ApiError::invalid_request("address is required.").with_param("address"));
+        }
+        Some(_) => {
+            return Err(
+                ApiError::invalid_request("address must be a string.").with_param("address")
+            );
+        }
+    };
+    let result = addresses::validate(network, &address);
+    Ok(HttpResponse::Ok().json(ValidateAddressView::from_result(network, result)))
+}
+
+fn parse_network(value: Option<Value>) -> ApiResult<Network> {
+    let supported = || NETWORKS.iter().map(|n| n.id).collect::<Vec<_>>().join(", ");
+    let found = match &value {
+        Some(Value::String(id)) => Network::find(id),
+        _ => None,
+    };
+    found.ok_or_else(|| {
+        let message = match value {
+            Some(Value::String(id)) => {
+                format!(
+                    "The network {id:?} is not supported; use one of {}.",
+                    supported()
+                )
+            }
+            Some(Value::Null) | None => {
+                format!("network is required; use one of {}.", supported())
+            }
+            Some(_) => format!("network must be a string, one of {}.", supported()),
+        };
+        ApiError::new(ErrorCode::UnsupportedNetwork, message).with_param("network")
+    })
+}

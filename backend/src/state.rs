@@ -1,0 +1,25 @@
+//! What every handler and worker shares.
+
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+
+use crate::config::Settings;
+use crate::crypto::MasterKey;
+use crate::engine::EngineHandle;
+use crate::infra::Infra;
+use crate::metrics::Metrics;
+
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub settings: Arc<Settings>,
+    pub keys: MasterKey,
+    pub infra: Infra,
+    pub metrics: Arc<Metrics>,
+    /// Base of links sent to customers (cashier pages), without a trailing slash.
+    pub public_url: String,
+    pub engine: EngineHandle,
+    /// Wakes the webhook dispatcher when a transaction has enqueued events, so the
+    /// first attempt is immediate rather than at the next poll.
+    pub webhook_wakeup: Arc<tokio::sync::Notify>,
+}

@@ -1,0 +1,270 @@
+//! The transactional outbox: state changes enqueue their webhook event in the same
+//! database transaction; the dispatcher delivers it afterwards (at least once).
+//!
+//! Also the dispatcher's claim and bookkeeping, the attempt log query and manual
+//! redelivery.
+
+use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+};
+use serde_json::{Value, json};
+
+use super::model::{AttemptFilter, DeliveryView};
+use super::store::{delivery, event};
+use crate::db::{now_ms, rfc3339, supports_row_locks};
+use crate::error::{ApiError, ApiResult};
+use crate::ids;
+use crate::pagination::{Page, PageQuery};
+
+pub const STATUS_PENDING: &str = "pending";
+pub const STATUS_DELIVERED: &str = "delivered";
+pub const STATUS_FAILED: &str = "failed";
+
+/// Writes an event to the outbox inside the caller's transaction and returns its id.
+/// The body is fixed now (`{"id", "type", "created_at", "livemode", "data"}`), so every
+/// delivery attempt sends — and signs — the same bytes.
+pub async fn enqueue(
+    conn: &impl ConnectionTrait,
+    merchant_id: &str,
+    livemode: bool,
+    event_type: &str,
+    data: Value,
+    target_url: Option<&str>,
+) -> Result<String, DbErr> {
+    let id = ids::new("evt");
+    let now = now_ms();
+    let body = json!({
+        "id": id,
+        "type": event_type,
+        "created_at": rfc3339(now),
+        "livemode": livemode,
+        "data": data,
+    });
+    event::ActiveModel {
+        id: Set(id.clone()),
+        merchant_id: Set(merchant_id.to_owned()),
+        livemode: Set(livemode),
+        event_type: Set(event_type.to_owned()),
+        payload: Set(body.to_string()),
+        target_url: Set(target_url.map(str::to_owned)),
+        status: Set(STATUS_PENDING.to_owned()),
+        attempts: Set(0),
+        next_attempt_at: Set(Some(now)),
+        last_attempt_at: Set(None),
+        delivered_at: Set(None),
+        created_at: Set(now),
+    }
+    .insert(conn)
+    .await?;
+    Ok(id)
+}
+
+/// Claims up to `limit` due events (`pending`, `next_attempt_at <= now`, oldest due
+/// first) and pushes their `next_attempt_at` to `now + lease_ms`, so that neither
+/// another node nor the next round takes them while they are in flight; an attempt
+/// that never reports back (crash) is retried when the lease runs out. On PostgreSQL the
+/// rows are selected `FOR UPDATE SKIP LOCKED`; SQLite's single connection serialises
+/// claims. The returned models carry the lease as `next_attempt_at`.
+pub async fn claim_due(
+    db: &DatabaseConnection,
+    now: i64,
+    limit: u64,
+    lease_ms: i64,
+) -> Result<Vec<event::Model>, DbErr> {
+    let txn = db.begin().await?;
+    let mut query = event::Entity::find()
+        .filter(event::Column::Status.eq(STATUS_PENDING))
+        .filter(event::Column::NextAttemptAt.lte(now))
+        .order_by_asc(event::Column::NextAttemptAt)
+        .order_by_asc(event::Column::Id)
+        .limit(limit);
+    if supports_row_locks(&txn) {
+        query = query.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+    }
+    let mut events = query.all(&txn).await?;
+    if events.is_empty() {
+        txn.commit().await?;
+        return Ok(events);
+    }
+    let lease_until = now + lease_ms;
+    event::Entity::update_many()
+        .col_expr(event::Column::NextAttemptAt, Expr::value(lease_until))
+        .filter(event::Column::Id.is_in(events.iter().map(|e| e.id.clone())))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    for e in &mut events {
+        e.next_attempt_at = Some(lease_until);
+    }
+    Ok(events)
+}
+
+/// One delivery attempt as it goes to the log.
+#[derive(Debug, Clone)]
+pub struct AttemptLog {
+    pub url: String,
+    pub success: bool,
+    pub status_code: Option<i32>,
+    pub error: Option<String>,
+    pub response_excerpt: Option<String>,
+    pub duration_ms: i64,
+}
+
+/// The event's state after an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterAttempt {
+    Delivered,
+    /// Next attempt at this time (Unix ms).
+    RetryAt(i64),
+    Failed,
+}
+
+/// Logs an attempt of a claimed event and moves the event on, in one transaction. If the
+/// event was redelivered while the attempt was in flight (its lease no longer matches),
+/// only the attempt counters change: the queued redelivery stands.
+pub async fn record_attempt(
+    db: &DatabaseConnection,
+    claimed: &event::Model,
+    log: AttemptLog,
+    after: AfterAttempt,
+    now: i64,
+) -> Result<(), DbErr> {
+    let txn = db.begin().await?;
+    delivery::ActiveModel {
+        id: Set(ids::new("whd")),
+        event_id: Set(claimed.id.clone()),
+        merchant_id: Set(claimed.merchant_id.clone()),
+        livemode: Set(claimed.livemode),
+        url: Set(log.url),
+        attempt: Set(claimed.attempts + 1),
+        success: Set(log.success),
+        status_code: Set(log.status_code),
+        error: Set(log.error),
+        response_excerpt: Set(log.response_excerpt),
+        duration_ms: Set(log.duration_ms),
+        created_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+
+    let counters = || {
+        event::Entity::update_many()
+            .col_expr(
+                event::Column::Attempts,
+                Expr::col(event::Column::Attempts).add(1),
+            )
+            .col_expr(event::Column::LastAttemptAt, Expr::value(Some(now)))
+            .filter(event::Column::Id.eq(claimed.id.clone()))
+    };
+    let mut update = counters();
+    update = match after {
+        AfterAttempt::Delivered => update
+            .col_expr(event::Column::Status, Expr::value(STATUS_DELIVERED))
+            .col_expr(event::Column::NextAttemptAt, Expr::value(None::<i64>))
+            .col_expr(event::Column::DeliveredAt, Expr::value(Some(now))),
+        AfterAttempt::RetryAt(at) => update
+            .col_expr(event::Column::Status, Expr::value(STATUS_PENDING))
+            .col_expr(event::Column::NextAttemptAt, Expr::value(Some(at))),
+        AfterAttempt::Failed => update
+            .col_expr(event::Column::Status, Expr::value(STATUS_FAILED))
+            .col_expr(event::Column::NextAttemptAt, Expr::value(None::<i64>)),
+    };
+    let moved = update
+        .filter(event::Column::Status.eq(STATUS_PENDING))
+        .filter(event::Column::NextAttemptAt.eq(claimed.next_attempt_at))
+        .exec(&txn)
+        .await?;
+    if moved.rows_affected == 0 {
+        counters().exec(&txn).await?;
+    }
+    txn.commit().await
+}
+
+/// The attempt log of one merchant in one mode, newest first (`GET
+/// /api/v1/webhooks/deliveries`).
+pub async fn list_deliveries(
+    db: &impl ConnectionTrait,
+    merchant_id: &str,
+    livemode: bool,
+    event_id: Option<&str>,
+    filter: Option<AttemptFilter>,
+    page: &PageQuery,
+) -> ApiResult<Page<DeliveryView>> {
+    let limit = page.limit()?;
+    let mut query = delivery::Entity::find()
+        .filter(delivery::Column::MerchantId.eq(merchant_id))
+        .filter(delivery::Column::Livemode.eq(livemode));
+    if let Some(event_id) = event_id {
+        query = query.filter(delivery::Column::EventId.eq(event_id));
+    }
+    if let Some(filter) = filter {
+        query = query.filter(delivery::Column::Success.eq(filter.success()));
+    }
+    if let Some(cursor) = &page.starting_after {
+        query = query.filter(delivery::Column::Id.lt(cursor.as_str()));
+    }
+    let rows = query
+        .order_by_desc(delivery::Column::Id)
+        .limit(limit + 1)
+        .all(db)
+        .await?;
+    let page = Page::from_rows(rows, limit);
+
+    let mut event_ids: Vec<String> = page.data.iter().map(|d| d.event_id.clone()).collect();
+    event_ids.sort();
+    event_ids.dedup();
+    let types: std::collections::HashMap<String, String> = if event_ids.is_empty() {
+        Default::default()
+    } else {
+        event::Entity::find()
+            .filter(event::Column::Id.is_in(event_ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|e| (e.id, e.event_type))
+            .collect()
+    };
+    Ok(page.map(|d| {
+        let event_type = types.get(&d.event_id).cloned().unwrap_or_default();
+        DeliveryView::new(d, event_type)
+    }))
+}
+
+/// One event of this merchant and mode; another tenant's is "not found".
+pub async fn find_event(
+    db: &impl ConnectionTrait,
+    merchant_id: &str,
+    livemode: bool,
+    event_id: &str,
+) -> Result<Option<event::Model>, DbErr> {
+    event::Entity::find_by_id(event_id.to_owned())
+        .filter(event::Column::MerchantId.eq(merchant_id))
+        .filter(event::Column::Livemode.eq(livemode))
+        .one(db)
+        .await
+}
+
+/// Queues one more immediate attempt of an event, whatever its state (`POST
+/// /api/v1/webhooks/events/{id}/redeliver`). The caller wakes the dispatcher.
+pub async fn redeliver(
+    db: &impl ConnectionTrait,
+    merchant_id: &str,
+    livemode: bool,
+    event_id: &str,
+) -> ApiResult<event::Model> {
+    let Some(mut found) = find_event(db, merchant_id, livemode, event_id).await? else {
+        return Err(ApiError::not_found("event"));
+    };
+    let now = now_ms();
+    event::Entity::update_many()
+        .col_expr(event::Column::Status, Expr::value(STATUS_PENDING))
+        .col_expr(event::Column::NextAttemptAt, Expr::value(Some(now)))
+        .filter(event::Column::Id.eq(found.id.clone()))
+        .exec(db)
+        .await?;
+    found.status = STATUS_PENDING.to_owned();
+    found.next_attempt_at = Some(now);
+    Ok(found)
+}

@@ -1,0 +1,21 @@
+//! Merchant withdrawals (money out) and the merchant statement.
+//!
+//! - `model.rs`: the state machine (`review → approved → completed`, or `rejected`, or
+//!   `failed`), the request parser, ledger transfer ids and the JSON views.
+//! - `store.rs`: the `withdrawals` entity and its queries; the statement queries on
+//!   `ledger_transfers`.
+//! - `service.rs`: creation with its ledger hold (and automatic approval below the
+//!   merchant's threshold), admin transitions — each one transaction with the row lock,
+//!   ledger batch, outbox row and audit entry — and the statement with running balances.
+//! - `http.rs`: the signed merchant routes (`/api/v1/withdrawals…`,
+//!   `/api/v1/ledger/entries`) and the admin routes (`/api/v1/admin/withdrawals…`).
+//!
+//! Money (DESIGN.md "Ledger"): creation holds `amount + fee` with one pending transfer
+//! `merchant → withdrawals`; rejection and failure void it; completion posts it and moves
+//! `amount` to `custody` (paid out) and `fee` to `revenue`. Test-mode keys use the
+//! `livemode = false` accounts only.
+
+pub mod http;
+pub mod model;
+pub mod service;
+pub mod store;

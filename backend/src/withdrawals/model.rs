@@ -1,0 +1,531 @@
+//! The withdrawal state machine, the merchant's request, and the JSON views.
+//!
+//! ```text
+//! review ──admin approve (or automatic, below the merchant's threshold)──▶ approved
+//!    │                                                                       │
+//!    └──admin reject──▶ rejected              approved ──admin complete {txid}──▶ completed
+//!                                             approved ──admin fail {reason}────▶ failed
+//! ```
+//! [`WithdrawalStatus::can_become`] is the whole transition table. Money (DESIGN.md
+//! "Ledger"): creation holds `amount + fee` with one pending transfer
+//! `merchant → withdrawals`; `rejected` and `failed` void it (the funds are back);
+//! `completed` posts it, then moves `amount` `withdrawals → custody` (paid out on chain)
+//! and `fee` `withdrawals → revenue`.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::store::withdrawal;
+use crate::addresses;
+use crate::db::rfc3339;
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::money::{Usdt, format_usdt};
+use crate::orders::request::{parse_merchant_order_id, parse_usdt};
+use crate::public::networks::{NETWORKS, Network};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WithdrawalStatus {
+    Review,
+    Approved,
+    Completed,
+    Rejected,
+    Failed,
+}
+
+impl WithdrawalStatus {
+    pub const ALL: [WithdrawalStatus; 5] = [
+        Self::Review,
+        Self::Approved,
+        Self::Completed,
+        Self::Rejected,
+        Self::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Review => "review",
+            Self::Approved => "approved",
+            Self::Completed => "completed",
+            Self::Rejected => "rejected",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    /// True when the hold is still on the merchant's balance.
+    pub fn holds_funds(self) -> bool {
+        matches!(self, Self::Review | Self::Approved)
+    }
+
+    /// The transition table.
+    pub fn can_become(self, next: WithdrawalStatus) -> bool {
+        use WithdrawalStatus::*;
+        matches!(
+            (self, next),
+            (Review, Approved) | (Review, Rejected) | (Approved, Completed) | (Approved, Failed)
+        )
+    }
+}
+
+impl std::fmt::Display for WithdrawalStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The webhook event types of withdrawals (API.md "Webhooks").
+pub mod events {
+    /// Approved (by an admin or automatically) or rejected.
+    pub const REVIEWED: &str = "withdrawal.reviewed";
+    pub const COMPLETED: &str = "withdrawal.completed";
+    pub const FAILED: &str = "withdrawal.failed";
+}
+
+/// Who approves a withdrawal automatically (`reviewed_by`).
+pub const SYSTEM_REVIEWER: &str = "system";
+
+/// Ledger transfer ids of a withdrawal: deterministic, so a transition applied twice
+/// collides with itself in the ledger instead of moving money twice.
+pub mod transfer_ids {
+    /// The pending `merchant → withdrawals` hold of amount + fee.
+    pub fn hold(withdrawal: &str) -> String {
+        format!("{withdrawal}:hold")
+    }
+    /// Releases the hold (rejected or failed).
+    pub fn void(withdrawal: &str) -> String {
+        format!("{withdrawal}:void")
+    }
+    /// Posts the hold (completed): the merchant's statement line.
+    pub fn post(withdrawal: &str) -> String {
+        format!("{withdrawal}:post")
+    }
+    /// `withdrawals → custody`: the amount paid out on chain.
+    pub fn payout(withdrawal: &str) -> String {
+        format!("{withdrawal}:payout")
+    }
+    /// `withdrawals → revenue`: the network fee.
+    pub fn fee(withdrawal: &str) -> String {
+        format!("{withdrawal}:fee")
+    }
+}
+
+/// Ledger `kind`s of the withdrawal transfers.
+pub mod transfer_kinds {
+    pub const HOLD: &str = "withdrawal_hold";
+    pub const VOID: &str = "withdrawal_void";
+    /// The merchant's statement line of a completed withdrawal (amount + fee).
+    pub const POST: &str = "withdrawal";
+    pub const PAYOUT: &str = "withdrawal_payout";
+    pub const FEE: &str = "withdrawal_fee";
+}
+
+// ---------------------------------------------------------------------------------------
+// The merchant's request
+
+/// `POST /api/v1/withdrawals` as sent. Fields are JSON values so that a wrong type is
+/// reported with the field's own error code and `param`.
+#[derive(Debug, Deserialize)]
+pub struct CreateWithdrawalRequest {
+    pub merchant_withdrawal_id: Option<Value>,
+    pub network: Option<Value>,
+    pub address: Option<Value>,
+    pub amount: Option<Value>,
+}
+
+/// A request that passed every check.
+#[derive(Debug, Clone)]
+pub struct WithdrawalParams {
+    pub merchant_withdrawal_id: String,
+    pub network: Network,
+    /// Normalized by [`addresses::validate`].
+    pub address: String,
+    pub amount: Usdt,
+}
+
+fn supported_networks() -> String {
+    NETWORKS.iter().map(|n| n.id).collect::<Vec<_>>().join(", ")
+}
+
+/// `merchant_withdrawal_id`: the same rule as `merchant_order_id` (1–64 of
+/// `A-Za-z0-9._:-`), reported under its own name.
+pub fn parse_merchant_withdrawal_id(value: Option<Value>) -> ApiResult<String> {
+    const PARAM: &str = "merchant_withdrawal_id";
+    if matches!(value, None | Some(Value::Null)) {
+        return Err(ApiError::invalid_request(format!("{PARAM} is required.")).with_param(PARAM));
+    }
+    parse_merchant_order_id(value).map_err(|_| {
+        ApiError::invalid_request(format!(
+            "{PARAM} must be 1 to 64 characters of A-Z a-z 0-9 . _ : -"
+        ))
+        .with_param(PARAM)
+    })
+}
+
+/// `network`: one of [`NETWORKS`]; anything else is `400 unsupported_network`.
+pub fn parse_network(value: Option<Value>) -> ApiResult<Network> {
+    match &value {
+        Some(Value::String(id)) => Network::find(id).ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::UnsupportedNetwork,
+                format!(
+                    "The network {id:?} is not supported; use one of {}.",
+                    supported_networks()
+                ),
+            )
+            .with_param("network")
+        }),
+        Some(Value::Null) | None => Err(ApiError::new(
+            ErrorCode::UnsupportedNetwork,
+            format!("network is required; use one of {}.", supported_networks()),
+        )
+        .with_param("network")),
+        Some(_) => Err(ApiError::new(
+            ErrorCode::UnsupportedNetwork,
+            format!("network must be a string, one of {}.", supported_networks()),
+        )
+        .with_param("network")),
+    }
+}
+
+/// `address` on `network`, normalized; a bad one is `400 invalid_address`.
+pub fn parse_address(network: Network, value: Option<Value>) -> ApiResult<String> {
+    let address = match value {
+        Some(Value::String(address)) => address,
+        Some(Value::Null) | None => {
+            return Err(ApiError::invalid_request("address is required.").with_param("address"));
+        }
+        Some(_) => {
+            return Err(
+                ApiError::invalid_request("address must be a string.").with_param("address")
+            );
+        }
+    };
+    addresses::validate(network, &address).map_err(|e| {
+        ApiError::new(
+            ErrorCode::InvalidAddress,
+            format!("The address is not a valid {} address: {e}.", network.name),
+        )
+        .with_param("address")
+    })
+}
+
+impl CreateWithdrawalRequest {
+    /// Checks every field, in the order of the body: id, network, address, amount (a
+    /// valid USDT amount, then at least the network's minimum).
+    pub fn parse(self) -> ApiResult<WithdrawalParams> {
+        let merchant_withdrawal_id = parse_merchant_withdrawal_id(self.merchant_withdrawal_id)?;
+        let network = parse_network(self.network)?;
+        let address = parse_address(network, self.address)?;
+        let amount = parse_usdt(self.amount, "amount")?;
+        if amount.micros() < network.min_withdrawal {
+            return Err(ApiError::new(
+                ErrorCode::InvalidAmount,
+                format!(
+                    "The smallest withdrawal on {} is {} USDT.",
+                    network.id,
+                    format_usdt(network.min_withdrawal)
+                ),
+            )
+            .with_param("amount"));
+        }
+        Ok(WithdrawalParams {
+            merchant_withdrawal_id,
+            network,
+            address,
+            amount,
+        })
+    }
+}
+
+impl WithdrawalParams {
+    /// A fingerprint of the parameters: a replay of `merchant_withdrawal_id` is the same
+    /// request only when it is equal. Built from the parsed values, so `"50"` and
+    /// `"50.00"`, or an EVM address in lower case and in EIP-55, are the same request.
+    pub fn fingerprint(&self) -> String {
+        let canonical = serde_json::json!([
+            self.merchant_withdrawal_id,
+            self.network.id,
+            self.address,
+            self.amount.micros(),
+        ]);
+        hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
+    }
+
+    /// The fee charged on top of the amount: the network's withdrawal fee.
+    pub fn fee(&self) -> i64 {
+        self.network.withdrawal_fee
+    }
+}
+
+/// Longest transaction id an admin may record.
+pub const MAX_TXID_CHARS: usize = 128;
+
+/// `txid` of `POST …/complete`: 1–128 visible characters, no spaces (trimmed).
+pub fn parse_txid(value: Option<Value>) -> ApiResult<String> {
+    let invalid = |m: &str| ApiError::invalid_request(m.to_owned()).with_param("txid");
+    let text = match value {
+        Some(Value::String(s)) => s.trim().to_owned(),
+        Some(Value::Null) | None => return Err(invalid("txid is required.")),
+        Some(_) => return Err(invalid("txid must be a string.")),
+    };
+    let count = text.chars().count();
+    if count == 0 || count > MAX_TXID_CHARS {
+        return Err(invalid("txid must have 1 to 128 characters."));
+    }
+    if text.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(invalid(
+            "txid must not contain spaces or control characters.",
+        ));
+    }
+    Ok(text)
+}
+
+// ---------------------------------------------------------------------------------------
+// Views
+
+/// The withdrawal object of the merchant API and of the `withdrawal.*` webhooks.
+#[derive(Debug, Clone, Serialize)]
+pub struct WithdrawalView {
+    pub id: String,
+    pub merchant_withdrawal_id: String,
+    pub status: String,
+    pub amount: String,
+    pub fee: String,
+    pub currency: &'static str,
+    pub network: String,
+    pub address: String,
+    pub txid: Option<String>,
+    pub reason: Option<String>,
+    pub reviewed_at: Option<String>,
+    pub completed_at: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub livemode: bool,
+}
+
+impl From<&withdrawal::Model> for WithdrawalView {
+    fn from(w: &withdrawal::Model) -> Self {
+        Self {
+            id: w.id.clone(),
+            merchant_withdrawal_id: w.merchant_withdrawal_id.clone(),
+            status: w.status.clone(),
+            amount: format_usdt(w.amount),
+            fee: format_usdt(w.fee),
+            currency: "USDT",
+            network: w.network.clone(),
+            address: w.address.clone(),
+            txid: w.txid.clone(),
+            reason: w.reason.clone(),
+            reviewed_at: w.reviewed_at.map(rfc3339),
+            completed_at: w.completed_at.map(rfc3339),
+            created_at: rfc3339(w.created_at),
+            updated_at: rfc3339(w.updated_at),
+            livemode: w.livemode,
+        }
+    }
+}
+
+/// The admin's view: the merchant's plus who it belongs to and who reviewed it.
+#[derive(Debug, Clone, Serialize)]
+pub struct AdminWithdrawalView {
+    #[serde(flatten)]
+    pub withdrawal: WithdrawalView,
+    pub merchant_id: String,
+    pub reviewed_by: Option<String>,
+}
+
+impl From<&withdrawal::Model> for AdminWithdrawalView {
+    fn from(w: &withdrawal::Model) -> Self {
+        Self {
+            withdrawal: WithdrawalView::from(w),
+            merchant_id: w.merchant_id.clone(),
+            reviewed_by: w.reviewed_by.clone(),
+        }
+    }
+}
+
+/// One line of `GET /api/v1/ledger/entries`: a posted effect on the merchant's account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatementEntry {
+    /// The ledger transfer id (also the `starting_after` cursor).
+    pub id: String,
+    /// The transfer kind: `order_credit`, `withdrawal`, …
+    pub kind: String,
+    /// Signed decimal: `+` credit, `-` debit of the merchant's account.
+    pub amount: String,
+    /// The posted balance right after this entry.
+    pub balance_after: String,
+    /// The business object (order id, withdrawal id, …).
+    pub reference: String,
+    pub created_at: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const TRON: &str = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t";
+    const ETH: &str = "0xdAC17F958D2ee523a2206206994597C13D831ec7";
+
+    fn request(v: Value) -> CreateWithdrawalRequest {
+        serde_json::from_value(v).unwrap()
+    }
+
+    fn err(v: Value) -> ApiError {
+        request(v).parse().unwrap_err()
+    }
+
+    fn base(k: &str, v: Value) -> Value {
+        let mut body = json!({"merchant_withdrawal_id": "w-1", "network": "tron", "address": TRON, "amount": "50.00"});
+        body[k] = v;
+        body
+    }
+
+    #[test]
+    fn a_valid_request_parses() {
+        let p = request(base("amount", json!("50"))).parse().unwrap();
+        assert_eq!(p.amount.micros(), 50_000_000);
+        assert_eq!(p.fee(), 1_000_000);
+        assert_eq!(p.address, TRON);
+        let evm = request(
+            json!({"merchant_withdrawal_id": "w-2", "network": "ethereum",
+                                 "address": ETH.to_lowercase(), "amount": "20"}),
+        )
+        .parse()
+        .unwrap();
+        assert_eq!(evm.address, ETH, "normalized to EIP-55");
+    }
+
+    #[test]
+    fn every_field_is_checked_with_its_code_and_param() {
+        let cases = [
+            (
+                base("merchant_withdrawal_id", Value::Null),
+                ErrorCode::InvalidRequest,
+                "merchant_withdrawal_id",
+            ),
+            (
+                base("merchant_withdrawal_id", json!("has space")),
+                ErrorCode::InvalidRequest,
+                "merchant_withdrawal_id",
+            ),
+            (
+                base("merchant_withdrawal_id", json!("x".repeat(65))),
+                ErrorCode::InvalidRequest,
+                "merchant_withdrawal_id",
+            ),
+            (
+                base("network", json!("btc")),
+                ErrorCode::UnsupportedNetwork,
+                "network",
+            ),
+            (
+                base("network", Value::Null),
+                ErrorCode::UnsupportedNetwork,
+                "network",
+            ),
+            (
+                base("address", json!("TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6u")),
+                ErrorCode::InvalidAddress,
+                "address",
+            ),
+            (
+                base("address", json!(ETH)),
+                ErrorCode::InvalidAddress,
+                "address",
+            ),
+            (
+                base("address", Value::Null),
+                ErrorCode::InvalidRequest,
+                "address",
+            ),
+            (
+                base("amount", json!(50)),
+                ErrorCode::InvalidAmount,
+                "amount",
+            ),
+            (
+                base("amount", json!("1e3")),
+                ErrorCode::InvalidAmount,
+                "amount",
+            ),
+            (
+                base("amount", json!("-50")),
+                ErrorCode::InvalidAmount,
+                "amount",
+            ),
+            (
+                base("amount", json!("0")),
+                ErrorCode::InvalidAmount,
+                "amount",
+            ),
+            (
+                base("amount", json!("50.0000001")),
+                ErrorCode::InvalidAmount,
+                "amount",
+            ),
+            (
+                base("amount", json!("9.999999")),
+                ErrorCode::InvalidAmount,
+                "amount",
+            ),
+        ];
+        for (body, code, param) in cases {
+            let e = err(body.clone());
+            assert_eq!((e.code, e.param.as_deref()), (code, Some(param)), "{body}");
+        }
+        assert!(
+            request(base("amount", json!("10"))).parse().is_ok(),
+            "the minimum itself is allowed"
+        );
+    }
+
+    #[test]
+    fn fingerprints_ignore_spelling_but_not_values() {
+        let a = request(base("amount", json!("50.00"))).parse().unwrap();
+        let b = request(base("amount", json!("50"))).parse().unwrap();
+        let c = request(base("amount", json!("51"))).parse().unwrap();
+        assert_eq!(a.fingerprint(), b.fingerprint());
+        assert_ne!(a.fingerprint(), c.fingerprint());
+    }
+
+    #[test]
+    fn the_transition_table() {
+        use WithdrawalStatus::*;
+        assert!(Review.can_become(Approved) && Review.can_become(Rejected));
+        assert!(Approved.can_become(Completed) && Approved.can_become(Failed));
+        assert!(!Review.can_become(Completed) && !Review.can_become(Failed));
+        assert!(!Approved.can_become(Rejected) && !Approved.can_become(Approved));
+        for from in [Completed, Rejected, Failed] {
+            for to in WithdrawalStatus::ALL {
+                assert!(!from.can_become(to), "{from} -> {to}");
+            }
+        }
+        for s in WithdrawalStatus::ALL {
+            assert_eq!(WithdrawalStatus::parse(s.as_str()), Some(s));
+        }
+    }
+
+    #[test]
+    fn txids_are_checked() {
+        assert_eq!(parse_txid(Some(json!(" 0xabc "))).unwrap(), "0xabc");
+        for bad in [
+            json!(""),
+            json!("a b"),
+            json!(1),
+            Value::Null,
+            json!("x".repeat(129)),
+        ] {
+            assert_eq!(
+                parse_txid(Some(bad)).unwrap_err().param.as_deref(),
+                Some("txid")
+            );
+        }
+    }
+}

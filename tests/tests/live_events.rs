@@ -1,0 +1,128 @@
+//! Live events: the acceptor's Server-Sent Events stream and the cashier's, including
+//! fan-out across nodes through Redis (an event produced on one node reaches a stream
+//! served by another).
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use otcpay::config::Secret;
+use otcpay_tests::TestApp;
+use otcpay_tests::merchant::create_merchant;
+use otcpay_tests::scenario::{AcceptorSpec, online_acceptor};
+use serde_json::json;
+
+fn redis_url() -> String {
+    otcpay_tests::db::redis_url().unwrap_or_else(|| "redis://127.0.0.1:6379".to_owned())
+}
+
+/// Reads an SSE response until `needle` appears (or panics after 10 s).
+async fn read_until(response: reqwest::Response, needle: &str) -> String {
+    let mut stream = response.bytes_stream();
+    let mut seen = String::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !seen.contains(needle) {
+        let chunk = tokio::time::timeout_at(deadline, stream.next())
+            .await
+            .unwrap_or_else(|_| panic!("no {needle:?} within 10 s; got {seen:?}"))
+            .expect("stream ended")
+            .expect("stream chunk");
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    seen
+}
+
+#[tokio::test]
+async fn an_acceptor_stream_on_another_node_sees_the_assignment() {
+    let prefix = format!("otcpay-live-{}:", otcpay::ids::random_hex(6));
+    let node_a = TestApp::spawn_with(|s| {
+        s.redis_url = Some(Secret::new(redis_url()));
+        s.redis_prefix = prefix.clone();
+    })
+    .await;
+    let (node_b, _) = node_a.spawn_node(|_| {}).await;
+    let merchant = create_merchant(&node_a, json!({})).await;
+    let acceptor = online_acceptor(&node_a, AcceptorSpec::default()).await;
+
+    let stream = node_a
+        .client
+        .get(format!("{node_b}/api/v1/acceptor/events"))
+        .bearer_auth(&acceptor.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+    assert!(
+        stream.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    // Give the subscription a moment to be in place before the event is produced.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let created = merchant
+        .live
+        .post(
+            "/api/v1/orders",
+            &json!({"merchant_order_id": "live-1", "amount": "10.00", "fiat_currency": "CNY"}),
+        )
+        .await;
+    assert_eq!(created.status(), 201);
+    let id = created.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let seen = read_until(stream, &id).await;
+    assert!(seen.contains("event: order.assigned"), "{seen}");
+    node_a.assert_ledger_ok().await;
+}
+
+#[tokio::test]
+async fn the_cashier_stream_reports_payment_and_completion() {
+    let app = TestApp::spawn().await;
+    let merchant = create_merchant(&app, json!({})).await;
+    let acceptor = online_acceptor(&app, AcceptorSpec::default()).await;
+    let created: serde_json::Value = merchant
+        .live
+        .post(
+            "/api/v1/orders",
+            &json!({"merchant_order_id": "live-2", "amount": "10.00", "fiat_currency": "CNY"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let token = created["cashier_url"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let stream = app.get(&format!("/pay/{token}/events"), None).await;
+    assert_eq!(stream.status(), 200);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let paid = app
+        .post(&format!("/pay/{token}/paid"), None, &json!({}))
+        .await;
+    assert_eq!(paid.status(), 200);
+    let confirmed = app
+        .post(
+            &format!(
+                "/api/v1/acceptor/orders/{}/confirm",
+                created["id"].as_str().unwrap()
+            ),
+            Some(&acceptor.token),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(confirmed.status(), 200);
+    let seen = read_until(stream, "event: order.completed").await;
+    assert!(seen.contains("event: order.paid"), "{seen}");
+    assert_error_free(&seen);
+    app.assert_ledger_ok().await;
+}
+
+fn assert_error_free(stream_text: &str) {
+    assert!(!stream_text.contains("event: lagged"), "{stream_text}");
+}

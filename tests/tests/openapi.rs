@@ -1,0 +1,1313 @@
+//! The OpenAPI document (`GET /api/v1/openapi.json`) and its page (`GET /api/docs`).
+//!
+//! - The document is OpenAPI 3.1, complete (operations with responses, every `$ref`
+//!   resolves, both security schemes) and lists every stable error code of
+//!   `otcpay::error::ErrorCode` with its status.
+//! - It documents exactly the routes the server mounts. actix-web cannot list its routes
+//!   at runtime, so the test walks the router's declarations: it reads every Rust file of
+//!   `backend/src`, extracts each `.route("PATH", web::METHOD()…)`, each
+//!   `web::resource("PATH")…​.route(web::METHOD()…)` and each `#[get("PATH")]`-style
+//!   attribute, and compares (method, path) both ways with the document (a `{param}`
+//!   segment of a route matches any documented segment, e.g. `{action}` → `approve`).
+//! - Every documented route is really mounted: a request to it does not fall through to
+//!   the default service (`404 not_found` "No such endpoint.").
+//! - The page is HTML that loads the document and no remote asset.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use otcpay_tests::TestApp;
+use reqwest::Method;
+use serde_json::Value;
+
+/// `backend/src/error.rs`, read at compile time: the codes are taken from its text, so a
+/// code added there and not to the document fails this test.
+const ERROR_RS: &str = include_str!("../../backend/src/error.rs");
+
+const HTTP_METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "patch", "head", "options", "trace",
+];
+
+async fn fetch_document(app: &TestApp) -> Value {
+    let response = app.get("/api/v1/openapi.json", None).await;
+    assert_eq!(response.status(), 200);
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        content_type.starts_with("application/json"),
+        "content type {content_type}"
+    );
+    let text = response.text().await.unwrap();
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("the document is not JSON: {e}"))
+}
+
+/// `(METHOD, path)` of every operation of a paths object.
+fn operations(paths: &Value) -> Vec<(String, String, Value)> {
+    let mut out = Vec::new();
+    for (path, item) in paths.as_object().expect("paths is an object") {
+        for (key, op) in item.as_object().expect("a path item is an object") {
+            if HTTP_METHODS.contains(&key.as_str()) {
+                out.push((key.to_uppercase(), path.clone(), op.clone()));
+            }
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------
+// 1. The document itself
+
+fn resolve_pointer<'a>(doc: &'a Value, reference: &str) -> Option<&'a Value> {
+    let pointer = reference.strip_prefix('#')?;
+    doc.pointer(pointer)
+}
+
+fn collect_refs(value: &Value, at: &str, out: &mut Vec<(String, String)>) {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map {
+                if key == "$ref" {
+                    if let Value::String(reference) = child {
+                        out.push((at.to_owned(), reference.clone()));
+                    }
+                } else {
+                    collect_refs(child, &format!("{at}/{key}"), out);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                collect_refs(child, &format!("{at}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The wire strings of `ErrorCode::as_str` (`Self::X => "code"`), from the source text.
+fn error_codes_in_source() -> Vec<String> {
+    let start = ERROR_RS
+        .find("fn as_str")
+        .expect("error.rs has ErrorCode::as_str");
+    let body = &ERROR_RS[start..];
+    let end = body[1..]
+        .find("\n    pub fn ")
+        .map_or(body.len(), |i| i + 1);
+    let body = &body[..end];
+    let mut codes = Vec::new();
+    let mut rest = body;
+    while let Some(i) = rest.find("=> \"") {
+        let after = &rest[i + 4..];
+        let close = after.find('"').expect("closing quote");
+        codes.push(after[..close].to_owned());
+        rest = &after[close..];
+    }
+    assert!(
+        codes.len() >= 20,
+        "found too few codes in error.rs: {codes:?}"
+    );
+    codes
+}
+
+#[tokio::test]
+async fn the_document_is_openapi_3_1_complete_and_lists_every_error_code() {
+    let app = TestApp::spawn().await;
+    let doc = fetch_document(&app).await;
+
+    let version = doc["openapi"].as_str().unwrap();
+    assert!(version.starts_with("3.1."), "openapi {version}");
+    assert_eq!(doc["info"]["title"], "OTCPay");
+    assert_eq!(doc["info"]["version"], env!("CARGO_PKG_VERSION"));
+    assert!(
+        doc["info"]["description"]
+            .as_str()
+            .is_some_and(|d| d.contains("decimal strings") && d.contains("RFC 3339"))
+    );
+    assert_eq!(doc["servers"][0]["url"], "/");
+
+    // Every path item has operations, every operation an id, a summary and responses.
+    let mut ids = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let item = item.as_object().unwrap();
+        assert!(
+            item.keys().any(|k| HTTP_METHODS.contains(&k.as_str())),
+            "{path} has no operation"
+        );
+    }
+    let ops = operations(&doc["paths"]);
+    assert!(ops.len() >= 60, "only {} operations", ops.len());
+    for (method, path, op) in &ops {
+        let id = op["operationId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{method} {path}: no operationId"));
+        assert!(ids.insert(id.to_owned()), "operationId {id} twice");
+        assert!(
+            op["summary"].as_str().is_some_and(|s| !s.is_empty()),
+            "{method} {path}: no summary"
+        );
+        let responses = op["responses"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{method} {path}: no responses"));
+        assert!(!responses.is_empty(), "{method} {path}: no responses");
+        assert!(
+            responses
+                .keys()
+                .any(|s| s.starts_with('2') || s.starts_with('3')),
+            "{method} {path}: no success response"
+        );
+        assert!(responses.contains_key("500"), "{method} {path}: no 500");
+    }
+
+    // Every $ref resolves inside the document.
+    let mut refs = Vec::new();
+    collect_refs(&doc, "", &mut refs);
+    assert!(refs.len() > 100, "only {} $refs", refs.len());
+    let dangling: Vec<_> = refs
+        .iter()
+        .filter(|(_, r)| resolve_pointer(&doc, r).is_none())
+        .collect();
+    assert!(dangling.is_empty(), "dangling $refs: {dangling:#?}");
+
+    // Both security schemes, and each operation uses the right one.
+    let schemes = &doc["components"]["securitySchemes"];
+    let signed = &schemes["merchantSignature"];
+    assert_eq!(signed["type"], "apiKey");
+    assert_eq!(signed["in"], "header");
+    assert_eq!(signed["name"], "API-Key");
+    let text = signed["description"].as_str().unwrap();
+    for needle in [
+        "Request-Time",
+        "Recv-Window",
+        "Signature-V1",
+        "HMAC",
+        "ECDSA",
+        "path_and_query",
+    ] {
+        assert!(
+            text.contains(needle),
+            "merchantSignature description lacks {needle}"
+        );
+    }
+    assert_eq!(schemes["bearerAuth"]["type"], "http");
+    assert_eq!(schemes["bearerAuth"]["scheme"], "bearer");
+    for (method, path, op) in &ops {
+        let uses: Vec<String> = op["security"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|r| r.as_object().unwrap().keys().cloned())
+            .collect();
+        let expected =
+            if path.starts_with("/api/v1/admin/") || path.starts_with("/api/v1/acceptor/") {
+                Some("bearerAuth")
+            } else if [
+                "/api/v1/orders",
+                "/api/v1/balance",
+                "/api/v1/ledger/",
+                "/api/v1/withdrawals",
+                "/api/v1/webhooks/",
+            ]
+            .iter()
+            .any(|p| path.starts_with(p))
+            {
+                Some("merchantSignature")
+            } else {
+                None
+            };
+        match expected {
+            Some(scheme) => {
+                assert_eq!(uses, vec![scheme.to_owned()], "{method} {path}");
+                assert!(
+                    op["responses"]["401"].is_object(),
+                    "{method} {path}: no 401"
+                );
+            }
+            None => assert!(
+                uses.is_empty(),
+                "{method} {path} should need no credentials"
+            ),
+        }
+    }
+
+    // Every error code of the server, with its status.
+    let codes = error_codes_in_source();
+    let enum_values: BTreeSet<&str> = doc["components"]["schemas"]["ErrorCode"]["enum"]
+        .as_array()
+        .expect("ErrorCode enum")
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let table: BTreeMap<&str, u64> = doc["components"]["x-error-codes"]
+        .as_array()
+        .expect("components.x-error-codes")
+        .iter()
+        .map(|row| {
+            (
+                row["code"].as_str().unwrap(),
+                row["status"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    for code in &codes {
+        assert!(
+            enum_values.contains(code.as_str()),
+            "ErrorCode enum lacks {code}"
+        );
+        let status = table
+            .get(code.as_str())
+            .unwrap_or_else(|| panic!("x-error-codes lacks {code}"));
+        assert!((400..600).contains(status), "{code}: status {status}");
+    }
+    let source: BTreeSet<&str> = codes.iter().map(String::as_str).collect();
+    assert_eq!(enum_values, source, "documented codes = the server's codes");
+    assert_eq!(table["not_found"], 404);
+    assert_eq!(table["banned"], 418);
+    assert_eq!(table["insufficient_balance"], 422);
+    assert_eq!(table["payload_too_large"], 413);
+
+    // Error responses use the shared schema; their example codes exist with that status.
+    for (method, path, op) in &ops {
+        for (status, response) in op["responses"].as_object().unwrap() {
+            if !(status.starts_with('4') || status.starts_with('5')) {
+                continue;
+            }
+            let media = &response["content"]["application/json"];
+            assert_eq!(
+                media["schema"]["$ref"], "#/components/schemas/Error",
+                "{method} {path} {status}"
+            );
+            let examples = media["examples"]
+                .as_object()
+                .unwrap_or_else(|| panic!("{method} {path} {status}: no examples"));
+            for (code, example) in examples {
+                assert_eq!(
+                    table.get(code.as_str()).map(|s| s.to_string()),
+                    Some(status.clone()),
+                    "{method} {path}: {code} under {status}"
+                );
+                assert_eq!(example["value"]["error"]["code"], code.as_str());
+            }
+        }
+    }
+
+    // Where API.md is silent: documented headers.
+    let create = &doc["paths"]["/api/v1/orders"]["post"]["responses"];
+    assert!(create["200"]["headers"]["Idempotent-Replayed"].is_object());
+    assert!(create["201"]["headers"]["X-RateLimit-Remaining"].is_object());
+    assert!(create["429"]["headers"]["Retry-After"].is_object());
+    assert!(create["418"]["headers"]["Retry-After"].is_object());
+    assert!(doc["components"]["headers"]["X-Request-Id"].is_object());
+    let sse = &doc["paths"]["/api/v1/acceptor/events"]["get"]["responses"]["200"]["content"];
+    assert!(
+        sse["text/event-stream"].is_object(),
+        "SSE content type: {sse}"
+    );
+    assert!(doc["webhooks"]["merchantWebhook"]["post"]["requestBody"].is_object());
+}
+
+// ---------------------------------------------------------------------------------------
+// 2. The router's declarations against the document
+
+/// Rust source without comments and whitespace and without the `#[cfg(test)]` part.
+/// String literals become `"N"`, the index of their content in `strings`, so that text
+/// inside strings is never taken for code; char literals become `'?'`.
+struct Compact {
+    text: String,
+    strings: Vec<String>,
+}
+
+fn compact(source: &str) -> Compact {
+    let source = source.split("#[cfg(test)]").next().unwrap_or_default();
+    let chars: Vec<char> = source.chars().collect();
+    let mut out = String::with_capacity(chars.len());
+    let mut strings = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let next = chars.get(i + 1).copied();
+        if c == '/' && next == Some('/') {
+            while i < chars.len() && chars[i] != '\n' {
+                i += 1;
+            }
+        } else if c == '/' && next == Some('*') {
+            let mut depth = 0;
+            while i < chars.len() {
+                if chars[i] == '/' && chars.get(i + 1) == Some(&'*') {
+                    depth += 1;
+                    i += 2;
+                } else if chars[i] == '*' && chars.get(i + 1) == Some(&'/') {
+                    depth -= 1;
+                    i += 2;
+                    if depth == 0 {
+                        break;
+                    }
+                } else {
+                    i += 1;
+                }
+            }
+        } else if c == 'r'
+            && matches!(next, Some('"') | Some('#'))
+            && !out
+                .chars()
+                .last()
+                .is_some_and(|p| p.is_alphanumeric() || p == '_')
+        {
+            // A raw string r"…" / r#"…"#.
+            let mut j = i + 1;
+            let mut hashes = 0;
+            while chars.get(j) == Some(&'#') {
+                hashes += 1;
+                j += 1;
+            }
+            if chars.get(j) != Some(&'"') {
+                out.push(c);
+                i += 1;
+                continue;
+            }
+            let closing: Vec<char> = std::iter::once('"')
+                .chain(std::iter::repeat_n('#', hashes))
+                .collect();
+            let mut k = j + 1;
+            while k < chars.len() && !chars[k..].starts_with(&closing) {
+                k += 1;
+            }
+            out.push_str(&format!("\"{}\"", strings.len()));
+            strings.push(chars[j + 1..k].iter().collect());
+            i = k + closing.len();
+        } else if c == '"' {
+            let mut content = String::new();
+            i += 1;
+            while i < chars.len() && chars[i] != '"' {
+                if chars[i] == '\\' {
+                    if let Some(&escaped) = chars.get(i + 1) {
+                        content.push(escaped);
+                    }
+                    i += 2;
+                } else {
+                    content.push(chars[i]);
+                    i += 1;
+                }
+            }
+            i += 1;
+            out.push_str(&format!("\"{}\"", strings.len()));
+            strings.push(content);
+        } else if c == '\'' {
+            // A char literal ('x', '\n', '\u{..}') or a lifetime ('a).
+            if next == Some('\\') {
+                let mut j = i + 2;
+                while j < chars.len() && chars[j] != '\'' {
+                    j += 1;
+                }
+                i = j + 1;
+                out.push_str("'?'");
+            } else if chars.get(i + 2) == Some(&'\'') {
+                i += 3;
+                out.push_str("'?'");
+            } else {
+                out.push(c);
+                i += 1;
+            }
+        } else if c.is_whitespace() {
+            i += 1;
+        } else {
+            out.push(c);
+            i += 1;
+        }
+    }
+    Compact { text: out, strings }
+}
+
+/// The string literal (`"N"`) at `at`: its content and the index after it.
+fn string_at(code: &Compact, at: usize) -> Option<(String, usize)> {
+    let rest = code.text.get(at..)?.strip_prefix('"')?;
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    let index: usize = digits.parse().ok()?;
+    rest[digits.len()..]
+        .starts_with('"')
+        .then(|| (code.strings[index].clone(), at + digits.len() + 2))
+}
+
+/// `web::METHOD()` at `at`: the method, upper case.
+fn method_at(text: &str, at: usize) -> Option<String> {
+    let rest = text.get(at..)?.strip_prefix("web::")?;
+    let name: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    let after = &rest[name.len()..];
+    (HTTP_METHODS.contains(&name.as_str()) && after.starts_with("()")).then(|| name.to_uppercase())
+}
+
+fn all_positions(text: &str, needle: &str) -> Vec<usize> {
+    text.match_indices(needle).map(|(i, _)| i).collect()
+}
+
+/// The (METHOD, path) routes one compacted file declares.
+fn routes_in(file: &Path, code: &Compact) -> Vec<(String, String)> {
+    let text = code.text.as_str();
+    let mut routes = Vec::new();
+    let mut consumed = BTreeSet::new();
+    let here = |at: usize| {
+        let start = text.floor_char_boundary(at.saturating_sub(60));
+        let end = text.floor_char_boundary((at + 120).min(text.len()));
+        format!("{}: …{}…", file.display(), &text[start..end])
+    };
+
+    assert!(
+        !text.contains("web::scope("),
+        "{}: web::scope is not understood by the route extractor of tests/tests/openapi.rs; extend it",
+        file.display()
+    );
+
+    // .route("PATH", web::METHOD()…)
+    for at in all_positions(text, ".route(\"") {
+        let (path, after) =
+            string_at(code, at + ".route(".len()).unwrap_or_else(|| panic!("{}", here(at)));
+        assert_eq!(text.as_bytes().get(after), Some(&b','), "{}", here(at));
+        let method = method_at(text, after + 1)
+            .unwrap_or_else(|| panic!("route without web::METHOD(): {}", here(at)));
+        routes.push((method, path));
+    }
+
+    // web::resource("PATH") … .route(web::METHOD()…) … at the resource's own depth.
+    for at in all_positions(text, "web::resource(") {
+        let (path, after) = string_at(code, at + "web::resource(".len())
+            .unwrap_or_else(|| panic!("resource path is not a literal: {}", here(at)));
+        assert_eq!(text.as_bytes().get(after), Some(&b')'), "{}", here(at));
+        let mut i = after + 1;
+        let mut depth = 0usize;
+        let mut methods = Vec::new();
+        while i < text.len() {
+            let rest = &text[i..];
+            if depth == 0 && rest.starts_with(".route(") {
+                let method = method_at(text, i + ".route(".len())
+                    .unwrap_or_else(|| panic!("resource route without web::METHOD(): {}", here(i)));
+                consumed.insert(i);
+                methods.push(method);
+            }
+            assert!(
+                !(depth == 0 && rest.starts_with(".to(")),
+                "a resource answering every method is not understood: {}",
+                here(i)
+            );
+            match rest.as_bytes()[0] {
+                b'(' => depth += 1,
+                b')' => {
+                    if depth == 0 {
+                        break;
+                    }
+                    depth -= 1;
+                }
+                _ => {}
+            }
+            i += rest.chars().next().map_or(1, char::len_utf8);
+        }
+        assert!(!methods.is_empty(), "resource without routes: {}", here(at));
+        routes.extend(methods.into_iter().map(|m| (m, path.clone())));
+    }
+
+    // Every .route(web::…) belongs to a resource; no other .route( form is used.
+    for at in all_positions(text, ".route(") {
+        let rest = &text[at + ".route(".len()..];
+        if rest.starts_with("web::") {
+            assert!(
+                consumed.contains(&at),
+                "a .route(web::…) outside a web::resource: {}",
+                here(at)
+            );
+        } else {
+            assert!(
+                rest.starts_with('"'),
+                "unexpected .route( form: {}",
+                here(at)
+            );
+        }
+    }
+
+    // #[get("PATH")] and friends (actix-web route macros).
+    for method in HTTP_METHODS {
+        for at in all_positions(text, &format!("#[{method}(\"")) {
+            let (path, _) =
+                string_at(code, at + method.len() + 3).unwrap_or_else(|| panic!("{}", here(at)));
+            routes.push((method.to_uppercase(), path));
+        }
+    }
+    assert!(
+        !text.contains("#[route("),
+        "#[route] is not understood: {}",
+        file.display()
+    );
+    routes
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// Every (METHOD, path) the server's code declares.
+fn declared_routes() -> BTreeSet<(String, String)> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../backend/src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    files.sort();
+    let mut routes = BTreeSet::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for route in routes_in(&file, &compact(&text)) {
+            assert!(routes.insert(route.clone()), "{route:?} is declared twice");
+        }
+    }
+    routes
+}
+
+/// `{id}`, `{key_id:[a-z]+}` → `{}`.
+fn normalize(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    let mut depth = 0;
+    for c in path.chars() {
+        match c {
+            '{' => {
+                if depth == 0 {
+                    out.push_str("{}");
+                }
+                depth += 1;
+            }
+            '}' => depth -= 1,
+            _ if depth > 0 => {}
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// A route template (`{}` segments are wildcards) matches a documented path.
+fn matches(route: &str, documented: &str) -> bool {
+    let r: Vec<&str> = route.split('/').collect();
+    let d: Vec<&str> = documented.split('/').collect();
+    r.len() == d.len() && r.iter().zip(&d).all(|(r, d)| r == d || *r == "{}")
+}
+
+#[test]
+fn the_extractor_understands_the_forms_in_use() {
+    let source = r#"
+        pub fn configure(cfg: &mut web::ServiceConfig) {
+            // cfg.route("/commented", web::get().to(x));
+            cfg.route("/a/{id}", web::get().to(a))
+                .route(
+                    "/b",
+                    web::post().to(b),
+                )
+                .service(
+                    web::resource("/c/{x}/{y}")
+                        .wrap(from_fn(mw))
+                        .route(web::get().to(c))
+                        .route(web::delete().to(c2))
+                        .default_service(web::to(not_allowed)),
+                );
+            let s = "not a .route(\"/fake\", web::get()) call";
+            let c = '(';
+        }
+        #[put("/d")]
+        async fn d() {}
+        #[cfg(test)]
+        mod tests { fn t() { cfg.route("/test-only", web::get().to(t)); } }
+    "#;
+    let mut found = routes_in(Path::new("inline.rs"), &compact(source));
+    found.sort();
+    assert_eq!(
+        found,
+        vec![
+            ("DELETE".to_owned(), "/c/{x}/{y}".to_owned()),
+            ("GET".to_owned(), "/a/{id}".to_owned()),
+            ("GET".to_owned(), "/c/{x}/{y}".to_owned()),
+            ("POST".to_owned(), "/b".to_owned()),
+            ("PUT".to_owned(), "/d".to_owned()),
+        ]
+    );
+    assert_eq!(normalize("/x/{id}/y/{key:[a-z]{2}}"), "/x/{}/y/{}");
+    assert!(matches("/w/{}/{}", "/w/{}/approve"));
+    assert!(!matches("/w/{}", "/w/{}/approve"));
+}
+
+#[tokio::test]
+async fn the_document_lists_exactly_the_routes_the_router_declares() {
+    let app = TestApp::spawn().await;
+    let doc = fetch_document(&app).await;
+    let declared: BTreeSet<(String, String)> = declared_routes()
+        .into_iter()
+        .map(|(m, p)| (m, normalize(&p)))
+        .collect();
+    let documented: BTreeSet<(String, String)> = operations(&doc["paths"])
+        .into_iter()
+        .map(|(m, p, _)| (m, normalize(&p)))
+        .collect();
+
+    let undocumented: Vec<String> = declared
+        .iter()
+        .filter(|(m, route)| {
+            !documented
+                .iter()
+                .any(|(dm, d)| dm == m && matches(route, d))
+        })
+        .map(|(m, p)| format!("{m} {p}"))
+        .collect();
+    let unmounted: Vec<String> = documented
+        .iter()
+        .filter(|(m, d)| {
+            !declared
+                .iter()
+                .any(|(rm, route)| rm == m && matches(route, d))
+        })
+        .map(|(m, p)| format!("{m} {p}"))
+        .collect();
+    assert!(
+        undocumented.is_empty() && unmounted.is_empty(),
+        "the OpenAPI document and the router differ.\n\
+         Mounted but not documented (add a #[utoipa::path] in backend/src/openapi/paths/):\n  {}\n\
+         Documented but not mounted:\n  {}\n\
+         ({} routes declared, {} operations documented)",
+        undocumented.join("\n  "),
+        unmounted.join("\n  "),
+        declared.len(),
+        documented.len()
+    );
+    assert!(declared.len() >= 60, "only {} routes found", declared.len());
+    println!(
+        "{} routes declared, {} operations documented",
+        declared.len(),
+        documented.len()
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// 3. Every documented route is mounted
+
+fn sample_path(path: &str) -> String {
+    let mut out = String::new();
+    let mut rest = path;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let close = rest[open..].find('}').expect("closing brace") + open;
+        let name = &rest[open + 1..close];
+        out.push_str(match name {
+            "token" => "0123456789abcdef0123456789abcdef0123456789abcdef",
+            "fiat" => "CNY",
+            "key_id" => "mk_live_AAAAAAAAAAAAAAAAAAAAAAAA",
+            _ => "dummy_01",
+        });
+        rest = &rest[close + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[tokio::test]
+async fn every_documented_route_is_mounted() {
+    let app = TestApp::spawn().await;
+    let doc = fetch_document(&app).await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(15))
+        .build()
+        .unwrap();
+    let mut missing = Vec::new();
+    let ops = operations(&doc["paths"]);
+    for (method, path, _) in &ops {
+        let url = app.url(&sample_path(path));
+        let method = Method::from_bytes(method.as_bytes()).unwrap();
+        let mut request = client.request(method.clone(), &url);
+        if [Method::POST, Method::PUT, Method::PATCH].contains(&method) {
+            request = request
+                .header("content-type", "application/json")
+                .body("{}");
+        }
+        // Headers only: SSE streams never end.
+        let response = request
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+        let status = response.status().as_u16();
+        let is_stream = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/event-stream"));
+        if is_stream {
+            assert_eq!(status, 200, "{method} {path}");
+            continue;
+        }
+        if status == 404 || status == 405 {
+            let body: Value = response.json().await.unwrap_or(Value::Null);
+            let fell_through = body["error"]["code"] == "not_found"
+                && body["error"]["message"] == "No such endpoint.";
+            if fell_through || body["error"]["code"] == "method_not_allowed" {
+                missing.push(format!("{method} {path}: {status} {body}"));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "documented but answered by the default service (not mounted):\n  {}",
+        missing.join("\n  ")
+    );
+    // And the default service's answer is what this test looks for.
+    let response = app.get("/api/v1/no-such-route", None).await;
+    assert_eq!(response.status(), 404);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["message"], "No such endpoint.");
+}
+
+// ---------------------------------------------------------------------------------------
+// 4. The page
+
+#[tokio::test]
+async fn the_docs_page_is_html_that_loads_the_document_and_nothing_remote() {
+    let app = TestApp::spawn().await;
+    let response = app.get("/api/docs", None).await;
+    assert_eq!(response.status(), 200);
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(content_type.starts_with("text/html"), "{content_type}");
+    let csp = response
+        .headers()
+        .get("content-security-policy")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    assert!(csp.contains("default-src 'none'"), "CSP: {csp}");
+    let html = response.text().await.unwrap();
+    assert!(html.to_ascii_lowercase().starts_with("<!doctype html>"));
+    assert!(
+        html.contains("/api/v1/openapi.json"),
+        "the page loads the document"
+    );
+    for remote in [
+        "http://",
+        "https://",
+        "src=\"//",
+        "href=\"//",
+        "url(//",
+        "@import",
+    ] {
+        assert!(
+            !html.contains(remote),
+            "the page refers to a remote asset ({remote})"
+        );
+    }
+    assert!(!html.contains("<script src"), "scripts are inline");
+    for (at, _) in html.match_indices("<link") {
+        let tag = &html[at..at + html[at..].find('>').unwrap_or(0)];
+        assert!(tag.contains("href=\"data:"), "only inline links: {tag}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// 5. Real responses match their documented schemas
+
+/// Checks `value` against the subset of JSON Schema the document uses: `$ref`, `type`
+/// (one or several), `enum`, `properties` + `required` (and no undocumented key when
+/// properties are listed), `additionalProperties`, `items`, `oneOf`/`anyOf`, `allOf`.
+fn check(doc: &Value, schema: &Value, value: &Value, at: &str, errors: &mut Vec<String>) {
+    if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
+        match resolve_pointer(doc, reference) {
+            Some(target) => check(doc, target, value, at, errors),
+            None => errors.push(format!("{at}: dangling {reference}")),
+        }
+        return;
+    }
+    if let Some(alternatives) = schema
+        .get("oneOf")
+        .or_else(|| schema.get("anyOf"))
+        .and_then(Value::as_array)
+    {
+        let matching = alternatives.iter().any(|alternative| {
+            let mut inner = Vec::new();
+            check(doc, alternative, value, at, &mut inner);
+            inner.is_empty()
+        });
+        if !matching {
+            errors.push(format!("{at}: {value} matches none of {schema}"));
+        }
+        return;
+    }
+    if let Some(parts) = schema.get("allOf").and_then(Value::as_array) {
+        // Merge the parts' properties so that each part's keys are known to the others.
+        let mut properties = serde_json::Map::new();
+        let mut required = Vec::new();
+        for part in parts {
+            let mut part = part;
+            while let Some(reference) = part.get("$ref").and_then(Value::as_str) {
+                part = resolve_pointer(doc, reference).unwrap_or(&Value::Null);
+            }
+            if let Some(props) = part.get("properties").and_then(Value::as_object) {
+                properties.extend(props.clone());
+            }
+            if let Some(req) = part.get("required").and_then(Value::as_array) {
+                required.extend(req.clone());
+            }
+        }
+        let merged =
+            serde_json::json!({"type": "object", "properties": properties, "required": required});
+        check(doc, &merged, value, at, errors);
+        return;
+    }
+    if let Some(types) = schema.get("type") {
+        let types: Vec<&str> = match types {
+            Value::String(t) => vec![t.as_str()],
+            Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+            _ => Vec::new(),
+        };
+        let actual = match value {
+            Value::Null => "null",
+            Value::Bool(_) => "boolean",
+            Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+            Value::Number(_) => "number",
+            Value::String(_) => "string",
+            Value::Array(_) => "array",
+            Value::Object(_) => "object",
+        };
+        let ok = types.contains(&actual) || (actual == "integer" && types.contains(&"number"));
+        if !ok {
+            errors.push(format!("{at}: {actual} where the document says {types:?}"));
+            return;
+        }
+    }
+    if let Some(allowed) = schema.get("enum").and_then(Value::as_array)
+        && !value.is_null()
+        && !allowed.contains(value)
+    {
+        errors.push(format!("{at}: {value} is not one of {allowed:?}"));
+    }
+    match value {
+        Value::Object(object) => {
+            let properties = schema.get("properties").and_then(Value::as_object);
+            let additional = schema.get("additionalProperties");
+            for name in schema
+                .get("required")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+            {
+                if !object.contains_key(name) {
+                    errors.push(format!("{at}: the required `{name}` is missing"));
+                }
+            }
+            for (key, child) in object {
+                let path = format!("{at}.{key}");
+                match (properties.and_then(|p| p.get(key)), additional) {
+                    (Some(property), _) => check(doc, property, child, &path, errors),
+                    (None, Some(Value::Object(extra))) => {
+                        check(doc, &Value::Object(extra.clone()), child, &path, errors)
+                    }
+                    (None, Some(Value::Bool(true))) => {}
+                    (None, _) if properties.is_some() => {
+                        errors.push(format!("{path}: not documented"));
+                    }
+                    (None, _) => {}
+                }
+            }
+        }
+        Value::Array(items) => {
+            if let Some(item_schema) = schema.get("items") {
+                for (i, item) in items.iter().enumerate() {
+                    check(doc, item_schema, item, &format!("{at}[{i}]"), errors);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Asserts the status and that the JSON body matches the documented response of the
+/// operation; returns the body.
+async fn expect(
+    doc: &Value,
+    method: &str,
+    template: &str,
+    status: u16,
+    response: reqwest::Response,
+) -> Value {
+    let actual = response.status().as_u16();
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    assert_eq!(actual, status, "{method} {template}: {body}");
+    let schema = &doc["paths"][template][method.to_lowercase()]["responses"][status.to_string()]["content"]
+        ["application/json"]["schema"];
+    assert!(
+        !schema.is_null(),
+        "{method} {template} documents no JSON body for {status}"
+    );
+    let mut errors = Vec::new();
+    check(doc, schema, &body, "$", &mut errors);
+    assert!(
+        errors.is_empty(),
+        "{method} {template} → {status} does not match its documented schema:\n  {}\nbody: {body}",
+        errors.join("\n  ")
+    );
+    body
+}
+
+#[test]
+fn the_schema_checker_catches_drift() {
+    let doc = serde_json::json!({"components": {"schemas": {"T": {
+        "type": "object", "required": ["a"],
+        "properties": {"a": {"type": "string"}, "b": {"type": ["integer", "null"]}}}}}});
+    let schema = serde_json::json!({"$ref": "#/components/schemas/T"});
+    let errors = |value: Value| {
+        let mut errors = Vec::new();
+        check(&doc, &schema, &value, "$", &mut errors);
+        errors
+    };
+    assert!(errors(serde_json::json!({"a": "x", "b": null})).is_empty());
+    assert_eq!(
+        errors(serde_json::json!({"b": 1})).len(),
+        1,
+        "missing required"
+    );
+    assert_eq!(errors(serde_json::json!({"a": 1})).len(), 1, "wrong type");
+    assert_eq!(
+        errors(serde_json::json!({"a": "x", "c": 1})).len(),
+        1,
+        "undocumented key"
+    );
+}
+
+#[tokio::test]
+async fn real_responses_match_their_documented_schemas() {
+    use otcpay_tests::merchant::MerchantClient;
+    use otcpay_tests::scenario::{AcceptorSpec, online_acceptor};
+    use serde_json::json;
+
+    const TRON_USDT: &str = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t";
+    let app = TestApp::spawn().await;
+    let doc = fetch_document(&app).await;
+    let d = &doc;
+
+    // Operations and public data.
+    expect(d, "GET", "/healthz", 200, app.get("/healthz", None).await).await;
+    expect(d, "GET", "/readyz", 200, app.get("/readyz", None).await).await;
+    let get = |path: &'static str| app.get(path, None);
+    expect(
+        d,
+        "GET",
+        "/api/v1/public/time",
+        200,
+        get("/api/v1/public/time").await,
+    )
+    .await;
+    expect(
+        d,
+        "GET",
+        "/api/v1/public/currencies",
+        200,
+        get("/api/v1/public/currencies").await,
+    )
+    .await;
+    let validate = "/api/v1/public/addresses/validate";
+    for address in [TRON_USDT, "T-not-an-address"] {
+        let response = app
+            .post(
+                validate,
+                None,
+                &json!({"network": "tron", "address": address}),
+            )
+            .await;
+        expect(d, "POST", validate, 200, response).await;
+    }
+    let login = app
+        .login(
+            otcpay_tests::app::ADMIN_EMAIL,
+            otcpay_tests::app::ADMIN_PASSWORD,
+        )
+        .await;
+    let admin = expect(d, "POST", "/api/v1/auth/login", 200, login).await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let admin = Some(admin.as_str());
+
+    // Admin: a merchant and its keys.
+    let created = app
+        .post(
+            "/api/v1/admin/merchants",
+            admin,
+            &json!({"name": "Schema Shop", "email": "schema@shop.test", "fee_rate": "0.01",
+                    "default_fiat": "CNY", "webhook_url": "http://127.0.0.1:9/hook"}),
+        )
+        .await;
+    let created = expect(d, "POST", "/api/v1/admin/merchants", 201, created).await;
+    let merchant_id = created["merchant"]["id"].as_str().unwrap().to_owned();
+    let merchant = MerchantClient::hmac(
+        &app,
+        created["api_key"]["key_id"].as_str().unwrap(),
+        created["api_key"]["secret"].as_str().unwrap(),
+    );
+    let list = app.get("/api/v1/admin/merchants", admin).await;
+    expect(d, "GET", "/api/v1/admin/merchants", 200, list).await;
+    let one = format!("/api/v1/admin/merchants/{merchant_id}");
+    expect(
+        d,
+        "GET",
+        "/api/v1/admin/merchants/{id}",
+        200,
+        app.get(&one, admin).await,
+    )
+    .await;
+    let patched = app
+        .request(
+            reqwest::Method::PATCH,
+            &one,
+            admin,
+            Some(&json!({"name": "Schema Shop 2"})),
+        )
+        .await;
+    expect(d, "PATCH", "/api/v1/admin/merchants/{id}", 200, patched).await;
+    let key = app
+        .post(&format!("{one}/api-keys"), admin, &json!({"mode": "test"}))
+        .await;
+    expect(d, "POST", "/api/v1/admin/merchants/{id}/api-keys", 201, key).await;
+
+    // An acceptor, through its portal and the admin API.
+    let acceptor = online_acceptor(&app, AcceptorSpec::default()).await;
+    let me = Some(acceptor.token.as_str());
+    let profile = app.get("/api/v1/acceptor/profile", me).await;
+    expect(d, "GET", "/api/v1/acceptor/profile", 200, profile).await;
+    let quotes = app.get("/api/v1/acceptor/quotes", me).await;
+    expect(d, "GET", "/api/v1/acceptor/quotes", 200, quotes).await;
+    let methods = app.get("/api/v1/acceptor/payment-methods", me).await;
+    expect(d, "GET", "/api/v1/acceptor/payment-methods", 200, methods).await;
+    let acceptors = app.get("/api/v1/admin/acceptors", admin).await;
+    expect(d, "GET", "/api/v1/admin/acceptors", 200, acceptors).await;
+    let acceptor_url = format!("/api/v1/admin/acceptors/{}", acceptor.id);
+    let one_acceptor = app.get(&acceptor_url, admin).await;
+    expect(d, "GET", "/api/v1/admin/acceptors/{id}", 200, one_acceptor).await;
+    let deposit = app
+        .post(
+            &format!("{acceptor_url}/deposits"),
+            admin,
+            &json!({"amount": "500.00", "network": "tron", "txid": "schema-deposit-1", "note": "top-up"}),
+        )
+        .await;
+    expect(
+        d,
+        "POST",
+        "/api/v1/admin/acceptors/{id}/deposits",
+        201,
+        deposit,
+    )
+    .await;
+    let rates = get("/api/v1/public/rates?fiat=CNY").await;
+    expect(d, "GET", "/api/v1/public/rates", 200, rates).await;
+
+    // An order paid by the customer and released by the acceptor.
+    let order_body = |id: &str| {
+        json!({"merchant_order_id": id, "amount": "100.00", "fiat_currency": "CNY",
+               "metadata": {"cart": "42"}})
+    };
+    let order = merchant
+        .post("/api/v1/orders", &order_body("schema-1"))
+        .await;
+    let order = expect(d, "POST", "/api/v1/orders", 201, order).await;
+    let order_id = order["id"].as_str().unwrap().to_owned();
+    assert_eq!(order["status"], "assigned", "{order}");
+    let replay = merchant
+        .post("/api/v1/orders", &order_body("schema-1"))
+        .await;
+    expect(d, "POST", "/api/v1/orders", 200, replay).await;
+    let order_url = format!("/api/v1/orders/{order_id}");
+    expect(
+        d,
+        "GET",
+        "/api/v1/orders/{id}",
+        200,
+        merchant.get(&order_url).await,
+    )
+    .await;
+    expect(
+        d,
+        "GET",
+        "/api/v1/orders",
+        200,
+        merchant.get("/api/v1/orders").await,
+    )
+    .await;
+    let token = order["cashier_url"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let status = app.get(&format!("/pay/{token}/status"), None).await;
+    expect(d, "GET", "/pay/{token}/status", 200, status).await;
+    let paid = app
+        .post(
+            &format!("/pay/{token}/paid"),
+            None,
+            &json!({"payer_name": "Li Wei"}),
+        )
+        .await;
+    expect(d, "POST", "/pay/{token}/paid", 200, paid).await;
+    let mine = app.get("/api/v1/acceptor/orders", me).await;
+    expect(d, "GET", "/api/v1/acceptor/orders", 200, mine).await;
+    let acceptor_order = format!("/api/v1/acceptor/orders/{order_id}");
+    let one_order = app.get(&acceptor_order, me).await;
+    expect(d, "GET", "/api/v1/acceptor/orders/{id}", 200, one_order).await;
+    let confirmed = app
+        .post(&format!("{acceptor_order}/confirm"), me, &json!({}))
+        .await;
+    let confirmed = expect(
+        d,
+        "POST",
+        "/api/v1/acceptor/orders/{id}/confirm",
+        200,
+        confirmed,
+    )
+    .await;
+    assert_eq!(confirmed["status"], "completed");
+
+    // Balance, statement, a withdrawal through its admin review.
+    expect(
+        d,
+        "GET",
+        "/api/v1/balance",
+        200,
+        merchant.get("/api/v1/balance").await,
+    )
+    .await;
+    let entries = merchant.get("/api/v1/ledger/entries").await;
+    expect(d, "GET", "/api/v1/ledger/entries", 200, entries).await;
+    let withdrawal = merchant
+        .post(
+            "/api/v1/withdrawals",
+            &json!({"merchant_withdrawal_id": "w-schema", "network": "tron",
+                    "address": TRON_USDT, "amount": "20.00"}),
+        )
+        .await;
+    let withdrawal = expect(d, "POST", "/api/v1/withdrawals", 201, withdrawal).await;
+    let withdrawal_id = withdrawal["id"].as_str().unwrap().to_owned();
+    let own = merchant
+        .get(&format!("/api/v1/withdrawals/{withdrawal_id}"))
+        .await;
+    expect(d, "GET", "/api/v1/withdrawals/{id}", 200, own).await;
+    let all = merchant.get("/api/v1/withdrawals").await;
+    expect(d, "GET", "/api/v1/withdrawals", 200, all).await;
+    let review = app.get("/api/v1/admin/withdrawals", admin).await;
+    expect(d, "GET", "/api/v1/admin/withdrawals", 200, review).await;
+    let admin_url = format!("/api/v1/admin/withdrawals/{withdrawal_id}");
+    let reviewed = app.get(&admin_url, admin).await;
+    expect(d, "GET", "/api/v1/admin/withdrawals/{id}", 200, reviewed).await;
+    let approved = app
+        .post(&format!("{admin_url}/approve"), admin, &json!({}))
+        .await;
+    let template = "/api/v1/admin/withdrawals/{id}/approve";
+    expect(d, "POST", template, 200, approved).await;
+    let completed = app
+        .post(
+            &format!("{admin_url}/complete"),
+            admin,
+            &json!({"txid": "0xschema"}),
+        )
+        .await;
+    let template = "/api/v1/admin/withdrawals/{id}/complete";
+    expect(d, "POST", template, 200, completed).await;
+
+    // A disputed order, resolved by an admin.
+    let second = merchant
+        .post("/api/v1/orders", &order_body("schema-2"))
+        .await;
+    let second = expect(d, "POST", "/api/v1/orders", 201, second).await;
+    let second_id = second["id"].as_str().unwrap().to_owned();
+    let second_token = second["cashier_url"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let paid = app
+        .post(&format!("/pay/{second_token}/paid"), None, &json!({}))
+        .await;
+    expect(d, "POST", "/pay/{token}/paid", 200, paid).await;
+    let dispute = merchant
+        .post(
+            &format!("/api/v1/orders/{second_id}/disputes"),
+            &json!({"reason": "The customer says it paid twice."}),
+        )
+        .await;
+    let dispute = expect(d, "POST", "/api/v1/orders/{id}/disputes", 201, dispute).await;
+    let dispute_url = format!("/api/v1/admin/disputes/{}", dispute["id"].as_str().unwrap());
+    let disputes = app.get("/api/v1/admin/disputes", admin).await;
+    expect(d, "GET", "/api/v1/admin/disputes", 200, disputes).await;
+    let detail = app.get(&dispute_url, admin).await;
+    expect(d, "GET", "/api/v1/admin/disputes/{id}", 200, detail).await;
+    let message = app
+        .post(
+            &format!("{dispute_url}/messages"),
+            admin,
+            &json!({"body": "Receipt, please."}),
+        )
+        .await;
+    expect(
+        d,
+        "POST",
+        "/api/v1/admin/disputes/{id}/messages",
+        201,
+        message,
+    )
+    .await;
+    let resolved = app
+        .post(
+            &format!("{dispute_url}/resolve"),
+            admin,
+            &json!({"outcome": "cancel", "note": "No payment arrived."}),
+        )
+        .await;
+    expect(
+        d,
+        "POST",
+        "/api/v1/admin/disputes/{id}/resolve",
+        200,
+        resolved,
+    )
+    .await;
+
+    // Webhook attempts (the endpoint refuses connections), ledger check, audit log.
+    let deliveries = merchant.get("/api/v1/webhooks/deliveries").await;
+    let deliveries = expect(d, "GET", "/api/v1/webhooks/deliveries", 200, deliveries).await;
+    if let Some(event) = deliveries["data"][0]["event_id"].as_str() {
+        let again = merchant
+            .post_empty(&format!("/api/v1/webhooks/events/{event}/redeliver"))
+            .await;
+        expect(
+            d,
+            "POST",
+            "/api/v1/webhooks/events/{id}/redeliver",
+            202,
+            again,
+        )
+        .await;
+    }
+    let check = app.get("/api/v1/admin/ledger/check", admin).await;
+    let check = expect(d, "GET", "/api/v1/admin/ledger/check", 200, check).await;
+    assert_eq!(check["ok"], true, "{check}");
+    let audit = app.get("/api/v1/admin/audit-log", admin).await;
+    expect(d, "GET", "/api/v1/admin/audit-log", 200, audit).await;
+
+    // Errors have the documented shape.
+    let missing = merchant.get("/api/v1/orders/ord_missing").await;
+    expect(d, "GET", "/api/v1/orders/{id}", 404, missing).await;
+    let unsigned = app.get("/api/v1/balance", None).await;
+    expect(d, "GET", "/api/v1/balance", 401, unsigned).await;
+}
