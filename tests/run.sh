@@ -66,9 +66,20 @@ fresh_database() {
   psql_admin -c "CREATE DATABASE $RUN_DB" >/dev/null || die "cannot create database $RUN_DB"
 }
 
+check_disk() {
+  # Leftovers of killed runs: per-test data dirs (tests remove their own on exit).
+  find "${TMPDIR:-/tmp}" -maxdepth 1 -name 'otcpay-test-*' -mmin +60 -exec rm -rf {} + 2>/dev/null || true
+  local free_kib
+  free_kib=$(df -Pk . | awk 'NR==2 {print $4}')
+  log "disk: $((free_kib / 1024 / 1024)) GiB free here"
+  # A full build and both passes need about 6 GiB (target/ and test databases).
+  [ "$free_kib" -ge $((6 * 1024 * 1024)) ] || die "less than 6 GiB free on $(df -P . | awk 'NR==2 {print $6}'); the run would fail half-way"
+}
+
 export CARGO_TERM_COLOR=never
 export CARGO_INCREMENTAL=0
 
+check_disk
 ensure_postgres
 ensure_redis
 fresh_database

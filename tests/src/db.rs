@@ -41,8 +41,10 @@ pub struct TestDb {
     pub backend: Backend,
     /// The URL the server should use to reach this database.
     pub url: String,
-    /// Keeps a SQLite temp dir alive for the test's lifetime.
+    /// The server's data dir (and the SQLite file); removed when the test ends.
     pub data_dir: std::path::PathBuf,
+    /// The PostgreSQL database this test created; dropped when the test ends.
+    postgres_name: Option<String>,
 }
 
 impl TestDb {
@@ -51,9 +53,15 @@ impl TestDb {
         let backend = Backend::from_env();
         let data_dir = std::env::temp_dir().join(format!("otcpay-test-{}", random_suffix()));
         std::fs::create_dir_all(&data_dir).expect("create temp data dir");
-        let url = match backend {
-            Backend::Sqlite => format!("sqlite://{}?mode=rwc", data_dir.join("test.db").display()),
-            Backend::Postgres => create_postgres_database().await,
+        let (url, postgres_name) = match backend {
+            Backend::Sqlite => (
+                format!("sqlite://{}?mode=rwc", data_dir.join("test.db").display()),
+                None,
+            ),
+            Backend::Postgres => {
+                let (url, name) = create_postgres_database().await;
+                (url, Some(name))
+            }
         };
         let settings = Settings {
             data_dir: data_dir.clone(),
@@ -70,12 +78,69 @@ impl TestDb {
             backend,
             url,
             data_dir,
+            postgres_name,
         }
     }
 }
 
-/// Creates `otcpay_test_<random>` on the PostgreSQL server and returns its URL.
-async fn create_postgres_database() -> String {
+impl TestDb {
+    /// Wraps a database made elsewhere (the load generator makes its own, with extra
+    /// settings); it is cleaned up like one made by [`TestDb::new`].
+    pub fn adopt(
+        db: DatabaseConnection,
+        backend: Backend,
+        url: String,
+        data_dir: std::path::PathBuf,
+        postgres_name: Option<String>,
+    ) -> Self {
+        Self {
+            db,
+            backend,
+            url,
+            data_dir,
+            postgres_name,
+        }
+    }
+
+    /// Keeps the PostgreSQL database when this ends (to inspect it); returns its name.
+    pub fn keep_database(&mut self) -> Option<String> {
+        self.postgres_name.take()
+    }
+}
+
+/// A suite of a few hundred tests must not fill the disk: each test's files and
+/// database go when it ends (`tests/run.sh` also drops leftovers of killed runs).
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+        if let Some(name) = self.postgres_name.take() {
+            // Drop runs inside the test's runtime, which cannot be blocked on; a
+            // short-lived thread with its own runtime does the network call.
+            let _ = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build();
+                if let Ok(runtime) = runtime {
+                    runtime.block_on(drop_postgres_database(&name));
+                }
+            })
+            .join();
+        }
+    }
+}
+
+/// `WITH (FORCE)` ends the sessions the test's server may still hold.
+async fn drop_postgres_database(name: &str) {
+    if let Ok(admin) = Database::connect(&postgres_admin_url()).await {
+        let _ = admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .await;
+        let _ = admin.close().await;
+    }
+}
+
+/// Creates `otcpay_test_<random>` on the PostgreSQL server; returns its URL and name.
+async fn create_postgres_database() -> (String, String) {
     let admin_url = postgres_admin_url();
     let admin = Database::connect(&admin_url).await.unwrap_or_else(|e| {
         panic!(
@@ -90,7 +155,7 @@ async fn create_postgres_database() -> String {
         .expect("create test database");
     let _ = admin.close().await;
     match admin_url.rsplit_once('/') {
-        Some((base, _)) => format!("{base}/{name}"),
+        Some((base, _)) => (format!("{base}/{name}"), name),
         None => panic!("OTCPAY_TEST_POSTGRES_URL must end with /<database>"),
     }
 }

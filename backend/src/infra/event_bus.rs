@@ -42,6 +42,14 @@ pub struct BusEvent {
 pub trait EventBus: Send + Sync {
     async fn publish(&self, event: &BusEvent) -> Result<(), InfraError>;
 
+    /// Several events in order; the Redis bus sends them in one round trip.
+    async fn publish_all(&self, events: &[BusEvent]) -> Result<(), InfraError> {
+        for event in events {
+            self.publish(event).await?;
+        }
+        Ok(())
+    }
+
     /// Every event published by any node after this call; a slow receiver may lag
     /// (`RecvError::Lagged`) and then continues with newer events.
     fn subscribe(&self) -> broadcast::Receiver<BusEvent>;
@@ -171,6 +179,18 @@ impl EventBus for RedisEventBus {
             .arg(message)
             .query_async(&mut self.conn.clone())
             .await?;
+        Ok(())
+    }
+
+    async fn publish_all(&self, events: &[BusEvent]) -> Result<(), InfraError> {
+        let mut pipe = redis::pipe();
+        for event in events {
+            pipe.cmd("PUBLISH")
+                .arg(&self.channel)
+                .arg(serde_json::to_string(event)?)
+                .ignore();
+        }
+        let () = pipe.query_async(&mut self.conn.clone()).await?;
         Ok(())
     }
 
@@ -314,6 +334,28 @@ mod tests {
         }
     }
 
+    async fn a_batch_arrives_whole_and_in_order(bus: &dyn EventBus) {
+        let mut rx = bus.subscribe();
+        let batch: Vec<BusEvent> = (0..5)
+            .map(|n| {
+                event(
+                    if n % 2 == 0 {
+                        "order:ord_3"
+                    } else {
+                        "acceptor:acc_3"
+                    },
+                    n,
+                )
+            })
+            .collect();
+        bus.publish_all(&batch).await.unwrap();
+        bus.publish(&event("order:ord_3", 99)).await.unwrap();
+        for sent in batch {
+            assert_eq!(next(&mut rx).await, sent);
+        }
+        assert_eq!(next(&mut rx).await, event("order:ord_3", 99));
+    }
+
     async fn publishing_without_subscribers_is_fine(bus: &dyn EventBus) {
         bus.publish(&event("order:ord_2", 2)).await.unwrap();
         let mut late = bus.subscribe();
@@ -349,6 +391,7 @@ mod tests {
     against_both_buses!(
         every_subscriber_receives,
         events_arrive_in_publish_order,
+        a_batch_arrives_whole_and_in_order,
         publishing_without_subscribers_is_fine,
     );
 

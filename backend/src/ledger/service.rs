@@ -40,15 +40,12 @@ use crate::db::{now_ms, supports_row_locks};
 /// Opens the account unless it exists (idempotent, race-safe). Returns whether it was
 /// created now.
 pub async fn open_account(conn: &impl ConnectionTrait, key: &AccountKey) -> Result<bool, DbErr> {
-    store::insert_account_if_missing(conn, key, now_ms()).await
+    Ok(store::insert_accounts_if_missing(conn, std::slice::from_ref(key), now_ms()).await? == 1)
 }
 
-/// [`open_account`] for several keys.
+/// [`open_account`] for several keys, in one statement.
 pub async fn open_accounts(conn: &impl ConnectionTrait, keys: &[AccountKey]) -> Result<(), DbErr> {
-    let now = now_ms();
-    for key in keys {
-        store::insert_account_if_missing(conn, key, now).await?;
-    }
+    store::insert_accounts_if_missing(conn, keys, now_ms()).await?;
     Ok(())
 }
 

@@ -118,24 +118,33 @@ impl From<&Transfer> for transfers::ActiveModel {
 
 /// Inserts the account unless it exists (`INSERT … ON CONFLICT DO NOTHING`: race-safe on
 /// PostgreSQL). Returns whether a row was inserted.
-pub async fn insert_account_if_missing(
+pub async fn insert_accounts_if_missing(
     conn: &impl ConnectionTrait,
-    key: &AccountKey,
+    keys: &[AccountKey],
     now_ms: i64,
-) -> Result<bool, DbErr> {
-    let row = accounts::ActiveModel {
-        id: Set(key.id()),
-        code: Set(key.code.as_str().to_owned()),
-        owner: Set(key.owner.clone()),
-        livemode: Set(key.livemode),
-        flags: Set(key.flags()),
-        debits_pending: Set(0),
-        debits_posted: Set(0),
-        credits_pending: Set(0),
-        credits_posted: Set(0),
-        created_at: Set(now_ms),
-    };
-    let result = accounts::Entity::insert(row)
+) -> Result<u64, DbErr> {
+    let mut rows: Vec<accounts::ActiveModel> = keys
+        .iter()
+        .map(|key| accounts::ActiveModel {
+            id: Set(key.id()),
+            code: Set(key.code.as_str().to_owned()),
+            owner: Set(key.owner.clone()),
+            livemode: Set(key.livemode),
+            flags: Set(key.flags()),
+            debits_pending: Set(0),
+            debits_posted: Set(0),
+            credits_pending: Set(0),
+            credits_posted: Set(0),
+            created_at: Set(now_ms),
+        })
+        .collect();
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    // One statement for all of them, in id order so that two openers racing over the
+    // same new keys wait on each other instead of deadlocking.
+    rows.sort_by(|a, b| a.id.as_ref().cmp(b.id.as_ref()));
+    let result = accounts::Entity::insert_many(rows)
         // No conflict target: a conflict on the primary key *or* on the unique
         // (code, owner, livemode) index is a no-op. With a target, PostgreSQL would still
         // raise a unique violation for the other index when two openers race.
@@ -143,8 +152,8 @@ pub async fn insert_account_if_missing(
         .exec_without_returning(conn)
         .await;
     match result {
-        Ok(rows) => Ok(rows > 0),
-        Err(DbErr::RecordNotInserted) => Ok(false),
+        Ok(rows) => Ok(rows),
+        Err(DbErr::RecordNotInserted) => Ok(0),
         Err(err) => Err(err),
     }
 }

@@ -300,14 +300,15 @@ async fn verify(
         )
     };
     let mode = key_id_mode(&creds.key_id).ok_or_else(invalid_key)?;
-    let key = store::find_key_by_hash(&state.db, &state.keys.lookup_hash(&creds.key_id))
-        .await?
-        .filter(|k| k.revoked_at.is_none() && k.livemode == mode.livemode())
-        .ok_or_else(invalid_key)?;
-    let merchant = store::find_merchant(&state.db, &key.merchant_id)
-        .await?
-        .filter(|m| MerchantStatus::parse(&m.status) == Some(MerchantStatus::Active))
-        .ok_or_else(invalid_key)?;
+    let (key, merchant) =
+        store::find_key_with_merchant(&state.db, &state.keys.lookup_hash(&creds.key_id))
+            .await?
+            .filter(|(k, m)| {
+                k.revoked_at.is_none()
+                    && k.livemode == mode.livemode()
+                    && MerchantStatus::parse(&m.status) == Some(MerchantStatus::Active)
+            })
+            .ok_or_else(invalid_key)?;
 
     // 4. Time.
     let window_ms = recv_window_ms(creds.recv_window.as_deref())?;

@@ -59,7 +59,20 @@ pub mod api_key {
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
+    pub enum Relation {
+        #[sea_orm(
+            belongs_to = "super::merchant::Entity",
+            from = "Column::MerchantId",
+            to = "super::merchant::Column::Id"
+        )]
+        Merchant,
+    }
+
+    impl Related<super::merchant::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Merchant.def()
+        }
+    }
 
     impl ActiveModelBehavior for ActiveModel {}
 }
@@ -73,15 +86,18 @@ pub async fn find_merchant(
         .await
 }
 
-/// An API key by the keyed hash of its public id (one indexed lookup, never a scan).
-pub async fn find_key_by_hash(
+/// An API key by the keyed hash of its public id (an indexed lookup, never a scan),
+/// with its merchant, in one query: every signed request starts here.
+pub async fn find_key_with_merchant(
     db: &impl ConnectionTrait,
     key_id_hash: &str,
-) -> Result<Option<api_key::Model>, DbErr> {
-    api_key::Entity::find()
+) -> Result<Option<(api_key::Model, merchant::Model)>, DbErr> {
+    Ok(api_key::Entity::find()
         .filter(api_key::Column::KeyIdHash.eq(key_id_hash))
+        .find_also_related(merchant::Entity)
         .one(db)
-        .await
+        .await?
+        .and_then(|(key, merchant)| Some((key, merchant?))))
 }
 
 /// Merchants newest first; ids are time-ordered, so `starting_after` is an id comparison.

@@ -161,15 +161,16 @@ pub async fn announce(state: &AppState, o: &order::Model, kind: &str) {
     if let Some(acceptor) = &o.acceptor_id {
         topics.push(format!("acceptor:{acceptor}"));
     }
-    for topic in topics {
-        let event = BusEvent {
+    let events: Vec<BusEvent> = topics
+        .into_iter()
+        .map(|topic| BusEvent {
             topic,
             kind: kind.to_owned(),
             payload: payload.clone(),
-        };
-        if let Err(err) = state.infra.event_bus.publish(&event).await {
-            tracing::warn!(error = %err, "live event not published");
-        }
+        })
+        .collect();
+    if let Err(err) = state.infra.event_bus.publish_all(&events).await {
+        tracing::warn!(error = %err, "live event not published");
     }
 }
 
@@ -299,6 +300,37 @@ pub(crate) async fn apply_assignment(
     assignment: &EngineAssignment,
     now: i64,
 ) -> ApiResult<order::Model> {
+    let (active, reservation) = prepare_assignment(txn, o, assignment, now).await?;
+    let assigned = save(txn, active).await?;
+    record_assignment(txn, state, &assigned).await?;
+    reservation.apply(txn, now).await?;
+    Ok(assigned)
+}
+
+/// The ledger half of an assignment. Callers apply it last in their transaction: its
+/// account row locks are then held only until the commit, which matters for the
+/// best-rate acceptors that take most orders.
+struct Reservation {
+    accounts: Vec<AccountKey>,
+    batch: Vec<TransferRequest>,
+}
+
+impl Reservation {
+    async fn apply(self, txn: &DatabaseTransaction, now: i64) -> ApiResult<()> {
+        ledger::open_accounts(txn, &self.accounts).await?;
+        ledger::apply(txn, &self.batch, now).await?;
+        Ok(())
+    }
+}
+
+/// The order with its assignment fields set (not yet written) and the reservation of
+/// its amount on the acceptor (not yet applied).
+async fn prepare_assignment(
+    txn: &DatabaseTransaction,
+    o: order::Model,
+    assignment: &EngineAssignment,
+    now: i64,
+) -> ApiResult<(order::ActiveModel, Reservation)> {
     require_transition(&o, OrderStatus::Assigned)?;
     let sandboxed = sandbox::is_sandbox_acceptor(&assignment.acceptor);
     let method = if sandboxed {
@@ -330,13 +362,15 @@ pub(crate) async fn apply_assignment(
     let seq = o.assignment_seq + 1;
     let acceptor = AccountKey::acceptor(assignment.acceptor.clone(), o.livemode);
     let escrow = escrow_of(&assignment.acceptor, o.livemode);
-    ledger::open_accounts(txn, &[acceptor.clone(), escrow.clone()]).await?;
-    let mut batch = Vec::with_capacity(2);
+    let mut reservation = Reservation {
+        accounts: vec![acceptor.clone(), escrow.clone()],
+        batch: Vec::with_capacity(2),
+    };
     if sandboxed {
-        ledger::open_accounts(txn, &[AccountKey::custody(false)]).await?;
-        batch.push(sandbox::funding(&o.id, o.amount));
+        reservation.accounts.push(AccountKey::custody(false));
+        reservation.batch.push(sandbox::funding(&o.id, o.amount));
     }
-    batch.push(
+    reservation.batch.push(
         TransferRequest::pending(
             transfer_ids::reserve(&o.id, seq),
             acceptor,
@@ -346,7 +380,6 @@ pub(crate) async fn apply_assignment(
         .with_kind("order_reserve")
         .with_reference(o.id.clone()),
     );
-    ledger::apply(txn, &batch, now).await?;
     let mut active = o.into_active_model();
     active.status = Set(OrderStatus::Assigned.as_str().to_owned());
     active.acceptor_id = Set(Some(assignment.acceptor.clone()));
@@ -356,7 +389,15 @@ pub(crate) async fn apply_assignment(
     active.payment_details = Set(details);
     active.assignment_seq = Set(seq);
     active.assigned_at = Set(Some(now));
-    let assigned = save(txn, active).await?;
+    Ok((active, reservation))
+}
+
+/// The `order.assigned` history row and webhook of an assigned order.
+async fn record_assignment(
+    txn: &DatabaseTransaction,
+    state: &AppState,
+    assigned: &order::Model,
+) -> ApiResult<()> {
     record_event(
         txn,
         &assigned.id,
@@ -367,8 +408,7 @@ pub(crate) async fn apply_assignment(
         None,
     )
     .await?;
-    enqueue_webhook(txn, state, &assigned, "order.assigned").await?;
-    Ok(assigned)
+    enqueue_webhook(txn, state, assigned, "order.assigned").await
 }
 
 async fn persist_assignment(
@@ -1230,10 +1270,18 @@ async fn insert_new_order(
     now: i64,
 ) -> ApiResult<order::Model> {
     let txn = state.db.begin().await?;
-    let inserted = row.into_active_model().insert(&txn).await?;
     let created = match assignment {
-        Some(a) => apply_assignment(&txn, state, inserted, a, now).await?,
+        // Matched at once (the common case): the row is written already assigned.
+        Some(a) => {
+            let (mut active, reservation) = prepare_assignment(&txn, row, a, now).await?;
+            active.next_deadline = Set(next_deadline_for(&active));
+            let assigned = active.insert(&txn).await?;
+            record_assignment(&txn, state, &assigned).await?;
+            reservation.apply(&txn, now).await?;
+            assigned
+        }
         None => {
+            let inserted = row.into_active_model().insert(&txn).await?;
             record_event(
                 &txn,
                 &inserted.id,

@@ -86,17 +86,54 @@ impl OrderView {
     }
 }
 
+/// Pixels per QR module and the quiet zone around the code, in modules (the
+/// standard asks for 4).
+const QR_SCALE: usize = 6;
+const QR_QUIET_ZONE: usize = 4;
+
 /// A PNG QR code of `text` as a `data:` URI.
+///
+/// It sits on the order-creation path, so it is built cheaply: one fixed mask
+/// instead of scoring all eight (any mask decodes; the best one only scores a
+/// little better on scanners), and a 1-bit greyscale PNG written directly.
 pub fn qr_data_uri(text: &str) -> Option<String> {
-    let code = qrcode::QrCode::new(text.as_bytes()).ok()?;
-    let image = code
-        .render::<image::Luma<u8>>()
-        .min_dimensions(160, 160)
-        .build();
-    let mut png = Vec::new();
-    image
-        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
-        .ok()?;
+    use qrcode::{EcLevel, bits, canvas, ec};
+    let bits = bits::encode_auto(text.as_bytes(), EcLevel::M).ok()?;
+    let version = bits.version();
+    let (data, ecc) = ec::construct_codewords(&bits.into_bytes(), version, EcLevel::M).ok()?;
+    let mut canvas = canvas::Canvas::new(version, EcLevel::M);
+    canvas.draw_all_functional_patterns();
+    canvas.draw_data(&data, &ecc);
+    canvas.apply_mask(canvas::MaskPattern::Checkerboard);
+    let modules = canvas.into_colors();
+    let width = usize::try_from(version.width()).ok()?;
+    debug_assert_eq!(modules.len(), width * width);
+
+    let side = (width + 2 * QR_QUIET_ZONE) * QR_SCALE;
+    let row_bytes = side.div_ceil(8);
+    // 1-bit greyscale: a set bit is white. Start all white, clear the dark modules.
+    let mut pixels = vec![0xFF_u8; row_bytes * side];
+    for (index, color) in modules.iter().enumerate() {
+        if *color != qrcode::Color::Dark {
+            continue;
+        }
+        let (mx, my) = (index % width + QR_QUIET_ZONE, index / width + QR_QUIET_ZONE);
+        for y in my * QR_SCALE..(my + 1) * QR_SCALE {
+            for x in mx * QR_SCALE..(mx + 1) * QR_SCALE {
+                pixels[y * row_bytes + x / 8] &= !(0x80 >> (x % 8));
+            }
+        }
+    }
+
+    let side = u32::try_from(side).ok()?;
+    let mut png = Vec::with_capacity(1024);
+    let mut encoder = png::Encoder::new(&mut png, side, side);
+    encoder.set_color(png::ColorType::Grayscale);
+    encoder.set_depth(png::BitDepth::One);
+    encoder.set_compression(png::Compression::Fast);
+    let mut writer = encoder.write_header().ok()?;
+    writer.write_image_data(&pixels).ok()?;
+    writer.finish().ok()?;
     Some(format!("data:image/png;base64,{}", STANDARD.encode(png)))
 }
 
@@ -104,11 +141,32 @@ pub fn qr_data_uri(text: &str) -> Option<String> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn qr_is_a_png_data_uri() {
-        let uri = qr_data_uri("http://127.0.0.1:8080/pay/abc").unwrap();
+    /// Decodes the PNG with an independent QR reader: the code must say `text`.
+    fn decode(uri: &str) -> String {
         let b64 = uri.strip_prefix("data:image/png;base64,").unwrap();
         let bytes = STANDARD.decode(b64).unwrap();
         assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+        let mut decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+        decoder.set_transformations(png::Transformations::EXPAND);
+        let mut reader = decoder.read_info().unwrap();
+        let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+        let frame = reader.next_frame(&mut buf).unwrap();
+        let (w, h) = (frame.width as usize, frame.height as usize);
+        let luma = &buf[..frame.buffer_size()];
+        assert_eq!(luma.len(), w * h, "8-bit greyscale after expansion");
+        let mut image = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| luma[y * w + x]);
+        let grids = image.detect_grids();
+        assert_eq!(grids.len(), 1, "one QR code in the image");
+        grids[0].decode().unwrap().1
+    }
+
+    #[test]
+    fn qr_png_decodes_to_the_cashier_url() {
+        for text in [
+            "http://127.0.0.1:8080/pay/abc",
+            "https://pay.example.com/pay/0123456789abcdef0123456789abcdef0123456789abcdef",
+        ] {
+            assert_eq!(decode(&qr_data_uri(text).unwrap()), text);
+        }
     }
 }

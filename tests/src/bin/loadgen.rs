@@ -581,13 +581,14 @@ async fn fresh_database(backend: BackendArg, pg_set: &[String]) -> anyhow::Resul
     let data_dir =
         std::env::temp_dir().join(format!("otcpay-loadgen-{}", otcpay::ids::random_hex(6)));
     std::fs::create_dir_all(&data_dir)?;
-    let (url, kind) = match backend {
+    let (url, kind, postgres_name) = match backend {
         BackendArg::Sqlite => (
             format!(
                 "sqlite://{}?mode=rwc",
                 data_dir.join("loadgen.db").display()
             ),
             Backend::Sqlite,
+            None,
         ),
         BackendArg::Postgres => {
             let admin_url = postgres_admin_url();
@@ -626,7 +627,11 @@ async fn fresh_database(backend: BackendArg, pg_set: &[String]) -> anyhow::Resul
                 .map(|(base, _)| base.to_owned())
                 .ok_or_else(|| anyhow!("OTCPAY_TEST_POSTGRES_URL must end with /<database>"))?;
             eprintln!("database {name} on {base}{query}");
-            (format!("{base}/{name}{query}"), Backend::Postgres)
+            (
+                format!("{base}/{name}{query}"),
+                Backend::Postgres,
+                Some(name),
+            )
         }
     };
     let settings = otcpay::config::Settings {
@@ -637,12 +642,7 @@ async fn fresh_database(backend: BackendArg, pg_set: &[String]) -> anyhow::Resul
     };
     let db = otcpay::db::connect(&settings).await?;
     otcpay::db::migrate(&db).await?;
-    Ok(TestDb {
-        db,
-        backend: kind,
-        url,
-        data_dir,
-    })
+    Ok(TestDb::adopt(db, kind, url, data_dir, postgres_name))
 }
 
 async fn expect_status(
@@ -744,29 +744,14 @@ async fn seed_acceptor(
     Ok(())
 }
 
-/// Drops the spawned PostgreSQL database and removes the temp dir (best effort).
-async fn clean_up(app: TestApp, keep_db: bool) {
-    let TestApp { db, state, .. } = app;
+/// Stops using the spawned database; dropping it removes the PostgreSQL database and
+/// the temp dir unless `keep_db`.
+fn clean_up(app: TestApp, keep_db: bool) {
+    let TestApp { mut db, state, .. } = app;
     drop(state);
-    let _ = db.db.close().await;
-    if db.backend == Backend::Postgres {
-        let name = db
-            .url
-            .rsplit('/')
-            .next()
-            .and_then(|n| n.split('?').next())
-            .unwrap_or_default()
-            .to_owned();
-        if keep_db {
-            eprintln!("kept the database {name}");
-        } else if let Ok(admin) = Database::connect(&postgres_admin_url()).await {
-            let _ = admin
-                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .await;
-            let _ = admin.close().await;
-        }
+    if keep_db && let Some(name) = db.keep_database() {
+        eprintln!("kept the database {name}");
     }
-    let _ = std::fs::remove_dir_all(&db.data_dir);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -996,7 +981,7 @@ async fn main() -> anyhow::Result<()> {
     );
     println!("{line}");
     if let Some(app) = target.app.take() {
-        clean_up(app, args.keep_db).await;
+        clean_up(app, args.keep_db);
     }
     Ok(())
 }
