@@ -86,6 +86,17 @@ pub async fn find_merchant(
         .await
 }
 
+/// Several merchants by id, in one query (ids that do not exist are left out).
+pub async fn find_merchants(
+    db: &impl ConnectionTrait,
+    merchant_ids: impl IntoIterator<Item = String>,
+) -> Result<Vec<merchant::Model>, DbErr> {
+    merchant::Entity::find()
+        .filter(merchant::Column::Id.is_in(merchant_ids))
+        .all(db)
+        .await
+}
+
 /// An API key by the keyed hash of its public id (an indexed lookup, never a scan),
 /// with its merchant, in one query: every signed request starts here.
 pub async fn find_key_with_merchant(

@@ -12,7 +12,7 @@
 //! 15 s timeout, redirects not followed, through the SSRF guard. 2xx → `delivered`;
 //! otherwise the next attempt follows [`model::next_step`]; every attempt is logged.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -28,7 +28,7 @@ use super::signing;
 use super::ssrf;
 use super::store::event;
 use crate::db::now_ms;
-use crate::merchants::store::find_merchant;
+use crate::merchants::store::{find_merchants, merchant};
 use crate::state::AppState;
 
 /// Events claimed per round.
@@ -212,15 +212,34 @@ impl Dispatcher {
             }
         };
         let full = events.len() as u64 == CLAIM_BATCH;
+        // The batch's merchants (endpoint, secret) in one query rather than one per event.
+        let merchant_ids: HashSet<String> = events.iter().map(|e| e.merchant_id.clone()).collect();
+        let merchants: Result<HashMap<String, merchant::Model>, String> =
+            match find_merchants(&self.state.db, merchant_ids).await {
+                Ok(found) => Ok(found.into_iter().map(|m| (m.id.clone(), m)).collect()),
+                Err(err) => Err(format!("database: {err}")),
+            };
+        let merchants = &merchants;
         futures_util::stream::iter(events)
-            .for_each_concurrent(MAX_IN_FLIGHT, |event| self.deliver(event))
+            .for_each_concurrent(MAX_IN_FLIGHT, |event| async move {
+                let merchant = merchants
+                    .as_ref()
+                    .map(|found| found.get(&event.merchant_id))
+                    .map_err(String::as_str);
+                self.deliver(event, merchant).await;
+            })
             .await;
         full
     }
 
-    async fn deliver(&self, claimed: event::Model) {
+    /// `merchant`: the event's merchant (`None` if it is gone), or why it could not be read.
+    async fn deliver(
+        &self,
+        claimed: event::Model,
+        merchant: Result<Option<&merchant::Model>, &str>,
+    ) {
         let started = Instant::now();
-        let outcome = self.attempt(&claimed).await;
+        let outcome = self.attempt(&claimed, merchant).await;
         let duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
         let success = outcome.success();
         let attempts_made = u32::try_from(claimed.attempts.saturating_add(1)).unwrap_or(u32::MAX);
@@ -266,8 +285,12 @@ impl Dispatcher {
         }
     }
 
-    async fn attempt(&self, ev: &event::Model) -> Outcome {
-        let merchant = match find_merchant(&self.state.db, &ev.merchant_id).await {
+    async fn attempt(
+        &self,
+        ev: &event::Model,
+        merchant: Result<Option<&merchant::Model>, &str>,
+    ) -> Outcome {
+        let merchant = match merchant {
             Ok(Some(merchant)) => merchant,
             Ok(None) => {
                 return Outcome {
@@ -275,7 +298,7 @@ impl Dispatcher {
                     ..Outcome::error("", "merchant not found")
                 };
             }
-            Err(err) => return Outcome::error("", format!("database: {err}")),
+            Err(err) => return Outcome::error("", err),
         };
         let Some(url) = ev
             .target_url
