@@ -73,17 +73,9 @@ impl TestDb {
             .await
             .unwrap_or_else(|e| panic!("cannot connect to the {backend:?} test database: {e}"));
         otcpay::db::migrate(&db).await.expect("migrations apply");
-        Self {
-            db,
-            backend,
-            url,
-            data_dir,
-            postgres_name,
-        }
+        Self::adopt(db, backend, url, data_dir, postgres_name)
     }
-}
 
-impl TestDb {
     /// Wraps a database made elsewhere (the load generator makes its own, with extra
     /// settings); it is cleaned up like one made by [`TestDb::new`].
     pub fn adopt(
