@@ -64,11 +64,12 @@ fresh_database() {
   done
   RUN_DB="otcpay_run_$(date +%s)_$$"
   psql_admin -c "CREATE DATABASE $RUN_DB" >/dev/null || die "cannot create database $RUN_DB"
+  trap 'psql_admin -c "DROP DATABASE IF EXISTS \"$RUN_DB\" WITH (FORCE)" >/dev/null 2>&1 || true' EXIT
 }
 
 check_disk() {
   # Leftovers of killed runs: per-test data dirs (tests remove their own on exit).
-  find "${TMPDIR:-/tmp}" -maxdepth 1 -name 'otcpay-test-*' -mmin +60 -exec rm -rf {} + 2>/dev/null || true
+  find "${TMPDIR:-/tmp}" -maxdepth 1 -name 'otcpay-*' -mmin +60 -exec rm -rf {} + 2>/dev/null || true
   local free_kib
   free_kib=$(df -Pk . | awk 'NR==2 {print $4}')
   log "disk: $((free_kib / 1024 / 1024)) GiB free here"

@@ -21,6 +21,37 @@ struct Env {
     data_dir: PathBuf,
     vars: Vec<(&'static str, String)>,
     uses_postgres: bool,
+    /// (admin URL, database) of the PostgreSQL database made for this test.
+    postgres_database: Option<(String, String)>,
+}
+
+/// Each test's data dir and database go when it ends, so the suite cannot fill the disk.
+impl Drop for Env {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+        if let Some((admin_url, name)) = self.postgres_database.take() {
+            // Inside the test's runtime: a thread with its own does the network call.
+            let _ = std::thread::spawn(move || {
+                let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                else {
+                    return;
+                };
+                runtime.block_on(async {
+                    if let Ok(admin) = Database::connect(&admin_url).await {
+                        let _ = admin
+                            .execute_unprepared(&format!(
+                                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                            ))
+                            .await;
+                        let _ = admin.close().await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
 }
 
 fn free_port() -> u16 {
@@ -47,6 +78,7 @@ async fn environment(port: u16) -> Env {
         std::env::var("OTCPAY_TEST_DATABASE").as_deref(),
         Ok("postgres")
     );
+    let mut postgres_database = None;
     if uses_postgres {
         let admin_url = std::env::var("OTCPAY_TEST_POSTGRES_URL")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
@@ -61,6 +93,7 @@ async fn environment(port: u16) -> Env {
         let (base, _) = admin_url.rsplit_once('/').unwrap();
         vars.push(("DATABASE_URL", format!("{base}/{name}")));
         vars.push(("OTCPAY_MASTER_KEY", "ab".repeat(32)));
+        postgres_database = Some((admin_url, name));
     }
     if let Ok(redis) = std::env::var("OTCPAY_TEST_REDIS_URL") {
         vars.push(("REDIS_URL", redis));
@@ -73,6 +106,7 @@ async fn environment(port: u16) -> Env {
         data_dir,
         vars,
         uses_postgres,
+        postgres_database,
     }
 }
 

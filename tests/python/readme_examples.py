@@ -17,6 +17,7 @@ import http.server
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -138,6 +139,7 @@ def main():
     finally:
         server.terminate()
         server.wait(timeout=20)
+        shutil.rmtree(data_dir, ignore_errors=True)
     print("README examples: 4 passed, 0 failed")
 
 
