@@ -116,8 +116,8 @@ impl From<&Transfer> for transfers::ActiveModel {
     }
 }
 
-/// Inserts the account unless it exists (`INSERT … ON CONFLICT DO NOTHING`: race-safe on
-/// PostgreSQL). Returns whether a row was inserted.
+/// Inserts the accounts that do not exist yet, in one `INSERT … ON CONFLICT DO NOTHING`
+/// (race-safe on PostgreSQL). Returns how many rows were inserted.
 pub async fn insert_accounts_if_missing(
     conn: &impl ConnectionTrait,
     keys: &[AccountKey],
