@@ -63,7 +63,9 @@ pub async fn build_state(settings: Settings, public_url: String) -> anyhow::Resu
     )
     .await
     .context("rebuilding the matching engine from the database")?;
+    let order_writer = orders::writer::OrderWriter::spawn(db.clone(), public_url.clone(), &metrics);
     let state = AppState {
+        order_writer,
         db,
         settings: Arc::new(settings),
         keys,
@@ -86,6 +88,14 @@ fn describe_metrics(metrics: &Metrics) {
     metrics.describe(
         "http_request_duration_seconds",
         "HTTP request latency, by route.",
+    );
+    metrics.describe(
+        orders::writer::BATCHES_METRIC,
+        "Transactions that wrote new matched orders (group commit).",
+    );
+    metrics.describe(
+        orders::writer::ORDERS_METRIC,
+        "New matched orders written by those transactions.",
     );
     metrics.describe(
         "ledger_check_ok",

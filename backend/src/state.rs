@@ -9,6 +9,7 @@ use crate::crypto::MasterKey;
 use crate::engine::EngineHandle;
 use crate::infra::Infra;
 use crate::metrics::Metrics;
+use crate::orders::writer::OrderWriter;
 
 pub struct AppState {
     pub db: DatabaseConnection,
@@ -19,6 +20,8 @@ pub struct AppState {
     /// Base of links sent to customers (cashier pages), without a trailing slash.
     pub public_url: String,
     pub engine: EngineHandle,
+    /// Writes new matched orders in shared transactions (group commit).
+    pub order_writer: OrderWriter,
     /// Wakes the webhook dispatcher when a transaction has enqueued events, so the
     /// first attempt is immediate rather than at the next poll.
     pub webhook_wakeup: Arc<tokio::sync::Notify>,

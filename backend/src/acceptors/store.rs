@@ -131,24 +131,6 @@ pub async fn find_acceptor_by_user(
         .await
 }
 
-/// A payment method of `acceptor_id` for `fiat`, preferring `method` when given.
-pub async fn payment_method_for(
-    db: &impl ConnectionTrait,
-    acceptor_id: &str,
-    fiat: &str,
-    method: Option<&str>,
-) -> Result<Option<payment_method::Model>, DbErr> {
-    use sea_orm::QueryOrder;
-    let mut query = payment_method::Entity::find()
-        .filter(payment_method::Column::AcceptorId.eq(acceptor_id))
-        .filter(payment_method::Column::Fiat.eq(fiat))
-        .order_by_asc(payment_method::Column::Id);
-    if let Some(method) = method {
-        query = query.filter(payment_method::Column::Method.eq(method));
-    }
-    query.one(db).await
-}
-
 /// Loads the acceptor for update (row lock on PostgreSQL; SQLite serialises writers).
 pub async fn lock_acceptor(
     txn: &DatabaseTransaction,
@@ -390,6 +372,36 @@ pub async fn payment_methods_of(
         .order_by_desc(payment_method::Column::Id)
         .all(db)
         .await
+}
+
+/// The payment methods of these acceptors, in id order (the order
+/// [`choose_payment_method`] relies on).
+pub async fn payment_methods_of_acceptors(
+    db: &impl ConnectionTrait,
+    acceptor_ids: &[String],
+) -> Result<Vec<payment_method::Model>, DbErr> {
+    use sea_orm::QueryOrder;
+    if acceptor_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    payment_method::Entity::find()
+        .filter(payment_method::Column::AcceptorId.is_in(acceptor_ids.iter().cloned()))
+        .order_by_asc(payment_method::Column::Id)
+        .all(db)
+        .await
+}
+
+/// The method an order is paid with: the acceptor's oldest method for the fiat, of the
+/// kind the merchant asked for if it did. `methods` as read by [`payment_methods_of_acceptors`].
+pub fn choose_payment_method<'a>(
+    methods: &'a [payment_method::Model],
+    acceptor_id: &str,
+    fiat: &str,
+    method: Option<&str>,
+) -> Option<&'a payment_method::Model> {
+    methods.iter().find(|m| {
+        m.acceptor_id == acceptor_id && m.fiat == fiat && method.is_none_or(|want| m.method == want)
+    })
 }
 
 /// One of the acceptor's payment methods; another acceptor's is `None`.

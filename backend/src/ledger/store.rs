@@ -144,6 +144,7 @@ pub async fn insert_accounts_if_missing(
     // One statement for all of them, in id order so that two openers racing over the
     // same new keys wait on each other instead of deadlocking.
     rows.sort_by(|a, b| a.id.as_ref().cmp(b.id.as_ref()));
+    rows.dedup_by(|a, b| a.id.as_ref() == b.id.as_ref());
     let result = accounts::Entity::insert_many(rows)
         // No conflict target: a conflict on the primary key *or* on the unique
         // (code, owner, livemode) index is a no-op. With a target, PostgreSQL would still

@@ -9,3 +9,4 @@ pub mod scheduler;
 pub mod service;
 pub mod store;
 pub mod view;
+pub mod writer;

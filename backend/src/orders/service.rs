@@ -114,6 +114,21 @@ pub async fn record_event(
     actor: (Actor, Option<String>),
     note: Option<String>,
 ) -> ApiResult<()> {
+    history_row(order_id, kind, from, to, actor, note)
+        .insert(conn)
+        .await?;
+    Ok(())
+}
+
+/// One row of an order's history, for [`record_event`] or a multi-row insert.
+fn history_row(
+    order_id: &str,
+    kind: &str,
+    from: Option<OrderStatus>,
+    to: OrderStatus,
+    actor: (Actor, Option<String>),
+    note: Option<String>,
+) -> order_event::ActiveModel {
     order_event::ActiveModel {
         id: Set(ids::new("oev")),
         order_id: Set(order_id.to_owned()),
@@ -125,9 +140,6 @@ pub async fn record_event(
         note: Set(note),
         created_at: Set(now_ms()),
     }
-    .insert(conn)
-    .await?;
-    Ok(())
 }
 
 /// Writes the order's webhook (`order.*`) to the outbox in the transaction.
@@ -137,18 +149,28 @@ async fn enqueue_webhook(
     o: &order::Model,
     event_type: &str,
 ) -> ApiResult<()> {
-    let data = serde_json::to_value(OrderView::new(o, &state.public_url, false))
-        .map_err(ApiError::internal)?;
-    webhooks::service::enqueue(
-        txn,
+    let row = webhook_row(o, &state.public_url, event_type)?;
+    webhooks::service::enqueue_all(txn, vec![row]).await?;
+    Ok(())
+}
+
+/// The outbox row of the order's webhook `event_type`, sent to the order's
+/// `callback_url` if it has one.
+fn webhook_row(
+    o: &order::Model,
+    public_url: &str,
+    event_type: &str,
+) -> ApiResult<webhooks::store::event::ActiveModel> {
+    let data =
+        serde_json::to_value(OrderView::new(o, public_url, false)).map_err(ApiError::internal)?;
+    Ok(webhooks::service::outbox_row(
+        &ids::new("evt"),
         &o.merchant_id,
         o.livemode,
         event_type,
         data,
         o.callback_url.as_deref(),
-    )
-    .await?;
-    Ok(())
+    ))
 }
 
 /// After a commit: wake the webhook dispatcher and tell live listeners (the acceptor's
@@ -310,13 +332,20 @@ pub(crate) async fn apply_assignment(
 /// The ledger half of an assignment. Callers apply it last in their transaction: its
 /// account row locks are then held only until the commit, which matters for the
 /// best-rate acceptors that take most orders.
-struct Reservation {
+#[derive(Default)]
+pub(super) struct Reservation {
     accounts: Vec<AccountKey>,
     batch: Vec<TransferRequest>,
 }
 
 impl Reservation {
-    async fn apply(self, txn: &DatabaseTransaction, now: i64) -> ApiResult<()> {
+    /// Adds another order's reservation: one ledger batch for several orders.
+    pub(super) fn absorb(&mut self, other: Reservation) {
+        self.accounts.extend(other.accounts);
+        self.batch.extend(other.batch);
+    }
+
+    pub(super) async fn apply(self, txn: &DatabaseTransaction, now: i64) -> ApiResult<()> {
         ledger::open_accounts(txn, &self.accounts).await?;
         ledger::apply(txn, &self.batch, now).await?;
         Ok(())
@@ -331,19 +360,34 @@ async fn prepare_assignment(
     assignment: &EngineAssignment,
     now: i64,
 ) -> ApiResult<(order::ActiveModel, Reservation)> {
-    require_transition(&o, OrderStatus::Assigned)?;
-    let sandboxed = sandbox::is_sandbox_acceptor(&assignment.acceptor);
-    let method = if sandboxed {
-        None
+    let methods = if sandbox::is_sandbox_acceptor(&assignment.acceptor) {
+        Vec::new()
     } else {
-        acceptors_store::payment_method_for(
+        acceptors_store::payment_methods_of_acceptors(
             txn,
-            &assignment.acceptor,
-            &o.fiat_currency,
-            o.payment_method.as_deref(),
+            std::slice::from_ref(&assignment.acceptor),
         )
         .await?
     };
+    assigned_fields(o, assignment, &methods, now)
+}
+
+/// [`prepare_assignment`] once the acceptors' payment methods are read: `methods` holds
+/// at least the assigned acceptor's (see [`acceptors_store::payment_methods_of_acceptors`]).
+pub(super) fn assigned_fields(
+    o: order::Model,
+    assignment: &EngineAssignment,
+    methods: &[acceptors_store::payment_method::Model],
+    now: i64,
+) -> ApiResult<(order::ActiveModel, Reservation)> {
+    require_transition(&o, OrderStatus::Assigned)?;
+    let sandboxed = sandbox::is_sandbox_acceptor(&assignment.acceptor);
+    let method = acceptors_store::choose_payment_method(
+        methods,
+        &assignment.acceptor,
+        &o.fiat_currency,
+        o.payment_method.as_deref(),
+    );
     let (method_name, details) = match method {
         None if sandboxed => (
             Some("bank_transfer".to_owned()),
@@ -355,7 +399,7 @@ async fn prepare_assignment(
                 map.insert("method".to_owned(), Value::String(m.method.clone()));
                 map.insert("reference".to_owned(), Value::String(o.reference.clone()));
             }
-            (Some(m.method), Some(details.to_string()))
+            (Some(m.method.clone()), Some(details.to_string()))
         }
         None => (o.payment_method.clone(), None),
     };
@@ -398,17 +442,32 @@ async fn record_assignment(
     state: &AppState,
     assigned: &order::Model,
 ) -> ApiResult<()> {
-    record_event(
-        txn,
+    let (history, webhook) = assignment_rows(assigned, &state.public_url)?;
+    history.insert(txn).await?;
+    webhooks::service::enqueue_all(txn, vec![webhook]).await?;
+    Ok(())
+}
+
+/// What [`record_assignment`] writes, as rows for a multi-row insert.
+pub(super) fn assignment_rows(
+    assigned: &order::Model,
+    public_url: &str,
+) -> ApiResult<(
+    order_event::ActiveModel,
+    webhooks::store::event::ActiveModel,
+)> {
+    let history = history_row(
         &assigned.id,
         "order.assigned",
         Some(OrderStatus::Matching),
         OrderStatus::Assigned,
         (Actor::System, None),
         None,
-    )
-    .await?;
-    enqueue_webhook(txn, state, assigned, "order.assigned").await
+    );
+    Ok((
+        history,
+        webhook_row(assigned, public_url, "order.assigned")?,
+    ))
 }
 
 async fn persist_assignment(
@@ -1222,7 +1281,17 @@ pub async fn create(
         })
     };
 
-    match insert_new_order(state, row.clone(), assignment.as_ref(), now).await {
+    let inserted = match &assignment {
+        Some(a) => match state.order_writer.write(row.clone(), a.clone()).await {
+            Ok(assigned) => Ok(assigned),
+            // Its batch failed as a whole: alone, the order meets its own error (or none).
+            Err(super::writer::Unbatched) => {
+                insert_new_order(state, row.clone(), Some(a), now).await
+            }
+        },
+        None => insert_new_order(state, row.clone(), None, now).await,
+    };
+    match inserted {
         Ok(created) => {
             if created.status == OrderStatus::Assigned.as_str() {
                 announce(state, &created, "order.assigned").await;

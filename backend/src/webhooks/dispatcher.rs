@@ -19,11 +19,11 @@ use std::time::{Duration, Instant};
 use actix_web::web;
 use futures_util::StreamExt as _;
 use reqwest::header::{CONTENT_TYPE, RETRY_AFTER};
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use super::model::{self, NextStep};
-use super::service::{self, AfterAttempt, AttemptLog};
+use super::service::{self, AfterAttempt, AttemptLog, Attempted};
 use super::signing;
 use super::ssrf;
 use super::store::event;
@@ -220,24 +220,46 @@ impl Dispatcher {
                 Err(err) => Err(format!("database: {err}")),
             };
         let merchants = &merchants;
-        futures_util::stream::iter(events)
-            .for_each_concurrent(MAX_IN_FLIGHT, |event| async move {
-                let merchant = merchants
-                    .as_ref()
-                    .map(|found| found.get(&event.merchant_id))
-                    .map_err(String::as_str);
-                self.deliver(event, merchant).await;
-            })
-            .await;
+        // Attempts are logged as they finish, those that finish together in one
+        // transaction; the recorder ends when the last delivery has reported.
+        let (finished_tx, mut finished_rx) = mpsc::unbounded_channel::<Attempted>();
+        let deliveries = async move {
+            futures_util::stream::iter(events)
+                .for_each_concurrent(MAX_IN_FLIGHT, |event| {
+                    let finished = finished_tx.clone();
+                    async move {
+                        let merchant = merchants
+                            .as_ref()
+                            .map(|found| found.get(&event.merchant_id))
+                            .map_err(String::as_str);
+                        let _ = finished.send(self.deliver(event, merchant).await);
+                    }
+                })
+                .await;
+        };
+        let recorder = async {
+            let mut finished = Vec::new();
+            while finished_rx.recv_many(&mut finished, MAX_IN_FLIGHT).await > 0 {
+                if let Err(err) =
+                    service::record_attempts(&self.state.db, &finished, now_ms()).await
+                {
+                    // The leases run out and the events are tried again: at least once.
+                    tracing::error!(attempts = finished.len(), error = %err, "recording webhook attempts failed");
+                }
+                finished.clear();
+            }
+        };
+        tokio::join!(deliveries, recorder);
         full
     }
 
+    /// One attempt and what follows from it (logged by the caller).
     /// `merchant`: the event's merchant (`None` if it is gone), or why it could not be read.
     async fn deliver(
         &self,
         claimed: event::Model,
         merchant: Result<Option<&merchant::Model>, &str>,
-    ) {
+    ) -> Attempted {
         let started = Instant::now();
         let outcome = self.attempt(&claimed, merchant).await;
         let duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
@@ -279,9 +301,10 @@ impl Dispatcher {
             response_excerpt: outcome.excerpt,
             duration_ms,
         };
-        if let Err(err) = service::record_attempt(&self.state.db, &claimed, log, after, now).await {
-            // The lease runs out and the event is tried again: at least once.
-            tracing::error!(event_id = %claimed.id, error = %err, "recording a webhook attempt failed");
+        Attempted {
+            claimed,
+            log,
+            after,
         }
     }
 

@@ -34,6 +34,21 @@ pub async fn enqueue(
     target_url: Option<&str>,
 ) -> Result<String, DbErr> {
     let id = ids::new("evt");
+    outbox_row(&id, merchant_id, livemode, event_type, data, target_url)
+        .insert(conn)
+        .await?;
+    Ok(id)
+}
+
+/// The outbox row of one event, for [`enqueue_all`] (see [`enqueue`] for its body).
+pub fn outbox_row(
+    id: &str,
+    merchant_id: &str,
+    livemode: bool,
+    event_type: &str,
+    data: Value,
+    target_url: Option<&str>,
+) -> event::ActiveModel {
     let now = now_ms();
     let body = json!({
         "id": id,
@@ -43,7 +58,7 @@ pub async fn enqueue(
         "data": data,
     });
     event::ActiveModel {
-        id: Set(id.clone()),
+        id: Set(id.to_owned()),
         merchant_id: Set(merchant_id.to_owned()),
         livemode: Set(livemode),
         event_type: Set(event_type.to_owned()),
@@ -56,9 +71,20 @@ pub async fn enqueue(
         delivered_at: Set(None),
         created_at: Set(now),
     }
-    .insert(conn)
-    .await?;
-    Ok(id)
+}
+
+/// Writes several outbox rows in one statement, inside the caller's transaction.
+pub async fn enqueue_all(
+    conn: &impl ConnectionTrait,
+    rows: Vec<event::ActiveModel>,
+) -> Result<(), DbErr> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    event::Entity::insert_many(rows)
+        .exec_without_returning(conn)
+        .await?;
+    Ok(())
 }
 
 /// Claims up to `limit` due events (`pending`, `next_attempt_at <= now`, oldest due
@@ -121,63 +147,95 @@ pub enum AfterAttempt {
     Failed,
 }
 
-/// Logs an attempt of a claimed event and moves the event on, in one transaction. If the
-/// event was redelivered while the attempt was in flight (its lease no longer matches),
-/// only the attempt counters change: the queued redelivery stands.
-pub async fn record_attempt(
+/// A finished attempt of a claimed event, for [`record_attempts`].
+#[derive(Debug, Clone)]
+pub struct Attempted {
+    pub claimed: event::Model,
+    pub log: AttemptLog,
+    pub after: AfterAttempt,
+}
+
+/// Logs finished attempts and moves their events on, all in one transaction: one insert
+/// for the log rows and one update per distinct outcome. An event moves only if it still
+/// holds the lease it was claimed with; if it was redelivered while its attempt was in
+/// flight, only its attempt counters change and the queued redelivery stands.
+pub async fn record_attempts(
     db: &DatabaseConnection,
-    claimed: &event::Model,
-    log: AttemptLog,
-    after: AfterAttempt,
+    attempts: &[Attempted],
     now: i64,
 ) -> Result<(), DbErr> {
-    let txn = db.begin().await?;
-    delivery::ActiveModel {
-        id: Set(ids::new("whd")),
-        event_id: Set(claimed.id.clone()),
-        merchant_id: Set(claimed.merchant_id.clone()),
-        livemode: Set(claimed.livemode),
-        url: Set(log.url),
-        attempt: Set(claimed.attempts + 1),
-        success: Set(log.success),
-        status_code: Set(log.status_code),
-        error: Set(log.error),
-        response_excerpt: Set(log.response_excerpt),
-        duration_ms: Set(log.duration_ms),
-        created_at: Set(now),
+    if attempts.is_empty() {
+        return Ok(());
     }
-    .insert(&txn)
-    .await?;
+    let txn = db.begin().await?;
+    let log_rows = attempts.iter().map(|a| delivery::ActiveModel {
+        id: Set(ids::new("whd")),
+        event_id: Set(a.claimed.id.clone()),
+        merchant_id: Set(a.claimed.merchant_id.clone()),
+        livemode: Set(a.claimed.livemode),
+        url: Set(a.log.url.clone()),
+        attempt: Set(a.claimed.attempts + 1),
+        success: Set(a.log.success),
+        status_code: Set(a.log.status_code),
+        error: Set(a.log.error.clone()),
+        response_excerpt: Set(a.log.response_excerpt.clone()),
+        duration_ms: Set(a.log.duration_ms),
+        created_at: Set(now),
+    });
+    delivery::Entity::insert_many(log_rows)
+        .exec_without_returning(&txn)
+        .await?;
 
-    let counters = || {
-        event::Entity::update_many()
+    // Events with the same outcome and the same lease move in one statement.
+    let mut groups: Vec<(AfterAttempt, Option<i64>, Vec<String>)> = Vec::new();
+    for a in attempts {
+        let lease = a.claimed.next_attempt_at;
+        match groups
+            .iter_mut()
+            .find(|(after, l, _)| *after == a.after && *l == lease)
+        {
+            Some((_, _, ids)) => ids.push(a.claimed.id.clone()),
+            None => groups.push((a.after, lease, vec![a.claimed.id.clone()])),
+        }
+    }
+    for (after, lease, ids) in groups {
+        let (status, next_attempt_at, delivered_at) = match after {
+            AfterAttempt::Delivered => (STATUS_DELIVERED, None, Some(now)),
+            AfterAttempt::RetryAt(at) => (STATUS_PENDING, Some(at), None),
+            AfterAttempt::Failed => (STATUS_FAILED, None, None),
+        };
+        let leased = || {
+            event::Column::Status
+                .eq(STATUS_PENDING)
+                .and(event::Column::NextAttemptAt.eq(lease))
+        };
+        let if_leased = |then: Expr, column: event::Column| -> Expr {
+            Expr::case(leased(), then).finally(Expr::col(column)).into()
+        };
+        let mut update = event::Entity::update_many()
             .col_expr(
                 event::Column::Attempts,
                 Expr::col(event::Column::Attempts).add(1),
             )
             .col_expr(event::Column::LastAttemptAt, Expr::value(Some(now)))
-            .filter(event::Column::Id.eq(claimed.id.clone()))
-    };
-    let mut update = counters();
-    update = match after {
-        AfterAttempt::Delivered => update
-            .col_expr(event::Column::Status, Expr::value(STATUS_DELIVERED))
-            .col_expr(event::Column::NextAttemptAt, Expr::value(None::<i64>))
-            .col_expr(event::Column::DeliveredAt, Expr::value(Some(now))),
-        AfterAttempt::RetryAt(at) => update
-            .col_expr(event::Column::Status, Expr::value(STATUS_PENDING))
-            .col_expr(event::Column::NextAttemptAt, Expr::value(Some(at))),
-        AfterAttempt::Failed => update
-            .col_expr(event::Column::Status, Expr::value(STATUS_FAILED))
-            .col_expr(event::Column::NextAttemptAt, Expr::value(None::<i64>)),
-    };
-    let moved = update
-        .filter(event::Column::Status.eq(STATUS_PENDING))
-        .filter(event::Column::NextAttemptAt.eq(claimed.next_attempt_at))
-        .exec(&txn)
-        .await?;
-    if moved.rows_affected == 0 {
-        counters().exec(&txn).await?;
+            .col_expr(
+                event::Column::Status,
+                if_leased(Expr::value(status), event::Column::Status),
+            )
+            .col_expr(
+                event::Column::NextAttemptAt,
+                if_leased(Expr::value(next_attempt_at), event::Column::NextAttemptAt),
+            );
+        if delivered_at.is_some() {
+            update = update.col_expr(
+                event::Column::DeliveredAt,
+                if_leased(Expr::value(delivered_at), event::Column::DeliveredAt),
+            );
+        }
+        update
+            .filter(event::Column::Id.is_in(ids))
+            .exec(&txn)
+            .await?;
     }
     txn.commit().await
 }
