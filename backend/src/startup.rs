@@ -63,7 +63,14 @@ pub async fn build_state(settings: Settings, public_url: String) -> anyhow::Resu
     )
     .await
     .context("rebuilding the matching engine from the database")?;
-    let order_writer = orders::writer::OrderWriter::spawn(db.clone(), public_url.clone(), &metrics);
+    let webhook_wakeup = Arc::new(tokio::sync::Notify::new());
+    let order_writer = orders::writer::OrderWriter::spawn(
+        db.clone(),
+        public_url.clone(),
+        &metrics,
+        &infra.event_bus,
+        &webhook_wakeup,
+    );
     let state = AppState {
         order_writer,
         db,
@@ -73,7 +80,7 @@ pub async fn build_state(settings: Settings, public_url: String) -> anyhow::Resu
         metrics,
         public_url,
         engine: engine::EngineHandle::spawn(engine),
-        webhook_wakeup: Arc::new(tokio::sync::Notify::new()),
+        webhook_wakeup,
     };
     // Waiting orders that the restored engine could assign right away.
     orders::service::handle_engine_events(&state, pending_events).await;

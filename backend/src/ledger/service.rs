@@ -208,15 +208,16 @@ pub async fn apply(
 
     // 5. Write: the new rows, then the changed balances (in id order).
     store::insert_transfers(txn, &created).await?;
-    let mut dirty: Vec<(&String, &Slot)> = slots.iter().filter(|(_, s)| s.dirty).collect();
-    dirty.sort_by(|a, b| a.0.cmp(b.0));
-    for (id, slot) in dirty {
+    let mut dirty: Vec<(&str, &Balances)> = Vec::new();
+    for (id, slot) in slots.iter().filter(|(_, s)| s.dirty) {
         debug_assert!(
             !slot.loaded.is_non_negative() || slot.balances.is_non_negative(),
             "a balance column went negative"
         );
-        store::update_balances(txn, id, &slot.balances).await?;
+        dirty.push((id, &slot.balances));
     }
+    dirty.sort_by(|a, b| a.0.cmp(b.0));
+    store::update_balances_of(txn, &dirty).await?;
     Ok(outcomes)
 }
 

@@ -191,6 +191,56 @@ pub async fn load_accounts(
         .collect())
 }
 
+/// Writes the four balance columns of several accounts in one statement (`UPDATE …
+/// FROM` a list of values, which PostgreSQL and SQLite ≥ 3.33 both accept). Every
+/// account must exist.
+pub async fn update_balances_of(
+    conn: &impl ConnectionTrait,
+    rows: &[(&str, &Balances)],
+) -> Result<(), DbErr> {
+    if let [(id, balances)] = rows {
+        return update_balances(conn, id, balances).await;
+    }
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let backend = conn.get_database_backend();
+    let mut values: Vec<sea_orm::Value> = Vec::with_capacity(rows.len() * 5);
+    let mut tuples = Vec::with_capacity(rows.len());
+    for (id, b) in rows {
+        let mut placeholders = Vec::with_capacity(5);
+        for value in [
+            sea_orm::Value::from(*id),
+            b.debits_pending.into(),
+            b.debits_posted.into(),
+            b.credits_pending.into(),
+            b.credits_posted.into(),
+        ] {
+            values.push(value);
+            placeholders.push(match backend {
+                sea_orm::DbBackend::Postgres => format!("${}", values.len()),
+                _ => "?".to_owned(),
+            });
+        }
+        tuples.push(format!("({})", placeholders.join(", ")));
+    }
+    let sql = format!(
+        "WITH v (id, debits_pending, debits_posted, credits_pending, credits_posted) AS \
+         (VALUES {}) \
+         UPDATE ledger_accounts SET debits_pending = v.debits_pending, \
+         debits_posted = v.debits_posted, credits_pending = v.credits_pending, \
+         credits_posted = v.credits_posted FROM v WHERE ledger_accounts.id = v.id",
+        tuples.join(", ")
+    );
+    let result = conn
+        .execute_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?;
+    if result.rows_affected() != rows.len() as u64 {
+        return Err(DbErr::RecordNotUpdated);
+    }
+    Ok(())
+}
+
 /// Writes an account's four balance columns.
 pub async fn update_balances(
     conn: &impl ConnectionTrait,

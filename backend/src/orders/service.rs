@@ -177,23 +177,28 @@ fn webhook_row(
 /// portal, the cashier page). Live events are best effort; clients re-read on reconnect.
 pub async fn announce(state: &AppState, o: &order::Model, kind: &str) {
     state.webhook_wakeup.notify_one();
-    let payload =
-        serde_json::to_value(OrderView::new(o, &state.public_url, false)).unwrap_or(Value::Null);
+    let events = live_events(o, &state.public_url, kind);
+    if let Err(err) = state.infra.event_bus.publish_all(&events).await {
+        tracing::warn!(error = %err, "live event not published");
+    }
+}
+
+/// The live events of an order's change `kind`: one for the order's own topic (the
+/// cashier page), one for its acceptor's (the portal).
+pub(super) fn live_events(o: &order::Model, public_url: &str, kind: &str) -> Vec<BusEvent> {
+    let payload = serde_json::to_value(OrderView::new(o, public_url, false)).unwrap_or(Value::Null);
     let mut topics = vec![format!("order:{}", o.id)];
     if let Some(acceptor) = &o.acceptor_id {
         topics.push(format!("acceptor:{acceptor}"));
     }
-    let events: Vec<BusEvent> = topics
+    topics
         .into_iter()
         .map(|topic| BusEvent {
             topic,
             kind: kind.to_owned(),
             payload: payload.clone(),
         })
-        .collect();
-    if let Err(err) = state.infra.event_bus.publish_all(&events).await {
-        tracing::warn!(error = %err, "live event not published");
-    }
+        .collect()
 }
 
 fn deadline_after(now: i64, seconds: u64) -> i64 {
@@ -343,6 +348,13 @@ impl Reservation {
     pub(super) fn absorb(&mut self, other: Reservation) {
         self.accounts.extend(other.accounts);
         self.batch.extend(other.batch);
+    }
+
+    /// Leaves out of the "open if missing" step the accounts `known` to exist; returns
+    /// the ids of those left in.
+    pub(super) fn forget_accounts(&mut self, known: impl Fn(&str) -> bool) -> Vec<String> {
+        self.accounts.retain(|key| !known(&key.id()));
+        self.accounts.iter().map(AccountKey::id).collect()
     }
 
     pub(super) async fn apply(self, txn: &DatabaseTransaction, now: i64) -> ApiResult<()> {
@@ -1283,7 +1295,13 @@ pub async fn create(
 
     let inserted = match &assignment {
         Some(a) => match state.order_writer.write(row.clone(), a.clone()).await {
-            Ok(assigned) => Ok(assigned),
+            // Written and announced by the writer.
+            Ok(assigned) => {
+                return Ok(Created {
+                    order: assigned,
+                    replayed: false,
+                });
+            }
             // Its batch failed as a whole: alone, the order meets its own error (or none).
             Err(super::writer::Unbatched) => {
                 insert_new_order(state, row.clone(), Some(a), now).await

@@ -10,11 +10,16 @@
 //! the ledger refused a reservation the engine believed possible, the database hiccuped)
 //! every order in it is answered [`Unbatched`] and its request writes it on its own
 //! (`service::create`), where it meets its own error and its own recovery.
+//!
+//! After the commit the writer announces the batch (`service::announce` for many
+//! orders): one wake-up of the webhook dispatcher and one pipeline of live events.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait, TransactionTrait, TryIntoModel};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot};
 
 use super::sandbox;
 use super::service::{self, EngineAssignment, Reservation};
@@ -22,12 +27,17 @@ use super::store::{order, order_event};
 use crate::acceptors::store as acceptors_store;
 use crate::db::now_ms;
 use crate::error::ApiResult;
+use crate::infra::event_bus::{BusEvent, EventBus};
 use crate::metrics::Metrics;
 use crate::webhooks;
 
 /// The most orders written in one transaction (34 columns each, well below either
 /// database's limit of bound parameters per statement).
 pub const MAX_BATCH: usize = 64;
+
+/// Writer tasks, each with its own share of the acceptors: one batch can be committing
+/// while another is being written.
+pub const WRITERS: usize = 2;
 
 /// Counter of the transactions the writer committed; with `orders_group_committed_total`
 /// it gives the mean batch size.
@@ -44,43 +54,41 @@ struct Job {
     reply: oneshot::Sender<Result<order::Model, Unbatched>>,
 }
 
-/// A cheap, cloneable handle to the writer task. The task ends when every handle is
-/// dropped.
+/// A cheap, cloneable handle to the writer tasks. They end when every handle is dropped.
 #[derive(Clone)]
 pub struct OrderWriter {
-    tx: mpsc::Sender<Job>,
+    /// One queue per writer task; an acceptor's orders always go to the same one.
+    queues: Arc<[mpsc::Sender<Job>]>,
 }
 
 impl OrderWriter {
+    /// `event_bus` and `webhook_wakeup`: where a written batch is announced (see
+    /// `service::announce`).
     pub fn spawn(
         db: DatabaseConnection,
         public_url: String,
-        metrics: &std::sync::Arc<Metrics>,
+        metrics: &Arc<Metrics>,
+        event_bus: &Arc<dyn EventBus>,
+        webhook_wakeup: &Arc<Notify>,
     ) -> Self {
-        let (tx, mut rx) = mpsc::channel::<Job>(4 * MAX_BATCH);
-        let metrics = metrics.clone();
-        tokio::spawn(async move {
-            let mut jobs = Vec::with_capacity(MAX_BATCH);
-            while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
-                let written = write_batch(&db, &public_url, &jobs).await;
-                match written {
-                    Ok(models) => {
-                        metrics.inc_counter(BATCHES_METRIC, &[], 1);
-                        metrics.inc_counter(ORDERS_METRIC, &[], models.len() as u64);
-                        for (job, model) in jobs.drain(..).zip(models) {
-                            let _ = job.reply.send(Ok(model));
-                        }
-                    }
-                    Err(err) => {
-                        tracing::info!(orders = jobs.len(), error = %err, "batch not written; its orders are written one by one");
-                        for job in jobs.drain(..) {
-                            let _ = job.reply.send(Err(Unbatched));
-                        }
-                    }
-                }
-            }
-        });
-        Self { tx }
+        let queues: Vec<mpsc::Sender<Job>> = (0..WRITERS)
+            .map(|_| {
+                let (tx, rx) = mpsc::channel::<Job>(4 * MAX_BATCH);
+                let writer = Writer {
+                    db: db.clone(),
+                    public_url: public_url.clone(),
+                    metrics: metrics.clone(),
+                    event_bus: event_bus.clone(),
+                    webhook_wakeup: webhook_wakeup.clone(),
+                    opened: HashSet::new(),
+                };
+                tokio::spawn(writer.run(rx));
+                tx
+            })
+            .collect();
+        Self {
+            queues: queues.into(),
+        }
     }
 
     /// Writes `row` (a new order in `matching`) already assigned as the engine decided,
@@ -90,23 +98,78 @@ impl OrderWriter {
         row: order::Model,
         assignment: EngineAssignment,
     ) -> Result<order::Model, Unbatched> {
+        // Partitioned by acceptor, the writers never wait on each other's account locks.
+        let mut hasher = std::hash::DefaultHasher::new();
+        assignment.acceptor.hash(&mut hasher);
+        let queue = usize::try_from(hasher.finish()).unwrap_or(0) % self.queues.len().max(1);
+        let Some(queue) = self.queues.get(queue) else {
+            return Err(Unbatched);
+        };
         let (reply, answer) = oneshot::channel();
         let job = Job {
             row,
             assignment,
             reply,
         };
-        self.tx.send(job).await.map_err(|_| Unbatched)?;
+        queue.send(job).await.map_err(|_| Unbatched)?;
         answer.await.map_err(|_| Unbatched)?
     }
 }
 
-/// One transaction for all `jobs`; the written orders in the jobs' order.
+/// One writer task.
+struct Writer {
+    db: DatabaseConnection,
+    public_url: String,
+    metrics: Arc<Metrics>,
+    event_bus: Arc<dyn EventBus>,
+    webhook_wakeup: Arc<Notify>,
+    /// Ledger accounts known to exist (accounts are never deleted): they need no
+    /// "open if missing" statement.
+    opened: HashSet<String>,
+}
+
+impl Writer {
+    async fn run(mut self, mut queue: mpsc::Receiver<Job>) {
+        let mut jobs = Vec::with_capacity(MAX_BATCH);
+        while queue.recv_many(&mut jobs, MAX_BATCH).await > 0 {
+            match write_batch(&self.db, &self.public_url, &self.opened, &jobs).await {
+                Ok((models, opened)) => {
+                    self.opened.extend(opened);
+                    self.metrics.inc_counter(BATCHES_METRIC, &[], 1);
+                    self.metrics
+                        .inc_counter(ORDERS_METRIC, &[], models.len() as u64);
+                    self.webhook_wakeup.notify_one();
+                    let events: Vec<BusEvent> = models
+                        .iter()
+                        .flat_map(|o| service::live_events(o, &self.public_url, "order.assigned"))
+                        .collect();
+                    for (job, model) in jobs.drain(..).zip(models) {
+                        let _ = job.reply.send(Ok(model));
+                    }
+                    // The whole batch's live events in one round trip.
+                    if let Err(err) = self.event_bus.publish_all(&events).await {
+                        tracing::warn!(error = %err, "live events not published");
+                    }
+                }
+                Err(err) => {
+                    tracing::info!(orders = jobs.len(), error = %err, "batch not written; its orders are written one by one");
+                    for job in jobs.drain(..) {
+                        let _ = job.reply.send(Err(Unbatched));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One transaction for all `jobs`: the written orders in the jobs' order, and the ids
+/// of the ledger accounts they opened.
 async fn write_batch(
     db: &DatabaseConnection,
     public_url: &str,
+    opened: &HashSet<String>,
     jobs: &[Job],
-) -> ApiResult<Vec<order::Model>> {
+) -> ApiResult<(Vec<order::Model>, Vec<String>)> {
     let now = now_ms();
     let acceptor_ids: Vec<String> = jobs
         .iter()
@@ -143,8 +206,9 @@ async fn write_batch(
         .exec_without_returning(&txn)
         .await?;
     webhooks::service::enqueue_all(&txn, outbox).await?;
+    let newly_opened = reservations.forget_accounts(|id| opened.contains(id));
     // Last, so the acceptors' account rows stay locked only until the commit.
     reservations.apply(&txn, now).await?;
     txn.commit().await?;
-    Ok(models)
+    Ok((models, newly_opened))
 }
