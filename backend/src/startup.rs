@@ -72,6 +72,7 @@ pub async fn build_state(settings: Settings, public_url: String) -> anyhow::Resu
         &webhook_wakeup,
     );
     let state = AppState {
+        api_keys: merchants::key_cache::KeyCache::default(),
         order_writer,
         db,
         settings: Arc::new(settings),

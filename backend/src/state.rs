@@ -8,6 +8,7 @@ use crate::config::Settings;
 use crate::crypto::MasterKey;
 use crate::engine::EngineHandle;
 use crate::infra::Infra;
+use crate::merchants::key_cache::KeyCache;
 use crate::metrics::Metrics;
 use crate::orders::writer::OrderWriter;
 
@@ -20,6 +21,8 @@ pub struct AppState {
     /// Base of links sent to customers (cashier pages), without a trailing slash.
     pub public_url: String,
     pub engine: EngineHandle,
+    /// API keys with their merchants, as signed requests read them.
+    pub api_keys: KeyCache,
     /// Writes new matched orders in shared transactions (group commit).
     pub order_writer: OrderWriter,
     /// Wakes the webhook dispatcher when a transaction has enqueued events, so the

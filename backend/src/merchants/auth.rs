@@ -285,6 +285,27 @@ async fn authenticate(req: HttpRequest, payload: Payload) -> ApiResult<SignedReq
     })
 }
 
+/// The key with this lookup hash and its merchant, from the cache when fresh.
+async fn find_key(
+    state: &AppState,
+    key_id_hash: &str,
+) -> ApiResult<Option<(api_key::Model, merchant::Model)>> {
+    if let Some(found) = state.api_keys.get(key_id_hash) {
+        return Ok(Some(found));
+    }
+    let generation = state.api_keys.generation();
+    let found = store::find_key_with_merchant(&state.db, key_id_hash).await?;
+    if let Some((key, merchant)) = &found {
+        state.api_keys.store(
+            generation,
+            key_id_hash.to_owned(),
+            key.clone(),
+            merchant.clone(),
+        );
+    }
+    Ok(found)
+}
+
 /// Steps 3–6 of the module docs.
 async fn verify(
     state: &AppState,
@@ -300,15 +321,14 @@ async fn verify(
         )
     };
     let mode = key_id_mode(&creds.key_id).ok_or_else(invalid_key)?;
-    let (key, merchant) =
-        store::find_key_with_merchant(&state.db, &state.keys.lookup_hash(&creds.key_id))
-            .await?
-            .filter(|(k, m)| {
-                k.revoked_at.is_none()
-                    && k.livemode == mode.livemode()
-                    && MerchantStatus::parse(&m.status) == Some(MerchantStatus::Active)
-            })
-            .ok_or_else(invalid_key)?;
+    let (key, merchant) = find_key(state, &state.keys.lookup_hash(&creds.key_id))
+        .await?
+        .filter(|(k, m)| {
+            k.revoked_at.is_none()
+                && k.livemode == mode.livemode()
+                && MerchantStatus::parse(&m.status) == Some(MerchantStatus::Active)
+        })
+        .ok_or_else(invalid_key)?;
 
     // 4. Time.
     let window_ms = recv_window_ms(creds.recv_window.as_deref())?;
@@ -479,6 +499,7 @@ async fn touch_last_used(state: &AppState, key: &api_key::Model) {
     {
         return;
     }
+    state.api_keys.mark_used(&key.key_id_hash, now);
     if let Err(err) =
         store::touch_key_last_used(&state.db, &key.id, now, LAST_USED_RESOLUTION_MS).await
     {

@@ -13,6 +13,7 @@
 
 pub mod auth;
 pub mod http;
+pub mod key_cache;
 pub mod model;
 pub mod service;
 pub mod store;

@@ -269,6 +269,7 @@ pub async fn update_merchant(
     .await?;
     let keys = store::keys_of_merchants(&txn, std::slice::from_ref(&updated.id)).await?;
     txn.commit().await?;
+    state.api_keys.invalidate();
     Ok((updated, keys))
 }
 
@@ -338,5 +339,6 @@ pub async fn revoke_api_key(
     )
     .await?;
     txn.commit().await?;
+    state.api_keys.invalidate();
     Ok(())
 }

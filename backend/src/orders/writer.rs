@@ -37,7 +37,7 @@ pub const MAX_BATCH: usize = 64;
 
 /// Writer tasks, each with its own share of the acceptors: one batch can be committing
 /// while another is being written.
-pub const WRITERS: usize = 2;
+pub const WRITERS: usize = 4;
 
 /// Counter of the transactions the writer committed; with `orders_group_committed_total`
 /// it gives the mean batch size.
