@@ -49,6 +49,8 @@ pub struct Infra {
     pub replay_cache: Arc<dyn ReplayCache>,
     pub event_bus: Arc<dyn EventBus>,
     redis: Option<ConnectionManager>,
+    /// The same limiter as `rate_limiter` when it is Redis's, for its combined script.
+    redis_limiter: Option<Arc<RedisRateLimiter>>,
 }
 
 impl Infra {
@@ -62,11 +64,13 @@ impl Infra {
         let client = ::redis::Client::open(url)?;
         let conn = self::redis::connection_manager(&client).await?;
         let event_bus = RedisEventBus::start(client, conn.clone(), prefix).await?;
+        let limiter = Arc::new(RedisRateLimiter::new(conn.clone(), prefix));
         Ok(Self {
-            rate_limiter: Arc::new(RedisRateLimiter::new(conn.clone(), prefix)),
+            rate_limiter: limiter.clone(),
             replay_cache: Arc::new(RedisReplayCache::new(conn.clone(), prefix)),
             event_bus: Arc::new(event_bus),
             redis: Some(conn),
+            redis_limiter: Some(limiter),
         })
     }
 
@@ -77,7 +81,34 @@ impl Infra {
             replay_cache: Arc::new(InProcessReplayCache::new()),
             event_bus: Arc::new(InProcessEventBus::new()),
             redis: None,
+            redis_limiter: None,
         }
+    }
+
+    /// A signed request's first-use check (`replay_cache`) and, only when it is a first
+    /// use, its key's rate limit (`rate_limiter.acquire_guarded`): `None` when
+    /// `replay_key` was used within its TTL. On Redis both are one atomic script, one
+    /// round trip.
+    pub async fn first_use_then_limit(
+        &self,
+        replay_key: &str,
+        replay_ttl: Duration,
+        key: &str,
+        quota: Quota,
+        ban: BanPolicy,
+    ) -> Result<Option<Verdict>, InfraError> {
+        if let Some(redis) = &self.redis_limiter {
+            return redis
+                .acquire_guarded_first_use(replay_key, replay_ttl, key, quota, ban)
+                .await;
+        }
+        if !self.replay_cache.first_use(replay_key, replay_ttl).await? {
+            return Ok(None);
+        }
+        self.rate_limiter
+            .acquire_guarded(key, quota, ban)
+            .await
+            .map(Some)
     }
 
     /// For `/readyz`: PINGs Redis when configured; always ready when embedded.
@@ -261,6 +292,51 @@ mod tests {
         let infra = Infra::in_process();
         assert!(!infra.uses_redis());
         infra.ready().await.unwrap();
+    }
+
+    /// A first use is counted; the same request again is refused and not counted; a
+    /// request the replay cache already saw is refused too (one key space for both).
+    async fn first_use_then_limit_counts_first_uses_only(infra: &Infra) {
+        let quota = Quota::new(2, Duration::from_secs(60));
+        let ttl = Duration::from_secs(5);
+        let admit = |replay: &'static str| {
+            infra.first_use_then_limit(replay, ttl, "key-a", quota, BanPolicy::default())
+        };
+        let remaining = |verdict: Option<Verdict>| match verdict {
+            Some(Verdict::Allowed(d)) => Some(d.remaining),
+            other => panic!("expected an allowed first use, got {other:?}"),
+        };
+        assert_eq!(remaining(admit("sig-1").await.unwrap()), Some(1));
+        assert!(
+            admit("sig-1").await.unwrap().is_none(),
+            "a replay is refused"
+        );
+        assert!(infra.replay_cache.first_use("sig-2", ttl).await.unwrap());
+        assert!(
+            admit("sig-2").await.unwrap().is_none(),
+            "seen by the replay cache"
+        );
+        // Neither refusal spent a cell: the second first use still passes, the third not.
+        assert_eq!(remaining(admit("sig-3").await.unwrap()), Some(0));
+        assert!(matches!(
+            admit("sig-4").await.unwrap(),
+            Some(Verdict::Limited(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn first_use_then_limit_in_process() {
+        first_use_then_limit_counts_first_uses_only(&Infra::in_process()).await;
+    }
+
+    #[tokio::test]
+    async fn first_use_then_limit_on_redis() {
+        let url = redis::test_support::url();
+        let prefix = redis::test_support::unique_prefix();
+        let infra = Infra::connect(Some(&url), &prefix)
+            .await
+            .unwrap_or_else(|e| panic!("{}", redis::test_support::unreachable(&url, &e)));
+        first_use_then_limit_counts_first_uses_only(&infra).await;
     }
 
     #[tokio::test]

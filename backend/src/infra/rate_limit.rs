@@ -386,12 +386,21 @@ redis.call('DEL', KEYS[2])
 return {2, 0, ban, 0}
 ";
 
+/// Put before `GUARDED_LUA`. KEYS[5]: a replay-cache key; ARGV[8]: its expiry (ms). A key
+/// that is already set ends the script with verdict 3 before anything is counted.
+const FIRST_USE_LUA: &str = r"
+if not redis.call('SET', KEYS[5], 1, 'NX', 'PX', tonumber(ARGV[8])) then
+  return {3, 0, 0, 0}
+end
+";
+
 /// The production limiter: one atomic script per call, clocked by Redis `TIME`.
 pub struct RedisRateLimiter {
     conn: ConnectionManager,
     prefix: String,
     acquire_script: Script,
     guarded_script: Script,
+    first_use_guarded_script: Script,
 }
 
 impl RedisRateLimiter {
@@ -401,7 +410,60 @@ impl RedisRateLimiter {
             prefix: prefix.to_owned(),
             acquire_script: Script::new(&[GCRA_LUA, ACQUIRE_LUA].concat()),
             guarded_script: Script::new(&[GCRA_LUA, GUARDED_LUA].concat()),
+            first_use_guarded_script: Script::new(&[GCRA_LUA, FIRST_USE_LUA, GUARDED_LUA].concat()),
         }
+    }
+
+    /// The replay cache's `first_use(replay_key, replay_ttl)` and, only for a first use,
+    /// [`RateLimiter::acquire_guarded`], atomically and in one round trip: `None` when
+    /// `replay_key` was already used (nothing is counted then).
+    pub async fn acquire_guarded_first_use(
+        &self,
+        replay_key: &str,
+        replay_ttl: Duration,
+        key: &str,
+        quota: Quota,
+        ban: BanPolicy,
+    ) -> Result<Option<Verdict>, InfraError> {
+        let gcra = Gcra::new(quota);
+        let names = BucketKeys::new(&self.prefix, key);
+        let reply: Vec<u64> = self
+            .first_use_guarded_script
+            .key(names.tat)
+            .key(names.rejections)
+            .key(names.banned_until)
+            .key(names.bans)
+            .key(super::replay_cache::redis_key(&self.prefix, replay_key))
+            .arg(gcra.emission_us)
+            .arg(gcra.capacity_us)
+            .arg(ban.max_rejections)
+            .arg(expiry_ms(micros(ban.window)))
+            .arg(micros(ban.base_ban))
+            .arg(micros(ban.max_ban))
+            .arg(expiry_ms(micros(ban.max_ban) * 2))
+            .arg(expiry_ms(micros(replay_ttl)))
+            .invoke_async(&mut self.conn.clone())
+            .await?;
+        match script_reply(reply)? {
+            [3, ..] => Ok(None),
+            reply => guarded_verdict(gcra, reply).map(Some),
+        }
+    }
+}
+
+/// The verdict of `GUARDED_LUA`'s reply.
+fn guarded_verdict(gcra: Gcra, reply: [u64; 4]) -> Result<Verdict, InfraError> {
+    let [verdict, free, retry_after, reset_after] = reply;
+    let decision = |allowed| gcra.decision(allowed, free, retry_after, reset_after);
+    match verdict {
+        0 => Ok(Verdict::Allowed(decision(true))),
+        1 => Ok(Verdict::Limited(decision(false))),
+        2 => Ok(Verdict::Banned {
+            retry_after: Duration::from_micros(retry_after),
+        }),
+        other => Err(InfraError::UnexpectedReply(format!(
+            "rate limit script returned verdict {other}"
+        ))),
     }
 }
 
@@ -451,18 +513,7 @@ impl RateLimiter for RedisRateLimiter {
             .arg(expiry_ms(micros(ban.max_ban) * 2))
             .invoke_async(&mut self.conn.clone())
             .await?;
-        let [verdict, free, retry_after, reset_after] = script_reply(reply)?;
-        let decision = |allowed| gcra.decision(allowed, free, retry_after, reset_after);
-        match verdict {
-            0 => Ok(Verdict::Allowed(decision(true))),
-            1 => Ok(Verdict::Limited(decision(false))),
-            2 => Ok(Verdict::Banned {
-                retry_after: Duration::from_micros(retry_after),
-            }),
-            other => Err(InfraError::UnexpectedReply(format!(
-                "rate limit script returned verdict {other}"
-            ))),
-        }
+        guarded_verdict(gcra, script_reply(reply)?)
     }
 }
 

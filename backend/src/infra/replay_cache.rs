@@ -68,9 +68,15 @@ impl RedisReplayCache {
     pub fn new(conn: ConnectionManager, prefix: &str) -> Self {
         Self {
             conn,
-            key_prefix: format!("{prefix}replay:"),
+            key_prefix: redis_key(prefix, ""),
         }
     }
+}
+
+/// The Redis key that remembers `key` under `prefix` (also set by the rate limiter's
+/// combined script, `RedisRateLimiter::acquire_guarded_first_use`).
+pub(super) fn redis_key(prefix: &str, key: &str) -> String {
+    format!("{prefix}replay:{key}")
 }
 
 #[async_trait::async_trait]

@@ -27,8 +27,10 @@
 //!    signature; for ECDSA it also refuses the same request re-signed or with a
 //!    malleated `(r, n − s)` signature, which keying by signature bytes would let through.
 //!
-//! Then the per-key rate limit: `merchant.rate_limit_per_minute` per minute (GCRA; the
-//! whole allowance may be spent as a burst) with [`BanPolicy::default`] bans — over it
+//! Then the per-key rate limit, asked together with step 6 (one atomic script on Redis;
+//! a replayed request is never counted): `merchant.rate_limit_per_minute` per minute
+//! (GCRA; the whole allowance may be spent as a burst) with [`BanPolicy::default`] bans —
+//! over it
 //! `429 rate_limited` with `Retry-After`; more than 10 refusals within a minute → `418
 //! banned` with `Retry-After`, bans doubling from 2 min up to 3 days. The limiter's
 //! [`Decision`] is stored in the request extensions as [`RateLimitInfo`] and the
@@ -262,7 +264,12 @@ async fn authenticate(req: HttpRequest, payload: Payload) -> ApiResult<SignedReq
         .with_retry_after(ceil_seconds(allowance.retry_after)));
     }
 
-    let (merchant, key) = match verify(&state, &req, &creds, &body).await {
+    let verified = match verify(&state, &req, &creds, &body).await {
+        // 6. and the key's rate limit, together.
+        Ok(verified) => first_use_then_limit(&state, &req, verified).await,
+        Err(err) => Err(err),
+    };
+    let (merchant, key) = match verified {
         Ok(verified) => verified,
         Err(err) => {
             if counts_as_failure(err.code) {
@@ -274,8 +281,6 @@ async fn authenticate(req: HttpRequest, payload: Payload) -> ApiResult<SignedReq
             return Err(err);
         }
     };
-
-    limit_key(&state, &req, &merchant, &key).await?;
     touch_last_used(&state, &key).await;
     Ok(SignedRequest {
         livemode: key.livemode,
@@ -306,13 +311,22 @@ async fn find_key(
     Ok(found)
 }
 
-/// Steps 3–6 of the module docs.
+/// A request that passed steps 3–5, with what step 6 needs.
+struct Verified {
+    merchant: merchant::Model,
+    key: api_key::Model,
+    /// The replay cache's key for this signed request, and how long it is remembered.
+    replay_key: String,
+    replay_ttl: Duration,
+}
+
+/// Steps 3–5 of the module docs.
 async fn verify(
     state: &AppState,
     req: &HttpRequest,
     creds: &Credentials,
     body: &[u8],
-) -> ApiResult<(merchant::Model, api_key::Model)> {
+) -> ApiResult<Verified> {
     // 3. The key and its merchant.
     let invalid_key = || {
         ApiError::new(
@@ -351,26 +365,73 @@ async fn verify(
         ));
     }
 
-    // 6. First use.
     let replay_key = format!(
         "merchant-sig:{}:{}",
         key.id,
         hex::encode(Sha256::digest(&message))
     );
-    let ttl = Duration::from_millis(window_ms.unsigned_abs() + MAX_FUTURE_SKEW_MS.unsigned_abs());
-    let first = state
+    let replay_ttl =
+        Duration::from_millis(window_ms.unsigned_abs() + MAX_FUTURE_SKEW_MS.unsigned_abs());
+    Ok(Verified {
+        merchant,
+        key,
+        replay_key,
+        replay_ttl,
+    })
+}
+
+/// Step 6 (first use) and then the per-key rate limit with bans, in one call to the
+/// limiter (one round trip on Redis). A replayed request is not counted against the key.
+async fn first_use_then_limit(
+    state: &AppState,
+    req: &HttpRequest,
+    verified: Verified,
+) -> ApiResult<(merchant::Model, api_key::Model)> {
+    let Verified {
+        merchant,
+        key,
+        replay_key,
+        replay_ttl,
+    } = verified;
+    let limit = u32::try_from(merchant.rate_limit_per_minute)
+        .unwrap_or(1)
+        .max(1);
+    let verdict = state
         .infra
-        .replay_cache
-        .first_use(&replay_key, ttl)
+        .first_use_then_limit(
+            &replay_key,
+            replay_ttl,
+            &format!("merchant-key:{}", key.id),
+            Quota::per_minute(limit),
+            BanPolicy::default(),
+        )
         .await
         .map_err(infra_unavailable)?;
-    if !first {
+    let Some(verdict) = verdict else {
         return Err(ApiError::new(
             ErrorCode::ReplayedRequest,
             "This signed request was already used; sign each request afresh.",
         ));
+    };
+    match verdict {
+        Verdict::Allowed(decision) => {
+            req.extensions_mut().insert(RateLimitInfo(decision));
+            Ok((merchant, key))
+        }
+        Verdict::Limited(decision) => {
+            req.extensions_mut().insert(RateLimitInfo(decision));
+            Err(ApiError::new(
+                ErrorCode::RateLimited,
+                format!("Rate limit of {limit} requests per minute exceeded for this API key."),
+            )
+            .with_retry_after(ceil_seconds(decision.retry_after)))
+        }
+        Verdict::Banned { retry_after } => Err(ApiError::new(
+            ErrorCode::Banned,
+            "This API key is temporarily banned for repeatedly exceeding its rate limit.",
+        )
+        .with_retry_after(ceil_seconds(retry_after))),
     }
-    Ok((merchant, key))
 }
 
 fn recv_window_ms(header: Option<&str>) -> ApiResult<i64> {
@@ -447,47 +508,6 @@ fn signature_ok(
             "API key {} has unknown kind {}",
             key.id, key.kind
         ))),
-    }
-}
-
-/// The per-key rate limit with bans.
-async fn limit_key(
-    state: &AppState,
-    req: &HttpRequest,
-    merchant: &merchant::Model,
-    key: &api_key::Model,
-) -> ApiResult<()> {
-    let limit = u32::try_from(merchant.rate_limit_per_minute)
-        .unwrap_or(1)
-        .max(1);
-    let verdict = state
-        .infra
-        .rate_limiter
-        .acquire_guarded(
-            &format!("merchant-key:{}", key.id),
-            Quota::per_minute(limit),
-            BanPolicy::default(),
-        )
-        .await
-        .map_err(infra_unavailable)?;
-    match verdict {
-        Verdict::Allowed(decision) => {
-            req.extensions_mut().insert(RateLimitInfo(decision));
-            Ok(())
-        }
-        Verdict::Limited(decision) => {
-            req.extensions_mut().insert(RateLimitInfo(decision));
-            Err(ApiError::new(
-                ErrorCode::RateLimited,
-                format!("Rate limit of {limit} requests per minute exceeded for this API key."),
-            )
-            .with_retry_after(ceil_seconds(decision.retry_after)))
-        }
-        Verdict::Banned { retry_after } => Err(ApiError::new(
-            ErrorCode::Banned,
-            "This API key is temporarily banned for repeatedly exceeding its rate limit.",
-        )
-        .with_retry_after(ceil_seconds(retry_after))),
     }
 }
 
