@@ -349,6 +349,56 @@ async fn merchant_order_ids_are_idempotent() {
     app.assert_ledger_ok().await;
 }
 
+/// Orders created at the same time are written together (group commit); a batch that
+/// holds a duplicate `merchant_order_id` fails as a whole and its orders are written one
+/// by one: every distinct order is created, the duplicate exactly once, and the engine
+/// and the ledger agree on what is reserved.
+#[tokio::test]
+async fn concurrent_orders_and_a_concurrent_duplicate_are_each_created_once() {
+    let app = TestApp::spawn().await;
+    let merchant = create_merchant(&app, json!({})).await;
+    let acceptor = online_acceptor(&app, AcceptorSpec::default()).await;
+    let distinct = (0..20).map(|n| order(&merchant, order_body(&format!("many-{n}"), "11.00")));
+    let duplicates = (0..6).map(|_| order(&merchant, order_body("dup-1", "13.00")));
+    let (distinct, duplicates) = futures_util::join!(
+        futures_util::future::join_all(distinct),
+        futures_util::future::join_all(duplicates)
+    );
+    for (status, body) in &distinct {
+        assert_eq!(*status, 201, "{body}");
+        assert_eq!(body["status"], "assigned", "{body}");
+    }
+    let created: Vec<&Value> = duplicates
+        .iter()
+        .filter(|(status, _)| *status == 201)
+        .map(|(_, body)| body)
+        .collect();
+    assert_eq!(created.len(), 1, "{duplicates:?}");
+    for (status, body) in &duplicates {
+        assert!(*status == 201 || *status == 200, "{body}");
+        assert_eq!(body["id"], created[0]["id"]);
+    }
+
+    let reserved = 20 * 11 * USDT + 13 * USDT;
+    assert_eq!(
+        ledger_balance(&app, escrow_of(&acceptor.id, true))
+            .await
+            .pending_credits,
+        reserved
+    );
+    let acceptor_account = ledger_balance(&app, AccountKey::acceptor(&acceptor.id, true)).await;
+    assert_eq!(acceptor_account.available, 10_000 * USDT - reserved);
+    let engine = app
+        .state
+        .engine
+        .balance(&acceptor.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((engine.reserved, engine.open_orders), (reserved, 21));
+    app.assert_ledger_ok().await;
+}
+
 #[tokio::test]
 async fn order_input_is_validated_with_the_contract_codes() {
     let app = TestApp::spawn().await;
