@@ -22,8 +22,8 @@
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use redis::Script;
 use redis::aio::ConnectionManager;
+use redis::{Script, ScriptInvocation};
 
 use super::{ExpiringMap, InfraError, MAX_SPAN_US, MonotonicClock, expiry_ms, micros};
 
@@ -426,21 +426,9 @@ impl RedisRateLimiter {
         ban: BanPolicy,
     ) -> Result<Option<Verdict>, InfraError> {
         let gcra = Gcra::new(quota);
-        let names = BucketKeys::new(&self.prefix, key);
         let reply: Vec<u64> = self
-            .first_use_guarded_script
-            .key(names.tat)
-            .key(names.rejections)
-            .key(names.banned_until)
-            .key(names.bans)
+            .guarded_call(&self.first_use_guarded_script, gcra, key, ban)
             .key(super::replay_cache::redis_key(&self.prefix, replay_key))
-            .arg(gcra.emission_us)
-            .arg(gcra.capacity_us)
-            .arg(ban.max_rejections)
-            .arg(expiry_ms(micros(ban.window)))
-            .arg(micros(ban.base_ban))
-            .arg(micros(ban.max_ban))
-            .arg(expiry_ms(micros(ban.max_ban) * 2))
             .arg(expiry_ms(micros(replay_ttl)))
             .invoke_async(&mut self.conn.clone())
             .await?;
@@ -448,6 +436,30 @@ impl RedisRateLimiter {
             [3, ..] => Ok(None),
             reply => guarded_verdict(gcra, reply).map(Some),
         }
+    }
+
+    /// A call of a script that ends with `GUARDED_LUA`, with that part's keys and args.
+    fn guarded_call<'a>(
+        &self,
+        script: &'a Script,
+        gcra: Gcra,
+        key: &str,
+        ban: BanPolicy,
+    ) -> ScriptInvocation<'a> {
+        let names = BucketKeys::new(&self.prefix, key);
+        let mut call = script.prepare_invoke();
+        call.key(names.tat)
+            .key(names.rejections)
+            .key(names.banned_until)
+            .key(names.bans)
+            .arg(gcra.emission_us)
+            .arg(gcra.capacity_us)
+            .arg(ban.max_rejections)
+            .arg(expiry_ms(micros(ban.window)))
+            .arg(micros(ban.base_ban))
+            .arg(micros(ban.max_ban))
+            .arg(expiry_ms(micros(ban.max_ban) * 2));
+        call
     }
 }
 
@@ -497,20 +509,8 @@ impl RateLimiter for RedisRateLimiter {
         ban: BanPolicy,
     ) -> Result<Verdict, InfraError> {
         let gcra = Gcra::new(quota);
-        let names = BucketKeys::new(&self.prefix, key);
         let reply: Vec<u64> = self
-            .guarded_script
-            .key(names.tat)
-            .key(names.rejections)
-            .key(names.banned_until)
-            .key(names.bans)
-            .arg(gcra.emission_us)
-            .arg(gcra.capacity_us)
-            .arg(ban.max_rejections)
-            .arg(expiry_ms(micros(ban.window)))
-            .arg(micros(ban.base_ban))
-            .arg(micros(ban.max_ban))
-            .arg(expiry_ms(micros(ban.max_ban) * 2))
+            .guarded_call(&self.guarded_script, gcra, key, ban)
             .invoke_async(&mut self.conn.clone())
             .await?;
         guarded_verdict(gcra, script_reply(reply)?)
