@@ -14,9 +14,8 @@
 //! After the commit the writer announces the batch (`service::announce` for many
 //! orders): one wake-up of the webhook dispatcher and one pipeline of live events.
 
-use std::collections::{BTreeSet, HashSet};
-use std::hash::{Hash, Hasher};
-use std::sync::Arc;
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::{Arc, PoisonError};
 
 use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait, TransactionTrait, TryIntoModel};
 use tokio::sync::{Notify, mpsc, oneshot};
@@ -36,7 +35,7 @@ use crate::webhooks;
 pub const MAX_BATCH: usize = 64;
 
 /// Writer tasks, each with its own share of the acceptors: one batch can be committing
-/// while another is being written.
+/// while another is being written, and two batches never lock the same accounts.
 pub const WRITERS: usize = 4;
 
 /// Counter of the transactions the writer committed; with `orders_group_committed_total`
@@ -59,6 +58,10 @@ struct Job {
 pub struct OrderWriter {
     /// One queue per writer task; an acceptor's orders always go to the same one.
     queues: Arc<[mpsc::Sender<Job>]>,
+    /// Which queue each acceptor seen so far writes through: acceptors are dealt to the
+    /// writers in turn as they first appear, so the few acceptors with the best rate,
+    /// which take most orders at any time, land on different writers.
+    owners: Arc<std::sync::Mutex<HashMap<String, usize>>>,
 }
 
 impl OrderWriter {
@@ -88,6 +91,7 @@ impl OrderWriter {
             .collect();
         Self {
             queues: queues.into(),
+            owners: Arc::default(),
         }
     }
 
@@ -99,10 +103,7 @@ impl OrderWriter {
         assignment: EngineAssignment,
     ) -> Result<order::Model, Unbatched> {
         // Partitioned by acceptor, the writers never wait on each other's account locks.
-        let mut hasher = std::hash::DefaultHasher::new();
-        assignment.acceptor.hash(&mut hasher);
-        let queue = usize::try_from(hasher.finish()).unwrap_or(0) % self.queues.len().max(1);
-        let Some(queue) = self.queues.get(queue) else {
+        let Some(queue) = self.queues.get(self.owner_of(&assignment.acceptor)) else {
             return Err(Unbatched);
         };
         let (reply, answer) = oneshot::channel();
@@ -113,6 +114,18 @@ impl OrderWriter {
         };
         queue.send(job).await.map_err(|_| Unbatched)?;
         answer.await.map_err(|_| Unbatched)?
+    }
+}
+
+impl OrderWriter {
+    fn owner_of(&self, acceptor: &str) -> usize {
+        let mut owners = self.owners.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(owner) = owners.get(acceptor) {
+            return *owner;
+        }
+        let owner = owners.len() % self.queues.len().max(1);
+        owners.insert(acceptor.to_owned(), owner);
+        owner
     }
 }
 
