@@ -1358,14 +1358,19 @@ async fn insert_new_order(
 ) -> ApiResult<order::Model> {
     let txn = state.db.begin().await?;
     let created = match assignment {
-        // Matched at once (the common case): the row is written already assigned.
+        // Matched at once: the row is written already assigned, as a batch of one.
         Some(a) => {
-            let (mut active, reservation) = prepare_assignment(&txn, row, a, now).await?;
-            active.next_deadline = Set(next_deadline_for(&active));
-            let assigned = active.insert(&txn).await?;
-            record_assignment(&txn, state, &assigned).await?;
-            reservation.apply(&txn, now).await?;
-            assigned
+            let (mut written, _) = super::writer::insert_assigned(
+                &txn,
+                &state.public_url,
+                vec![(row, a)],
+                &Default::default(),
+                now,
+            )
+            .await?;
+            written
+                .pop()
+                .ok_or_else(|| ApiError::internal("the assigned order was not written"))?
         }
         None => {
             let inserted = row.into_active_model().insert(&txn).await?;

@@ -1,10 +1,11 @@
 //! Group commit of new, already matched orders.
 //!
 //! Under load most of an order's cost is its transaction: a dozen round trips and a
-//! commit. One task takes every order waiting to be written and writes them together —
-//! one multi-row insert per table, one ledger batch that locks each account once, one
-//! commit — so that cost is shared by all of them. An order waits at most for the batch
-//! in flight; a lone order is a batch of one.
+//! commit. A writer task takes every order waiting in its queue and writes them
+//! together — one multi-row insert per table, one ledger batch that locks each account
+//! once, one commit — so that cost is shared by all of them. An order waits at most for
+//! the batch in flight; a lone order is a batch of one. [`WRITERS`] tasks each own a
+//! share of the acceptors.
 //!
 //! A batch is all-or-nothing. When it fails (a duplicate `merchant_order_id` raced in,
 //! the ledger refused a reservation the engine believed possible, the database hiccuped)
@@ -17,7 +18,10 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, PoisonError};
 
-use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait, TransactionTrait, TryIntoModel};
+use sea_orm::{
+    ActiveValue::Set, DatabaseConnection, DatabaseTransaction, EntityTrait, TransactionTrait,
+    TryIntoModel,
+};
 use tokio::sync::{Notify, mpsc, oneshot};
 
 use super::sandbox;
@@ -115,9 +119,7 @@ impl OrderWriter {
         queue.send(job).await.map_err(|_| Unbatched)?;
         answer.await.map_err(|_| Unbatched)?
     }
-}
 
-impl OrderWriter {
     fn owner_of(&self, acceptor: &str) -> usize {
         let mut owners = self.owners.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(owner) = owners.get(acceptor) {
@@ -183,26 +185,45 @@ async fn write_batch(
     opened: &HashSet<String>,
     jobs: &[Job],
 ) -> ApiResult<(Vec<order::Model>, Vec<String>)> {
-    let now = now_ms();
-    let acceptor_ids: Vec<String> = jobs
+    let txn = db.begin().await?;
+    let orders = jobs
         .iter()
-        .map(|job| &job.assignment.acceptor)
+        .map(|job| (job.row.clone(), &job.assignment))
+        .collect();
+    let written = insert_assigned(&txn, public_url, orders, opened, now_ms()).await?;
+    txn.commit().await?;
+    Ok(written)
+}
+
+/// Inserts new orders already assigned as the engine decided, with their history rows,
+/// `order.assigned` webhooks and reservations, in the caller's transaction: one
+/// statement per table and one ledger batch. Returns the written orders in the given
+/// order and the ids of the ledger accounts opened (those in `opened` are known to
+/// exist and are not opened again).
+pub(super) async fn insert_assigned(
+    txn: &DatabaseTransaction,
+    public_url: &str,
+    orders: Vec<(order::Model, &EngineAssignment)>,
+    opened: &HashSet<String>,
+    now: i64,
+) -> ApiResult<(Vec<order::Model>, Vec<String>)> {
+    let acceptor_ids: Vec<String> = orders
+        .iter()
+        .map(|(_, assignment)| &assignment.acceptor)
         .filter(|id| !sandbox::is_sandbox_acceptor(id))
         .collect::<BTreeSet<_>>()
         .into_iter()
         .cloned()
         .collect();
-    let txn = db.begin().await?;
-    let methods = acceptors_store::payment_methods_of_acceptors(&txn, &acceptor_ids).await?;
+    let methods = acceptors_store::payment_methods_of_acceptors(txn, &acceptor_ids).await?;
 
-    let mut rows = Vec::with_capacity(jobs.len());
-    let mut models = Vec::with_capacity(jobs.len());
-    let mut history = Vec::with_capacity(jobs.len());
-    let mut outbox = Vec::with_capacity(jobs.len());
+    let mut rows = Vec::with_capacity(orders.len());
+    let mut models = Vec::with_capacity(orders.len());
+    let mut history = Vec::with_capacity(orders.len());
+    let mut outbox = Vec::with_capacity(orders.len());
     let mut reservations = Reservation::default();
-    for job in jobs {
-        let (mut active, reservation) =
-            service::assigned_fields(job.row.clone(), &job.assignment, &methods, now)?;
+    for (row, assignment) in orders {
+        let (mut active, reservation) = service::assigned_fields(row, assignment, &methods, now)?;
         active.next_deadline = Set(service::next_deadline_for(&active));
         let model = active.clone().try_into_model()?;
         let (event, webhook) = service::assignment_rows(&model, public_url)?;
@@ -213,15 +234,14 @@ async fn write_batch(
         reservations.absorb(reservation);
     }
     order::Entity::insert_many(rows)
-        .exec_without_returning(&txn)
+        .exec_without_returning(txn)
         .await?;
     order_event::Entity::insert_many(history)
-        .exec_without_returning(&txn)
+        .exec_without_returning(txn)
         .await?;
-    webhooks::service::enqueue_all(&txn, outbox).await?;
+    webhooks::service::enqueue_all(txn, outbox).await?;
     let newly_opened = reservations.forget_accounts(|id| opened.contains(id));
     // Last, so the acceptors' account rows stay locked only until the commit.
-    reservations.apply(&txn, now).await?;
-    txn.commit().await?;
+    reservations.apply(txn, now).await?;
     Ok((models, newly_opened))
 }
