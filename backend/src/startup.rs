@@ -201,6 +201,9 @@ impl Application {
 
 /// Every route of the server. Features mount themselves here.
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    // Orders first: actix tries routes in this order and matches every `{param}`
+    // pattern with a regex, and order creation is the busiest request.
+    orders::http::configure(cfg);
     ops::http::configure(cfg);
     public::http::configure(cfg);
     auth::http::configure(cfg);
@@ -208,7 +211,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     ledger::http::configure(cfg);
     merchants::http::configure(cfg);
     acceptors::http::configure(cfg);
-    orders::http::configure(cfg);
     disputes::http::configure(cfg);
     webhooks::http::configure(cfg);
     withdrawals::http::configure(cfg);

@@ -111,17 +111,24 @@ pub fn qr_data_uri(text: &str) -> Option<String> {
 
     let side = (width + 2 * QR_QUIET_ZONE) * QR_SCALE;
     let row_bytes = side.div_ceil(8);
-    // 1-bit greyscale: a set bit is white. Start all white, clear the dark modules.
+    // 1-bit greyscale: a set bit is white. Start all white; draw each row of modules
+    // once into its first pixel row and copy that row down the module's height.
     let mut pixels = vec![0xFF_u8; row_bytes * side];
-    for (index, color) in modules.iter().enumerate() {
-        if *color != qrcode::Color::Dark {
-            continue;
-        }
-        let (mx, my) = (index % width + QR_QUIET_ZONE, index / width + QR_QUIET_ZONE);
-        for y in my * QR_SCALE..(my + 1) * QR_SCALE {
-            for x in mx * QR_SCALE..(mx + 1) * QR_SCALE {
-                pixels[y * row_bytes + x / 8] &= !(0x80 >> (x % 8));
+    for (my, row) in modules.chunks_exact(width).enumerate() {
+        let top = (my + QR_QUIET_ZONE) * QR_SCALE * row_bytes;
+        let first = &mut pixels[top..top + row_bytes];
+        for (mx, _) in row
+            .iter()
+            .enumerate()
+            .filter(|(_, color)| **color == qrcode::Color::Dark)
+        {
+            let left = (mx + QR_QUIET_ZONE) * QR_SCALE;
+            for x in left..left + QR_SCALE {
+                first[x / 8] &= !(0x80 >> (x % 8));
             }
+        }
+        for copy in 1..QR_SCALE {
+            pixels.copy_within(top..top + row_bytes, top + copy * row_bytes);
         }
     }
 
@@ -130,7 +137,8 @@ pub fn qr_data_uri(text: &str) -> Option<String> {
     let mut encoder = png::Encoder::new(&mut png, side, side);
     encoder.set_color(png::ColorType::Grayscale);
     encoder.set_depth(png::BitDepth::One);
-    encoder.set_compression(png::Compression::Fast);
+    // Rows repeat, so the `Up` filter that `Fastest` picks turns them into zeros.
+    encoder.set_compression(png::Compression::Fastest);
     let mut writer = encoder.write_header().ok()?;
     writer.write_image_data(&pixels).ok()?;
     writer.finish().ok()?;

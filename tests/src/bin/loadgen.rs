@@ -51,6 +51,11 @@ use otcpay_tests::app::{TestApp, test_settings};
 use otcpay_tests::db::{Backend, TestDb, postgres_admin_url};
 use otcpay_tests::merchant::create_merchant;
 
+// The server's allocator (see `backend/src/main.rs`), so the spawned server runs as
+// the real binary does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The highest `max_concurrent_orders` the admin API accepts. Orders stay `assigned`
 /// during the run, so the acceptors' total capacity bounds how many a run may create.
 const ACCEPTOR_MAX_CONCURRENT_ORDERS: u64 = 1000;
