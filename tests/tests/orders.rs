@@ -318,7 +318,7 @@ async fn a_rejected_order_goes_to_another_acceptor() {
 async fn merchant_order_ids_are_idempotent() {
     let app = TestApp::spawn().await;
     let merchant = create_merchant(&app, json!({})).await;
-    online_acceptor(&app, AcceptorSpec::default()).await;
+    let acceptor = online_acceptor(&app, AcceptorSpec::default()).await;
     let (status, first) = order(&merchant, order_body("idem-1", "20.00")).await;
     assert_eq!(status, 201);
     let replay = merchant
@@ -346,13 +346,25 @@ async fn merchant_order_ids_are_idempotent() {
         .await
         .unwrap();
     assert_eq!(list["data"].as_array().unwrap().len(), 1);
+    // The retries were matched before their write found the id taken: the engine has
+    // forgotten those matches, and the acceptor holds the first order only.
+    let engine = app
+        .state
+        .engine
+        .balance(&acceptor.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((engine.reserved, engine.open_orders), (20 * USDT, 1));
+    let acceptor_account = ledger_balance(&app, AccountKey::acceptor(&acceptor.id, true)).await;
+    assert_eq!(acceptor_account.available, 10_000 * USDT - 20 * USDT);
     app.assert_ledger_ok().await;
 }
 
-/// Orders created at the same time are written together (group commit); a batch that
-/// holds a duplicate `merchant_order_id` fails as a whole and its orders are written one
-/// by one: every distinct order is created, the duplicate exactly once, and the engine
-/// and the ledger agree on what is reserved.
+/// Orders created at the same time are written together (group commit); copies of one
+/// `merchant_order_id` racing each other, in one batch or in several, are written once
+/// and the others answered with that order: every distinct order is created, the
+/// duplicate exactly once, and the engine and the ledger agree on what is reserved.
 #[tokio::test]
 async fn concurrent_orders_and_a_concurrent_duplicate_are_each_created_once() {
     let app = TestApp::spawn().await;

@@ -1192,6 +1192,16 @@ async fn find_by_merchant_order_id(
         .await?)
 }
 
+/// The insert of a new order found its `merchant_order_id` taken; `create` then answers
+/// with the order that holds it ([`replay_of`]).
+fn merchant_order_id_taken() -> ApiError {
+    ApiError::new(
+        ErrorCode::DuplicateMerchantOrderId,
+        "An order with this merchant_order_id exists.",
+    )
+    .with_param("merchant_order_id")
+}
+
 fn replay_of(existing: order::Model, fingerprint: &str) -> ApiResult<Created> {
     if existing.params_hash == fingerprint {
         Ok(Created {
@@ -1210,7 +1220,9 @@ fn replay_of(existing: order::Model, fingerprint: &str) -> ApiResult<Created> {
 /// Creates an order and, for live orders, matches it at once: the engine picks the
 /// acceptor first, then the order row, its reservation, its history and its
 /// `order.assigned` webhook are written in one transaction. If the transaction fails the
-/// engine is told to forget the order.
+/// engine is told to forget the order. A `merchant_order_id` the merchant used before is
+/// recognised by that write (its insert is skipped, nothing of the new order is
+/// written): the engine forgets its match and the earlier order is the answer.
 pub async fn create(
     state: &AppState,
     merchant: &crate::merchants::store::merchant::Model,
@@ -1218,12 +1230,6 @@ pub async fn create(
     params: super::request::OrderParams,
 ) -> ApiResult<Created> {
     let fingerprint = params.fingerprint();
-    if let Some(existing) =
-        find_by_merchant_order_id(&state.db, &merchant.id, livemode, &params.merchant_order_id)
-            .await?
-    {
-        return replay_of(existing, &fingerprint);
-    }
     let fee_rate = Rate::parse_fraction(&merchant.fee_rate).map_err(ApiError::internal)?;
     let fee = fee_rate.apply_to_micros(params.amount.micros());
     let now = now_ms();
@@ -1296,12 +1302,13 @@ pub async fn create(
     let inserted = match &assignment {
         Some(a) => match state.order_writer.write(row.clone(), a.clone()).await {
             // Written and announced by the writer.
-            Ok(assigned) => {
+            Ok(Some(assigned)) => {
                 return Ok(Created {
                     order: assigned,
                     replayed: false,
                 });
             }
+            Ok(None) => Err(merchant_order_id_taken()),
             // Its batch failed as a whole: alone, the order meets its own error (or none).
             Err(super::writer::Unbatched) => {
                 insert_new_order(state, row.clone(), Some(a), now).await
@@ -1330,11 +1337,15 @@ pub async fn create(
                 {
                     tracing::warn!(order = %row.id, error = %e, "engine did not forget a failed order");
                 }
-                if let Some(a) = &assignment {
+                // The ledger may have refused what the engine believed possible.
+                if let (Some(a), false) =
+                    (&assignment, err.code == ErrorCode::DuplicateMerchantOrderId)
+                {
                     resync_acceptor_liquidity(state, &a.acceptor).await;
                 }
             }
-            // A concurrent request with the same merchant_order_id won the insert.
+            // A retry, or a concurrent request with the same merchant_order_id that won
+            // the insert: answered with that order.
             if let Some(existing) = find_by_merchant_order_id(
                 &state.db,
                 &merchant.id,
@@ -1370,7 +1381,8 @@ async fn insert_new_order(
             .await?;
             written
                 .pop()
-                .ok_or_else(|| ApiError::internal("the assigned order was not written"))?
+                .flatten()
+                .ok_or_else(merchant_order_id_taken)?
         }
         None => {
             let inserted = row.into_active_model().insert(&txn).await?;

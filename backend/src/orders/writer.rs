@@ -7,10 +7,15 @@
 //! the batch in flight; a lone order is a batch of one. [`WRITERS`] tasks each own a
 //! share of the acceptors.
 //!
-//! A batch is all-or-nothing. When it fails (a duplicate `merchant_order_id` raced in,
-//! the ledger refused a reservation the engine believed possible, the database hiccuped)
-//! every order in it is answered [`Unbatched`] and its request writes it on its own
-//! (`service::create`), where it meets its own error and its own recovery.
+//! An order whose `merchant_order_id` is already taken (a retry, or a concurrent twin)
+//! is skipped by the insert (`ON CONFLICT DO NOTHING`) and nothing of it is written;
+//! its request answers with the order that holds the id. This is where idempotent
+//! retries are recognised: there is no lookup per request before the engine.
+//!
+//! Otherwise a batch is all-or-nothing. When it fails (the ledger refused a reservation
+//! the engine believed possible, the database hiccuped) every order in it is answered
+//! [`Unbatched`] and its request writes it on its own (`service::create`), where it
+//! meets its own error and its own recovery.
 //!
 //! After the commit the writer announces the batch (`service::announce` for many
 //! orders): one wake-up of the webhook dispatcher and one pipeline of live events.
@@ -18,6 +23,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, PoisonError};
 
+use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveValue::Set, DatabaseConnection, DatabaseTransaction, EntityTrait, TransactionTrait,
     TryIntoModel,
@@ -54,7 +60,7 @@ pub struct Unbatched;
 struct Job {
     row: order::Model,
     assignment: EngineAssignment,
-    reply: oneshot::Sender<Result<order::Model, Unbatched>>,
+    reply: oneshot::Sender<Result<Option<order::Model>, Unbatched>>,
 }
 
 /// A cheap, cloneable handle to the writer tasks. They end when every handle is dropped.
@@ -101,11 +107,13 @@ impl OrderWriter {
 
     /// Writes `row` (a new order in `matching`) already assigned as the engine decided,
     /// with its reservation, history row and `order.assigned` webhook, in the next batch.
+    /// `None`: the merchant already has an order with this `merchant_order_id`, and
+    /// nothing was written.
     pub async fn write(
         &self,
         row: order::Model,
         assignment: EngineAssignment,
-    ) -> Result<order::Model, Unbatched> {
+    ) -> Result<Option<order::Model>, Unbatched> {
         // Partitioned by acceptor, the writers never wait on each other's account locks.
         let Some(queue) = self.queues.get(self.owner_of(&assignment.acceptor)) else {
             return Err(Unbatched);
@@ -151,11 +159,11 @@ impl Writer {
                 Ok((models, opened)) => {
                     self.opened.extend(opened);
                     self.metrics.inc_counter(BATCHES_METRIC, &[], 1);
+                    let written = models.iter().flatten();
                     self.metrics
-                        .inc_counter(ORDERS_METRIC, &[], models.len() as u64);
+                        .inc_counter(ORDERS_METRIC, &[], written.clone().count() as u64);
                     self.webhook_wakeup.notify_one();
-                    let events: Vec<BusEvent> = models
-                        .iter()
+                    let events: Vec<BusEvent> = written
                         .flat_map(|o| service::live_events(o, &self.public_url, "order.assigned"))
                         .collect();
                     for (job, model) in jobs.drain(..).zip(models) {
@@ -177,14 +185,14 @@ impl Writer {
     }
 }
 
-/// One transaction for all `jobs`: the written orders in the jobs' order, and the ids
-/// of the ledger accounts they opened.
+/// One transaction for all `jobs`: the written orders in the jobs' order (`None` for a
+/// taken `merchant_order_id`), and the ids of the ledger accounts they opened.
 async fn write_batch(
     db: &DatabaseConnection,
     public_url: &str,
     opened: &HashSet<String>,
     jobs: &[Job],
-) -> ApiResult<(Vec<order::Model>, Vec<String>)> {
+) -> ApiResult<(Vec<Option<order::Model>>, Vec<String>)> {
     let txn = db.begin().await?;
     let orders = jobs
         .iter()
@@ -198,15 +206,16 @@ async fn write_batch(
 /// Inserts new orders already assigned as the engine decided, with their history rows,
 /// `order.assigned` webhooks and reservations, in the caller's transaction: one
 /// statement per table and one ledger batch. Returns the written orders in the given
-/// order and the ids of the ledger accounts opened (those in `opened` are known to
-/// exist and are not opened again).
+/// order — `None` where the merchant already had an order with that
+/// `merchant_order_id`, of which nothing is written — and the ids of the ledger
+/// accounts opened (those in `opened` are known to exist and are not opened again).
 pub(super) async fn insert_assigned(
     txn: &DatabaseTransaction,
     public_url: &str,
     orders: Vec<(order::Model, &EngineAssignment)>,
     opened: &HashSet<String>,
     now: i64,
-) -> ApiResult<(Vec<order::Model>, Vec<String>)> {
+) -> ApiResult<(Vec<Option<order::Model>>, Vec<String>)> {
     let acceptor_ids: Vec<String> = orders
         .iter()
         .map(|(_, assignment)| &assignment.acceptor)
@@ -218,24 +227,43 @@ pub(super) async fn insert_assigned(
     let methods = acceptors_store::payment_methods_of_acceptors(txn, &acceptor_ids).await?;
 
     let mut rows = Vec::with_capacity(orders.len());
-    let mut models = Vec::with_capacity(orders.len());
-    let mut history = Vec::with_capacity(orders.len());
-    let mut outbox = Vec::with_capacity(orders.len());
-    let mut reservations = Reservation::default();
+    let mut assigned = Vec::with_capacity(orders.len());
     for (row, assignment) in orders {
         let (mut active, reservation) = service::assigned_fields(row, assignment, &methods, now)?;
         active.next_deadline = Set(service::next_deadline_for(&active));
-        let model = active.clone().try_into_model()?;
-        let (event, webhook) = service::assignment_rows(&model, public_url)?;
+        assigned.push((active.clone().try_into_model()?, reservation));
         rows.push(active);
-        models.push(model);
+    }
+    let inserted: HashSet<String> = order::Entity::insert_many(rows)
+        .on_conflict(
+            OnConflict::columns([
+                order::Column::MerchantId,
+                order::Column::Livemode,
+                order::Column::MerchantOrderId,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
+        .exec_with_returning_keys(txn)
+        .await?
+        .into_iter()
+        .collect();
+
+    let mut models = Vec::with_capacity(assigned.len());
+    let mut history = Vec::with_capacity(assigned.len());
+    let mut outbox = Vec::with_capacity(assigned.len());
+    let mut reservations = Reservation::default();
+    for (model, reservation) in assigned {
+        if !inserted.contains(&model.id) {
+            models.push(None);
+            continue;
+        }
+        let (event, webhook) = service::assignment_rows(&model, public_url)?;
         history.push(event);
         outbox.push(webhook);
         reservations.absorb(reservation);
+        models.push(Some(model));
     }
-    order::Entity::insert_many(rows)
-        .exec_without_returning(txn)
-        .await?;
     order_event::Entity::insert_many(history)
         .exec_without_returning(txn)
         .await?;
