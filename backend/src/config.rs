@@ -82,7 +82,8 @@ pub struct Settings {
     pub shutdown_timeout_seconds: u64,
     /// Worker threads of the HTTP server; 0 = one per core.
     pub http_workers: usize,
-    /// Maximum database connections (PostgreSQL; SQLite always uses one writer).
+    /// Maximum connections of the database pool (PostgreSQL; the order writers have
+    /// one more each, `orders::writer::WRITERS`; SQLite always uses one connection).
     pub database_max_connections: u32,
     /// argon2id cost: memory in KiB and iterations (OWASP's recommendation by default).
     pub argon2_memory_kib: u32,

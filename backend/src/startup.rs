@@ -64,8 +64,12 @@ pub async fn build_state(settings: Settings, public_url: String) -> anyhow::Resu
     .await
     .context("rebuilding the matching engine from the database")?;
     let webhook_wakeup = Arc::new(tokio::sync::Notify::new());
+    let writer_connections = db::connect_writers(&settings, orders::writer::WRITERS)
+        .await
+        .context("connecting the order writers to the database")?
+        .unwrap_or_else(|| vec![db.clone(); orders::writer::WRITERS]);
     let order_writer = orders::writer::OrderWriter::spawn(
-        db.clone(),
+        writer_connections,
         public_url.clone(),
         &metrics,
         &infra.event_bus,

@@ -75,20 +75,22 @@ pub struct OrderWriter {
 }
 
 impl OrderWriter {
+    /// One writer task per connection in `connections` (see `db::connect_writers`).
     /// `event_bus` and `webhook_wakeup`: where a written batch is announced (see
     /// `service::announce`).
     pub fn spawn(
-        db: DatabaseConnection,
+        connections: Vec<DatabaseConnection>,
         public_url: String,
         metrics: &Arc<Metrics>,
         event_bus: &Arc<dyn EventBus>,
         webhook_wakeup: &Arc<Notify>,
     ) -> Self {
-        let queues: Vec<mpsc::Sender<Job>> = (0..WRITERS)
-            .map(|_| {
+        let queues: Vec<mpsc::Sender<Job>> = connections
+            .into_iter()
+            .map(|db| {
                 let (tx, rx) = mpsc::channel::<Job>(4 * MAX_BATCH);
                 let writer = Writer {
-                    db: db.clone(),
+                    db,
                     public_url: public_url.clone(),
                     metrics: metrics.clone(),
                     event_bus: event_bus.clone(),
