@@ -141,6 +141,16 @@ impl TestApp {
         body["token"].as_str().expect("token").to_owned()
     }
 
+    /// What the engine holds for an acceptor (liquidity, reserved, open orders).
+    pub async fn engine_balance(&self, acceptor_id: &str) -> otcpay::engine::AcceptorBalance {
+        self.state
+            .engine
+            .balance(acceptor_id)
+            .await
+            .expect("engine running")
+            .expect("acceptor known to the engine")
+    }
+
     /// Runs the ledger invariant check through the admin API and asserts it is clean.
     /// Every scenario test ends with it.
     pub async fn assert_ledger_ok(&self) {

@@ -651,13 +651,7 @@ async fn concurrent_identical_deposits_credit_once() {
         .await
         .unwrap();
     assert_eq!(transfers.len(), 1);
-    let engine = app
-        .state
-        .engine
-        .balance(&acceptor_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let engine = app.engine_balance(&acceptor_id).await;
     assert_eq!(engine.liquidity, 250_000_000);
     app.assert_ledger_ok().await;
 }

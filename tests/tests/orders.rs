@@ -348,13 +348,7 @@ async fn merchant_order_ids_are_idempotent() {
     assert_eq!(list["data"].as_array().unwrap().len(), 1);
     // The retries were matched before their write found the id taken: the engine has
     // forgotten those matches, and the acceptor holds the first order only.
-    let engine = app
-        .state
-        .engine
-        .balance(&acceptor.id)
-        .await
-        .unwrap()
-        .unwrap();
+    let engine = app.engine_balance(&acceptor.id).await;
     assert_eq!((engine.reserved, engine.open_orders), (20 * USDT, 1));
     let acceptor_account = ledger_balance(&app, AccountKey::acceptor(&acceptor.id, true)).await;
     assert_eq!(acceptor_account.available, 10_000 * USDT - 20 * USDT);
@@ -400,13 +394,7 @@ async fn concurrent_orders_and_a_concurrent_duplicate_are_each_created_once() {
     );
     let acceptor_account = ledger_balance(&app, AccountKey::acceptor(&acceptor.id, true)).await;
     assert_eq!(acceptor_account.available, 10_000 * USDT - reserved);
-    let engine = app
-        .state
-        .engine
-        .balance(&acceptor.id)
-        .await
-        .unwrap()
-        .unwrap();
+    let engine = app.engine_balance(&acceptor.id).await;
     assert_eq!((engine.reserved, engine.open_orders), (reserved, 21));
     app.assert_ledger_ok().await;
 }
