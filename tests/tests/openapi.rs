@@ -200,23 +200,25 @@ async fn the_document_is_openapi_3_1_complete_and_lists_every_error_code() {
             .flatten()
             .flat_map(|r| r.as_object().unwrap().keys().cloned())
             .collect();
-        let expected =
-            if path.starts_with("/api/v1/admin/") || path.starts_with("/api/v1/acceptor/") {
-                Some("bearerAuth")
-            } else if [
-                "/api/v1/orders",
-                "/api/v1/balance",
-                "/api/v1/ledger/",
-                "/api/v1/withdrawals",
-                "/api/v1/webhooks/",
-            ]
-            .iter()
-            .any(|p| path.starts_with(p))
-            {
-                Some("merchantSignature")
-            } else {
-                None
-            };
+        let expected = if path.starts_with("/api/v1/admin/")
+            || path.starts_with("/api/v1/acceptor/")
+            || path.starts_with("/api/v1/auth/totp/")
+        {
+            Some("bearerAuth")
+        } else if [
+            "/api/v1/orders",
+            "/api/v1/balance",
+            "/api/v1/ledger/",
+            "/api/v1/withdrawals",
+            "/api/v1/webhooks/",
+        ]
+        .iter()
+        .any(|p| path.starts_with(p))
+        {
+            Some("merchantSignature")
+        } else {
+            None
+        };
         match expected {
             Some(scheme) => {
                 assert_eq!(uses, vec![scheme.to_owned()], "{method} {path}");

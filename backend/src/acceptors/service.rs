@@ -608,8 +608,9 @@ pub async fn dispute_order(
     Ok(updated)
 }
 
-/// DESIGN.md: TOTP is required for acceptor releases when enabled. The auth feature
-/// has no code verification yet, so an enabled login fails closed.
+/// DESIGN.md: TOTP is required for acceptor releases when enabled. A code may release
+/// several orders within its 30 s (an acceptor confirms many in a row); logins spend
+/// theirs (`auth::service::login`).
 async fn check_release_totp(
     state: &AppState,
     a: &acceptor::Model,
@@ -618,14 +619,8 @@ async fn check_release_totp(
     let user = crate::auth::store::find_by_id(&state.db, &a.user_id)
         .await?
         .ok_or_else(|| ApiError::internal("acceptor's user is missing"))?;
-    if !user.totp_enabled {
-        return Ok(());
-    }
-    let message = match totp_code.map(str::trim) {
-        None | Some("") => "Two-factor authentication is enabled: send totp_code to release.",
-        Some(_) => "The two-factor code could not be verified.",
-    };
-    Err(ApiError::new(ErrorCode::TotpRequired, message).with_param("totp_code"))
+    crate::auth::service::second_factor(state, &user, totp_code)?;
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ pub mod http;
 pub mod model;
 pub mod service;
 pub mod store;
+pub mod totp;
 
 pub use extract::{AdminUser, AuthUser};
 pub use model::Role;

@@ -9,7 +9,7 @@ use jsonwebtoken::{Algorithm as JwtAlgorithm, DecodingKey, EncodingKey, Header, 
 use sea_orm::ConnectionTrait;
 
 use super::model::{self, Claims, Role};
-use super::store;
+use super::{store, totp};
 use crate::config::Settings;
 use crate::crypto::MasterKey;
 use crate::db::now_ms;
@@ -146,6 +146,7 @@ pub async fn login(
     state: &AppState,
     email: &str,
     password: &str,
+    totp_code: Option<&str>,
     client_ip: &str,
 ) -> ApiResult<Session> {
     let limiter = &state.infra.rate_limiter;
@@ -174,29 +175,173 @@ pub async fn login(
         .as_ref()
         .is_some_and(|u| u.status == model::USER_ACTIVE);
 
-    match (user, role) {
+    let refusal = match (user, role) {
         (Some(user), Some(role)) if password_ok && active => {
-            let (token, expires_at_ms) = issue_token(&state.keys, &state.settings, &user, role)?;
-            Ok(Session {
-                token,
-                expires_at_ms,
-                user,
-                role,
-            })
-        }
-        _ => {
-            for (key, quota) in [(&email_key, per_email), (&ip_key, per_ip)] {
-                limiter
-                    .acquire(key, quota, 1)
-                    .await
-                    .map_err(ApiError::internal)?;
+            match login_second_factor(state, &user, totp_code).await {
+                Ok(()) => {
+                    let (token, expires_at_ms) =
+                        issue_token(&state.keys, &state.settings, &user, role)?;
+                    return Ok(Session {
+                        token,
+                        expires_at_ms,
+                        user,
+                        role,
+                    });
+                }
+                // Asking for the code is not a failure; a wrong one is (codes are
+                // guessable in a million tries, the throttle keeps that out of reach).
+                Err(err) if totp_code.is_none_or(|c| c.trim().is_empty()) => return Err(err),
+                Err(err) => err,
             }
-            Err(ApiError::new(
-                ErrorCode::InvalidCredentials,
-                "The email or password is not correct.",
-            ))
         }
+        _ => ApiError::new(
+            ErrorCode::InvalidCredentials,
+            "The email or password is not correct.",
+        ),
+    };
+    for (key, quota) in [(&email_key, per_email), (&ip_key, per_ip)] {
+        limiter
+            .acquire(key, quota, 1)
+            .await
+            .map_err(ApiError::internal)?;
     }
+    Err(refusal)
+}
+
+/// The second factor of a login: a valid code, not used for a login before (each code
+/// logs in once, so one seen over a shoulder or a proxy is spent).
+async fn login_second_factor(
+    state: &AppState,
+    user: &store::Model,
+    code: Option<&str>,
+) -> ApiResult<()> {
+    let Some(step) = second_factor(state, user, code)? else {
+        return Ok(());
+    };
+    let window = Duration::from_secs(totp::STEP_SECONDS * (2 * totp::DRIFT_STEPS + 2));
+    let first_use = state
+        .infra
+        .replay_cache
+        .first_use(&format!("totp-login:{}:{step}", user.id), window)
+        .await
+        .map_err(ApiError::internal)?;
+    if first_use {
+        Ok(())
+    } else {
+        Err(totp_refused(
+            "This two-factor code was already used to log in; wait for the next one.",
+        ))
+    }
+}
+
+/// Checks `user`'s second factor where it is enabled: `Ok(None)` when 2FA is off,
+/// `Ok(Some(step))` for a code valid now, else `401 totp_required` (`param`:
+/// `totp_code`). Login and acceptor releases ask for it.
+pub fn second_factor(
+    state: &AppState,
+    user: &store::Model,
+    code: Option<&str>,
+) -> ApiResult<Option<u64>> {
+    if !user.totp_enabled {
+        return Ok(None);
+    }
+    let code = code.map(str::trim).filter(|c| !c.is_empty()).ok_or_else(|| {
+        totp_refused("Two-factor authentication is enabled: send `totp_code` from the authenticator app.")
+    })?;
+    let sealed = user
+        .totp_secret_enc
+        .as_deref()
+        .ok_or_else(|| ApiError::internal("two-factor authentication is on without a secret"))?;
+    let secret = totp_secret(state, sealed)?;
+    totp::verify(&secret, code, unix_seconds())
+        .map(Some)
+        .ok_or_else(|| {
+            totp_refused("The two-factor code is not valid now; check the authenticator's clock.")
+        })
+}
+
+fn totp_refused(message: &'static str) -> ApiError {
+    ApiError::new(ErrorCode::TotpRequired, message).with_param("totp_code")
+}
+
+fn totp_secret(state: &AppState, sealed: &str) -> ApiResult<Vec<u8>> {
+    let hex_secret = state.keys.unseal(sealed).map_err(ApiError::internal)?;
+    hex::decode(hex_secret).map_err(ApiError::internal)
+}
+
+fn unix_seconds() -> u64 {
+    u64::try_from(now_ms() / 1000).unwrap_or(0)
+}
+
+/// Authenticator apps show this as the account's issuer.
+const TOTP_ISSUER: &str = "OTCPay";
+
+/// A secret to enter into an authenticator app, shown once.
+pub struct TotpSetup {
+    /// Base32, as apps take it.
+    pub secret: String,
+    pub otpauth_url: String,
+}
+
+/// `POST /api/v1/auth/totp/setup`: a new secret for the user, in force only once
+/// [`enable_totp`] saw a code from it. Calling it again replaces a secret not yet
+/// enabled. A user whose 2FA is on keeps it: `409 invalid_state`.
+pub async fn setup_totp(state: &AppState, user_id: &str) -> ApiResult<TotpSetup> {
+    let user = session_user(state, user_id).await?;
+    if user.totp_enabled {
+        return Err(ApiError::invalid_state(
+            "Two-factor authentication is already enabled.",
+        ));
+    }
+    let secret = totp::new_secret();
+    store::set_totp(
+        &state.db,
+        &user.id,
+        state.keys.seal(&hex::encode(secret)),
+        false,
+        now_ms(),
+    )
+    .await?;
+    let secret = totp::base32(&secret);
+    Ok(TotpSetup {
+        otpauth_url: totp::otpauth_url(TOTP_ISSUER, &user.email, &secret),
+        secret,
+    })
+}
+
+/// `POST /api/v1/auth/totp/enable`: puts the secret of [`setup_totp`] in force once
+/// `code` checks against it (`400 invalid_request`, `param` `code`, when it does not).
+/// Without a set-up secret, or when already enabled: `409 invalid_state`.
+pub async fn enable_totp(state: &AppState, user_id: &str, code: &str) -> ApiResult<()> {
+    let user = session_user(state, user_id).await?;
+    if user.totp_enabled {
+        return Err(ApiError::invalid_state(
+            "Two-factor authentication is already enabled.",
+        ));
+    }
+    let sealed = user.totp_secret_enc.ok_or_else(|| {
+        ApiError::invalid_state(
+            "Set up two-factor authentication first (`POST /api/v1/auth/totp/setup`).",
+        )
+    })?;
+    if totp::verify(&totp_secret(state, &sealed)?, code, unix_seconds()).is_none() {
+        return Err(ApiError::invalid_request(
+            "The code does not match the secret; check the authenticator's clock.",
+        )
+        .with_param("code"));
+    }
+    store::set_totp(&state.db, &user.id, sealed, true, now_ms()).await?;
+    Ok(())
+}
+
+/// The user of a valid session; a token whose user is gone is `401 invalid_token`.
+async fn session_user(state: &AppState, user_id: &str) -> ApiResult<store::Model> {
+    store::find_by_id(&state.db, user_id).await?.ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::InvalidToken,
+            "The session's user no longer exists; log in again.",
+        )
+    })
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -68,3 +68,22 @@ pub async fn insert(db: &impl ConnectionTrait, user: NewUser<'_>) -> Result<Mode
     .insert(db)
     .await
 }
+
+/// Stores a user's two-factor state: a sealed secret and whether it is in force (set up
+/// but not yet confirmed with a code: `enabled` false).
+pub async fn set_totp(
+    db: &impl ConnectionTrait,
+    user_id: &str,
+    secret_enc: String,
+    enabled: bool,
+    now: i64,
+) -> Result<(), DbErr> {
+    Entity::update_many()
+        .col_expr(Column::TotpSecretEnc, Expr::value(secret_enc))
+        .col_expr(Column::TotpEnabled, Expr::value(enabled))
+        .col_expr(Column::UpdatedAt, Expr::value(now))
+        .filter(Column::Id.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}

@@ -82,6 +82,8 @@ pub fn document_json() -> ApiResult<&'static str> {
         paths::public::rates,
         paths::public::validate_address,
         paths::public::login,
+        paths::public::totp_setup,
+        paths::public::totp_enable,
         paths::merchant::create_order,
         paths::merchant::list_orders,
         paths::merchant::get_order,

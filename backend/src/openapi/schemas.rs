@@ -242,6 +242,29 @@ pub struct LoginRequest {
     pub email: String,
     #[schema(format = Password)]
     pub password: String,
+    /// The authenticator's current 6-digit code; required when the user enabled
+    /// two-factor authentication. Each code logs in once.
+    pub totp_code: Option<String>,
+}
+
+#[derive(ToSchema)]
+pub struct TotpSetupResponse {
+    /// Base32 (RFC 4648, no padding), for typing into an authenticator app.
+    pub secret: String,
+    /// The same secret as an `otpauth://totp/…` URI (for a QR code).
+    pub otpauth_url: String,
+}
+
+#[derive(ToSchema)]
+#[schema(example = json!({"code": "492039"}))]
+pub struct TotpEnableRequest {
+    /// The authenticator's current 6-digit code.
+    pub code: String,
+}
+
+#[derive(ToSchema)]
+pub struct TotpEnabled {
+    pub totp_enabled: bool,
 }
 
 #[derive(ToSchema)]

@@ -50,8 +50,32 @@ pub const ERRORS: &[OpErrors] = &[
                 "wrong email or password (the same answer for an unknown email or a disabled user)",
             ),
             (
+                E::TotpRequired,
+                "the user enabled two-factor authentication and `totp_code` is missing, wrong, or was already used to log in (`param`: `totp_code`)",
+            ),
+            (
                 E::TooManyAttempts,
-                "too many failures for this email or from this IP in the login window (`Retry-After`)",
+                "too many failures (wrong passwords or codes) for this email or from this IP in the login window (`Retry-After`)",
+            ),
+        ],
+    ),
+    (
+        "totpSetup",
+        &[(
+            E::InvalidState,
+            "two-factor authentication is already enabled",
+        )],
+    ),
+    (
+        "totpEnable",
+        &[
+            (
+                E::InvalidRequest,
+                "the body is not JSON with a string `code`, or the code does not match the secret (`param`: `code`)",
+            ),
+            (
+                E::InvalidState,
+                "no secret was set up, or two-factor authentication is already enabled",
             ),
         ],
     ),
@@ -220,3 +244,45 @@ pub fn validate_address() {}
     ))
 )]
 pub fn login() {}
+
+/// Set up two-factor authentication
+///
+/// A new TOTP secret (RFC 6238: SHA-1, 6 digits, 30 s) for the logged-in user, shown
+/// once, as base32 and as an `otpauth://` URI for an authenticator app. It is in force
+/// only after `POST /api/v1/auth/totp/enable` with a code from it; calling this again
+/// before that replaces it.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/totp/setup",
+    operation_id = "totpSetup",
+    tag = "Portal authentication",
+    security(("bearerAuth" = [])),
+    responses((
+        status = 200,
+        description = "The secret, shown once.",
+        body = TotpSetupResponse,
+        example = json!({"secret": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", "otpauth_url": "otpauth://totp/OTCPay%3Aops%40otcpay.example?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=OTCPay&algorithm=SHA1&digits=6&period=30"})
+    ))
+)]
+pub fn totp_setup() {}
+
+/// Enable two-factor authentication
+///
+/// Puts the secret from `POST /api/v1/auth/totp/setup` in force once `code` (the
+/// authenticator's current code; one step of clock drift is accepted) checks against
+/// it. From then on a login needs `totp_code`, and so does an acceptor's release.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/totp/enable",
+    operation_id = "totpEnable",
+    tag = "Portal authentication",
+    security(("bearerAuth" = [])),
+    request_body = TotpEnableRequest,
+    responses((
+        status = 200,
+        description = "Enabled.",
+        body = TotpEnabled,
+        example = json!({"totp_enabled": true})
+    ))
+)]
+pub fn totp_enable() {}
