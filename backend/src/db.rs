@@ -22,11 +22,7 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
         std::fs::create_dir_all(&settings.data_dir)
             .map_err(|e| DbErr::Custom(format!("cannot create the data dir: {e}")))?;
     }
-    let mut options = ConnectOptions::new(url.clone());
-    options
-        .sqlx_logging(false)
-        .acquire_timeout(Duration::from_secs(30))
-        .connect_timeout(Duration::from_secs(10));
+    let mut options = connect_options(&url);
     if url.starts_with("sqlite:") {
         options
             .max_connections(1)
@@ -42,6 +38,17 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
         options.max_connections(settings.database_max_connections);
     }
     Database::connect(options).await
+}
+
+/// What every connection of the server shares: statements are not logged (they carry
+/// data), and a database that does not answer fails the request instead of hanging it.
+fn connect_options(url: &str) -> ConnectOptions {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .sqlx_logging(false)
+        .acquire_timeout(Duration::from_secs(30))
+        .connect_timeout(Duration::from_secs(10));
+    options
 }
 
 /// Prepared statements each order writer's connection keeps: its multi-row statements
@@ -63,11 +70,8 @@ pub async fn connect_writers(
     }
     let mut connections = Vec::with_capacity(writers);
     for _ in 0..writers {
-        let mut options = ConnectOptions::new(url.clone());
+        let mut options = connect_options(&url);
         options
-            .sqlx_logging(false)
-            .acquire_timeout(Duration::from_secs(30))
-            .connect_timeout(Duration::from_secs(10))
             .max_connections(1)
             .min_connections(1)
             .map_sqlx_postgres_opts(|opts| opts.statement_cache_capacity(WRITER_STATEMENT_CACHE));
