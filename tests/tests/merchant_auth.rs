@@ -495,16 +495,50 @@ async fn a_key_over_its_rate_limit_gets_429_then_a_418_ban() {
 async fn failed_authentications_are_limited_per_client_ip() {
     let app = TestApp::spawn().await;
     let shop = shop(&app).await;
+    let used = shop.live.signed_headers(&Method::GET, BALANCE, b"");
+    assert_eq!(raw_get(&app, BALANCE, &used, None).await.status(), 200);
     let wrong = shop.live.with_secret("wrong-secret");
     for _ in 0..30 {
         assert_error(wrong.get(BALANCE).await, 401, "invalid_signature").await;
     }
-    // The allowance is spent: even a correct request from this address is refused…
+    // The allowance is spent: whatever this address sends with a key is refused, a
+    // correct request included…
     let limited = shop.live.get(BALANCE).await;
     assert!(header_u64(&limited, "retry-after") >= 1);
     assert_error(limited, 429, "rate_limited").await;
+    assert_error(wrong.get(BALANCE).await, 429, "rate_limited").await;
+    assert_error(
+        raw_get(&app, BALANCE, &used, None).await,
+        429,
+        "rate_limited",
+    )
+    .await;
+    let stale = (now_ms() - 120_000).to_string();
+    let response = shop
+        .live
+        .request(
+            Method::GET,
+            BALANCE,
+            None,
+            &[("Request-Time", Some(&stale))],
+        )
+        .await;
+    assert_error(response, 429, "rate_limited").await;
     let unknown = MerchantClient::hmac(&app, "mk_live_DDDDDDDDDDDDDDDDDDDDDDDD", "x");
     assert_error(unknown.get(BALANCE).await, 429, "rate_limited").await;
+    // …also when the key is no longer in the node's key cache (a merchant change empties
+    // it, so the key would have to come from the database)…
+    let admin = app.admin_token().await;
+    let patched = app
+        .request(
+            Method::PATCH,
+            &format!("/api/v1/admin/merchants/{}", shop.id()),
+            Some(&admin),
+            Some(&json!({"default_fiat": "EUR"})),
+        )
+        .await;
+    assert_eq!(patched.status(), 200);
+    assert_error(shop.live.get(BALANCE).await, 429, "rate_limited").await;
     // …except that missing credentials are still told as such.
     assert_error(app.get(BALANCE, None).await, 401, "missing_credentials").await;
     app.assert_ledger_ok().await;

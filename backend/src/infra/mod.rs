@@ -53,6 +53,33 @@ pub struct Infra {
     redis_limiter: Option<Arc<RedisRateLimiter>>,
 }
 
+/// What [`Infra::admit`] asks about one signed request.
+#[derive(Debug, Clone, Copy)]
+pub struct SignedUse<'a> {
+    /// A bucket that must have a free cell (e.g. the client address's failed
+    /// authentications), and its quota.
+    pub gate_key: &'a str,
+    pub gate_quota: Quota,
+    /// The replay cache's key for the request, and how long it is remembered.
+    pub replay_key: &'a str,
+    pub replay_ttl: Duration,
+    /// The bucket the request is counted against, its quota and ban policy.
+    pub limit_key: &'a str,
+    pub quota: Quota,
+    pub ban: BanPolicy,
+}
+
+/// The answer of [`Infra::admit`].
+#[derive(Debug, Clone, Copy)]
+pub enum Admission {
+    /// The gate bucket is empty; its decision says when it has a cell again.
+    Gated(Decision),
+    /// The request was seen within its replay TTL.
+    Replayed,
+    /// A first use, counted against the limit.
+    Counted(Verdict),
+}
+
 impl Infra {
     /// With `redis_url` `None`, the in-process implementations; with `Some`, the Redis ones,
     /// sharing one connection manager, every key and channel prefixed by `prefix`
@@ -85,30 +112,33 @@ impl Infra {
         }
     }
 
-    /// A signed request's first-use check (`replay_cache`) and, only when it is a first
-    /// use, its key's rate limit (`rate_limiter.acquire_guarded`): `None` when
-    /// `replay_key` was used within its TTL. On Redis both are one atomic script, one
-    /// round trip.
-    pub async fn first_use_then_limit(
-        &self,
-        replay_key: &str,
-        replay_ttl: Duration,
-        key: &str,
-        quota: Quota,
-        ban: BanPolicy,
-    ) -> Result<Option<Verdict>, InfraError> {
+    /// Admits a signed request whose signature checked out: refused at once when its
+    /// client's `gate` bucket is empty (peeked, never consumed); then its first use
+    /// (`replay_cache`); then, only for a first use, its key's rate limit
+    /// (`rate_limiter.acquire_guarded`). On Redis all three are one atomic script, one
+    /// round trip. A refusal at any step counts nothing in the steps after it.
+    pub async fn admit(&self, request: &SignedUse<'_>) -> Result<Admission, InfraError> {
         if let Some(redis) = &self.redis_limiter {
-            return redis
-                .acquire_guarded_first_use(replay_key, replay_ttl, key, quota, ban)
-                .await;
+            return redis.admit(request).await;
         }
-        if !self.replay_cache.first_use(replay_key, replay_ttl).await? {
-            return Ok(None);
+        let gate = self
+            .rate_limiter
+            .acquire(request.gate_key, request.gate_quota, 0)
+            .await?;
+        if !gate.allowed {
+            return Ok(Admission::Gated(gate));
+        }
+        if !self
+            .replay_cache
+            .first_use(request.replay_key, request.replay_ttl)
+            .await?
+        {
+            return Ok(Admission::Replayed);
         }
         self.rate_limiter
-            .acquire_guarded(key, quota, ban)
+            .acquire_guarded(request.limit_key, request.quota, request.ban)
             .await
-            .map(Some)
+            .map(Admission::Counted)
     }
 
     /// For `/readyz`: PINGs Redis when configured; always ready when embedded.
@@ -295,48 +325,89 @@ mod tests {
     }
 
     /// A first use is counted; the same request again is refused and not counted; a
-    /// request the replay cache already saw is refused too (one key space for both).
-    async fn first_use_then_limit_counts_first_uses_only(infra: &Infra) {
+    /// request the replay cache already saw is refused too (one key space for both); an
+    /// empty gate refuses before anything is remembered or counted.
+    async fn admit_counts_first_uses_through_an_open_gate_only(infra: &Infra) {
         let quota = Quota::new(2, Duration::from_secs(60));
+        let gate_quota = Quota::new(1, Duration::from_secs(60));
         let ttl = Duration::from_secs(5);
-        let admit = |replay: &'static str| {
-            infra.first_use_then_limit(replay, ttl, "key-a", quota, BanPolicy::default())
+        let admit = |gate_key: &'static str, replay_key: &'static str| async move {
+            infra
+                .admit(&SignedUse {
+                    gate_key,
+                    gate_quota,
+                    replay_key,
+                    replay_ttl: ttl,
+                    limit_key: "key-a",
+                    quota,
+                    ban: BanPolicy::default(),
+                })
+                .await
         };
-        let remaining = |verdict: Option<Verdict>| match verdict {
-            Some(Verdict::Allowed(d)) => Some(d.remaining),
+        let remaining = |admission: Admission| match admission {
+            Admission::Counted(Verdict::Allowed(d)) => d.remaining,
             other => panic!("expected an allowed first use, got {other:?}"),
         };
-        assert_eq!(remaining(admit("sig-1").await.unwrap()), Some(1));
+        assert_eq!(remaining(admit("gate-a", "sig-1").await.unwrap()), 1);
         assert!(
-            admit("sig-1").await.unwrap().is_none(),
+            matches!(admit("gate-a", "sig-1").await.unwrap(), Admission::Replayed),
             "a replay is refused"
         );
         assert!(infra.replay_cache.first_use("sig-2", ttl).await.unwrap());
         assert!(
-            admit("sig-2").await.unwrap().is_none(),
+            matches!(admit("gate-a", "sig-2").await.unwrap(), Admission::Replayed),
             "seen by the replay cache"
         );
-        // Neither refusal spent a cell: the second first use still passes, the third not.
-        assert_eq!(remaining(admit("sig-3").await.unwrap()), Some(0));
+
+        // Spend the gate's only cell: the gate now refuses, naming when it opens again.
+        assert!(
+            infra
+                .rate_limiter
+                .acquire("gate-b", gate_quota, 1)
+                .await
+                .unwrap()
+                .allowed
+        );
+        match admit("gate-b", "sig-3").await.unwrap() {
+            Admission::Gated(d) => {
+                assert!(!d.allowed);
+                assert!(d.retry_after > Duration::from_secs(59), "{d:?}");
+            }
+            other => panic!("expected the gate to refuse, got {other:?}"),
+        }
+        // The gated request was not remembered, and admissions only peek at the gate:
+        // gate-a, passed three times, still has its one cell.
+        assert!(infra.replay_cache.first_use("sig-3", ttl).await.unwrap());
+        assert!(
+            infra
+                .rate_limiter
+                .acquire("gate-a", gate_quota, 0)
+                .await
+                .unwrap()
+                .allowed
+        );
+
+        // No refusal spent a cell of the limit: one first use still passes, the next not.
+        assert_eq!(remaining(admit("gate-a", "sig-4").await.unwrap()), 0);
         assert!(matches!(
-            admit("sig-4").await.unwrap(),
-            Some(Verdict::Limited(_))
+            admit("gate-a", "sig-5").await.unwrap(),
+            Admission::Counted(Verdict::Limited(_))
         ));
     }
 
     #[tokio::test]
-    async fn first_use_then_limit_in_process() {
-        first_use_then_limit_counts_first_uses_only(&Infra::in_process()).await;
+    async fn admit_in_process() {
+        admit_counts_first_uses_through_an_open_gate_only(&Infra::in_process()).await;
     }
 
     #[tokio::test]
-    async fn first_use_then_limit_on_redis() {
+    async fn admit_on_redis() {
         let url = redis::test_support::url();
         let prefix = redis::test_support::unique_prefix();
         let infra = Infra::connect(Some(&url), &prefix)
             .await
             .unwrap_or_else(|e| panic!("{}", redis::test_support::unreachable(&url, &e)));
-        first_use_then_limit_counts_first_uses_only(&infra).await;
+        admit_counts_first_uses_through_an_open_gate_only(&infra).await;
     }
 
     #[tokio::test]

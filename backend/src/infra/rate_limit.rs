@@ -25,7 +25,9 @@ use std::time::Duration;
 use redis::aio::ConnectionManager;
 use redis::{Script, ScriptInvocation};
 
-use super::{ExpiringMap, InfraError, MAX_SPAN_US, MonotonicClock, expiry_ms, micros};
+use super::{
+    Admission, ExpiringMap, InfraError, MAX_SPAN_US, MonotonicClock, SignedUse, expiry_ms, micros,
+};
 
 /// `limit` requests per `period`; the whole allowance may be used as one burst.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -386,6 +388,17 @@ redis.call('DEL', KEYS[2])
 return {2, 0, ban, 0}
 ";
 
+/// Put before `FIRST_USE_LUA`. KEYS[6]: a gate bucket's TAT; ARGV[9], ARGV[10]: its
+/// emission and capacity (µs). An empty gate ends the script with verdict 4, peeked
+/// (nothing stored), before anything is counted.
+const GATE_LUA: &str = r"
+local gate_allowed, gate_free, gate_retry_after, gate_reset_after =
+  gcra(KEYS[6], now_us(), tonumber(ARGV[9]), tonumber(ARGV[10]), 0)
+if gate_allowed == 0 then
+  return {4, gate_free, gate_retry_after, gate_reset_after}
+end
+";
+
 /// Put before `GUARDED_LUA`. KEYS[5]: a replay-cache key; ARGV[8]: its expiry (ms). A key
 /// that is already set ends the script with verdict 3 before anything is counted.
 const FIRST_USE_LUA: &str = r"
@@ -400,7 +413,7 @@ pub struct RedisRateLimiter {
     prefix: String,
     acquire_script: Script,
     guarded_script: Script,
-    first_use_guarded_script: Script,
+    admit_script: Script,
 }
 
 impl RedisRateLimiter {
@@ -410,31 +423,36 @@ impl RedisRateLimiter {
             prefix: prefix.to_owned(),
             acquire_script: Script::new(&[GCRA_LUA, ACQUIRE_LUA].concat()),
             guarded_script: Script::new(&[GCRA_LUA, GUARDED_LUA].concat()),
-            first_use_guarded_script: Script::new(&[GCRA_LUA, FIRST_USE_LUA, GUARDED_LUA].concat()),
+            admit_script: Script::new(&[GCRA_LUA, GATE_LUA, FIRST_USE_LUA, GUARDED_LUA].concat()),
         }
     }
 
-    /// The replay cache's `first_use(replay_key, replay_ttl)` and, only for a first use,
-    /// [`RateLimiter::acquire_guarded`], atomically and in one round trip: `None` when
-    /// `replay_key` was already used (nothing is counted then).
-    pub async fn acquire_guarded_first_use(
-        &self,
-        replay_key: &str,
-        replay_ttl: Duration,
-        key: &str,
-        quota: Quota,
-        ban: BanPolicy,
-    ) -> Result<Option<Verdict>, InfraError> {
-        let gcra = Gcra::new(quota);
+    /// [`Infra::admit`](super::Infra::admit) on Redis: the gate, the replay cache's
+    /// `first_use` and [`RateLimiter::acquire_guarded`], atomically and in one round trip.
+    pub async fn admit(&self, request: &SignedUse<'_>) -> Result<Admission, InfraError> {
+        let gcra = Gcra::new(request.quota);
+        let gate = Gcra::new(request.gate_quota);
         let reply: Vec<u64> = self
-            .guarded_call(&self.first_use_guarded_script, gcra, key, ban)
-            .key(super::replay_cache::redis_key(&self.prefix, replay_key))
-            .arg(expiry_ms(micros(replay_ttl)))
+            .guarded_call(&self.admit_script, gcra, request.limit_key, request.ban)
+            .key(super::replay_cache::redis_key(
+                &self.prefix,
+                request.replay_key,
+            ))
+            .key(BucketKeys::new(&self.prefix, request.gate_key).tat)
+            .arg(expiry_ms(micros(request.replay_ttl)))
+            .arg(gate.emission_us)
+            .arg(gate.capacity_us)
             .invoke_async(&mut self.conn.clone())
             .await?;
         match script_reply(reply)? {
-            [3, ..] => Ok(None),
-            reply => guarded_verdict(gcra, reply).map(Some),
+            [4, free, retry_after, reset_after] => Ok(Admission::Gated(gate.decision(
+                false,
+                free,
+                retry_after,
+                reset_after,
+            ))),
+            [3, ..] => Ok(Admission::Replayed),
+            reply => guarded_verdict(gcra, reply).map(Admission::Counted),
         }
     }
 

@@ -74,7 +74,7 @@ impl RedisReplayCache {
 }
 
 /// The Redis key that remembers `key` under `prefix` (also set by the rate limiter's
-/// combined script, `RedisRateLimiter::acquire_guarded_first_use`).
+/// combined script, `RedisRateLimiter::admit`).
 pub(super) fn redis_key(prefix: &str, key: &str) -> String {
     format!("{prefix}replay:{key}")
 }

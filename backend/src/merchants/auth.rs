@@ -9,7 +9,11 @@
 //! 2. The client IP has not exhausted its allowance of failed authentications
 //!    ([`AUTH_FAILURES_PER_MINUTE`] per minute, GCRA, key `merchant-auth-fail:{ip}`) →
 //!    else `429 rate_limited` with `Retry-After`. Every failure of steps 3–6 costs one
-//!    cell; missing credentials and successes cost nothing.
+//!    cell; missing credentials and successes cost nothing. For a key in the key cache
+//!    (no database needed) the allowance is asked in the same Redis script as step 6,
+//!    and a failure of steps 3–5 is told `429` when charging it finds the allowance
+//!    spent: the answers are those of asking first, one round trip fewer. A key not in
+//!    the cache is looked up only after the allowance was asked.
 //! 3. The key exists (looked up by its keyed hash), is not revoked, and its merchant is
 //!    active → else `401 invalid_api_key` (one message for the three cases: no oracle).
 //! 4. Time: `Request-Time` (Unix ms) at most 1 s in the future and at most `Recv-Window`
@@ -64,7 +68,7 @@ use crate::auth::http::client_ip;
 use crate::crypto::{constant_time_eq, hmac_sha256};
 use crate::db::now_ms;
 use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::infra::{BanPolicy, Decision, InfraError, Quota, Verdict};
+use crate::infra::{Admission, BanPolicy, Decision, InfraError, Quota, SignedUse, Verdict};
 use crate::ledger::AccountKey;
 use crate::state::AppState;
 
@@ -249,37 +253,28 @@ async fn authenticate(req: HttpRequest, payload: Payload) -> ApiResult<SignedReq
         .ok_or_else(|| ApiError::internal("application state missing"))?;
     let body = read_body(payload).await?;
     let creds = credentials(&req)?;
+    let failures = FailureGate::of(&req);
 
-    let limiter = &state.infra.rate_limiter;
-    let fail_key = failure_key(&client_ip(&req));
-    let allowance = limiter
-        .acquire(&fail_key, failure_quota(), 0)
-        .await
-        .map_err(infra_unavailable)?;
-    if !allowance.allowed {
-        return Err(ApiError::new(
-            ErrorCode::RateLimited,
-            "Too many failed authentications from this address; try again later.",
-        )
-        .with_retry_after(ceil_seconds(allowance.retry_after)));
-    }
+    // 2. A key in the key cache needs no database: its address's gate is asked together
+    // with step 6 and the key's limit (one round trip). Any other key is looked up only
+    // after the gate, so a blocked address guessing keys never reaches the database.
+    let lookup_hash = state.keys.lookup_hash(&creds.key_id);
+    let found = match state.api_keys.get(&lookup_hash) {
+        Some(found) => Some(found),
+        None => {
+            failures.check(&state).await?;
+            load_key(&state, lookup_hash).await?
+        }
+    };
 
-    let verified = match verify(&state, &req, &creds, &body).await {
+    let admitted = match verify(&state, &req, &creds, &body, found) {
         // 6. and the key's rate limit, together.
-        Ok(verified) => first_use_then_limit(&state, &req, verified).await,
+        Ok(verified) => admit(&state, &req, &failures, verified).await,
         Err(err) => Err(err),
     };
-    let (merchant, key) = match verified {
-        Ok(verified) => verified,
-        Err(err) => {
-            if counts_as_failure(err.code) {
-                limiter
-                    .acquire(&fail_key, failure_quota(), 1)
-                    .await
-                    .map_err(infra_unavailable)?;
-            }
-            return Err(err);
-        }
+    let (merchant, key) = match admitted {
+        Ok(admitted) => admitted,
+        Err(err) => return Err(failures.after_refusal(&state, err).await),
     };
     touch_last_used(&state, &key).await;
     Ok(SignedRequest {
@@ -290,23 +285,73 @@ async fn authenticate(req: HttpRequest, payload: Payload) -> ApiResult<SignedReq
     })
 }
 
-/// The key with this lookup hash and its merchant, from the cache when fresh.
-async fn find_key(
-    state: &AppState,
-    key_id_hash: &str,
-) -> ApiResult<Option<(api_key::Model, merchant::Model)>> {
-    if let Some(found) = state.api_keys.get(key_id_hash) {
-        return Ok(Some(found));
+/// Step 2: the client address's allowance of failed authentications.
+struct FailureGate {
+    key: String,
+}
+
+impl FailureGate {
+    fn of(req: &HttpRequest) -> Self {
+        Self {
+            key: failure_key(&client_ip(req)),
+        }
     }
+
+    fn refused(retry_after: Duration) -> ApiError {
+        ApiError::new(
+            ErrorCode::RateLimited,
+            "Too many failed authentications from this address; try again later.",
+        )
+        .with_retry_after(ceil_seconds(retry_after))
+    }
+
+    /// Peeks: `429` when the allowance is spent.
+    async fn check(&self, state: &AppState) -> ApiResult<()> {
+        let allowance = state
+            .infra
+            .rate_limiter
+            .acquire(&self.key, failure_quota(), 0)
+            .await
+            .map_err(infra_unavailable)?;
+        if allowance.allowed {
+            Ok(())
+        } else {
+            Err(Self::refused(allowance.retry_after))
+        }
+    }
+
+    /// The answer to a request refused after step 2: a failure of steps 3–6 costs a cell,
+    /// and when the allowance is spent the address is told that instead (step 2 comes
+    /// first; for a cached key the gate was not asked before a failure of steps 3–5).
+    async fn after_refusal(&self, state: &AppState, err: ApiError) -> ApiError {
+        if !counts_as_failure(err.code) {
+            return err;
+        }
+        match state
+            .infra
+            .rate_limiter
+            .acquire(&self.key, failure_quota(), 1)
+            .await
+        {
+            Ok(allowance) if !allowance.allowed => Self::refused(allowance.retry_after),
+            Ok(_) => err,
+            Err(infra) => infra_unavailable(infra),
+        }
+    }
+}
+
+/// The key with this lookup hash and its merchant, from the database; remembered in the
+/// key cache.
+async fn load_key(
+    state: &AppState,
+    lookup_hash: String,
+) -> ApiResult<Option<(api_key::Model, merchant::Model)>> {
     let generation = state.api_keys.generation();
-    let found = store::find_key_with_merchant(&state.db, key_id_hash).await?;
+    let found = store::find_key_with_merchant(&state.db, &lookup_hash).await?;
     if let Some((key, merchant)) = &found {
-        state.api_keys.store(
-            generation,
-            key_id_hash.to_owned(),
-            key.clone(),
-            merchant.clone(),
-        );
+        state
+            .api_keys
+            .store(generation, lookup_hash, key.clone(), merchant.clone());
     }
     Ok(found)
 }
@@ -320,12 +365,13 @@ struct Verified {
     replay_ttl: Duration,
 }
 
-/// Steps 3–5 of the module docs.
-async fn verify(
+/// Steps 3–5 of the module docs, for the key found under the request's `API-Key`.
+fn verify(
     state: &AppState,
     req: &HttpRequest,
     creds: &Credentials,
     body: &[u8],
+    found: Option<(api_key::Model, merchant::Model)>,
 ) -> ApiResult<Verified> {
     // 3. The key and its merchant.
     let invalid_key = || {
@@ -335,8 +381,7 @@ async fn verify(
         )
     };
     let mode = key_id_mode(&creds.key_id).ok_or_else(invalid_key)?;
-    let (key, merchant) = find_key(state, &state.keys.lookup_hash(&creds.key_id))
-        .await?
+    let (key, merchant) = found
         .filter(|(k, m)| {
             k.revoked_at.is_none()
                 && k.livemode == mode.livemode()
@@ -380,11 +425,13 @@ async fn verify(
     })
 }
 
-/// Step 6 (first use) and then the per-key rate limit with bans, in one call to the
-/// limiter (one round trip on Redis). A replayed request is not counted against the key.
-async fn first_use_then_limit(
+/// The gate of step 2 (for a cached key, not asked yet), step 6 (first use) and then the
+/// per-key rate limit with bans, in one call to the limiter (one round trip on Redis). A
+/// replayed request is not counted against the key.
+async fn admit(
     state: &AppState,
     req: &HttpRequest,
+    failures: &FailureGate,
     verified: Verified,
 ) -> ApiResult<(merchant::Model, api_key::Model)> {
     let Verified {
@@ -396,22 +443,28 @@ async fn first_use_then_limit(
     let limit = u32::try_from(merchant.rate_limit_per_minute)
         .unwrap_or(1)
         .max(1);
-    let verdict = state
+    let admission = state
         .infra
-        .first_use_then_limit(
-            &replay_key,
+        .admit(&SignedUse {
+            gate_key: &failures.key,
+            gate_quota: failure_quota(),
+            replay_key: &replay_key,
             replay_ttl,
-            &format!("merchant-key:{}", key.id),
-            Quota::per_minute(limit),
-            BanPolicy::default(),
-        )
+            limit_key: &format!("merchant-key:{}", key.id),
+            quota: Quota::per_minute(limit),
+            ban: BanPolicy::default(),
+        })
         .await
         .map_err(infra_unavailable)?;
-    let Some(verdict) = verdict else {
-        return Err(ApiError::new(
-            ErrorCode::ReplayedRequest,
-            "This signed request was already used; sign each request afresh.",
-        ));
+    let verdict = match admission {
+        Admission::Gated(allowance) => return Err(FailureGate::refused(allowance.retry_after)),
+        Admission::Replayed => {
+            return Err(ApiError::new(
+                ErrorCode::ReplayedRequest,
+                "This signed request was already used; sign each request afresh.",
+            ));
+        }
+        Admission::Counted(verdict) => verdict,
     };
     match verdict {
         Verdict::Allowed(decision) => {
