@@ -17,7 +17,9 @@
 //!   seeding; its acceptors must be able to take the orders).
 //!
 //! The run ends after `--orders` orders or `--duration` seconds (whichever is given;
-//! `--duration` wins), at `--concurrency` requests in flight over one keep-alive client.
+//! `--duration` wins), at `--concurrency` requests in flight, each worker on a keep-alive
+//! HTTP/1.1 connection of its own (plain hyper: a pooling client's bookkeeping would take
+//! CPU from the server on the same cores).
 //! Output: a progress bar on stderr (not with `--quiet`), a summary on stderr, and one
 //! JSON line on stdout. Latencies are those of the successful (assigned) orders, from
 //! signing to the last byte of the response, in an HDR histogram.
@@ -36,6 +38,10 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, anyhow, bail};
 use clap::{Parser, ValueEnum};
 use hdrhistogram::Histogram;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::client::conn::http1::SendRequest;
+use hyper_util::rt::TokioIo;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use reqwest::{Client, Method, StatusCode};
 use sea_orm::{
@@ -194,8 +200,8 @@ struct OrderAnswer {
 
 /// What the workers share.
 struct Shared {
-    client: Client,
-    base: String,
+    /// `host:port` of the server, and its `Host` header.
+    authority: String,
     signer: Signer,
     fiat: String,
     run_id: String,
@@ -235,8 +241,9 @@ impl Shared {
         }
     }
 
-    /// Sends order `index`; returns its latency when it came back `201 assigned`.
-    async fn one_order(&self, index: u64) -> Option<Duration> {
+    /// Sends order `index` over `conn` (opened first when there is none; dropped after a
+    /// transport error); returns its latency when it came back `201 assigned`.
+    async fn one_order(&self, conn: &mut Option<Connection>, index: u64) -> Option<Duration> {
         let cents = if self.amount_max_cents > self.amount_min_cents {
             rand::random_range(self.amount_min_cents..=self.amount_max_cents)
         } else {
@@ -257,33 +264,34 @@ impl Shared {
         let signature = self
             .signer
             .sign(&time, Method::POST.as_str(), ORDERS_PATH, &body);
-        let sent = self
-            .client
-            .post(format!("{}{ORDERS_PATH}", self.base))
+        let request = hyper::Request::post(ORDERS_PATH)
+            .header(hyper::header::HOST, &self.authority)
             .header("API-Key", &self.signer.key_id)
             .header("Request-Time", &time)
             .header("Signature-V1", signature)
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .await;
-        let response = match sent {
-            Ok(response) => response,
+            .header(hyper::header::CONTENT_TYPE, "application/json")
+            .body(Full::new(Bytes::from(body)));
+        let request = match request {
+            Ok(request) => request,
             Err(err) => {
-                let kind = if err.is_timeout() {
-                    "timeout"
-                } else {
-                    "transport"
-                };
-                self.record_error(kind.to_owned(), || format!("{kind}: {err}"));
+                self.record_error("request".to_owned(), || format!("building it: {err}"));
                 return None;
             }
         };
-        let status = response.status();
-        let bytes = match response.bytes().await {
-            Ok(bytes) => bytes,
-            Err(err) => {
-                self.record_error("body".to_owned(), || format!("reading the body: {err}"));
+        let answer =
+            tokio::time::timeout(REQUEST_TIMEOUT, exchange(conn, &self.authority, request)).await;
+        let (status, bytes) = match answer {
+            Ok(Ok(answer)) => answer,
+            Ok(Err(err)) => {
+                *conn = None;
+                self.record_error("transport".to_owned(), || format!("transport: {err:#}"));
+                return None;
+            }
+            Err(_) => {
+                *conn = None;
+                self.record_error("timeout".to_owned(), || {
+                    format!("no answer within {REQUEST_TIMEOUT:?}")
+                });
                 return None;
             }
         };
@@ -314,6 +322,7 @@ impl Shared {
     async fn worker(self: Arc<Self>) -> anyhow::Result<Outcome> {
         let mut histogram = new_histogram()?;
         let mut sent = 0;
+        let mut conn = None;
         loop {
             if self.deadline.is_some_and(|d| Instant::now() >= d) {
                 break;
@@ -323,7 +332,7 @@ impl Shared {
                 break;
             }
             sent += 1;
-            if let Some(latency) = self.one_order(index).await {
+            if let Some(latency) = self.one_order(&mut conn, index).await {
                 let micros = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
                 histogram.saturating_record(micros.max(1));
             }
@@ -334,6 +343,40 @@ impl Shared {
             histogram: Some(histogram),
         })
     }
+}
+
+/// A worker's keep-alive HTTP/1.1 connection: one request at a time, no pool.
+type Connection = SendRequest<Full<Bytes>>;
+
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Sends `request` over `conn`, first opening it to `authority` if needed, and reads the
+/// whole answer.
+async fn exchange(
+    conn: &mut Option<Connection>,
+    authority: &str,
+    request: hyper::Request<Full<Bytes>>,
+) -> anyhow::Result<(StatusCode, Bytes)> {
+    let sender = match conn {
+        Some(sender) => sender,
+        None => conn.insert(connect(authority).await?),
+    };
+    sender.ready().await?;
+    let response = sender.send_request(request).await?;
+    let status = response.status();
+    let bytes = response.into_body().collect().await?.to_bytes();
+    Ok((status, bytes))
+}
+
+async fn connect(authority: &str) -> anyhow::Result<Connection> {
+    let stream = tokio::net::TcpStream::connect(authority)
+        .await
+        .with_context(|| format!("connecting to {authority}"))?;
+    stream.set_nodelay(true)?;
+    let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+    // Drives the connection until the sender is dropped or the server closes it.
+    tokio::spawn(connection);
+    Ok(sender)
 }
 
 struct RunResult {
@@ -384,7 +427,7 @@ fn progress_bar(spec: &RunSpec<'_>) -> ProgressBar {
 }
 
 async fn run(
-    client: &Client,
+    authority: &str,
     args: &Args,
     target: &Target,
     run_id: &str,
@@ -394,8 +437,7 @@ async fn run(
     let cents = |usdt: f64| (usdt * 100.0).round().max(1.0) as u64;
     let started = Instant::now();
     let shared = Arc::new(Shared {
-        client: client.clone(),
-        base: target.base.clone(),
+        authority: authority.to_owned(),
         signer: target.signer.clone(),
         fiat: args.fiat.clone(),
         run_id: run_id.to_owned(),
@@ -761,6 +803,18 @@ fn clean_up(app: TestApp, keep_db: bool) {
 
 // ---------------------------------------------------------------------------------------
 
+/// `host:port` of a plain-HTTP base URL: the workers speak HTTP/1.1 over their own
+/// connections, without TLS.
+fn http_authority(base: &str) -> anyhow::Result<String> {
+    let url = reqwest::Url::parse(base).with_context(|| format!("base URL {base}"))?;
+    if url.scheme() != "http" {
+        bail!("the load generator speaks plain HTTP; {base} is not http://");
+    }
+    let host = url.host_str().ok_or_else(|| anyhow!("no host in {base}"))?;
+    let port = url.port_or_known_default().unwrap_or(80);
+    Ok(format!("{host}:{port}"))
+}
+
 /// CPU seconds (user + system) this process has used so far (Linux; 0 elsewhere).
 fn process_cpu_seconds() -> f64 {
     let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
@@ -828,13 +882,7 @@ async fn main() -> anyhow::Result<()> {
     };
 
     let concurrency = args.concurrency.max(1);
-    let client = Client::builder()
-        .pool_max_idle_per_host(usize::try_from(concurrency).unwrap_or(usize::MAX))
-        .pool_idle_timeout(Duration::from_secs(90))
-        .tcp_nodelay(true)
-        .timeout(Duration::from_secs(30))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()?;
+    let authority = http_authority(&target.base)?;
     let run_id = otcpay::ids::random_hex(4);
 
     // Orders stay assigned during the run: the seeded acceptors can hold only so many.
@@ -857,7 +905,7 @@ async fn main() -> anyhow::Result<()> {
 
     if args.warmup > 0 {
         let warm = run(
-            &client,
+            &authority,
             &args,
             &target,
             &run_id,
@@ -880,7 +928,7 @@ async fn main() -> anyhow::Result<()> {
     let load_before = load_average();
     let cpu_before = process_cpu_seconds();
     let result = run(
-        &client,
+        &authority,
         &args,
         &target,
         &run_id,
