@@ -1319,3 +1319,58 @@ async fn idempotent_resolution_retries() {
     assert_eq!(row.flags, transfer_flags::POST_PENDING);
     assert!(ledger::check(db).await.unwrap().ok);
 }
+
+/// `apply_new` (for ids minted with rows of the same transaction) writes what `apply`
+/// would, and a duplicate id still cannot get in: the primary key refuses it, and the
+/// rolled-back transaction leaves the balances as they were.
+#[tokio::test]
+async fn apply_new_writes_new_ids_and_the_key_refuses_an_existing_one() {
+    use sea_orm::TransactionTrait;
+    let test_db = TestDb::new().await;
+    let db = &test_db.db;
+    let custody = AccountKey::custody(true);
+    let acceptor = AccountKey::acceptor("a", true);
+    let escrow = AccountKey::escrow(true);
+    ledger::open_accounts(db, &[custody.clone(), acceptor.clone(), escrow.clone()])
+        .await
+        .unwrap();
+    let fund = TransferRequest::posted("fund", custody.clone(), acceptor.clone(), 50);
+    let reserve = TransferRequest::pending("reserve", acceptor.clone(), escrow.clone(), 10);
+
+    let txn = db.begin().await.unwrap();
+    let out = ledger::apply_new(&txn, &[fund, reserve.clone()], 1)
+        .await
+        .unwrap();
+    txn.commit().await.unwrap();
+    assert_eq!(
+        out,
+        vec![TransferOutcome::Created, TransferOutcome::Created]
+    );
+    let balance = ledger::balance(db, &acceptor).await.unwrap();
+    assert_eq!((balance.posted, balance.available), (50, 40));
+
+    // The same id again: no lookup answers "exists", the primary key refuses it.
+    let txn = db.begin().await.unwrap();
+    let err = ledger::apply_new(&txn, &[reserve], 2).await.unwrap_err();
+    assert!(matches!(err, LedgerError::Db(_)), "{err:?}");
+    txn.rollback().await.unwrap();
+    let balance = ledger::balance(db, &acceptor).await.unwrap();
+    assert_eq!((balance.posted, balance.available), (50, 40));
+
+    // A batch that resolves a pending transfer is looked up as by `apply`: a retry is
+    // "exists".
+    for expected in [TransferOutcome::Created, TransferOutcome::Exists] {
+        let txn = db.begin().await.unwrap();
+        let out = ledger::apply_new(
+            &txn,
+            &[TransferRequest::post_pending("post", "reserve", None)],
+            3,
+        )
+        .await
+        .unwrap();
+        txn.commit().await.unwrap();
+        assert_eq!(out, vec![expected]);
+    }
+    assert_eq!(ledger::balance(db, &escrow).await.unwrap().posted, 10);
+    assert!(ledger::check(db).await.unwrap().ok);
+}

@@ -26,6 +26,6 @@ pub use model::{
     transfer_flags, violation_kind,
 };
 pub use service::{
-    account, apply, audit, balance, check, check_in, find_transfer, open_account, open_accounts,
-    transfer, transfers_of_account,
+    account, apply, apply_new, audit, balance, check, check_in, find_transfer, open_account,
+    open_accounts, transfer, transfers_of_account,
 };

@@ -13,6 +13,9 @@
 //!    transfers see earlier ones' effects;
 //! 5. only when all succeeded, insert the new rows and write the changed balances.
 //!
+//! [`apply_new`] skips the idempotency lookup of step 3 for a batch whose ids the caller
+//! has just minted (the primary key still refuses a duplicate).
+//!
 //! A refused transfer therefore leaves the database untouched (no partial batch), and the
 //! error names its index. Checks per transfer, in this order:
 //! id not empty → amount > 0 (posted, pending, partial post) → debit ≠ credit → same
@@ -121,6 +124,36 @@ pub async fn apply(
     batch: &[TransferRequest],
     now_ms: i64,
 ) -> Result<Vec<TransferOutcome>, LedgerError> {
+    apply_batch(txn, batch, now_ms, TransferIds::MayExist).await
+}
+
+/// [`apply`] for a batch of new posted and pending transfers whose ids the caller minted
+/// for rows it inserted in this same transaction (an order's reservation, say), so none
+/// can exist yet: the idempotency lookup of step 3 is skipped, one query fewer. Should an
+/// id exist after all, inserting it violates the primary key and the statement fails
+/// ([`LedgerError::Db`]; the transaction must be rolled back). A batch that resolves a
+/// pending transfer is applied as by [`apply`].
+pub async fn apply_new(
+    txn: &DatabaseTransaction,
+    batch: &[TransferRequest],
+    now_ms: i64,
+) -> Result<Vec<TransferOutcome>, LedgerError> {
+    apply_batch(txn, batch, now_ms, TransferIds::New).await
+}
+
+/// Whether a batch's transfer ids may already exist (and need the idempotency lookup).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum TransferIds {
+    MayExist,
+    New,
+}
+
+async fn apply_batch(
+    txn: &DatabaseTransaction,
+    batch: &[TransferRequest],
+    now_ms: i64,
+    transfer_ids: TransferIds,
+) -> Result<Vec<TransferOutcome>, LedgerError> {
     if batch.is_empty() {
         return Ok(Vec::new());
     }
@@ -160,7 +193,12 @@ pub async fn apply(
     lookup_ids.extend(pending_ids.iter().cloned());
     lookup_ids.sort();
     lookup_ids.dedup();
-    let found = store::find_transfers_or_resolutions(txn, &lookup_ids, &pending_ids).await?;
+    let found = if transfer_ids == TransferIds::New && pending_ids.is_empty() {
+        // Nothing to look up: every id is new, and nothing pending is resolved.
+        Vec::new()
+    } else {
+        store::find_transfers_or_resolutions(txn, &lookup_ids, &pending_ids).await?
+    };
     let mut known: HashMap<String, Transfer> = HashMap::new();
     let mut resolved_by: HashMap<String, Transfer> = HashMap::new();
     let mut late_accounts = BTreeSet::new();

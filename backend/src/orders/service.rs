@@ -362,6 +362,19 @@ impl Reservation {
         ledger::apply(txn, &self.batch, now).await?;
         Ok(())
     }
+
+    /// [`Self::apply`] for the reservations of orders inserted in this transaction: their
+    /// transfer ids are derived from the new order ids, so no lookup is needed
+    /// (`ledger::apply_new`).
+    pub(super) async fn apply_to_new_orders(
+        self,
+        txn: &DatabaseTransaction,
+        now: i64,
+    ) -> ApiResult<()> {
+        ledger::open_accounts(txn, &self.accounts).await?;
+        ledger::apply_new(txn, &self.batch, now).await?;
+        Ok(())
+    }
 }
 
 /// The order with its assignment fields set (not yet written) and the reservation of

@@ -272,6 +272,6 @@ pub(super) async fn insert_assigned(
     webhooks::service::enqueue_all(txn, outbox).await?;
     let newly_opened = reservations.forget_accounts(|id| opened.contains(id));
     // Last, so the acceptors' account rows stay locked only until the commit.
-    reservations.apply(txn, now).await?;
+    reservations.apply_to_new_orders(txn, now).await?;
     Ok((models, newly_opened))
 }
