@@ -254,6 +254,10 @@ impl Relay {
     }
 
     fn forward(&self, payload: &[u8]) {
+        if self.local.receiver_count() == 0 {
+            // No stream on this node is listening: not worth decoding.
+            return;
+        }
         match serde_json::from_slice::<BusEvent>(payload) {
             // A send error only means no local subscriber right now.
             Ok(event) => drop(self.local.send(event)),
