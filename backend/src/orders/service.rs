@@ -161,16 +161,28 @@ fn webhook_row(
     public_url: &str,
     event_type: &str,
 ) -> ApiResult<webhooks::store::event::ActiveModel> {
-    let data =
-        serde_json::to_value(OrderView::new(o, public_url, false)).map_err(ApiError::internal)?;
-    Ok(webhooks::service::outbox_row(
+    Ok(webhook_row_of(o, event_type, event_view(o, public_url)?))
+}
+
+/// The order as its webhooks and live events carry it (without `qr_code`).
+pub(super) fn event_view(o: &order::Model, public_url: &str) -> ApiResult<Value> {
+    serde_json::to_value(OrderView::new(o, public_url, false)).map_err(ApiError::internal)
+}
+
+/// [`webhook_row`] with the order's [`event_view`] already made.
+fn webhook_row_of(
+    o: &order::Model,
+    event_type: &str,
+    data: Value,
+) -> webhooks::store::event::ActiveModel {
+    webhooks::service::outbox_row(
         &ids::new("evt"),
         &o.merchant_id,
         o.livemode,
         event_type,
         data,
         o.callback_url.as_deref(),
-    ))
+    )
 }
 
 /// After a commit: wake the webhook dispatcher and tell live listeners (the acceptor's
@@ -186,7 +198,11 @@ pub async fn announce(state: &AppState, o: &order::Model, kind: &str) {
 /// The live events of an order's change `kind`: one for the order's own topic (the
 /// cashier page), one for its acceptor's (the portal).
 pub(super) fn live_events(o: &order::Model, public_url: &str, kind: &str) -> Vec<BusEvent> {
-    let payload = serde_json::to_value(OrderView::new(o, public_url, false)).unwrap_or(Value::Null);
+    live_events_of(o, kind, event_view(o, public_url).unwrap_or(Value::Null))
+}
+
+/// [`live_events`] with the order's [`event_view`] already made.
+pub(super) fn live_events_of(o: &order::Model, kind: &str, payload: Value) -> Vec<BusEvent> {
     let mut topics = vec![format!("order:{}", o.id)];
     if let Some(acceptor) = &o.acceptor_id {
         topics.push(format!("acceptor:{acceptor}"));
@@ -467,20 +483,21 @@ async fn record_assignment(
     state: &AppState,
     assigned: &order::Model,
 ) -> ApiResult<()> {
-    let (history, webhook) = assignment_rows(assigned, &state.public_url)?;
+    let (history, webhook) = assignment_rows(assigned, event_view(assigned, &state.public_url)?);
     history.insert(txn).await?;
     webhooks::service::enqueue_all(txn, vec![webhook]).await?;
     Ok(())
 }
 
-/// What [`record_assignment`] writes, as rows for a multi-row insert.
+/// What [`record_assignment`] writes, as rows for a multi-row insert; `view` is the
+/// order's [`event_view`].
 pub(super) fn assignment_rows(
     assigned: &order::Model,
-    public_url: &str,
-) -> ApiResult<(
+    view: Value,
+) -> (
     order_event::ActiveModel,
     webhooks::store::event::ActiveModel,
-)> {
+) {
     let history = history_row(
         &assigned.id,
         "order.assigned",
@@ -489,10 +506,7 @@ pub(super) fn assignment_rows(
         (Actor::System, None),
         None,
     );
-    Ok((
-        history,
-        webhook_row(assigned, public_url, "order.assigned")?,
-    ))
+    (history, webhook_row_of(assigned, "order.assigned", view))
 }
 
 async fn persist_assignment(
@@ -1395,6 +1409,7 @@ async fn insert_new_order(
             written
                 .pop()
                 .flatten()
+                .map(|written| written.order)
                 .ok_or_else(merchant_order_id_taken)?
         }
         None => {

@@ -36,7 +36,7 @@ use super::store::{order, order_event};
 use crate::acceptors::store as acceptors_store;
 use crate::db::now_ms;
 use crate::error::ApiResult;
-use crate::infra::event_bus::{BusEvent, EventBus};
+use crate::infra::event_bus::EventBus;
 use crate::metrics::Metrics;
 use crate::webhooks;
 
@@ -161,15 +161,19 @@ impl Writer {
                 Ok((models, opened)) => {
                     self.opened.extend(opened);
                     self.metrics.inc_counter(BATCHES_METRIC, &[], 1);
-                    let written = models.iter().flatten();
-                    self.metrics
-                        .inc_counter(ORDERS_METRIC, &[], written.clone().count() as u64);
+                    let mut events = Vec::with_capacity(2 * models.len());
+                    let mut replies = Vec::with_capacity(models.len());
+                    for written in models {
+                        replies.push(written.map(|WrittenOrder { order, view }| {
+                            events.extend(service::live_events_of(&order, "order.assigned", view));
+                            order
+                        }));
+                    }
+                    let count = replies.iter().flatten().count();
+                    self.metrics.inc_counter(ORDERS_METRIC, &[], count as u64);
                     self.webhook_wakeup.notify_one();
-                    let events: Vec<BusEvent> = written
-                        .flat_map(|o| service::live_events(o, &self.public_url, "order.assigned"))
-                        .collect();
-                    for (job, model) in jobs.drain(..).zip(models) {
-                        let _ = job.reply.send(Ok(model));
+                    for (job, reply) in jobs.drain(..).zip(replies) {
+                        let _ = job.reply.send(Ok(reply));
                     }
                     // The whole batch's live events in one round trip.
                     if let Err(err) = self.event_bus.publish_all(&events).await {
@@ -194,7 +198,7 @@ async fn write_batch(
     public_url: &str,
     opened: &HashSet<String>,
     jobs: &[Job],
-) -> ApiResult<(Vec<Option<order::Model>>, Vec<String>)> {
+) -> ApiResult<(Vec<Option<WrittenOrder>>, Vec<String>)> {
     let txn = db.begin().await?;
     let orders = jobs
         .iter()
@@ -203,6 +207,13 @@ async fn write_batch(
     let written = insert_assigned(&txn, public_url, orders, opened, now_ms()).await?;
     txn.commit().await?;
     Ok(written)
+}
+
+/// A new order as [`insert_assigned`] wrote it, with its `service::event_view` (the data
+/// of its `order.assigned` webhook and live events).
+pub(super) struct WrittenOrder {
+    pub order: order::Model,
+    pub view: serde_json::Value,
 }
 
 /// Inserts new orders already assigned as the engine decided, with their history rows,
@@ -217,7 +228,7 @@ pub(super) async fn insert_assigned(
     orders: Vec<(order::Model, &EngineAssignment)>,
     opened: &HashSet<String>,
     now: i64,
-) -> ApiResult<(Vec<Option<order::Model>>, Vec<String>)> {
+) -> ApiResult<(Vec<Option<WrittenOrder>>, Vec<String>)> {
     let acceptor_ids: Vec<String> = orders
         .iter()
         .map(|(_, assignment)| &assignment.acceptor)
@@ -260,11 +271,13 @@ pub(super) async fn insert_assigned(
             models.push(None);
             continue;
         }
-        let (event, webhook) = service::assignment_rows(&model, public_url)?;
+        // Made once for the webhook and the live events.
+        let view = service::event_view(&model, public_url)?;
+        let (event, webhook) = service::assignment_rows(&model, view.clone());
         history.push(event);
         outbox.push(webhook);
         reservations.absorb(reservation);
-        models.push(Some(model));
+        models.push(Some(WrittenOrder { order: model, view }));
     }
     order_event::Entity::insert_many(history)
         .exec_without_returning(txn)
