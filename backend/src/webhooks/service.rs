@@ -7,7 +7,7 @@
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, TransactionTrait,
 };
 use serde_json::{Value, json};
 
@@ -90,40 +90,34 @@ pub async fn enqueue_all(
 /// Claims up to `limit` due events (`pending`, `next_attempt_at <= now`, oldest due
 /// first) and pushes their `next_attempt_at` to `now + lease_ms`, so that neither
 /// another node nor the next round takes them while they are in flight; an attempt
-/// that never reports back (crash) is retried when the lease runs out. On PostgreSQL the
-/// rows are selected `FOR UPDATE SKIP LOCKED`; SQLite's single connection serialises
-/// claims. The returned models carry the lease as `next_attempt_at`.
+/// that never reports back (crash) is retried when the lease runs out. One statement,
+/// `UPDATE … WHERE id IN (SELECT … LIMIT n) RETURNING …`, so the claim needs no
+/// transaction of its own; on PostgreSQL the subquery's rows are locked `FOR UPDATE
+/// SKIP LOCKED`, so concurrent claims take disjoint events. The returned models (oldest
+/// event first) carry the lease as `next_attempt_at`.
 pub async fn claim_due(
     db: &DatabaseConnection,
     now: i64,
     limit: u64,
     lease_ms: i64,
 ) -> Result<Vec<event::Model>, DbErr> {
-    let txn = db.begin().await?;
-    let mut query = event::Entity::find()
+    let mut due = event::Entity::find()
+        .select_only()
+        .column(event::Column::Id)
         .filter(event::Column::Status.eq(STATUS_PENDING))
         .filter(event::Column::NextAttemptAt.lte(now))
         .order_by_asc(event::Column::NextAttemptAt)
         .order_by_asc(event::Column::Id)
         .limit(limit);
-    if supports_row_locks(&txn) {
-        query = query.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+    if supports_row_locks(db) {
+        due = due.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
     }
-    let mut events = query.all(&txn).await?;
-    if events.is_empty() {
-        txn.commit().await?;
-        return Ok(events);
-    }
-    let lease_until = now + lease_ms;
-    event::Entity::update_many()
-        .col_expr(event::Column::NextAttemptAt, Expr::value(lease_until))
-        .filter(event::Column::Id.is_in(events.iter().map(|e| e.id.clone())))
-        .exec(&txn)
+    let mut events = event::Entity::update_many()
+        .col_expr(event::Column::NextAttemptAt, Expr::value(now + lease_ms))
+        .filter(event::Column::Id.in_subquery(due.into_query()))
+        .exec_with_returning(db)
         .await?;
-    txn.commit().await?;
-    for e in &mut events {
-        e.next_attempt_at = Some(lease_until);
-    }
+    events.sort_unstable_by(|a, b| a.id.cmp(&b.id));
     Ok(events)
 }
 
