@@ -1101,16 +1101,26 @@ async fn exec(db: &DatabaseConnection, sql: &str) {
     db.execute_unprepared(sql).await.unwrap();
 }
 
-#[tokio::test]
-async fn check_reports_corrupted_ledgers() {
-    let test_db = TestDb::new().await;
-    let db = &test_db.db;
+/// Opens the live custody, escrow and `acceptor`'s accounts: what funding an acceptor
+/// and reserving part of it need. Returns (custody, acceptor, escrow).
+async fn open_reserve_accounts(
+    db: &DatabaseConnection,
+    acceptor: &str,
+) -> (AccountKey, AccountKey, AccountKey) {
     let custody = AccountKey::custody(true);
-    let acceptor = AccountKey::acceptor("acc_1", true);
+    let acceptor = AccountKey::acceptor(acceptor, true);
     let escrow = AccountKey::escrow(true);
     ledger::open_accounts(db, &[custody.clone(), acceptor.clone(), escrow.clone()])
         .await
         .unwrap();
+    (custody, acceptor, escrow)
+}
+
+#[tokio::test]
+async fn check_reports_corrupted_ledgers() {
+    let test_db = TestDb::new().await;
+    let db = &test_db.db;
+    let (custody, acceptor, escrow) = open_reserve_accounts(db, "acc_1").await;
     ledger::transfer(
         db,
         &[
@@ -1272,12 +1282,7 @@ async fn admin_check_endpoint_reports_and_sets_the_gauge() {
 async fn idempotent_resolution_retries() {
     let test_db = TestDb::new().await;
     let db = &test_db.db;
-    let custody = AccountKey::custody(true);
-    let acceptor = AccountKey::acceptor("a", true);
-    let escrow = AccountKey::escrow(true);
-    ledger::open_accounts(db, &[custody.clone(), acceptor.clone(), escrow.clone()])
-        .await
-        .unwrap();
+    let (custody, acceptor, escrow) = open_reserve_accounts(db, "a").await;
     ledger::transfer(
         db,
         &[
@@ -1328,12 +1333,7 @@ async fn apply_new_writes_new_ids_and_the_key_refuses_an_existing_one() {
     use sea_orm::TransactionTrait;
     let test_db = TestDb::new().await;
     let db = &test_db.db;
-    let custody = AccountKey::custody(true);
-    let acceptor = AccountKey::acceptor("a", true);
-    let escrow = AccountKey::escrow(true);
-    ledger::open_accounts(db, &[custody.clone(), acceptor.clone(), escrow.clone()])
-        .await
-        .unwrap();
+    let (custody, acceptor, escrow) = open_reserve_accounts(db, "a").await;
     let fund = TransferRequest::posted("fund", custody.clone(), acceptor.clone(), 50);
     let reserve = TransferRequest::pending("reserve", acceptor.clone(), escrow.clone(), 10);
 

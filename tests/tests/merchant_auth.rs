@@ -54,6 +54,13 @@ async fn balances(client: &MerchantClient) -> Value {
     body["balances"][0].clone()
 }
 
+/// `PATCH /api/v1/admin/merchants/{id}` as the admin whose token is given.
+async fn patch_merchant(app: &TestApp, token: &str, id: &str, body: Value) -> Response {
+    let path = format!("/api/v1/admin/merchants/{id}");
+    app.request(Method::PATCH, &path, Some(token), Some(&body))
+        .await
+}
+
 async fn shop(app: &TestApp) -> CreatedMerchant {
     create_merchant(app, json!({})).await
 }
@@ -203,14 +210,7 @@ async fn unknown_revoked_or_suspended_keys_are_invalid_api_key() {
     assert_error(shop.test.get(BALANCE).await, 401, "invalid_api_key").await;
 
     // Suspended merchant: the same answer for its still valid key.
-    let response = app
-        .request(
-            Method::PATCH,
-            &format!("/api/v1/admin/merchants/{}", shop.id()),
-            Some(&token),
-            Some(&json!({"status": "suspended"})),
-        )
-        .await;
+    let response = patch_merchant(&app, &token, shop.id(), json!({"status": "suspended"})).await;
     assert_eq!(response.status(), 200);
     let suspended = assert_error(shop.live.get(BALANCE).await, 401, "invalid_api_key").await;
     let unknown = assert_error(
@@ -529,14 +529,7 @@ async fn failed_authentications_are_limited_per_client_ip() {
     // …also when the key is no longer in the node's key cache (a merchant change empties
     // it, so the key would have to come from the database)…
     let admin = app.admin_token().await;
-    let patched = app
-        .request(
-            Method::PATCH,
-            &format!("/api/v1/admin/merchants/{}", shop.id()),
-            Some(&admin),
-            Some(&json!({"default_fiat": "EUR"})),
-        )
-        .await;
+    let patched = patch_merchant(&app, &admin, shop.id(), json!({"default_fiat": "EUR"})).await;
     assert_eq!(patched.status(), 200);
     assert_error(shop.live.get(BALANCE).await, 429, "rate_limited").await;
     // …except that missing credentials are still told as such.
