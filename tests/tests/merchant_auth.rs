@@ -54,6 +54,18 @@ async fn balances(client: &MerchantClient) -> Value {
     body["balances"][0].clone()
 }
 
+/// `GET /api/v1/balance` signed as if sent at `request_time`.
+async fn get_at(client: &MerchantClient, request_time: &str) -> Response {
+    client
+        .request(
+            Method::GET,
+            BALANCE,
+            None,
+            &[("Request-Time", Some(request_time))],
+        )
+        .await
+}
+
 /// `PATCH /api/v1/admin/merchants/{id}` as the admin whose token is given.
 async fn patch_merchant(app: &TestApp, token: &str, id: &str, body: Value) -> Response {
     let path = format!("/api/v1/admin/merchants/{id}");
@@ -403,25 +415,11 @@ async fn checks_apply_in_the_documented_order() {
         .await;
     assert_error(response, 401, "missing_credentials").await;
     // An unknown key beats a stale time.
-    let response = unknown
-        .request(
-            Method::GET,
-            BALANCE,
-            None,
-            &[("Request-Time", Some(&stale))],
-        )
-        .await;
+    let response = get_at(&unknown, &stale).await;
     assert_error(response, 401, "invalid_api_key").await;
     // A stale time beats a bad signature.
     let wrong = shop.live.with_secret("wrong");
-    let response = wrong
-        .request(
-            Method::GET,
-            BALANCE,
-            None,
-            &[("Request-Time", Some(&stale))],
-        )
-        .await;
+    let response = get_at(&wrong, &stale).await;
     assert_error(response, 401, "request_expired").await;
     // A bad signature beats a replay: a used request with a tampered signature.
     let headers = shop.live.signed_headers(&Method::GET, BALANCE, b"");
@@ -514,15 +512,7 @@ async fn failed_authentications_are_limited_per_client_ip() {
     )
     .await;
     let stale = (now_ms() - 120_000).to_string();
-    let response = shop
-        .live
-        .request(
-            Method::GET,
-            BALANCE,
-            None,
-            &[("Request-Time", Some(&stale))],
-        )
-        .await;
+    let response = get_at(&shop.live, &stale).await;
     assert_error(response, 429, "rate_limited").await;
     let unknown = MerchantClient::hmac(&app, "mk_live_DDDDDDDDDDDDDDDDDDDDDDDD", "x");
     assert_error(unknown.get(BALANCE).await, 429, "rate_limited").await;
