@@ -32,6 +32,7 @@ pub enum ErrorCode {
     InvalidToken,
     TotpRequired,
     Forbidden,
+    TotpSetupRequired,
     NotFound,
     MethodNotAllowed,
     InvalidState,
@@ -39,6 +40,7 @@ pub enum ErrorCode {
     DuplicateMerchantWithdrawalId,
     Conflict,
     PayloadTooLarge,
+    UnsupportedMediaType,
     Banned,
     InsufficientBalance,
     UnprocessableEntity,
@@ -65,6 +67,7 @@ impl ErrorCode {
             Self::InvalidToken => "invalid_token",
             Self::TotpRequired => "totp_required",
             Self::Forbidden => "forbidden",
+            Self::TotpSetupRequired => "totp_setup_required",
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::InvalidState => "invalid_state",
@@ -72,6 +75,7 @@ impl ErrorCode {
             Self::DuplicateMerchantWithdrawalId => "duplicate_merchant_withdrawal_id",
             Self::Conflict => "conflict",
             Self::PayloadTooLarge => "payload_too_large",
+            Self::UnsupportedMediaType => "unsupported_media_type",
             Self::Banned => "banned",
             Self::InsufficientBalance => "insufficient_balance",
             Self::UnprocessableEntity => "unprocessable_entity",
@@ -98,7 +102,7 @@ impl ErrorCode {
             | Self::InvalidCredentials
             | Self::InvalidToken
             | Self::TotpRequired => StatusCode::UNAUTHORIZED,
-            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::Forbidden | Self::TotpSetupRequired => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::InvalidState
@@ -106,6 +110,7 @@ impl ErrorCode {
             | Self::DuplicateMerchantWithdrawalId
             | Self::Conflict => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Banned => StatusCode::IM_A_TEAPOT,
             Self::InsufficientBalance | Self::UnprocessableEntity => {
                 StatusCode::UNPROCESSABLE_ENTITY

@@ -76,6 +76,10 @@ pub const ERROR_CODES: &[(ErrorCode, &str)] = &[
         "Authenticated, but not allowed: another role, or an acceptor that is not `active`.",
     ),
     (
+        ErrorCode::TotpSetupRequired,
+        "An admin action that moves money needs an admin with two-factor authentication on and a session that passed the code (log in with `totp_code`, or turn 2FA on in this session).",
+    ),
+    (
         ErrorCode::NotFound,
         "No such object (also for another tenant's objects), or no such endpoint.",
     ),
@@ -102,6 +106,10 @@ pub const ERROR_CODES: &[(ErrorCode, &str)] = &[
     (
         ErrorCode::PayloadTooLarge,
         "The request body is larger than 64 KiB.",
+    ),
+    (
+        ErrorCode::UnsupportedMediaType,
+        "The request has a body that is not `Content-Type: application/json`.",
     ),
     (
         ErrorCode::Banned,
@@ -307,6 +315,9 @@ fn example_message(code: ErrorCode) -> &'static str {
             "Two-factor authentication is enabled: send totp_code to release."
         }
         ErrorCode::Forbidden => "Your role is not allowed to use this endpoint.",
+        ErrorCode::TotpSetupRequired => {
+            "This action moves money: turn on two-factor authentication and log in with a code."
+        }
         ErrorCode::NotFound => "No such order.",
         ErrorCode::MethodNotAllowed => "This method is not allowed on this endpoint.",
         ErrorCode::InvalidState => "The order is completed; it cannot be cancelled.",
@@ -318,6 +329,7 @@ fn example_message(code: ErrorCode) -> &'static str {
         }
         ErrorCode::Conflict => "A user with this email already exists.",
         ErrorCode::PayloadTooLarge => "The request body is larger than 64 KiB.",
+        ErrorCode::UnsupportedMediaType => "Send the body as application/json.",
         ErrorCode::Banned => "This API key is banned; retry later.",
         ErrorCode::InsufficientBalance => "The available balance is not sufficient.",
         ErrorCode::UnprocessableEntity => "The request cannot be processed.",
