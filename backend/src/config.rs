@@ -75,6 +75,13 @@ pub struct Settings {
     /// Failed logins allowed per email (and ×4 per client IP) in `login_window_seconds`.
     pub login_max_failures: u32,
     pub login_window_seconds: u64,
+    /// Admin actions that move money need a session that passed a TOTP code
+    /// (`OTCPAY_ADMIN_REQUIRE_2FA`; an operator may turn it off, and the log warns).
+    pub admin_require_2fa: bool,
+    /// Proxies whose `X-Forwarded-For` is believed for the client address: a
+    /// comma-separated list of CIDRs or addresses (`OTCPAY_TRUSTED_PROXIES`); none by
+    /// default.
+    pub trusted_proxies: String,
     /// Webhooks to private and loopback addresses are refused unless this is true; the
     /// embedded default allows them so that local testing works.
     pub allow_private_webhooks: Option<bool>,
@@ -124,6 +131,8 @@ impl Default for Settings {
             session_ttl_seconds: 12 * 3600,
             login_max_failures: 5,
             login_window_seconds: 15 * 60,
+            admin_require_2fa: true,
+            trusted_proxies: String::new(),
             allow_private_webhooks: None,
             shutdown_timeout_seconds: 30,
             http_workers: 0,
@@ -181,17 +190,54 @@ impl Settings {
     pub fn database_url(&self) -> String {
         match &self.database_url {
             Some(url) => url.expose().to_owned(),
-            None => format!(
-                "sqlite://{}?mode=rwc",
-                self.data_dir.join("otcpay.db").display()
-            ),
+            None => format!("sqlite://{}?mode=rwc", self.sqlite_path().display()),
         }
+    }
+
+    /// The embedded database file.
+    pub fn sqlite_path(&self) -> PathBuf {
+        self.data_dir.join("otcpay.db")
     }
 
     /// The effective configuration as one log-friendly line, secrets redacted.
     pub fn redacted(&self) -> String {
         serde_json::to_string(self).unwrap_or_else(|_| "<unprintable>".to_owned())
     }
+}
+
+/// Creates `dir` (and its parents) if needed and makes it readable by the owner only:
+/// the data dir holds the SQLite database, the generated master key and mail.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
+/// Options that create files readable by the owner only.
+pub fn private_file_options() -> std::fs::OpenOptions {
+    #[allow(unused_mut)]
+    let mut options = std::fs::OpenOptions::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options
+}
+
+/// Creates an empty file readable by the owner only, unless it exists (SQLite then gives
+/// its `-wal` and `-shm` files the same mode).
+pub fn create_private_file(path: &Path) -> std::io::Result<()> {
+    private_file_options()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map(drop)
 }
 
 #[cfg(test)]

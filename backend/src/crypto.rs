@@ -98,7 +98,7 @@ impl MasterKey {
         match std::fs::read_to_string(&path) {
             Ok(text) => Self::from_hex(&text),
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-                std::fs::create_dir_all(data_dir).map_err(io)?;
+                crate::config::create_private_dir(data_dir).map_err(io)?;
                 let hex_key = ids::random_hex(32);
                 write_private(&path, &hex_key).map_err(io)?;
                 Self::from_hex(&hex_key)
@@ -148,14 +148,10 @@ impl MasterKey {
 
 fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
+    let mut file = crate::config::private_file_options()
+        .write(true)
+        .create_new(true)
+        .open(path)?;
     file.write_all(contents.as_bytes())?;
     file.sync_all()
 }

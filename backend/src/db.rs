@@ -19,8 +19,9 @@ use crate::config::Settings;
 pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
     let url = settings.database_url();
     if settings.is_embedded() {
-        std::fs::create_dir_all(&settings.data_dir)
-            .map_err(|e| DbErr::Custom(format!("cannot create the data dir: {e}")))?;
+        let private = |e: std::io::Error| DbErr::Custom(format!("cannot create the data dir: {e}"));
+        crate::config::create_private_dir(&settings.data_dir).map_err(private)?;
+        crate::config::create_private_file(&settings.sqlite_path()).map_err(private)?;
     }
     let mut options = connect_options(&url);
     if url.starts_with("sqlite:") {

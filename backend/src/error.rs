@@ -263,9 +263,7 @@ pub fn json_error_handler(
                 "The request body is larger than 64 KiB.",
             )
         }
-        JsonPayloadError::ContentType => {
-            ApiError::invalid_request("Send the body as application/json.")
-        }
+        JsonPayloadError::ContentType => crate::http_body::unsupported_media_type(),
         JsonPayloadError::Deserialize(inner) => {
             ApiError::invalid_request(format!("The JSON body is not valid: {inner}."))
         }

@@ -8,9 +8,11 @@
 
 pub mod acceptors;
 pub mod addresses;
+pub mod assets;
 pub mod audit;
 pub mod auth;
 pub mod cashier;
+pub mod client_addr;
 pub mod config;
 pub mod crypto;
 pub mod db;
@@ -18,6 +20,7 @@ pub mod demo;
 pub mod disputes;
 pub mod engine;
 pub mod error;
+pub mod http_body;
 pub mod ids;
 pub mod infra;
 pub mod ledger;
@@ -30,6 +33,8 @@ pub mod ops;
 pub mod orders;
 pub mod pagination;
 pub mod public;
+pub mod routing;
+pub mod security_headers;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

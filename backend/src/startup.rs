@@ -39,6 +39,13 @@ pub struct Application {
 /// Connects to the database (migrating it), loads the master key and the Redis seams,
 /// and creates the first admin when configured. Shared by `serve` and the CLI commands.
 pub async fn build_state(settings: Settings, public_url: String) -> anyhow::Result<AppState> {
+    let trusted_proxies = crate::client_addr::TrustedProxies::parse(&settings.trusted_proxies)
+        .map_err(anyhow::Error::msg)?;
+    if !settings.admin_require_2fa {
+        tracing::warn!(
+            "OTCPAY_ADMIN_REQUIRE_2FA=false: admins can move money without a second factor"
+        );
+    }
     let keys = MasterKey::load_or_create(
         settings.master_key.as_ref(),
         &settings.data_dir,
@@ -83,6 +90,7 @@ pub async fn build_state(settings: Settings, public_url: String) -> anyhow::Resu
         keys,
         infra,
         metrics,
+        trusted_proxies,
         public_url,
         engine: engine::EngineHandle::spawn(engine),
         webhook_wakeup,
@@ -108,6 +116,10 @@ fn describe_metrics(metrics: &Metrics) {
     metrics.describe(
         orders::writer::ORDERS_METRIC,
         "New matched orders written by those transactions.",
+    );
+    metrics.describe(
+        auth::second_factor::LOCKOUTS_METRIC,
+        "Users whose second factor was locked after repeated wrong codes, by purpose.",
     );
     metrics.describe(
         "ledger_check_ok",
@@ -144,9 +156,10 @@ impl Application {
                 .app_data(web::QueryConfig::default().error_handler(error::query_error_handler))
                 .app_data(web::PathConfig::default().error_handler(error::path_error_handler))
                 .configure(routes)
-                .default_service(web::to(not_found))
+                .default_service(web::to(crate::routing::unrouted))
                 .wrap(from_fn(merchants::auth::rate_limit_headers))
                 .wrap(from_fn(reject_oversized_bodies))
+                .wrap(from_fn(crate::security_headers::middleware))
                 .wrap(from_fn(telemetry::request_context))
         })
         .workers(workers_count)
@@ -220,10 +233,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     withdrawals::http::configure(cfg);
     cashier::http::configure(cfg);
     openapi::configure(cfg);
-}
-
-async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {
-    Err(ApiError::new(ErrorCode::NotFound, "No such endpoint."))
+    crate::assets::configure(cfg);
 }
 
 /// Refuses declared bodies over the limit before reading them.

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
+use crate::client_addr::TrustedProxies;
 use crate::config::Settings;
 use crate::crypto::MasterKey;
 use crate::engine::EngineHandle;
@@ -18,6 +19,8 @@ pub struct AppState {
     pub keys: MasterKey,
     pub infra: Infra,
     pub metrics: Arc<Metrics>,
+    /// Peers whose `X-Forwarded-For` names the client (`client_addr`).
+    pub trusted_proxies: TrustedProxies,
     /// Base of links sent to customers (cashier pages), without a trailing slash.
     pub public_url: String,
     pub engine: EngineHandle,

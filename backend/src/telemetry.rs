@@ -76,6 +76,22 @@ fn incoming_request_id(req: &ServiceRequest) -> Option<String> {
     sane.then(|| value.to_owned())
 }
 
+/// Paths whose segment after the prefix is a secret (the cashier token is the paying
+/// customer's capability); logs name the route instead. Secrets in query strings never
+/// reach the log: only the path is logged.
+const SECRET_PATH_PREFIXES: &[&str] = &["/pay/"];
+
+/// The request path as it may be logged: a secret segment becomes `{token}`.
+pub fn loggable_path(path: &str) -> String {
+    for prefix in SECRET_PATH_PREFIXES {
+        if let Some(rest) = path.strip_prefix(prefix) {
+            let tail = rest.find('/').map_or("", |at| &rest[at..]);
+            return format!("{prefix}{{token}}{tail}");
+        }
+    }
+    path.to_owned()
+}
+
 /// Middleware: request id, span, access log line and request metrics.
 pub async fn request_context(
     req: ServiceRequest,
@@ -83,7 +99,7 @@ pub async fn request_context(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let request_id = incoming_request_id(&req).unwrap_or_else(ids::request_id);
     let method = req.method().clone();
-    let path = req.path().to_owned();
+    let path = loggable_path(req.path());
     let metrics = req.app_data::<actix_web::web::Data<Metrics>>().cloned();
     let span = tracing::info_span!("request", request_id = %request_id, %method, %path);
     let started = Instant::now();
@@ -119,5 +135,22 @@ pub async fn request_context(
             span.in_scope(|| tracing::warn!(error = %err, "request failed"));
             Err(err)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_path_segments_are_not_logged() {
+        let token = "ab".repeat(24);
+        assert_eq!(loggable_path(&format!("/pay/{token}")), "/pay/{token}");
+        assert_eq!(
+            loggable_path(&format!("/pay/{token}/paid")),
+            "/pay/{token}/paid"
+        );
+        assert_eq!(loggable_path("/pay/"), "/pay/{token}");
+        assert_eq!(loggable_path("/api/v1/orders"), "/api/v1/orders");
     }
 }

@@ -15,6 +15,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261121_000001_foundation;
 mod m20261121_000002_orders;
 mod m20261121_000003_withdrawals;
+mod m20261207_000004_sessions;
 
 /// Schema-building shorthands shared by the migrations.
 pub(crate) mod helpers {
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000001_foundation::Migration),
             Box::new(m20261121_000002_orders::Migration),
             Box::new(m20261121_000003_withdrawals::Migration),
+            Box::new(m20261207_000004_sessions::Migration),
         ]
     }
 }

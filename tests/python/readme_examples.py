@@ -13,6 +13,8 @@ Exits non-zero on the first failure. Standard library only.
 """
 
 import base64
+import hashlib
+import hmac
 import http.server
 import json
 import os
@@ -61,6 +63,15 @@ def request(base, method, path, body=None, token=None):
             return response.status, json.loads(raw) if raw else None
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read() or b"null")
+
+
+def totp_code(secret):
+    """The code an authenticator app shows now (RFC 6238: HMAC-SHA1, 30 s, 6 digits)."""
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+    digest = hmac.new(key, (int(time.time()) // 30).to_bytes(8, "big"), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    code = (int.from_bytes(digest[offset:offset + 4], "big") & 0x7FFFFFFF) % 1_000_000
+    return f"{code:06d}"
 
 
 def expect(status, body, wanted, what):
@@ -147,6 +158,12 @@ def exercise(base, code):
     hooks = Webhooks()
     admin = expect(*request(base, "POST", "/api/v1/auth/login",
                             {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}), 200, "admin login")["token"]
+    # Admin actions that move money (the deposit below) need 2FA on and a session that
+    # passed a code; turning it on in this session does both.
+    secret = expect(*request(base, "POST", "/api/v1/auth/totp/setup", {}, admin), 200,
+                    "admin TOTP set-up")["secret"]
+    expect(*request(base, "POST", "/api/v1/auth/totp/enable", {"code": totp_code(secret)}, admin),
+           200, "admin TOTP enabled")
     merchant = expect(*request(base, "POST", "/api/v1/admin/merchants",
                                {"name": "README Shop", "email": "shop@readme.test", "fee_rate": "0.01",
                                 "webhook_url": hooks.url}, admin), 201, "create merchant")

@@ -20,6 +20,15 @@ pub struct TestApp {
     pub client: Client,
     pub db: TestDb,
     pub state: actix_web::web::Data<otcpay::state::AppState>,
+    /// The bootstrap admin's session once [`TestApp::admin_token`] made it: 2FA on, the
+    /// code passed (admin actions that move money need both), and its TOTP secret.
+    admin: tokio::sync::OnceCell<AdminSession>,
+}
+
+#[derive(Clone, Debug)]
+pub struct AdminSession {
+    pub token: String,
+    pub totp_secret: String,
 }
 
 /// Settings for a test server: random port, the run's database, Redis when the run
@@ -63,6 +72,16 @@ impl TestApp {
         let port = app.port();
         let state = app.state();
         tokio::spawn(app.run_until_stopped());
+        Self::adopt(port, db, state)
+    }
+
+    /// The client side of a server started elsewhere (the load generator starts its
+    /// own, with extra settings).
+    pub fn adopt(
+        port: u16,
+        db: TestDb,
+        state: actix_web::web::Data<otcpay::state::AppState>,
+    ) -> Self {
         Self {
             address: format!("http://127.0.0.1:{port}"),
             port,
@@ -72,6 +91,7 @@ impl TestApp {
                 .expect("http client"),
             db,
             state,
+            admin: tokio::sync::OnceCell::new(),
         }
     }
 
@@ -133,12 +153,46 @@ impl TestApp {
         .await
     }
 
-    /// A session token of the bootstrap admin.
+    /// A session token of the bootstrap admin, as production requires it for admin
+    /// actions that move money: the first call logs in, sets up TOTP and turns it on
+    /// (which counts the session as having passed the code); later calls reuse it.
     pub async fn admin_token(&self) -> String {
-        let response = self.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-        assert_eq!(response.status(), 200, "admin login");
-        let body: Value = response.json().await.expect("login json");
-        body["token"].as_str().expect("token").to_owned()
+        self.admin_session().await.token
+    }
+
+    /// The bootstrap admin's session and TOTP secret (see [`TestApp::admin_token`]).
+    pub async fn admin_session(&self) -> AdminSession {
+        self.admin
+            .get_or_init(|| async {
+                let response = self.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+                assert_eq!(response.status(), 200, "admin login");
+                let body: Value = response.json().await.expect("login json");
+                let token = body["token"].as_str().expect("token").to_owned();
+                let setup = self
+                    .post(
+                        "/api/v1/auth/totp/setup",
+                        Some(&token),
+                        &serde_json::json!({}),
+                    )
+                    .await;
+                assert_eq!(setup.status(), 200, "admin TOTP set-up");
+                let setup: Value = setup.json().await.expect("set-up json");
+                let secret = setup["secret"].as_str().expect("secret").to_owned();
+                let enabled = self
+                    .post(
+                        "/api/v1/auth/totp/enable",
+                        Some(&token),
+                        &serde_json::json!({"code": crate::totp::code(&secret, 0)}),
+                    )
+                    .await;
+                assert_eq!(enabled.status(), 200, "admin TOTP enabled");
+                AdminSession {
+                    token,
+                    totp_secret: secret,
+                }
+            })
+            .await
+            .clone()
     }
 
     /// What the engine holds for an acceptor (liquidity, reserved, open orders).

@@ -11,6 +11,7 @@ pub mod app;
 pub mod db;
 pub mod merchant;
 pub mod scenario;
+pub mod totp;
 
 pub use app::TestApp;
 pub use db::{Backend, TestDb};

@@ -1,54 +1,13 @@
-//! Two-factor authentication (TOTP): set-up, enabling, login and acceptor releases.
+//! Two-factor authentication (TOTP): set-up, enabling, login, acceptor releases and
+//! turning it off; every code is accepted once.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
-use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
-use sha1::Sha1;
 
 use otcpay_tests::TestApp;
 use otcpay_tests::app::assert_error;
 use otcpay_tests::merchant::create_merchant;
 use otcpay_tests::scenario::{AcceptorSpec, online_acceptor};
-
-/// RFC 4648 base32 (no padding) back to bytes.
-fn base32_decode(text: &str) -> Vec<u8> {
-    let (mut buffer, mut bits, mut out) = (0u64, 0u32, Vec::new());
-    for c in text.bytes() {
-        let value = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'2'..=b'7' => c - b'2' + 26,
-            other => panic!("not base32: {other}"),
-        };
-        buffer = (buffer << 5) | u64::from(value);
-        bits += 5;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((buffer >> bits) as u8);
-        }
-    }
-    out
-}
-
-/// The code an authenticator app shows for `secret`, `offset` steps of 30 s from now.
-fn authenticator_code(secret: &str, offset: i64) -> String {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    let step = (now / 30) as i64 + offset;
-    let mut mac = Hmac::<Sha1>::new_from_slice(&base32_decode(secret)).unwrap();
-    mac.update(&(step as u64).to_be_bytes());
-    let digest = mac.finalize().into_bytes();
-    let at = usize::from(digest[19] & 0x0f);
-    let word = u32::from_be_bytes([
-        digest[at] & 0x7f,
-        digest[at + 1],
-        digest[at + 2],
-        digest[at + 3],
-    ]);
-    format!("{:06}", word % 1_000_000)
-}
+use otcpay_tests::totp::{base32_decode, code as authenticator_code, next_step};
 
 async fn login(app: &TestApp, email: &str, totp_code: Option<&str>) -> reqwest::Response {
     let mut body = json!({"email": email, "password": "acceptor-password-1"});
@@ -138,6 +97,8 @@ async fn two_factor_guards_login_and_release_once_enabled() {
         "totp_required",
     )
     .await;
+    // The code that turned 2FA on is spent: the login waits for the next one.
+    next_step().await;
     let code = authenticator_code(&secret, 0);
     let session = login(&app, &acceptor.email, Some(&code)).await;
     assert_eq!(session.status(), 200);
@@ -152,7 +113,8 @@ async fn two_factor_guards_login_and_release_once_enabled() {
     )
     .await;
 
-    // Release: refused without a code, done with one.
+    // Release: refused without a code and with the code already spent on the login;
+    // done with the next one.
     let merchant = create_merchant(&app, json!({})).await;
     let created = merchant
         .live
@@ -174,6 +136,14 @@ async fn two_factor_guards_login_and_release_once_enabled() {
     )
     .await;
     assert_eq!(error["error"]["param"], "totp_code");
+    assert_error(
+        app.post(&confirm, Some(&fresh_token), &json!({"totp_code": code}))
+            .await,
+        401,
+        "totp_required",
+    )
+    .await;
+    next_step().await;
     let released = app
         .post(
             &confirm,
@@ -185,6 +155,181 @@ async fn two_factor_guards_login_and_release_once_enabled() {
     assert_eq!(
         released.json::<Value>().await.unwrap()["status"],
         "completed"
+    );
+    app.assert_ledger_ok().await;
+}
+
+/// Logs in, sets up and enables 2FA for an acceptor; returns (token, secret).
+async fn acceptor_with_two_factor(app: &TestApp) -> (otcpay_tests::scenario::Acceptor, String) {
+    let acceptor = online_acceptor(app, AcceptorSpec::default()).await;
+    let token = Some(acceptor.token.as_str());
+    let setup: Value = app
+        .post("/api/v1/auth/totp/setup", token, &json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let secret = setup["secret"].as_str().unwrap().to_owned();
+    let enabled = app
+        .post(
+            "/api/v1/auth/totp/enable",
+            token,
+            &json!({"code": authenticator_code(&secret, 0)}),
+        )
+        .await;
+    assert_eq!(enabled.status(), 200);
+    (acceptor, secret)
+}
+
+#[tokio::test]
+async fn two_factor_is_turned_off_only_with_a_valid_code() {
+    let app = TestApp::spawn().await;
+    let (acceptor, secret) = acceptor_with_two_factor(&app).await;
+    let token = Some(acceptor.token.as_str());
+    let disable = "/api/v1/auth/totp/disable";
+
+    let wrong = app
+        .post(
+            disable,
+            token,
+            &json!({"code": authenticator_code(&secret, 7)}),
+        )
+        .await;
+    let error = assert_error(wrong, 400, "invalid_request").await;
+    assert_eq!(error["error"]["param"], "code");
+    // The code that enabled it is spent.
+    let reused = app
+        .post(
+            disable,
+            token,
+            &json!({"code": authenticator_code(&secret, 0)}),
+        )
+        .await;
+    assert_error(reused, 400, "invalid_request").await;
+    assert_error(
+        login(&app, &acceptor.email, None).await,
+        401,
+        "totp_required",
+    )
+    .await;
+
+    next_step().await;
+    let off = app
+        .post(
+            disable,
+            token,
+            &json!({"code": authenticator_code(&secret, 0)}),
+        )
+        .await;
+    assert_eq!(off.status(), 200);
+    assert_eq!(
+        off.json::<Value>().await.unwrap(),
+        json!({"totp_enabled": false})
+    );
+    // Off: a login needs no code, and turning it off again is a state conflict.
+    assert_eq!(login(&app, &acceptor.email, None).await.status(), 200);
+    assert_error(
+        app.post(disable, token, &json!({"code": "123456"})).await,
+        409,
+        "invalid_state",
+    )
+    .await;
+    app.assert_ledger_ok().await;
+}
+
+#[tokio::test]
+async fn wrong_second_factor_codes_lock_the_user_out_everywhere() {
+    let app = TestApp::spawn_with(|s| {
+        s.login_max_failures = 3;
+        s.login_window_seconds = 600;
+    })
+    .await;
+    let (acceptor, secret) = acceptor_with_two_factor(&app).await;
+    next_step().await;
+    let merchant = create_merchant(&app, json!({})).await;
+    let created = merchant
+        .live
+        .post(
+            "/api/v1/orders",
+            &json!({"merchant_order_id": "tfa-lock", "amount": "25.00", "fiat_currency": "CNY"}),
+        )
+        .await;
+    assert_eq!(created.status(), 201);
+    let order_id = created.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let confirm = format!("/api/v1/acceptor/orders/{order_id}/confirm");
+    let token = Some(acceptor.token.as_str());
+
+    // Three wrong codes on release spend the allowance…
+    for offset in [5, 6, 7] {
+        assert_error(
+            app.post(
+                &confirm,
+                token,
+                &json!({"totp_code": authenticator_code(&secret, offset)}),
+            )
+            .await,
+            401,
+            "totp_required",
+        )
+        .await;
+    }
+    // …after which even the right code is refused, on release and on login alike.
+    let locked = app
+        .post(
+            &confirm,
+            token,
+            &json!({"totp_code": authenticator_code(&secret, 0)}),
+        )
+        .await;
+    assert!(locked.headers().contains_key("retry-after"));
+    assert_error(locked, 429, "too_many_attempts").await;
+    assert_error(
+        login(&app, &acceptor.email, Some(&authenticator_code(&secret, 0))).await,
+        429,
+        "too_many_attempts",
+    )
+    .await;
+    assert_error(
+        app.post(
+            "/api/v1/auth/totp/disable",
+            token,
+            &json!({"code": authenticator_code(&secret, 0)}),
+        )
+        .await,
+        429,
+        "too_many_attempts",
+    )
+    .await;
+    // The order was not released; the lockout is audited and counted.
+    let order: Value = app
+        .get(&format!("/api/v1/acceptor/orders/{order_id}"), token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(order["status"], "assigned");
+    let audit: Value = app
+        .get("/api/v1/admin/audit-log", Some(&app.admin_token().await))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        audit["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "auth.second_factor_lockout"
+                && e["details"]["purpose"] == "release"),
+        "{audit}"
+    );
+    let metrics = app.get("/metrics", None).await.text().await.unwrap();
+    assert!(
+        metrics.contains("second_factor_lockouts_total{purpose=\"release\"} 1"),
+        "{metrics}"
     );
     app.assert_ledger_ok().await;
 }

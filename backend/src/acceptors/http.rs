@@ -4,7 +4,6 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::de::DeserializeOwned;
 
 use super::model::{
     AcceptorListQuery, ConfirmRequest, CreateAcceptorRequest, DepositRequest, DepositView,
@@ -15,9 +14,10 @@ use super::model::{
 use super::service::{self, AdminContext, DepositOutcome};
 use super::store::acceptor;
 use crate::auth::AdminUser;
-use crate::auth::extract::AcceptorUser;
-use crate::auth::http::client_ip;
-use crate::error::{ApiError, ApiResult};
+use crate::auth::extract::{AcceptorUser, MoneyAdmin};
+use crate::client_addr::client_ip;
+use crate::error::ApiResult;
+use crate::http_body::optional_json;
 use crate::orders::view::OrderView;
 use crate::pagination::PageQuery;
 use crate::state::AppState;
@@ -85,15 +85,6 @@ fn admin_context<'a>(admin: &'a AdminUser, ip: &'a str) -> AdminContext<'a> {
         admin_id: &admin.0.user_id,
         ip: Some(ip),
     }
-}
-
-/// A JSON body that may be left out entirely (`{}` is assumed).
-fn optional_body<T: DeserializeOwned + Default>(body: &web::Bytes) -> ApiResult<T> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(T::default());
-    }
-    serde_json::from_slice(body)
-        .map_err(|e| ApiError::invalid_request(format!("The JSON body is not valid: {e}.")))
 }
 
 fn page_query(limit: Option<u64>, starting_after: Option<String>) -> PageQuery {
@@ -201,7 +192,7 @@ async fn unfreeze(
 }
 
 async fn deposit(
-    admin: AdminUser,
+    admin: MoneyAdmin,
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<String>,
@@ -209,6 +200,7 @@ async fn deposit(
 ) -> ApiResult<HttpResponse> {
     let new = body.into_inner().validate()?;
     let ip = client_ip(&req);
+    let admin = AdminUser::from(admin);
     let outcome = service::deposit(&state, admin_context(&admin, &ip), &path, new).await?;
     let view = DepositView::from(outcome.deposit());
     Ok(match outcome {
@@ -336,11 +328,12 @@ async fn order(
 async fn confirm(
     user: AcceptorUser,
     state: web::Data<AppState>,
+    req: HttpRequest,
     path: web::Path<String>,
     body: web::Bytes,
 ) -> ApiResult<HttpResponse> {
     let a = me(&state, &user).await?;
-    let request: ConfirmRequest = optional_body(&body)?;
+    let request: ConfirmRequest = optional_json(&req, &body)?;
     let o = service::confirm_order(&state, &a, &path, request.totp_code.as_deref()).await?;
     Ok(HttpResponse::Ok().json(OrderView::new(&o, &state.public_url, false)))
 }
@@ -348,11 +341,12 @@ async fn confirm(
 async fn reject(
     user: AcceptorUser,
     state: web::Data<AppState>,
+    req: HttpRequest,
     path: web::Path<String>,
     body: web::Bytes,
 ) -> ApiResult<HttpResponse> {
     let a = me(&state, &user).await?;
-    let reason = optional_body::<RejectRequest>(&body)?.validate()?;
+    let reason = optional_json::<RejectRequest>(&req, &body)?.validate()?;
     let o = service::reject_order(&state, &a, &path, reason).await?;
     Ok(HttpResponse::Ok().json(OrderView::new(&o, &state.public_url, false)))
 }
@@ -360,11 +354,12 @@ async fn reject(
 async fn dispute(
     user: AcceptorUser,
     state: web::Data<AppState>,
+    req: HttpRequest,
     path: web::Path<String>,
     body: web::Bytes,
 ) -> ApiResult<HttpResponse> {
     let a = me(&state, &user).await?;
-    let reason = optional_body::<DisputeRequest>(&body)?.validate()?;
+    let reason = optional_json::<DisputeRequest>(&req, &body)?.validate()?;
     let o = service::dispute_order(&state, &a, &path, reason).await?;
     Ok(HttpResponse::Ok().json(OrderView::new(&o, &state.public_url, false)))
 }

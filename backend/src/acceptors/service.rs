@@ -608,9 +608,8 @@ pub async fn dispute_order(
     Ok(updated)
 }
 
-/// DESIGN.md: TOTP is required for acceptor releases when enabled. A code may release
-/// several orders within its 30 s (an acceptor confirms many in a row); logins spend
-/// theirs (`auth::service::login`).
+/// DESIGN.md: TOTP is required for acceptor releases when enabled. Like every code, it
+/// is throttled per user and accepted once (`auth::second_factor`).
 async fn check_release_totp(
     state: &AppState,
     a: &acceptor::Model,
@@ -619,7 +618,13 @@ async fn check_release_totp(
     let user = crate::auth::store::find_by_id(&state.db, &a.user_id)
         .await?
         .ok_or_else(|| ApiError::internal("acceptor's user is missing"))?;
-    crate::auth::service::second_factor(state, &user, totp_code)?;
+    crate::auth::second_factor::require(
+        state,
+        &user,
+        totp_code,
+        crate::auth::second_factor::Purpose::Release,
+    )
+    .await?;
     Ok(())
 }
 

@@ -1,18 +1,22 @@
-//! `POST /api/v1/auth/login` and the two-factor set-up (`/api/v1/auth/totp/*`).
+//! `POST /api/v1/auth/login`, `/logout` and the two-factor routes
+//! (`/api/v1/auth/totp/*`).
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
 use super::extract::AuthUser;
-use super::service;
+use super::{service, session};
+use crate::client_addr::client_ip;
 use crate::db::rfc3339;
 use crate::error::ApiResult;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/v1/auth/login", web::post().to(login))
+        .route("/api/v1/auth/logout", web::post().to(logout))
         .route("/api/v1/auth/totp/setup", web::post().to(totp_setup))
-        .route("/api/v1/auth/totp/enable", web::post().to(totp_enable));
+        .route("/api/v1/auth/totp/enable", web::post().to(totp_enable))
+        .route("/api/v1/auth/totp/disable", web::post().to(totp_disable));
 }
 
 #[derive(Deserialize)]
@@ -36,14 +40,6 @@ pub struct UserView {
     pub id: String,
     pub email: String,
     pub role: &'static str,
-}
-
-/// The client address as the TCP peer sees it. Forwarded headers are not trusted: a
-/// deployment behind a proxy must terminate it on a trusted host.
-pub fn client_ip(req: &HttpRequest) -> String {
-    req.peer_addr()
-        .map(|addr| addr.ip().to_string())
-        .unwrap_or_else(|| "unknown".to_owned())
 }
 
 async fn login(
@@ -71,6 +67,12 @@ async fn login(
     }))
 }
 
+/// Revokes the session that made the request: its token stops working at once.
+async fn logout(state: web::Data<AppState>, user: AuthUser) -> ApiResult<HttpResponse> {
+    session::end(&state, &user.session_id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
 #[derive(Serialize)]
 pub struct TotpSetupResponse {
     pub secret: String,
@@ -86,15 +88,24 @@ async fn totp_setup(state: web::Data<AppState>, user: AuthUser) -> ApiResult<Htt
 }
 
 #[derive(Deserialize)]
-pub struct TotpEnableRequest {
+pub struct TotpCodeRequest {
     pub code: String,
 }
 
 async fn totp_enable(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: web::Json<TotpEnableRequest>,
+    body: web::Json<TotpCodeRequest>,
 ) -> ApiResult<HttpResponse> {
-    service::enable_totp(&state, &user.user_id, &body.code).await?;
+    service::enable_totp(&state, &user.user_id, &user.session_id, &body.code).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"totp_enabled": true})))
+}
+
+async fn totp_disable(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: web::Json<TotpCodeRequest>,
+) -> ApiResult<HttpResponse> {
+    service::disable_totp(&state, &user.user_id, &body.code).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({"totp_enabled": false})))
 }

@@ -38,6 +38,8 @@ pub const USER_DISABLED: &str = "disabled";
 pub struct Claims {
     /// The user id (`usr_…`).
     pub sub: String,
+    /// The session (`ses_…`), checked on every request (`auth::session::resume`).
+    pub sid: String,
     pub role: Role,
     pub email: String,
     /// Unix seconds.

@@ -5,13 +5,13 @@ use std::time::Duration;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{Algorithm, Argon2, Params, Version};
-use jsonwebtoken::{Algorithm as JwtAlgorithm, DecodingKey, EncodingKey, Header, Validation};
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, TransactionTrait};
 
-use super::model::{self, Claims, Role};
+use super::model::{self, Role};
+use super::second_factor::{self, Outcome, Purpose, Refusal};
+use super::session::{self, Session};
 use super::{store, totp};
 use crate::config::Settings;
-use crate::crypto::MasterKey;
 use crate::db::now_ms;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::ids;
@@ -63,85 +63,79 @@ pub async fn verify_password(password: &str, stored_hash: &str) -> ApiResult<boo
     .map_err(ApiError::internal)
 }
 
-pub struct Session {
-    pub token: String,
-    pub expires_at_ms: i64,
-    pub user: store::Model,
-    pub role: Role,
+/// Throttle keys and limits of failed logins: per (email, client address) the
+/// configured `login_max_failures`, per client address four times that, and per email
+/// alone twenty times that (distributed guessing). Only failures spend them; a locked
+/// key answers `429` before the password is hashed.
+struct LoginThrottle {
+    keys: [(String, Quota); 3],
 }
 
-pub fn issue_token(
-    keys: &MasterKey,
-    settings: &Settings,
-    user: &store::Model,
-    role: Role,
-) -> ApiResult<(String, i64)> {
-    let now = now_ms() / 1000;
-    let exp = now + i64::try_from(settings.session_ttl_seconds).unwrap_or(i64::MAX / 2);
-    let claims = Claims {
-        sub: user.id.clone(),
-        role,
-        email: user.email.clone(),
-        iat: now,
-        exp,
-    };
-    let token = jsonwebtoken::encode(
-        &Header::new(JwtAlgorithm::HS256),
-        &claims,
-        &EncodingKey::from_secret(keys.jwt_secret()),
-    )
-    .map_err(ApiError::internal)?;
-    Ok((token, exp * 1000))
-}
+impl LoginThrottle {
+    fn new(state: &AppState, email: &str, client_ip: &str) -> Self {
+        let settings = &state.settings;
+        let period = Duration::from_secs(settings.login_window_seconds.max(1));
+        let limit = settings.login_max_failures.max(1);
+        let email_hash = state.keys.lookup_hash(email);
+        Self {
+            keys: [
+                (
+                    format!("login:email-ip:{email_hash}:{client_ip}"),
+                    Quota::new(limit, period),
+                ),
+                (
+                    format!("login:ip:{client_ip}"),
+                    Quota::new(limit.saturating_mul(4), period),
+                ),
+                (
+                    format!("login:email:{email_hash}"),
+                    Quota::new(limit.saturating_mul(20), period),
+                ),
+            ],
+        }
+    }
 
-pub fn decode_token(keys: &MasterKey, token: &str) -> Option<Claims> {
-    let mut validation = Validation::new(JwtAlgorithm::HS256);
-    validation.leeway = 5;
-    jsonwebtoken::decode::<Claims>(
-        token,
-        &DecodingKey::from_secret(keys.jwt_secret()),
-        &validation,
-    )
-    .ok()
-    .map(|data| data.claims)
-}
+    async fn check(&self, state: &AppState) -> ApiResult<()> {
+        for (key, quota) in &self.keys {
+            let peek = state
+                .infra
+                .rate_limiter
+                .acquire(key, *quota, 0)
+                .await
+                .map_err(ApiError::internal)?;
+            if !peek.allowed {
+                return Err(ApiError::new(
+                    ErrorCode::TooManyAttempts,
+                    "Too many failed login attempts; try again later.",
+                )
+                .with_retry_after(peek.retry_after.as_secs().max(1)));
+            }
+        }
+        Ok(())
+    }
 
-fn email_throttle_key(keys: &MasterKey, email: &str) -> String {
-    format!("login:email:{}", keys.lookup_hash(email))
-}
-
-fn ip_throttle_key(ip: &str) -> String {
-    format!("login:ip:{ip}")
-}
-
-fn throttle_quotas(settings: &Settings) -> (Quota, Quota) {
-    let period = Duration::from_secs(settings.login_window_seconds.max(1));
-    let per_email = Quota {
-        limit: settings.login_max_failures.max(1),
-        period,
-    };
-    let per_ip = Quota {
-        limit: settings.login_max_failures.max(1).saturating_mul(4),
-        period,
-    };
-    (per_email, per_ip)
-}
-
-fn too_many_attempts(retry_after: Duration) -> ApiError {
-    ApiError::new(
-        ErrorCode::TooManyAttempts,
-        "Too many failed login attempts; try again later.",
-    )
-    .with_retry_after(retry_after.as_secs().max(1))
+    async fn charge(&self, state: &AppState) -> ApiResult<()> {
+        for (key, quota) in &self.keys {
+            state
+                .infra
+                .rate_limiter
+                .acquire(key, *quota, 1)
+                .await
+                .map_err(ApiError::internal)?;
+        }
+        Ok(())
+    }
 }
 
 /// A hash of a random password, verified against when the email is unknown so that an
 /// unknown email costs the same time as a wrong password.
 const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$5R0W4X9bNBw3nB8xjSx9I1t0Ck2lqV9rN6W2sJ0m7cI";
 
-/// `POST /api/v1/auth/login`. Failures are throttled per email and per client IP: only
-/// failures consume the allowance, and the check happens before the (slow) hash
-/// verification so a locked-out attacker gets no oracle and costs no CPU.
+/// `POST /api/v1/auth/login` (and the login page). Failed passwords are throttled by
+/// [`LoginThrottle`], checked before the (slow) hash verification so a locked-out
+/// attacker gets no oracle and costs no CPU. With 2FA on, the code is checked by
+/// [`second_factor::require`] (throttled per user; each code logs in once); a missing
+/// code is not a failure.
 pub async fn login(
     state: &AppState,
     email: &str,
@@ -149,21 +143,9 @@ pub async fn login(
     totp_code: Option<&str>,
     client_ip: &str,
 ) -> ApiResult<Session> {
-    let limiter = &state.infra.rate_limiter;
-    let (per_email, per_ip) = throttle_quotas(&state.settings);
     let normalized = model::normalize_email(email).unwrap_or_else(|| email.trim().to_lowercase());
-    let email_key = email_throttle_key(&state.keys, &normalized);
-    let ip_key = ip_throttle_key(client_ip);
-
-    for (key, quota) in [(&email_key, per_email), (&ip_key, per_ip)] {
-        let peek = limiter
-            .acquire(key, quota, 0)
-            .await
-            .map_err(ApiError::internal)?;
-        if !peek.allowed {
-            return Err(too_many_attempts(peek.retry_after));
-        }
-    }
+    let throttle = LoginThrottle::new(state, &normalized, client_ip);
+    throttle.check(state).await?;
 
     let user = store::find_by_email(&state.db, &normalized).await?;
     let stored_hash = user
@@ -174,103 +156,20 @@ pub async fn login(
     let active = user
         .as_ref()
         .is_some_and(|u| u.status == model::USER_ACTIVE);
-
-    let refusal = match (user, role) {
+    match (user, role) {
         (Some(user), Some(role)) if password_ok && active => {
-            match login_second_factor(state, &user, totp_code).await {
-                Ok(()) => {
-                    let (token, expires_at_ms) =
-                        issue_token(&state.keys, &state.settings, &user, role)?;
-                    return Ok(Session {
-                        token,
-                        expires_at_ms,
-                        user,
-                        role,
-                    });
-                }
-                // Asking for the code is not a failure; a wrong one is (codes are
-                // guessable in a million tries, the throttle keeps that out of reach).
-                Err(err) if totp_code.is_none_or(|c| c.trim().is_empty()) => return Err(err),
-                Err(err) => err,
-            }
+            let second_factor =
+                second_factor::require(state, &user, totp_code, Purpose::Login).await?;
+            session::start(state, user, role, second_factor).await
         }
-        _ => ApiError::new(
-            ErrorCode::InvalidCredentials,
-            "The email or password is not correct.",
-        ),
-    };
-    for (key, quota) in [(&email_key, per_email), (&ip_key, per_ip)] {
-        limiter
-            .acquire(key, quota, 1)
-            .await
-            .map_err(ApiError::internal)?;
+        _ => {
+            throttle.charge(state).await?;
+            Err(ApiError::new(
+                ErrorCode::InvalidCredentials,
+                "The email or password is not correct.",
+            ))
+        }
     }
-    Err(refusal)
-}
-
-/// The second factor of a login: a valid code, not used for a login before (each code
-/// logs in once, so one seen over a shoulder or a proxy is spent).
-async fn login_second_factor(
-    state: &AppState,
-    user: &store::Model,
-    code: Option<&str>,
-) -> ApiResult<()> {
-    let Some(step) = second_factor(state, user, code)? else {
-        return Ok(());
-    };
-    let window = Duration::from_secs(totp::STEP_SECONDS * (2 * totp::DRIFT_STEPS + 2));
-    let first_use = state
-        .infra
-        .replay_cache
-        .first_use(&format!("totp-login:{}:{step}", user.id), window)
-        .await
-        .map_err(ApiError::internal)?;
-    if first_use {
-        Ok(())
-    } else {
-        Err(totp_refused(
-            "This two-factor code was already used to log in; wait for the next one.",
-        ))
-    }
-}
-
-/// Checks `user`'s second factor where it is enabled: `Ok(None)` when 2FA is off,
-/// `Ok(Some(step))` for a code valid now, else `401 totp_required` (`param`:
-/// `totp_code`). Login and acceptor releases ask for it.
-pub fn second_factor(
-    state: &AppState,
-    user: &store::Model,
-    code: Option<&str>,
-) -> ApiResult<Option<u64>> {
-    if !user.totp_enabled {
-        return Ok(None);
-    }
-    let code = code.map(str::trim).filter(|c| !c.is_empty()).ok_or_else(|| {
-        totp_refused("Two-factor authentication is enabled: send `totp_code` from the authenticator app.")
-    })?;
-    let sealed = user
-        .totp_secret_enc
-        .as_deref()
-        .ok_or_else(|| ApiError::internal("two-factor authentication is on without a secret"))?;
-    let secret = totp_secret(state, sealed)?;
-    totp::verify(&secret, code, unix_seconds())
-        .map(Some)
-        .ok_or_else(|| {
-            totp_refused("The two-factor code is not valid now; check the authenticator's clock.")
-        })
-}
-
-fn totp_refused(message: &'static str) -> ApiError {
-    ApiError::new(ErrorCode::TotpRequired, message).with_param("totp_code")
-}
-
-fn totp_secret(state: &AppState, sealed: &str) -> ApiResult<Vec<u8>> {
-    let hex_secret = state.keys.unseal(sealed).map_err(ApiError::internal)?;
-    hex::decode(hex_secret).map_err(ApiError::internal)
-}
-
-fn unix_seconds() -> u64 {
-    u64::try_from(now_ms() / 1000).unwrap_or(0)
 }
 
 /// Authenticator apps show this as the account's issuer.
@@ -297,7 +196,7 @@ pub async fn setup_totp(state: &AppState, user_id: &str) -> ApiResult<TotpSetup>
     store::set_totp(
         &state.db,
         &user.id,
-        state.keys.seal(&hex::encode(secret)),
+        Some(state.keys.seal(&hex::encode(secret))),
         false,
         now_ms(),
     )
@@ -309,28 +208,70 @@ pub async fn setup_totp(state: &AppState, user_id: &str) -> ApiResult<TotpSetup>
     })
 }
 
+fn wrong_code(refusal: Refusal) -> ApiError {
+    let message = match refusal {
+        Refusal::Wrong => "The code does not match the secret; check the authenticator's clock.",
+        Refusal::Reused => "This code was already used; wait for the next one.",
+    };
+    ApiError::invalid_request(message).with_param("code")
+}
+
 /// `POST /api/v1/auth/totp/enable`: puts the secret of [`setup_totp`] in force once
-/// `code` checks against it (`400 invalid_request`, `param` `code`, when it does not).
-/// Without a set-up secret, or when already enabled: `409 invalid_state`.
-pub async fn enable_totp(state: &AppState, user_id: &str, code: &str) -> ApiResult<()> {
+/// `code` checks against it (`400 invalid_request`, `param` `code`, when it does not),
+/// and counts the session it was done in as having passed the second factor. Without a
+/// set-up secret, or when already enabled: `409 invalid_state`.
+pub async fn enable_totp(
+    state: &AppState,
+    user_id: &str,
+    session_id: &str,
+    code: &str,
+) -> ApiResult<()> {
     let user = session_user(state, user_id).await?;
     if user.totp_enabled {
         return Err(ApiError::invalid_state(
             "Two-factor authentication is already enabled.",
         ));
     }
-    let sealed = user.totp_secret_enc.ok_or_else(|| {
+    let sealed = user.totp_secret_enc.clone().ok_or_else(|| {
         ApiError::invalid_state(
             "Set up two-factor authentication first (`POST /api/v1/auth/totp/setup`).",
         )
     })?;
-    if totp::verify(&totp_secret(state, &sealed)?, code, unix_seconds()).is_none() {
-        return Err(ApiError::invalid_request(
-            "The code does not match the secret; check the authenticator's clock.",
-        )
-        .with_param("code"));
+    if let Outcome::Refused(refusal) =
+        second_factor::check(state, &user, &sealed, code, Purpose::Enable).await?
+    {
+        return Err(wrong_code(refusal));
     }
-    store::set_totp(&state.db, &user.id, sealed, true, now_ms()).await?;
+    let txn = state.db.begin().await?;
+    store::set_totp(&txn, &user.id, Some(sealed), true, now_ms()).await?;
+    store::mark_second_factor(&txn, session_id).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// `POST /api/v1/auth/totp/disable`: turns 2FA off when `code` checks (`400
+/// invalid_request`, `param` `code`, when it does not; throttled like every code). The
+/// secret is forgotten and no session of the user counts as having passed a second
+/// factor any more. When 2FA is off: `409 invalid_state`.
+pub async fn disable_totp(state: &AppState, user_id: &str, code: &str) -> ApiResult<()> {
+    let user = session_user(state, user_id).await?;
+    let sealed = match (&user.totp_secret_enc, user.totp_enabled) {
+        (Some(sealed), true) => sealed.clone(),
+        _ => {
+            return Err(ApiError::invalid_state(
+                "Two-factor authentication is not enabled.",
+            ));
+        }
+    };
+    if let Outcome::Refused(refusal) =
+        second_factor::check(state, &user, &sealed, code, Purpose::Disable).await?
+    {
+        return Err(wrong_code(refusal));
+    }
+    let txn = state.db.begin().await?;
+    store::set_totp(&txn, &user.id, None, false, now_ms()).await?;
+    store::clear_second_factor(&txn, &user.id).await?;
+    txn.commit().await?;
     Ok(())
 }
 
@@ -467,31 +408,5 @@ mod tests {
     #[test]
     fn dummy_hash_parses() {
         assert!(PasswordHash::new(DUMMY_HASH).is_ok());
-    }
-
-    #[test]
-    fn tokens_round_trip_and_reject_tampering() {
-        let keys = MasterKey::from_bytes(&[1u8; 32]);
-        let settings = Settings::default();
-        let user = store::Model {
-            id: "usr_x".into(),
-            email: "a@b.co".into(),
-            password_hash: String::new(),
-            role: "admin".into(),
-            display_name: "A".into(),
-            status: "active".into(),
-            email_verified: true,
-            totp_secret_enc: None,
-            totp_enabled: false,
-            created_at: 0,
-            updated_at: 0,
-        };
-        let (token, _) = issue_token(&keys, &settings, &user, Role::Admin).unwrap();
-        let claims = decode_token(&keys, &token).unwrap();
-        assert_eq!(claims.sub, "usr_x");
-        assert_eq!(claims.role, Role::Admin);
-        let other = MasterKey::from_bytes(&[2u8; 32]);
-        assert!(decode_token(&other, &token).is_none());
-        assert!(decode_token(&keys, "garbage").is_none());
     }
 }

@@ -69,12 +69,12 @@ pub async fn insert(db: &impl ConnectionTrait, user: NewUser<'_>) -> Result<Mode
     .await
 }
 
-/// Stores a user's two-factor state: a sealed secret and whether it is in force (set up
-/// but not yet confirmed with a code: `enabled` false).
+/// Stores a user's two-factor state: a sealed secret (none once turned off) and whether
+/// it is in force (set up but not yet confirmed with a code: `enabled` false).
 pub async fn set_totp(
     db: &impl ConnectionTrait,
     user_id: &str,
-    secret_enc: String,
+    secret_enc: Option<String>,
     enabled: bool,
     now: i64,
 ) -> Result<(), DbErr> {
@@ -83,6 +83,74 @@ pub async fn set_totp(
         .col_expr(Column::TotpEnabled, Expr::value(enabled))
         .col_expr(Column::UpdatedAt, Expr::value(now))
         .filter(Column::Id.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The `sessions` table: one row per login, checked by every authenticated request.
+pub mod session {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "sessions")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub user_id: String,
+        pub role: String,
+        pub second_factor: bool,
+        pub created_at: i64,
+        pub expires_at: i64,
+        pub revoked_at: Option<i64>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub async fn insert_session(
+    db: &impl ConnectionTrait,
+    row: session::Model,
+) -> Result<session::Model, DbErr> {
+    session::ActiveModel::from(row).insert(db).await
+}
+
+pub async fn find_session(
+    db: &impl ConnectionTrait,
+    id: &str,
+) -> Result<Option<session::Model>, DbErr> {
+    session::Entity::find_by_id(id.to_owned()).one(db).await
+}
+
+/// Revokes one session (logout); a session already revoked keeps its first time.
+pub async fn revoke_session(db: &impl ConnectionTrait, id: &str, now: i64) -> Result<(), DbErr> {
+    session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Expr::value(now))
+        .filter(session::Column::Id.eq(id))
+        .filter(session::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Records that a session passed the second factor (2FA was turned on in it).
+pub async fn mark_second_factor(db: &impl ConnectionTrait, id: &str) -> Result<(), DbErr> {
+    session::Entity::update_many()
+        .col_expr(session::Column::SecondFactor, Expr::value(true))
+        .filter(session::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Turning 2FA off withdraws the second factor from every session of the user.
+pub async fn clear_second_factor(db: &impl ConnectionTrait, user_id: &str) -> Result<(), DbErr> {
+    session::Entity::update_many()
+        .col_expr(session::Column::SecondFactor, Expr::value(false))
+        .filter(session::Column::UserId.eq(user_id))
         .exec(db)
         .await?;
     Ok(())

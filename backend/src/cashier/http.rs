@@ -123,7 +123,6 @@ async fn page(state: web::Data<AppState>, path: web::Path<String>) -> ApiResult<
     Ok(HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         .insert_header(("Cache-Control", "no-store"))
-        .insert_header(("Referrer-Policy", "no-referrer"))
         .body(render_page(&o, &path)))
 }
 
@@ -159,6 +158,7 @@ async fn paid(
         serde_urlencoded::from_bytes(&body)
             .map_err(|_| ApiError::invalid_request("The form could not be read."))?
     } else {
+        crate::http_body::require_json(&req, &body)?;
         serde_json::from_slice(&body)
             .map_err(|e| ApiError::invalid_request(format!("The JSON body is not valid: {e}.")))?
     };

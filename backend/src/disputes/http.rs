@@ -10,6 +10,7 @@ use super::model::{DisputeView, MessageView};
 use super::store::{self, message};
 use crate::acceptors::store as acceptors_store;
 use crate::auth::AdminUser;
+use crate::auth::extract::MoneyAdmin;
 use crate::db::{now_ms, rfc3339};
 use crate::error::{ApiError, ApiResult};
 use crate::merchants::store as merchants_store;
@@ -143,7 +144,7 @@ async fn add_message(
             target_type: "dispute",
             target_id: Some(&dispute.id),
             details: json!({"message_id": saved.id}),
-            ip: Some(&crate::auth::http::client_ip(&req)),
+            ip: Some(&crate::client_addr::client_ip(&req)),
         },
     )
     .await?;
@@ -158,7 +159,7 @@ struct ResolveRequest {
 }
 
 async fn resolve(
-    admin: AdminUser,
+    admin: MoneyAdmin,
     state: web::Data<AppState>,
     path: web::Path<String>,
     body: web::Json<ResolveRequest>,

@@ -25,8 +25,9 @@
 //!    target exactly as sent, the raw body bytes): lowercase hex HMAC-SHA256 under the
 //!    key's secret, compared in constant time; or, for ECDSA keys, the hex DER
 //!    ECDSA-P256-SHA256 signature → else `401 invalid_signature`.
-//! 6. First use: the replay cache remembers each signed request for its window + 1 s →
-//!    a second use is `401 replayed_request`. The cache is keyed by the key and the
+//! 6. First use: the replay cache remembers each signed request for the longest window
+//!    the server accepts (60 s) + 1 s of skew, whatever `Recv-Window` the request named
+//!    (the header is not signed) → a second use is `401 replayed_request`. The cache is keyed by the key and the
 //!    SHA-256 of the signed message: for HMAC that is the same as keying by the
 //!    signature; for ECDSA it also refuses the same request re-signed or with a
 //!    malleated `(r, n − s)` signature, which keying by signature bytes would let through.
@@ -64,7 +65,7 @@ use sha2::{Digest, Sha256};
 
 use super::model::{KeyKind, MerchantStatus, key_id_mode};
 use super::store::{self, api_key, merchant};
-use crate::auth::http::client_ip;
+use crate::client_addr::client_ip;
 use crate::crypto::{constant_time_eq, hmac_sha256};
 use crate::db::now_ms;
 use crate::error::{ApiError, ApiResult, ErrorCode};
@@ -277,6 +278,7 @@ async fn authenticate(req: HttpRequest, payload: Payload) -> ApiResult<SignedReq
         Err(err) => return Err(failures.after_refusal(&state, err).await),
     };
     touch_last_used(&state, &key).await;
+    crate::http_body::require_json(&req, &body)?;
     Ok(SignedRequest {
         livemode: key.livemode,
         merchant,
@@ -360,9 +362,8 @@ async fn load_key(
 struct Verified {
     merchant: merchant::Model,
     key: api_key::Model,
-    /// The replay cache's key for this signed request, and how long it is remembered.
+    /// The replay cache's key for this signed request.
     replay_key: String,
-    replay_ttl: Duration,
 }
 
 /// Steps 3–5 of the module docs, for the key found under the request's `API-Key`.
@@ -415,15 +416,18 @@ fn verify(
         key.id,
         hex::encode(Sha256::digest(&message))
     );
-    let replay_ttl =
-        Duration::from_millis(window_ms.unsigned_abs() + MAX_FUTURE_SKEW_MS.unsigned_abs());
     Ok(Verified {
         merchant,
         key,
         replay_key,
-        replay_ttl,
     })
 }
+
+/// How long an accepted signature is remembered: the longest receive window the server
+/// accepts plus the allowed clock skew, whatever window the request named —
+/// `Recv-Window` is not signed, so a replay could name a longer one than the original.
+pub const REPLAY_TTL: Duration =
+    Duration::from_millis(MAX_RECV_WINDOW_MS.unsigned_abs() + MAX_FUTURE_SKEW_MS.unsigned_abs());
 
 /// The gate of step 2 (for a cached key, not asked yet), step 6 (first use) and then the
 /// per-key rate limit with bans, in one call to the limiter (one round trip on Redis). A
@@ -438,7 +442,6 @@ async fn admit(
         merchant,
         key,
         replay_key,
-        replay_ttl,
     } = verified;
     let limit = u32::try_from(merchant.rate_limit_per_minute)
         .unwrap_or(1)
@@ -449,7 +452,7 @@ async fn admit(
             gate_key: &failures.key,
             gate_quota: failure_quota(),
             replay_key: &replay_key,
-            replay_ttl,
+            replay_ttl: REPLAY_TTL,
             limit_key: &format!("merchant-key:{}", key.id),
             quota: Quota::per_minute(limit),
             ban: BanPolicy::default(),

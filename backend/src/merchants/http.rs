@@ -9,8 +9,8 @@ use super::auth::SignedRequest;
 use super::model::{MerchantPatch, MerchantView, NewApiKey, NewMerchant};
 use super::service::{self, Actor, IssuedKey};
 use crate::auth::AdminUser;
-use crate::auth::http::client_ip;
-use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::client_addr::client_ip;
+use crate::error::ApiResult;
 use crate::ledger;
 use crate::money::format_usdt;
 use crate::pagination::{Page, PageQuery};
@@ -21,36 +21,29 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::resource("/api/v1/admin/merchants")
             .route(web::get().to(list_merchants))
             .route(web::post().to(create_merchant))
-            .default_service(web::to(method_not_allowed)),
+            .default_service(web::to(crate::routing::unrouted)),
     )
     .service(
         web::resource("/api/v1/admin/merchants/{id}")
             .route(web::get().to(get_merchant))
             .route(web::patch().to(update_merchant))
-            .default_service(web::to(method_not_allowed)),
+            .default_service(web::to(crate::routing::unrouted)),
     )
     .service(
         web::resource("/api/v1/admin/merchants/{id}/api-keys")
             .route(web::post().to(create_api_key))
-            .default_service(web::to(method_not_allowed)),
+            .default_service(web::to(crate::routing::unrouted)),
     )
     .service(
         web::resource("/api/v1/admin/merchants/{id}/api-keys/{key_id}")
             .route(web::delete().to(revoke_api_key))
-            .default_service(web::to(method_not_allowed)),
+            .default_service(web::to(crate::routing::unrouted)),
     )
     .service(
         web::resource("/api/v1/balance")
             .route(web::get().to(balance))
-            .default_service(web::to(method_not_allowed)),
+            .default_service(web::to(crate::routing::unrouted)),
     );
-}
-
-async fn method_not_allowed() -> ApiResult<HttpResponse> {
-    Err(ApiError::new(
-        ErrorCode::MethodNotAllowed,
-        "This method is not allowed on this endpoint.",
-    ))
 }
 
 fn actor<'a>(admin: &'a AdminUser, ip: &'a str) -> Actor<'a> {

@@ -50,12 +50,6 @@ async fn openapi_json() -> ApiResult<HttpResponse> {
 async fn docs_page() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
-        .insert_header((
-            "Content-Security-Policy",
-            "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; \
-             connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'",
-        ))
-        .insert_header(("X-Content-Type-Options", "nosniff"))
         .body(DOCS_PAGE)
 }
 
@@ -77,6 +71,7 @@ pub fn document_json() -> ApiResult<&'static str> {
         paths::public::metrics,
         paths::public::openapi_json,
         paths::public::docs_page,
+        paths::public::static_asset,
         paths::public::time,
         paths::public::currencies,
         paths::public::rates,

@@ -2,6 +2,7 @@
 
 use serde::Deserialize;
 use serde_json::Value;
+use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
 use crate::error::{ApiError, ApiResult, ErrorCode};
@@ -25,7 +26,9 @@ pub struct CreateOrderRequest {
     pub callback_url: Option<Value>,
     pub return_url: Option<Value>,
     pub expires_in: Option<Value>,
-    pub metadata: Option<Value>,
+    /// Kept as sent, so that it is echoed byte for byte (a number beyond `f64` stays
+    /// as it was written).
+    pub metadata: Option<Box<RawValue>>,
 }
 
 /// A request that passed every check.
@@ -38,7 +41,8 @@ pub struct OrderParams {
     pub callback_url: Option<String>,
     pub return_url: Option<String>,
     pub expires_in: i64,
-    pub metadata: Option<Value>,
+    /// A JSON object, as the merchant wrote it.
+    pub metadata: Option<Box<RawValue>>,
 }
 
 fn invalid(param: &'static str, message: impl Into<String>) -> ApiError {
@@ -167,20 +171,7 @@ impl CreateOrderRequest {
                 ));
             }
         };
-        let metadata = match self.metadata {
-            None | Some(Value::Null) => None,
-            Some(Value::Object(map)) => {
-                let value = Value::Object(map);
-                if value.to_string().len() > MAX_METADATA_BYTES {
-                    return Err(invalid(
-                        "metadata",
-                        "metadata must be at most 4 KiB of JSON.",
-                    ));
-                }
-                Some(value)
-            }
-            Some(_) => return Err(invalid("metadata", "metadata must be a JSON object.")),
-        };
+        let metadata = parse_metadata(self.metadata)?;
         Ok(OrderParams {
             merchant_order_id,
             amount,
@@ -191,6 +182,26 @@ impl CreateOrderRequest {
             expires_in,
             metadata,
         })
+    }
+}
+
+/// `metadata`: a JSON object of at most 4 KiB (measured compact), or absent / `null`.
+fn parse_metadata(raw: Option<Box<RawValue>>) -> ApiResult<Option<Box<RawValue>>> {
+    let Some(raw) = raw else {
+        return Ok(None);
+    };
+    match serde_json::from_str::<Value>(raw.get()) {
+        Ok(Value::Null) => Ok(None),
+        Ok(value @ Value::Object(_)) => {
+            if value.to_string().len() > MAX_METADATA_BYTES {
+                return Err(invalid(
+                    "metadata",
+                    "metadata must be at most 4 KiB of JSON.",
+                ));
+            }
+            Ok(Some(raw))
+        }
+        _ => Err(invalid("metadata", "metadata must be a JSON object.")),
     }
 }
 
@@ -206,7 +217,10 @@ impl OrderParams {
             self.callback_url,
             self.return_url,
             self.expires_in,
-            self.metadata,
+            // Parsed, as fingerprints were always made: stored ones keep matching.
+            self.metadata
+                .as_ref()
+                .and_then(|raw| serde_json::from_str::<Value>(raw.get()).ok()),
         ]);
         hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
     }

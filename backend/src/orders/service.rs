@@ -1280,7 +1280,7 @@ pub async fn create(
         callback_url: params.callback_url.clone(),
         return_url: params.return_url.clone(),
         expires_in: i32::try_from(params.expires_in).unwrap_or(900),
-        metadata: params.metadata.as_ref().map(Value::to_string),
+        metadata: params.metadata.as_ref().map(|raw| raw.get().to_owned()),
         cashier_token: ids::random_hex(24),
         params_hash: fingerprint.clone(),
         excluded_acceptors: "[]".to_owned(),

@@ -4,6 +4,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde::Serialize;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::store::order;
 use crate::db::rfc3339;
@@ -33,7 +34,8 @@ pub struct OrderView {
     pub completed_at: Option<String>,
     pub created_at: String,
     pub updated_at: String,
-    pub metadata: Option<Value>,
+    /// As the merchant sent it, byte for byte.
+    pub metadata: Option<Box<RawValue>>,
     pub livemode: bool,
 }
 
@@ -79,8 +81,8 @@ impl OrderView {
             updated_at: rfc3339(o.updated_at),
             metadata: o
                 .metadata
-                .as_deref()
-                .and_then(|m| serde_json::from_str(m).ok()),
+                .as_ref()
+                .and_then(|m| RawValue::from_string(m.clone()).ok()),
             livemode: o.livemode,
         }
     }

@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::model::{AttemptFilter, RedeliverView};
 use super::service;
-use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::error::{ApiError, ApiResult};
 use crate::merchants::auth::{self, SignedRequest};
 use crate::pagination::PageQuery;
 use crate::state::AppState;
@@ -21,21 +21,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::resource("/api/v1/webhooks/deliveries")
             .wrap(from_fn(auth::rate_limit_headers))
             .route(web::get().to(list_deliveries))
-            .default_service(web::to(method_not_allowed)),
+            .default_service(web::to(crate::routing::unrouted)),
     )
     .service(
         web::resource("/api/v1/webhooks/events/{id}/redeliver")
             .wrap(from_fn(auth::rate_limit_headers))
             .route(web::post().to(redeliver))
-            .default_service(web::to(method_not_allowed)),
+            .default_service(web::to(crate::routing::unrouted)),
     );
-}
-
-async fn method_not_allowed() -> ApiResult<HttpResponse> {
-    Err(ApiError::new(
-        ErrorCode::MethodNotAllowed,
-        "This method is not allowed on this endpoint.",
-    ))
 }
 
 #[derive(Debug, Deserialize)]

@@ -21,7 +21,7 @@ use super::model::{
 use super::service::{self, Action, Reviewer};
 use super::store::{self, WithdrawalFilter};
 use crate::auth::AdminUser;
-use crate::auth::http::client_ip;
+use crate::client_addr::client_ip;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::merchants::auth::SignedRequest;
 use crate::orders::request::parse_reason;
@@ -33,40 +33,33 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::resource("/api/v1/withdrawals")
             .route(web::post().to(create))
             .route(web::get().to(list))
-            .default_service(web::to(method_not_allowed)),
+            .default_service(web::to(crate::routing::unrouted)),
     )
     .service(
         web::resource("/api/v1/withdrawals/{id}")
             .route(web::get().to(get))
-            .default_service(web::to(method_not_allowed)),
+            .default_service(web::to(crate::routing::unrouted)),
     )
     .service(
         web::resource("/api/v1/ledger/entries")
             .route(web::get().to(entries))
-            .default_service(web::to(method_not_allowed)),
+            .default_service(web::to(crate::routing::unrouted)),
     )
     .service(
         web::resource("/api/v1/admin/withdrawals")
             .route(web::get().to(admin_list))
-            .default_service(web::to(method_not_allowed)),
+            .default_service(web::to(crate::routing::unrouted)),
     )
     .service(
         web::resource("/api/v1/admin/withdrawals/{id}")
             .route(web::get().to(admin_get))
-            .default_service(web::to(method_not_allowed)),
+            .default_service(web::to(crate::routing::unrouted)),
     )
     .service(
         web::resource("/api/v1/admin/withdrawals/{id}/{action}")
             .route(web::post().to(admin_action))
-            .default_service(web::to(method_not_allowed)),
+            .default_service(web::to(crate::routing::unrouted)),
     );
-}
-
-async fn method_not_allowed() -> ApiResult<HttpResponse> {
-    Err(ApiError::new(
-        ErrorCode::MethodNotAllowed,
-        "This method is not allowed on this endpoint.",
-    ))
 }
 
 fn parse_status(value: Option<&str>) -> ApiResult<Option<WithdrawalStatus>> {
@@ -192,21 +185,6 @@ async fn admin_get(
     Ok(HttpResponse::Ok().json(AdminWithdrawalView::from(&found)))
 }
 
-/// The JSON body of an admin action; an empty body (or `null`) is `{}`.
-fn body_object(body: &web::Bytes) -> ApiResult<serde_json::Map<String, Value>> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(serde_json::Map::new());
-    }
-    match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(Value::Null) => Ok(serde_json::Map::new()),
-        Ok(_) => Err(ApiError::invalid_request("The body must be a JSON object.")),
-        Err(e) => Err(ApiError::invalid_request(format!(
-            "The JSON body is not valid: {e}."
-        ))),
-    }
-}
-
 async fn admin_action(
     admin: AdminUser,
     state: web::Data<AppState>,
@@ -215,7 +193,11 @@ async fn admin_action(
     body: web::Bytes,
 ) -> ApiResult<HttpResponse> {
     let (id, verb) = path.into_inner();
-    let mut fields = body_object(&body)?;
+    if matches!(verb.as_str(), "approve" | "complete" | "fail") {
+        crate::auth::extract::may_move_money(&state, &admin.0)?;
+    }
+    let mut fields: serde_json::Map<String, Value> =
+        crate::http_body::optional_json::<Option<_>>(&req, &body)?.unwrap_or_default();
     let reason = |fields: &mut serde_json::Map<String, Value>| match fields.remove("reason") {
         None | Some(Value::Null) => parse_reason(None),
         Some(Value::String(s)) => parse_reason(Some(s)),

@@ -43,7 +43,7 @@ use hyper::body::Bytes;
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use reqwest::{Client, Method, StatusCode};
+use reqwest::{Method, StatusCode};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, Database, EntityTrait,
     PaginatorTrait, QueryFilter,
@@ -529,15 +529,7 @@ async fn spawn_target(args: &Args, deliveries: Arc<AtomicU64>) -> anyhow::Result
     let port = app.port();
     let state = app.state();
     tokio::spawn(app.run_until_stopped());
-    let app = TestApp {
-        address: format!("http://127.0.0.1:{port}"),
-        port,
-        client: Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?,
-        db,
-        state,
-    };
+    let app = TestApp::adopt(port, db, state);
 
     let seeding = Instant::now();
     let webhook_url = if args.webhook {

@@ -16,6 +16,7 @@ pub const ERRORS: &[OpErrors] = &[
     ("metrics", &[]),
     ("getOpenApiDocument", &[]),
     ("getApiDocsPage", &[]),
+    ("getStaticAsset", &[(E::NotFound, "no such file")]),
     ("getServerTime", &[]),
     ("listCurrencies", &[]),
     (
@@ -160,6 +161,25 @@ pub fn openapi_json() {}
     ))
 )]
 pub fn docs_page() {}
+
+/// A static asset of the pages
+///
+/// Stylesheets and scripts of the server's pages, embedded in the binary (no CDN, no
+/// inline script). An unknown name is `404 not_found`.
+#[utoipa::path(
+    get,
+    path = "/static/{name}",
+    operation_id = "getStaticAsset",
+    tag = "Documentation",
+    params(("name" = String, Path, description = "The file name, e.g. `docs.js`.")),
+    responses((
+        status = 200,
+        description = "The file, with its content type.",
+        body = String,
+        content_type = "text/css; charset=utf-8"
+    ))
+)]
+pub fn static_asset() {}
 
 /// Server time
 ///

@@ -1,0 +1,41 @@
+//! The static files of `web/static`, embedded in the binary: `GET /static/{name}`.
+//! Pages load their stylesheets and scripts from here, so that their
+//! Content-Security-Policy can forbid inline script.
+
+use actix_web::{HttpResponse, web};
+
+use crate::error::{ApiError, ApiResult};
+
+/// (name, content type, contents).
+const FILES: &[(&str, &str, &str)] = &[
+    (
+        "docs.css",
+        "text/css; charset=utf-8",
+        include_str!("../../web/static/docs.css"),
+    ),
+    (
+        "docs.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../web/static/docs.js"),
+    ),
+    (
+        "cashier.css",
+        "text/css; charset=utf-8",
+        include_str!("../../web/static/cashier.css"),
+    ),
+];
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/static/{name}", web::get().to(asset));
+}
+
+async fn asset(name: web::Path<String>) -> ApiResult<HttpResponse> {
+    let (_, content_type, body) = FILES
+        .iter()
+        .find(|(file, _, _)| *file == name.as_str())
+        .ok_or_else(|| ApiError::not_found("file"))?;
+    Ok(HttpResponse::Ok()
+        .content_type(*content_type)
+        .insert_header(("Cache-Control", "public, max-age=3600"))
+        .body(*body))
+}
