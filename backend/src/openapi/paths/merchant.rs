@@ -4,8 +4,6 @@ use crate::error::ErrorCode as E;
 use crate::openapi::errors::OpErrors;
 use crate::openapi::schemas::*;
 
-const OTHER_METHOD: (E, &str) = (E::MethodNotAllowed, "another HTTP method on this path");
-
 pub const ERRORS: &[OpErrors] = &[
     (
         "createOrder",
@@ -69,12 +67,11 @@ pub const ERRORS: &[OpErrors] = &[
             ),
         ],
     ),
-    ("getBalance", &[OTHER_METHOD]),
+    ("getBalance", &[]),
     (
         "listLedgerEntries",
         &[
             (E::InvalidRequest, "`limit` out of range (`param`: `limit`)"),
-            OTHER_METHOD,
         ],
     ),
     (
@@ -104,7 +101,6 @@ pub const ERRORS: &[OpErrors] = &[
                 E::InsufficientBalance,
                 "`amount` + fee is more than the available balance",
             ),
-            OTHER_METHOD,
         ],
     ),
     (
@@ -114,7 +110,6 @@ pub const ERRORS: &[OpErrors] = &[
                 E::InvalidRequest,
                 "`limit` out of range or `status` unknown (`param`: `status`)",
             ),
-            OTHER_METHOD,
         ],
     ),
     (
@@ -124,7 +119,6 @@ pub const ERRORS: &[OpErrors] = &[
                 E::NotFound,
                 "no such withdrawal of this merchant in the key's mode",
             ),
-            OTHER_METHOD,
         ],
     ),
     (
@@ -134,7 +128,6 @@ pub const ERRORS: &[OpErrors] = &[
                 E::InvalidRequest,
                 "`limit` out of range or `status` not `succeeded` / `failed` (`param`: `status`)",
             ),
-            OTHER_METHOD,
         ],
     ),
     (
@@ -144,7 +137,6 @@ pub const ERRORS: &[OpErrors] = &[
                 E::NotFound,
                 "no such event of this merchant in the key's mode",
             ),
-            OTHER_METHOD,
         ],
     ),
 ];
