@@ -63,10 +63,10 @@ REASONS = {
         "that does not normalize, control characters or Unicode blanks in free text"
     ),
     "negative_data_rejection": (
-        "the server is lenient where the schema is strict on purpose: unknown JSON fields "
-        "are ignored outside the admin merchant/acceptor bodies, fiat codes are "
-        "case-insensitive, blank optional strings count as absent, and path/query "
-        "values the schema types are read as text"
+        "where the server is more lenient than the schema: a JSON array instead of the "
+        "object is read field by field by the derived deserializers (a server bug, "
+        "reported: PATCH /api/v1/admin/acceptors/{id} answers [null, null] with 200), "
+        "fiat codes are case-insensitive, surrounding spaces are trimmed"
     ),
     "missing_required_header": (
         "the document declares the signed-request headers as required parameters; the "
@@ -76,7 +76,7 @@ REASONS = {
     "unsupported_method": (
         "until the server answers every known path requested with another method with 405 "
         "and Allow (documented once as components.responses.MethodNotAllowed), such requests "
-        "fall through to 404 not_found"
+        "fall through to 404 not_found, and the merchant/webhook scopes' own 405 has no Allow"
     ),
     "allow_header_conformance": (
         "the Allow header of a 405 lists the methods the server mounts on the path, which "

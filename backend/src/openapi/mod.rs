@@ -391,7 +391,8 @@ fn add_components(components: &mut Components) -> ApiResult<()> {
         },
     }))?;
     // What the derive cannot say.
-    if let Some(RefOr::T(Schema::Object(method))) = components.schemas.get_mut("PaymentMethodRequest")
+    if let Some(RefOr::T(Schema::Object(method))) =
+        components.schemas.get_mut("PaymentMethodRequest")
         && let Some(RefOr::T(Schema::Object(details))) = method.properties.get_mut("details")
     {
         // A non-empty object with non-blank keys.
@@ -440,7 +441,10 @@ fn complete_operation(
         operation
             .security
             .get_or_insert_with(Vec::new)
-            .push(SecurityRequirement::new("sessionCookie", Vec::<String>::new()));
+            .push(SecurityRequirement::new(
+                "sessionCookie",
+                Vec::<String>::new(),
+            ));
     }
     for parameter in operation.parameters.iter_mut().flatten() {
         if let RefOr::T(parameter) = parameter

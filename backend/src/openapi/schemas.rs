@@ -312,7 +312,12 @@ pub struct CreateOrderRequest {
     #[schema(pattern = "^[A-Za-z0-9._:-]{1,64}$", example = "inv-1001")]
     pub merchant_order_id: String,
     /// USDT the customer pays for; you are credited `amount − fee`.
-    #[schema(format = "decimal", min_length = 1, pattern = "^[0-9]{1,18}(\\.[0-9]{1,6})?$", example = "100.00")]
+    #[schema(
+        format = "decimal",
+        min_length = 1,
+        pattern = "^[0-9]{1,18}(\\.[0-9]{1,6})?$",
+        example = "100.00"
+    )]
     pub amount: String,
     /// Only `USDT` (the default).
     #[schema(example = "USDT")]
@@ -507,7 +512,11 @@ pub struct CreateWithdrawalRequest {
     pub address: String,
     /// USDT to send, at least the network's `min_withdrawal`; the network fee is
     /// charged on top.
-    #[schema(format = "decimal", min_length = 1, pattern = "^[0-9]{1,18}(\\.[0-9]{1,6})?$")]
+    #[schema(
+        format = "decimal",
+        min_length = 1,
+        pattern = "^[0-9]{1,18}(\\.[0-9]{1,6})?$"
+    )]
     pub amount: String,
 }
 
@@ -583,7 +592,10 @@ pub struct ReasonRequest {
 pub struct CompleteWithdrawalRequest {
     /// The on-chain transaction id: 1–128 visible characters, no spaces (surrounding
     /// spaces are trimmed).
-    #[schema(min_length = 1, pattern = "^\\s*[^\\s\\x00-\\x1f\\x7f-\\x9f]{1,128}\\s*$")]
+    #[schema(
+        min_length = 1,
+        pattern = "^\\s*[^\\s\\x00-\\x1f\\x7f-\\x9f]{1,128}\\s*$"
+    )]
     pub txid: String,
 }
 
@@ -700,7 +712,12 @@ pub struct CreateMerchantRequest {
     #[schema(format = Email, min_length = 1)]
     pub email: String,
     /// The fee as a fraction of the order amount, 0 ≤ fee < 1.
-    #[schema(format = "decimal", min_length = 1, pattern = "^0(\\.[0-9]{1,8})?$", example = "0.01")]
+    #[schema(
+        format = "decimal",
+        min_length = 1,
+        pattern = "^0(\\.[0-9]{1,8})?$",
+        example = "0.01"
+    )]
     pub fee_rate: String,
     /// The fiat of orders that name none.
     pub default_fiat: Option<String>,
@@ -711,7 +728,11 @@ pub struct CreateMerchantRequest {
     #[schema(minimum = 1, maximum = 100000, default = 100)]
     pub rate_limit_per_minute: Option<i32>,
     /// Withdrawals below this USDT amount are approved automatically.
-    #[schema(format = "decimal", min_length = 1, pattern = "^[0-9]{1,18}(\\.[0-9]{1,6})?$")]
+    #[schema(
+        format = "decimal",
+        min_length = 1,
+        pattern = "^[0-9]{1,18}(\\.[0-9]{1,6})?$"
+    )]
     pub auto_approve_withdrawals_below: Option<String>,
 }
 
@@ -725,7 +746,12 @@ pub struct UpdateMerchantRequest {
     #[schema(nullable = false, min_length = 1, max_length = 100, pattern = "\\S")]
     pub name: Option<String>,
     /// Not `null`.
-    #[schema(nullable = false, format = "decimal", min_length = 1, pattern = "^0(\\.[0-9]{1,8})?$")]
+    #[schema(
+        nullable = false,
+        format = "decimal",
+        min_length = 1,
+        pattern = "^0(\\.[0-9]{1,8})?$"
+    )]
     pub fee_rate: Option<String>,
     /// `active` or `suspended` (every key of a suspended merchant is refused); not `null`.
     #[schema(nullable = false)]
@@ -736,7 +762,11 @@ pub struct UpdateMerchantRequest {
     /// Not `null`.
     #[schema(nullable = false, minimum = 1, maximum = 100000)]
     pub rate_limit_per_minute: Option<i32>,
-    #[schema(format = "decimal", min_length = 1, pattern = "^[0-9]{1,18}(\\.[0-9]{1,6})?$")]
+    #[schema(
+        format = "decimal",
+        min_length = 1,
+        pattern = "^[0-9]{1,18}(\\.[0-9]{1,6})?$"
+    )]
     pub auto_approve_withdrawals_below: Option<String>,
 }
 
@@ -945,12 +975,19 @@ pub struct AcceptorStats {
 #[derive(ToSchema)]
 #[schema(example = json!({"amount": "5000.00", "network": "tron", "txid": "7c2d…", "note": "initial float"}))]
 pub struct DepositRequest {
-    #[schema(format = "decimal", min_length = 1, pattern = "^[0-9]{1,18}(\\.[0-9]{1,6})?$")]
+    #[schema(
+        format = "decimal",
+        min_length = 1,
+        pattern = "^[0-9]{1,18}(\\.[0-9]{1,6})?$"
+    )]
     pub amount: String,
     pub network: NetworkId,
     /// 1–128 visible characters, no spaces (surrounding spaces are trimmed); hash-shaped
     /// ids are compared case-insensitively and with or without `0x`.
-    #[schema(min_length = 1, pattern = "^\\s*[^\\s\\x00-\\x1f\\x7f-\\x9f]{1,128}\\s*$")]
+    #[schema(
+        min_length = 1,
+        pattern = "^\\s*[^\\s\\x00-\\x1f\\x7f-\\x9f]{1,128}\\s*$"
+    )]
     pub txid: String,
     /// Up to 500 characters; blank is the same as absent.
     #[schema(max_length = 500)]
@@ -983,13 +1020,25 @@ pub struct OnlineRequest {
 #[schema(example = json!({"rate": "7.18", "min_amount": "10.00", "max_amount": "5000.00"}))]
 pub struct QuoteRequest {
     /// Fiat per USDT.
-    #[schema(format = "decimal", min_length = 1, pattern = "^[0-9]{1,10}(\\.[0-9]{1,8})?$")]
+    #[schema(
+        format = "decimal",
+        min_length = 1,
+        pattern = "^[0-9]{1,10}(\\.[0-9]{1,8})?$"
+    )]
     pub rate: String,
     /// The smallest order (USDT) the acceptor takes in this fiat.
-    #[schema(format = "decimal", min_length = 1, pattern = "^[0-9]{1,18}(\\.[0-9]{1,6})?$")]
+    #[schema(
+        format = "decimal",
+        min_length = 1,
+        pattern = "^[0-9]{1,18}(\\.[0-9]{1,6})?$"
+    )]
     pub min_amount: String,
     /// The largest order (USDT); not below `min_amount`.
-    #[schema(format = "decimal", min_length = 1, pattern = "^[0-9]{1,18}(\\.[0-9]{1,6})?$")]
+    #[schema(
+        format = "decimal",
+        min_length = 1,
+        pattern = "^[0-9]{1,18}(\\.[0-9]{1,6})?$"
+    )]
     pub max_amount: String,
 }
 
@@ -1150,7 +1199,11 @@ pub struct ResolveDisputeRequest {
     pub outcome: DisputeOutcome,
     /// USDT to release (`release` only; default the whole order amount). Below the
     /// order amount it is a partial release.
-    #[schema(format = "decimal", min_length = 1, pattern = "^[0-9]{1,18}(\\.[0-9]{1,6})?$")]
+    #[schema(
+        format = "decimal",
+        min_length = 1,
+        pattern = "^[0-9]{1,18}(\\.[0-9]{1,6})?$"
+    )]
     pub amount: Option<String>,
     /// 1–2000 characters, not blank.
     #[schema(min_length = 1, max_length = 2000, pattern = "\\S")]

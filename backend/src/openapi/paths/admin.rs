@@ -69,9 +69,7 @@ pub const ERRORS: &[OpErrors] = &[
     ),
     (
         "revokeMerchantApiKey",
-        &[
-            (E::NotFound, "no such merchant, or no such key of it"),
-        ],
+        &[(E::NotFound, "no such merchant, or no such key of it")],
     ),
     (
         "createAcceptor",
@@ -200,12 +198,10 @@ pub const ERRORS: &[OpErrors] = &[
     ),
     (
         "adminListWithdrawals",
-        &[
-            (
-                E::InvalidRequest,
-                "`limit` out of range, `status` unknown or `livemode` not a boolean (`param`: `status`)",
-            ),
-        ],
+        &[(
+            E::InvalidRequest,
+            "`limit` out of range, `status` unknown or `livemode` not a boolean (`param`: `status`)",
+        )],
     ),
     ("adminGetWithdrawal", &[NO_WITHDRAWAL]),
     (

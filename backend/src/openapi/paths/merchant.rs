@@ -70,9 +70,7 @@ pub const ERRORS: &[OpErrors] = &[
     ("getBalance", &[]),
     (
         "listLedgerEntries",
-        &[
-            (E::InvalidRequest, "`limit` out of range (`param`: `limit`)"),
-        ],
+        &[(E::InvalidRequest, "`limit` out of range (`param`: `limit`)")],
     ),
     (
         "createWithdrawal",
@@ -105,39 +103,31 @@ pub const ERRORS: &[OpErrors] = &[
     ),
     (
         "listWithdrawals",
-        &[
-            (
-                E::InvalidRequest,
-                "`limit` out of range or `status` unknown (`param`: `status`)",
-            ),
-        ],
+        &[(
+            E::InvalidRequest,
+            "`limit` out of range or `status` unknown (`param`: `status`)",
+        )],
     ),
     (
         "getWithdrawal",
-        &[
-            (
-                E::NotFound,
-                "no such withdrawal of this merchant in the key's mode",
-            ),
-        ],
+        &[(
+            E::NotFound,
+            "no such withdrawal of this merchant in the key's mode",
+        )],
     ),
     (
         "listWebhookDeliveries",
-        &[
-            (
-                E::InvalidRequest,
-                "`limit` out of range or `status` not `succeeded` / `failed` (`param`: `status`)",
-            ),
-        ],
+        &[(
+            E::InvalidRequest,
+            "`limit` out of range or `status` not `succeeded` / `failed` (`param`: `status`)",
+        )],
     ),
     (
         "redeliverWebhookEvent",
-        &[
-            (
-                E::NotFound,
-                "no such event of this merchant in the key's mode",
-            ),
-        ],
+        &[(
+            E::NotFound,
+            "no such event of this merchant in the key's mode",
+        )],
     ),
 ];
 

@@ -91,10 +91,7 @@ pub const ERRORS: &[OpErrors] = &[
                 E::InvalidRequest,
                 "the body is not JSON with a string `code`, or the code is wrong or was already used (`param`: `code`)",
             ),
-            (
-                E::InvalidState,
-                "two-factor authentication is not enabled",
-            ),
+            (E::InvalidState, "two-factor authentication is not enabled"),
             (
                 E::TooManyAttempts,
                 "too many failed second-factor checks of this user (`Retry-After`)",
