@@ -107,4 +107,19 @@ log "README integration examples against a server started here"
 [ -x target/debug/otcpay ] || die "target/debug/otcpay was not built by the test passes"
 OTCPAY_BIN="$PWD/target/debug/otcpay" python3 tests/python/readme_examples.py
 
+log "schema fuzzing: schemathesis against a server started here"
+# Pinned; installed into a venv under target/ (kept between runs). Three runs of
+# FUZZ_SECONDS each (unauthenticated, admin with 2FA, acceptor): about 3–4 minutes.
+SCHEMATHESIS_VERSION=4.32.5
+FUZZ_VENV="$PWD/target/fuzz-venv"
+if ! "$FUZZ_VENV/bin/schemathesis" --version 2>/dev/null | grep -qx "schemathesis, version $SCHEMATHESIS_VERSION"; then
+  rm -rf "$FUZZ_VENV"
+  python3 -m venv "$FUZZ_VENV" || die "cannot create a Python venv (install python3-venv)"
+  "$FUZZ_VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION" \
+    || die "cannot install schemathesis==$SCHEMATHESIS_VERSION from PyPI"
+fi
+OTCPAY_BIN="$PWD/target/debug/otcpay" SCHEMATHESIS="$FUZZ_VENV/bin/schemathesis" \
+  FUZZ_SECONDS="${FUZZ_SECONDS:-60}" timeout 600 python3 tests/python/fuzz_api.py \
+  || die "schema fuzzing failed (see the failures above)"
+
 log "both passes green"

@@ -193,6 +193,16 @@ async fn the_document_is_openapi_3_1_complete_and_lists_every_error_code() {
     }
     assert_eq!(schemes["bearerAuth"]["type"], "http");
     assert_eq!(schemes["bearerAuth"]["scheme"], "bearer");
+    let cookie = &schemes["sessionCookie"];
+    assert_eq!(cookie["type"], "apiKey");
+    assert_eq!(cookie["in"], "cookie");
+    assert_eq!(cookie["name"], "otcpay_session");
+    assert!(
+        cookie["description"]
+            .as_str()
+            .is_some_and(|d| d.contains("X-CSRF-Token")),
+        "sessionCookie states the CSRF rule"
+    );
     for (method, path, op) in &ops {
         let uses: Vec<String> = op["security"]
             .as_array()
@@ -203,8 +213,10 @@ async fn the_document_is_openapi_3_1_complete_and_lists_every_error_code() {
         let expected = if path.starts_with("/api/v1/admin/")
             || path.starts_with("/api/v1/acceptor/")
             || path.starts_with("/api/v1/auth/totp/")
+            || path == "/api/v1/auth/logout"
         {
-            Some("bearerAuth")
+            // The header, or the portal pages' cookie.
+            Some(&["bearerAuth", "sessionCookie"][..])
         } else if [
             "/api/v1/orders",
             "/api/v1/balance",
@@ -215,13 +227,13 @@ async fn the_document_is_openapi_3_1_complete_and_lists_every_error_code() {
         .iter()
         .any(|p| path.starts_with(p))
         {
-            Some("merchantSignature")
+            Some(&["merchantSignature"][..])
         } else {
             None
         };
         match expected {
-            Some(scheme) => {
-                assert_eq!(uses, vec![scheme.to_owned()], "{method} {path}");
+            Some(schemes) => {
+                assert_eq!(uses, schemes, "{method} {path}");
                 assert!(
                     op["responses"]["401"].is_object(),
                     "{method} {path}: no 401"

@@ -85,7 +85,7 @@ pub const ERROR_CODES: &[(ErrorCode, &str)] = &[
     ),
     (
         ErrorCode::MethodNotAllowed,
-        "The path exists but does not support this HTTP method.",
+        "The path exists but does not support this HTTP method; the `Allow` header lists the methods it supports.",
     ),
     (
         ErrorCode::InvalidState,
@@ -129,7 +129,7 @@ pub const ERROR_CODES: &[(ErrorCode, &str)] = &[
     ),
     (
         ErrorCode::TooManyAttempts,
-        "Too many failed login attempts; wait `Retry-After` seconds.",
+        "Too many failed login attempts or second-factor checks; wait `Retry-After` seconds.",
     ),
     (
         ErrorCode::ServiceUnavailable,
@@ -221,8 +221,13 @@ pub enum AuthKind {
     Bearer,
 }
 
-/// The codes every operation of an authentication kind can give.
-pub fn common_errors(auth: AuthKind, has_body: bool) -> Vec<(ErrorCode, &'static str)> {
+/// The codes every operation of an authentication kind can give. `writes`: the method
+/// changes state (`POST`, `PUT`, `PATCH`, `DELETE`).
+pub fn common_errors(
+    auth: AuthKind,
+    has_body: bool,
+    writes: bool,
+) -> Vec<(ErrorCode, &'static str)> {
     let mut codes = Vec::new();
     match auth {
         AuthKind::Signed => codes.extend([
@@ -273,6 +278,18 @@ pub fn common_errors(auth: AuthKind, has_body: bool) -> Vec<(ErrorCode, &'static
             (ErrorCode::Forbidden, "the token's role may not use this route"),
         ]),
         AuthKind::None => {}
+    }
+    if auth == AuthKind::Bearer && writes {
+        codes.push((
+            ErrorCode::Forbidden,
+            "authenticated by the `otcpay_session` cookie without the session's `X-CSRF-Token` header",
+        ));
+    }
+    if has_body || (writes && auth != AuthKind::None) {
+        codes.push((
+            ErrorCode::UnsupportedMediaType,
+            "the request has a body whose `Content-Type` is not `application/json` (nor another type the request body lists)",
+        ));
     }
     if has_body && auth != AuthKind::Signed {
         codes.push((ErrorCode::PayloadTooLarge, "the body is larger than 64 KiB"));

@@ -23,7 +23,9 @@ use serde_json::{Map, Value, json};
 use utoipa::OpenApi;
 use utoipa::openapi::extensions::Extensions;
 use utoipa::openapi::header::Header;
-use utoipa::openapi::path::{Operation, PathItem};
+use utoipa::openapi::path::{Operation, ParameterIn, PathItem};
+use utoipa::openapi::schema::Schema;
+use utoipa::openapi::security::SecurityRequirement;
 use utoipa::openapi::{Components, Ref, RefOr, Required, Response, Server};
 
 use crate::error::{ApiError, ApiResult, ErrorCode};
@@ -79,6 +81,8 @@ pub fn document_json() -> ApiResult<&'static str> {
         paths::public::login,
         paths::public::totp_setup,
         paths::public::totp_enable,
+        paths::public::totp_disable,
+        paths::public::logout,
         paths::merchant::create_order,
         paths::merchant::list_orders,
         paths::merchant::get_order,
@@ -145,6 +149,7 @@ pub fn document_json() -> ApiResult<&'static str> {
         schemas::AcceptorStatus,
         schemas::WithdrawalStatus,
         schemas::OrderStatus,
+        schemas::DisputeStatus,
     ))
 )]
 struct ApiDoc;
@@ -213,9 +218,17 @@ future, older than `Recv-Window` or unparseable (`401 request_expired`); a bad s
 rate limit applies (`429 rate_limited`, `418 banned`, with `Retry-After`).";
 
 const BEARER_DESCRIPTION: &str = "Portal sessions: the JWT from `POST /api/v1/auth/login`, sent \
-as `Authorization: Bearer <token>` (the portal pages use the same token in the \
-`otcpay_session` cookie). Routes check the token's role: `/api/v1/admin/*` needs `admin`, \
-`/api/v1/acceptor/*` needs `acceptor`; another role → `403 forbidden`.";
+as `Authorization: Bearer <token>`. Routes check the token's role: `/api/v1/admin/*` needs \
+`admin`, `/api/v1/acceptor/*` needs `acceptor`; another role → `403 forbidden`. The same \
+session may instead come in the `otcpay_session` cookie (scheme `sessionCookie`); the \
+header wins when both are sent.";
+
+const COOKIE_DESCRIPTION: &str = "The portal pages' session: the same JWT as `bearerAuth`, in the \
+`otcpay_session` cookie, accepted by every route that accepts `bearerAuth`. A request \
+authenticated by the cookie that changes state (`POST`, `PUT`, `PATCH`, `DELETE`) must also \
+carry the `X-CSRF-Token` header with the session's CSRF token, else `403 forbidden`; \
+`GET` requests need no such header. A request with `Authorization: Bearer` is not subject \
+to the CSRF rule.";
 
 /// Builds the whole document. The cross-cutting parts are written as JSON and read into
 /// utoipa's model, so that the document keeps utoipa's order (schema properties in
@@ -249,8 +262,8 @@ pub fn document() -> ApiResult<utoipa::openapi::OpenApi> {
         .flat_map(|table| table.iter().copied())
         .collect();
     for item in api.paths.paths.values_mut() {
-        for operation in operations_mut(item) {
-            complete_operation(operation, &tables)?;
+        for (writes, operation) in operations_mut(item) {
+            complete_operation(operation, writes, &tables)?;
         }
     }
     Ok(api)
@@ -260,19 +273,20 @@ fn from_json<T: serde::de::DeserializeOwned>(value: Value) -> ApiResult<T> {
     serde_json::from_value(value).map_err(ApiError::internal)
 }
 
-fn operations_mut(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
+/// The operations of a path item, each with whether its method changes state.
+fn operations_mut(item: &mut PathItem) -> impl Iterator<Item = (bool, &mut Operation)> {
     [
-        &mut item.get,
-        &mut item.put,
-        &mut item.post,
-        &mut item.delete,
-        &mut item.options,
-        &mut item.head,
-        &mut item.patch,
-        &mut item.trace,
+        (false, &mut item.get),
+        (true, &mut item.put),
+        (true, &mut item.post),
+        (true, &mut item.delete),
+        (false, &mut item.options),
+        (false, &mut item.head),
+        (true, &mut item.patch),
+        (false, &mut item.trace),
     ]
     .into_iter()
-    .flatten()
+    .filter_map(|(writes, op)| op.as_mut().map(|op| (writes, op)))
 }
 
 /// Operations whose body may be left out entirely.
@@ -295,6 +309,30 @@ fn add_components(components: &mut Components) -> ApiResult<()> {
             "scheme": "bearer",
             "bearerFormat": "JWT",
             "description": BEARER_DESCRIPTION,
+        },
+        "sessionCookie": {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": "otcpay_session",
+            "description": COOKIE_DESCRIPTION,
+        },
+    }))?;
+    components.responses = from_json(json!({
+        "MethodNotAllowed": {
+            "description": "Method Not Allowed: the path exists, but not with this HTTP method. \
+                Answered for every path of this document requested with a method the path \
+                does not list; `Allow` names the methods it does list. Code: \
+                `method_not_allowed`.",
+            "headers": {
+                "Allow": {"$ref": "#/components/headers/Allow"},
+                "X-Request-Id": {"$ref": "#/components/headers/X-Request-Id"},
+            },
+            "content": {
+                "application/json": {
+                    "schema": {"$ref": "#/components/schemas/Error"},
+                    "example": errors::example_body(ErrorCode::MethodNotAllowed, None),
+                }
+            },
         },
     }))?;
     components.parameters = from_json(json!({
@@ -326,6 +364,10 @@ fn add_components(components: &mut Components) -> ApiResult<()> {
             "description": "The request's id (the caller's own `X-Request-Id` when it is 1–64 of `A-Za-z0-9_-`, else a new `req_…`); quote it when reporting a problem.",
             "schema": {"type": "string"},
         },
+        "Allow": {
+            "description": "The methods the path supports, comma-separated (e.g. `GET, POST`).",
+            "schema": {"type": "string"},
+        },
         "Retry-After": {
             "description": "Seconds to wait before retrying (at least 1).",
             "schema": {"type": "integer", "minimum": 1},
@@ -343,6 +385,17 @@ fn add_components(components: &mut Components) -> ApiResult<()> {
             "schema": {"type": "integer"},
         },
     }))?;
+    // What the derive cannot say.
+    if let Some(RefOr::T(Schema::Object(method))) =
+        components.schemas.get_mut("PaymentMethodRequest")
+        && let Some(RefOr::T(Schema::Object(details))) = method.properties.get_mut("details")
+    {
+        // A non-empty object with non-blank keys.
+        details.min_properties = Some(1);
+        details.property_names = Some(Box::new(from_json(
+            json!({"type": "string", "minLength": 1, "pattern": "\\S"}),
+        )?));
+    }
     components
         .extensions
         .get_or_insert_with(Extensions::default)
@@ -369,10 +422,34 @@ fn auth_of(operation: &Operation) -> AuthKind {
 }
 
 /// Adds the signed-request headers, the error responses and the response headers.
-fn complete_operation(operation: &mut Operation, tables: &[OpErrors]) -> ApiResult<()> {
+fn complete_operation(
+    operation: &mut Operation,
+    writes: bool,
+    tables: &[OpErrors],
+) -> ApiResult<()> {
     let auth = auth_of(operation);
     let has_body = operation.request_body.is_some();
     let id = operation.operation_id.clone().unwrap_or_default();
+
+    if auth == AuthKind::Bearer {
+        // The pages' cookie is an alternative to the header.
+        operation
+            .security
+            .get_or_insert_with(Vec::new)
+            .push(SecurityRequirement::new(
+                "sessionCookie",
+                Vec::<String>::new(),
+            ));
+    }
+    for parameter in operation.parameters.iter_mut().flatten() {
+        if let RefOr::T(parameter) = parameter
+            && parameter.parameter_in == ParameterIn::Path
+            && let Some(RefOr::T(Schema::Object(schema))) = &mut parameter.schema
+        {
+            // An empty segment is another path.
+            schema.min_length = Some(1);
+        }
+    }
 
     if auth == AuthKind::Signed {
         operation.parameters.get_or_insert_with(Vec::new).extend(
@@ -386,7 +463,7 @@ fn complete_operation(operation: &mut Operation, tables: &[OpErrors]) -> ApiResu
         body.required = Some(Required::False);
     }
 
-    let mut codes = errors::common_errors(auth, has_body);
+    let mut codes = errors::common_errors(auth, has_body, writes);
     if let Some((_, own)) = tables.iter().find(|(op, _)| *op == id) {
         codes.extend(own.iter().copied());
     }

@@ -239,8 +239,9 @@ pub enum AddressProblem {
 #[derive(ToSchema)]
 #[schema(example = json!({"email": "ops@otcpay.example", "password": "correct horse battery"}))]
 pub struct LoginRequest {
+    #[schema(format = Email, min_length = 1)]
     pub email: String,
-    #[schema(format = Password)]
+    #[schema(format = Password, min_length = 1)]
     pub password: String,
     /// The authenticator's current 6-digit code; required when the user enabled
     /// two-factor authentication. Each code logs in once.
@@ -259,9 +260,19 @@ pub struct TotpSetupResponse {
 #[schema(example = json!({"code": "492039"}))]
 pub struct TotpEnableRequest {
     /// The authenticator's current 6-digit code.
+    #[schema(min_length = 1, example = "492039")]
     pub code: String,
 }
 
+#[derive(ToSchema)]
+#[schema(example = json!({"code": "492039"}))]
+pub struct TotpDisableRequest {
+    /// The authenticator's current 6-digit code.
+    #[schema(min_length = 1, example = "492039")]
+    pub code: String,
+}
+
+/// Whether two-factor authentication is now on.
 #[derive(ToSchema)]
 pub struct TotpEnabled {
     pub totp_enabled: bool,
@@ -301,7 +312,12 @@ pub struct CreateOrderRequest {
     #[schema(pattern = "^[A-Za-z0-9._:-]{1,64}$", example = "inv-1001")]
     pub merchant_order_id: String,
     /// USDT the customer pays for; you are credited `amount − fee`.
-    #[schema(format = "decimal", example = "100.00")]
+    #[schema(
+        format = "decimal",
+        min_length = 1,
+        pattern = "^[0-9]{1,18}(\\.[0-9]{1,6})?$",
+        example = "100.00"
+    )]
     pub amount: String,
     /// Only `USDT` (the default).
     #[schema(example = "USDT")]
@@ -398,7 +414,8 @@ list_schema!(
 #[derive(ToSchema)]
 #[schema(example = json!({"reason": "I paid but the order expired."}))]
 pub struct DisputeRequest {
-    /// 1–2000 characters.
+    /// 1–2000 characters, not blank.
+    #[schema(min_length = 1, max_length = 2000, pattern = "\\S")]
     pub reason: String,
 }
 
@@ -491,10 +508,15 @@ pub struct CreateWithdrawalRequest {
     pub merchant_withdrawal_id: String,
     pub network: NetworkId,
     /// A valid address on `network` (stored normalized).
+    #[schema(min_length = 1)]
     pub address: String,
     /// USDT to send, at least the network's `min_withdrawal`; the network fee is
     /// charged on top.
-    #[schema(format = "decimal")]
+    #[schema(
+        format = "decimal",
+        min_length = 1,
+        pattern = "^[0-9]{1,18}(\\.[0-9]{1,6})?$"
+    )]
     pub amount: String,
 }
 
@@ -560,14 +582,20 @@ list_schema!(
 #[derive(ToSchema)]
 #[schema(example = json!({"reason": "The address belongs to a sanctioned service."}))]
 pub struct ReasonRequest {
-    /// 1–2000 characters.
+    /// 1–2000 characters, not blank.
+    #[schema(min_length = 1, max_length = 2000, pattern = "\\S")]
     pub reason: String,
 }
 
 #[derive(ToSchema)]
 #[schema(example = json!({"txid": "3f1c2a…"}))]
 pub struct CompleteWithdrawalRequest {
-    /// The on-chain transaction id: 1–128 visible characters, no spaces.
+    /// The on-chain transaction id: 1–128 visible characters, no spaces (surrounding
+    /// spaces are trimmed).
+    #[schema(
+        min_length = 1,
+        pattern = "^\\s*[^\\s\\x00-\\x1f\\x7f-\\x9f]{1,128}\\s*$"
+    )]
     pub txid: String,
 }
 
@@ -674,14 +702,22 @@ pub enum WebhookEventType {
 // ---------------------------------------------------------------------------------------
 // Admin: merchants
 
-#[derive(ToSchema)]
+#[derive(ToSchema, Serialize)]
+#[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "Example Shop", "email": "billing@shop.example", "fee_rate": "0.01", "default_fiat": "CNY", "webhook_url": "https://shop.example/webhooks/otcpay", "rate_limit_per_minute": 100, "auto_approve_withdrawals_below": "100.00"}))]
 pub struct CreateMerchantRequest {
-    /// 1–100 printable characters.
+    /// 1–100 printable characters, not blank.
+    #[schema(min_length = 1, max_length = 100, pattern = "\\S")]
     pub name: String,
+    #[schema(format = Email, min_length = 1)]
     pub email: String,
     /// The fee as a fraction of the order amount, 0 ≤ fee < 1.
-    #[schema(format = "decimal", example = "0.01")]
+    #[schema(
+        format = "decimal",
+        min_length = 1,
+        pattern = "^0(\\.[0-9]{1,8})?$",
+        example = "0.01"
+    )]
     pub fee_rate: String,
     /// The fiat of orders that name none.
     pub default_fiat: Option<String>,
@@ -692,30 +728,50 @@ pub struct CreateMerchantRequest {
     #[schema(minimum = 1, maximum = 100000, default = 100)]
     pub rate_limit_per_minute: Option<i32>,
     /// Withdrawals below this USDT amount are approved automatically.
-    #[schema(format = "decimal")]
+    #[schema(
+        format = "decimal",
+        min_length = 1,
+        pattern = "^[0-9]{1,18}(\\.[0-9]{1,6})?$"
+    )]
     pub auto_approve_withdrawals_below: Option<String>,
 }
 
 /// Every field optional; `null` clears `default_fiat`, `webhook_url` and
 /// `auto_approve_withdrawals_below`; unknown fields are refused.
-#[derive(ToSchema)]
+#[derive(ToSchema, Serialize)]
+#[serde(deny_unknown_fields)]
 #[schema(example = json!({"status": "suspended"}))]
 pub struct UpdateMerchantRequest {
+    /// 1–100 printable characters, not blank; not `null`.
+    #[schema(nullable = false, min_length = 1, max_length = 100, pattern = "\\S")]
     pub name: Option<String>,
-    #[schema(format = "decimal")]
+    /// Not `null`.
+    #[schema(
+        nullable = false,
+        format = "decimal",
+        min_length = 1,
+        pattern = "^0(\\.[0-9]{1,8})?$"
+    )]
     pub fee_rate: Option<String>,
-    /// `active` or `suspended` (every key of a suspended merchant is refused).
+    /// `active` or `suspended` (every key of a suspended merchant is refused); not `null`.
+    #[schema(nullable = false)]
     pub status: Option<MerchantStatus>,
     pub default_fiat: Option<String>,
     #[schema(format = "uri")]
     pub webhook_url: Option<String>,
-    #[schema(minimum = 1, maximum = 100000)]
+    /// Not `null`.
+    #[schema(nullable = false, minimum = 1, maximum = 100000)]
     pub rate_limit_per_minute: Option<i32>,
-    #[schema(format = "decimal")]
+    #[schema(
+        format = "decimal",
+        min_length = 1,
+        pattern = "^[0-9]{1,18}(\\.[0-9]{1,6})?$"
+    )]
     pub auto_approve_withdrawals_below: Option<String>,
 }
 
-#[derive(ToSchema)]
+#[derive(ToSchema, Serialize)]
+#[serde(rename_all = "snake_case")]
 #[schema(rename_all = "snake_case")]
 pub enum MerchantStatus {
     Active,
@@ -770,7 +826,8 @@ pub struct ApiKeySummary {
 }
 
 /// `live` keys move real money; `test` keys (`mk_test_…`) work in the sandbox.
-#[derive(ToSchema)]
+#[derive(ToSchema, Serialize)]
+#[serde(rename_all = "snake_case")]
 #[schema(rename_all = "snake_case")]
 pub enum KeyMode {
     Live,
@@ -811,12 +868,14 @@ pub struct MerchantCreated {
     pub webhook_secret: String,
 }
 
-#[derive(ToSchema)]
+#[derive(ToSchema, Serialize)]
+#[serde(deny_unknown_fields)]
 #[schema(example = json!({"mode": "live"}))]
 pub struct CreateApiKeyRequest {
     pub mode: KeyMode,
     /// An ECDSA P-256 public key in SPKI PEM (`-----BEGIN PUBLIC KEY-----`, ≤ 4096
     /// bytes) for an ECDSA key; absent for an HMAC key.
+    #[schema(min_length = 1, max_length = 4096)]
     pub public_key_pem: Option<String>,
 }
 
@@ -826,14 +885,16 @@ pub struct CreateApiKeyRequest {
 #[derive(ToSchema)]
 #[schema(example = json!({"email": "trader@otc.example", "password": "a long passphrase", "display_name": "Trader One", "commission_rate": "0.004", "max_concurrent_orders": 10}))]
 pub struct CreateAcceptorRequest {
+    #[schema(format = Email, min_length = 1)]
     pub email: String,
     /// At least 10 characters.
-    #[schema(format = Password)]
+    #[schema(format = Password, min_length = 10)]
     pub password: String,
-    /// 1–100 characters.
+    /// 1–100 characters, not blank.
+    #[schema(min_length = 1, max_length = 100, pattern = "\\S")]
     pub display_name: String,
     /// The acceptor's share of each order amount, 0 ≤ rate < 1 (default 0).
-    #[schema(format = "decimal")]
+    #[schema(format = "decimal", min_length = 1, pattern = "^0(\\.[0-9]{1,8})?$")]
     pub commission_rate: Option<String>,
     /// 1–1000 (default 10).
     #[schema(minimum = 1, maximum = 1000, default = 10)]
@@ -841,10 +902,14 @@ pub struct CreateAcceptorRequest {
 }
 
 /// Every field optional; unknown fields are refused.
-#[derive(ToSchema)]
+#[derive(ToSchema, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct UpdateAcceptorRequest {
+    /// 1–100 characters, not blank.
+    #[schema(min_length = 1, max_length = 100, pattern = "\\S")]
     pub display_name: Option<String>,
-    #[schema(format = "decimal")]
+    /// A fraction 0 ≤ rate < 1.
+    #[schema(format = "decimal", min_length = 1, pattern = "^0(\\.[0-9]{1,8})?$")]
     pub commission_rate: Option<String>,
     #[schema(minimum = 1, maximum = 1000)]
     pub max_concurrent_orders: Option<i64>,
@@ -910,13 +975,22 @@ pub struct AcceptorStats {
 #[derive(ToSchema)]
 #[schema(example = json!({"amount": "5000.00", "network": "tron", "txid": "7c2d…", "note": "initial float"}))]
 pub struct DepositRequest {
-    #[schema(format = "decimal")]
+    #[schema(
+        format = "decimal",
+        min_length = 1,
+        pattern = "^[0-9]{1,18}(\\.[0-9]{1,6})?$"
+    )]
     pub amount: String,
     pub network: NetworkId,
-    /// 1–128 characters; hash-shaped ids are compared case-insensitively and with or
-    /// without `0x`.
+    /// 1–128 visible characters, no spaces (surrounding spaces are trimmed); hash-shaped
+    /// ids are compared case-insensitively and with or without `0x`.
+    #[schema(
+        min_length = 1,
+        pattern = "^\\s*[^\\s\\x00-\\x1f\\x7f-\\x9f]{1,128}\\s*$"
+    )]
     pub txid: String,
-    /// Up to 500 characters.
+    /// Up to 500 characters; blank is the same as absent.
+    #[schema(max_length = 500)]
     pub note: Option<String>,
 }
 
@@ -946,13 +1020,25 @@ pub struct OnlineRequest {
 #[schema(example = json!({"rate": "7.18", "min_amount": "10.00", "max_amount": "5000.00"}))]
 pub struct QuoteRequest {
     /// Fiat per USDT.
-    #[schema(format = "decimal")]
+    #[schema(
+        format = "decimal",
+        min_length = 1,
+        pattern = "^[0-9]{1,10}(\\.[0-9]{1,8})?$"
+    )]
     pub rate: String,
     /// The smallest order (USDT) the acceptor takes in this fiat.
-    #[schema(format = "decimal")]
+    #[schema(
+        format = "decimal",
+        min_length = 1,
+        pattern = "^[0-9]{1,18}(\\.[0-9]{1,6})?$"
+    )]
     pub min_amount: String,
     /// The largest order (USDT); not below `min_amount`.
-    #[schema(format = "decimal")]
+    #[schema(
+        format = "decimal",
+        min_length = 1,
+        pattern = "^[0-9]{1,18}(\\.[0-9]{1,6})?$"
+    )]
     pub max_amount: String,
 }
 
@@ -979,6 +1065,8 @@ list_schema!(
 #[derive(ToSchema)]
 #[schema(example = json!({"fiat": "CNY", "method": "bank_transfer", "details": {"bank_name": "Example Bank", "account_name": "Li Wei", "account_number": "6222 0000 0000 0000"}}))]
 pub struct PaymentMethodRequest {
+    /// A supported fiat code (case-insensitive).
+    #[schema(min_length = 1)]
     pub fiat: String,
     /// 1–32 of `a-z0-9_`.
     #[schema(pattern = "^[a-z0-9_]{1,32}$")]
@@ -1015,6 +1103,7 @@ pub struct ConfirmRequest {
 #[derive(ToSchema)]
 pub struct RejectRequest {
     /// Up to 2000 characters.
+    #[schema(max_length = 2000)]
     pub reason: Option<String>,
 }
 
@@ -1099,7 +1188,8 @@ pub struct OrderEvent {
 #[derive(ToSchema)]
 #[schema(example = json!({"body": "Please upload the bank receipt."}))]
 pub struct DisputeMessageRequest {
-    /// 1–5000 characters.
+    /// 1–5000 characters, not blank.
+    #[schema(min_length = 1, max_length = 5000, pattern = "\\S")]
     pub body: String,
 }
 
@@ -1109,10 +1199,24 @@ pub struct ResolveDisputeRequest {
     pub outcome: DisputeOutcome,
     /// USDT to release (`release` only; default the whole order amount). Below the
     /// order amount it is a partial release.
-    #[schema(format = "decimal")]
+    #[schema(
+        format = "decimal",
+        min_length = 1,
+        pattern = "^[0-9]{1,18}(\\.[0-9]{1,6})?$"
+    )]
     pub amount: Option<String>,
-    /// 1–2000 characters.
+    /// 1–2000 characters, not blank.
+    #[schema(min_length = 1, max_length = 2000, pattern = "\\S")]
     pub note: String,
+}
+
+/// The state of a dispute.
+#[derive(ToSchema, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[schema(rename_all = "snake_case")]
+pub enum DisputeStatus {
+    Open,
+    Resolved,
 }
 
 /// `release`: the order completes and the merchant is credited; `cancel`: the order is
@@ -1212,7 +1316,8 @@ pub struct PaidRequest {
 #[derive(ToSchema)]
 #[schema(example = json!({"reason": "I paid 718.00 CNY at 10:20 but the order expired.", "contact": "li.wei@mail.example"}))]
 pub struct CashierDisputeRequest {
-    /// 1–2000 characters.
+    /// 1–2000 characters, not blank.
+    #[schema(min_length = 1, max_length = 2000, pattern = "\\S")]
     pub reason: String,
     /// How to reach the customer (trimmed to 200 characters).
     pub contact: Option<String>,

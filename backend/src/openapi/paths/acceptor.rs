@@ -95,6 +95,10 @@ pub const ERRORS: &[OpErrors] = &[
                 "two-factor authentication is enabled and `totp_code` is missing or wrong (`param`: `totp_code`)",
             ),
             (
+                E::TooManyAttempts,
+                "too many failed second-factor checks of this user (`Retry-After`)",
+            ),
+            (
                 E::InsufficientBalance,
                 "the acceptor's balance does not cover the release",
             ),

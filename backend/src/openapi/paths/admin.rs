@@ -5,12 +5,15 @@ use crate::error::ErrorCode as E;
 use crate::openapi::errors::OpErrors;
 use crate::openapi::schemas::*;
 
-const OTHER_METHOD: (E, &str) = (E::MethodNotAllowed, "another HTTP method on this path");
 const LIMIT: (E, &str) = (E::InvalidRequest, "`limit` out of range (`param`: `limit`)");
 const NO_MERCHANT: (E, &str) = (E::NotFound, "no such merchant");
 const NO_ACCEPTOR: (E, &str) = (E::NotFound, "no such acceptor");
 const NO_DISPUTE: (E, &str) = (E::NotFound, "no such dispute");
 const NO_WITHDRAWAL: (E, &str) = (E::NotFound, "no such withdrawal");
+const NEEDS_2FA: (E, &str) = (
+    E::TotpSetupRequired,
+    "this action moves money: the admin has no two-factor authentication on, or the session did not pass the code (unless the operator switched the rule off)",
+);
 const BAD_JSON: (E, &str) = (
     E::InvalidRequest,
     "the body is not valid JSON or a field has the wrong type",
@@ -32,11 +35,10 @@ pub const ERRORS: &[OpErrors] = &[
                 E::UnsupportedCurrency,
                 "`default_fiat` is not supported (`param`: `default_fiat`)",
             ),
-            OTHER_METHOD,
         ],
     ),
-    ("listMerchants", &[LIMIT, OTHER_METHOD]),
-    ("getMerchant", &[NO_MERCHANT, OTHER_METHOD]),
+    ("listMerchants", &[LIMIT]),
+    ("getMerchant", &[NO_MERCHANT]),
     (
         "updateMerchant",
         &[
@@ -53,7 +55,6 @@ pub const ERRORS: &[OpErrors] = &[
                 "`default_fiat` is not supported (`param`: `default_fiat`)",
             ),
             NO_MERCHANT,
-            OTHER_METHOD,
         ],
     ),
     (
@@ -64,15 +65,11 @@ pub const ERRORS: &[OpErrors] = &[
                 "`mode` is not `live` / `test`, or `public_key_pem` is not a P-256 public key (`param`: `public_key_pem`)",
             ),
             NO_MERCHANT,
-            OTHER_METHOD,
         ],
     ),
     (
         "revokeMerchantApiKey",
-        &[
-            (E::NotFound, "no such merchant, or no such key of it"),
-            OTHER_METHOD,
-        ],
+        &[(E::NotFound, "no such merchant, or no such key of it")],
     ),
     (
         "createAcceptor",
@@ -137,6 +134,7 @@ pub const ERRORS: &[OpErrors] = &[
     (
         "createAcceptorDeposit",
         &[
+            NEEDS_2FA,
             (
                 E::InvalidRequest,
                 "invalid JSON, `txid` or `note` (`param`: `txid`)",
@@ -178,6 +176,7 @@ pub const ERRORS: &[OpErrors] = &[
     (
         "resolveDispute",
         &[
+            NEEDS_2FA,
             (
                 E::InvalidRequest,
                 "`outcome` is not `release` / `cancel`, or `note` is missing or too long (`param`: `outcome`)",
@@ -199,22 +198,19 @@ pub const ERRORS: &[OpErrors] = &[
     ),
     (
         "adminListWithdrawals",
-        &[
-            (
-                E::InvalidRequest,
-                "`limit` out of range, `status` unknown or `livemode` not a boolean (`param`: `status`)",
-            ),
-            OTHER_METHOD,
-        ],
+        &[(
+            E::InvalidRequest,
+            "`limit` out of range, `status` unknown or `livemode` not a boolean (`param`: `status`)",
+        )],
     ),
-    ("adminGetWithdrawal", &[NO_WITHDRAWAL, OTHER_METHOD]),
+    ("adminGetWithdrawal", &[NO_WITHDRAWAL]),
     (
         "approveWithdrawal",
         &[
+            NEEDS_2FA,
             (E::InvalidRequest, "the body is not a JSON object"),
             NO_WITHDRAWAL,
             (E::InvalidState, "the withdrawal is not in `review`"),
-            OTHER_METHOD,
         ],
     ),
     (
@@ -226,31 +222,30 @@ pub const ERRORS: &[OpErrors] = &[
             ),
             NO_WITHDRAWAL,
             (E::InvalidState, "the withdrawal is not in `review`"),
-            OTHER_METHOD,
         ],
     ),
     (
         "completeWithdrawal",
         &[
+            NEEDS_2FA,
             (
                 E::InvalidRequest,
                 "the body is not a JSON object, or `txid` is missing or malformed (`param`: `txid`)",
             ),
             NO_WITHDRAWAL,
             (E::InvalidState, "the withdrawal is not `approved`"),
-            OTHER_METHOD,
         ],
     ),
     (
         "failWithdrawal",
         &[
+            NEEDS_2FA,
             (
                 E::InvalidRequest,
                 "the body is not a JSON object, or `reason` is missing or too long (`param`: `reason`)",
             ),
             NO_WITHDRAWAL,
             (E::InvalidState, "the withdrawal is not `approved`"),
-            OTHER_METHOD,
         ],
     ),
     ("checkLedger", &[]),
@@ -485,7 +480,7 @@ pub fn create_deposit() {}
     tag = "Admin: disputes",
     security(("bearerAuth" = [])),
     params(
-        ("status" = Option<String>, Query, description = "`open` or `resolved`."),
+        ("status" = Option<DisputeStatus>, Query, description = "Only disputes in this status."),
         Pagination
     ),
     responses((status = 200, description = "A page of disputes.", body = DisputeList))

@@ -4,8 +4,6 @@ use crate::error::ErrorCode as E;
 use crate::openapi::errors::OpErrors;
 use crate::openapi::schemas::*;
 
-const OTHER_METHOD: (E, &str) = (E::MethodNotAllowed, "another HTTP method on this path");
-
 pub const ERRORS: &[OpErrors] = &[
     (
         "createOrder",
@@ -69,13 +67,10 @@ pub const ERRORS: &[OpErrors] = &[
             ),
         ],
     ),
-    ("getBalance", &[OTHER_METHOD]),
+    ("getBalance", &[]),
     (
         "listLedgerEntries",
-        &[
-            (E::InvalidRequest, "`limit` out of range (`param`: `limit`)"),
-            OTHER_METHOD,
-        ],
+        &[(E::InvalidRequest, "`limit` out of range (`param`: `limit`)")],
     ),
     (
         "createWithdrawal",
@@ -104,48 +99,35 @@ pub const ERRORS: &[OpErrors] = &[
                 E::InsufficientBalance,
                 "`amount` + fee is more than the available balance",
             ),
-            OTHER_METHOD,
         ],
     ),
     (
         "listWithdrawals",
-        &[
-            (
-                E::InvalidRequest,
-                "`limit` out of range or `status` unknown (`param`: `status`)",
-            ),
-            OTHER_METHOD,
-        ],
+        &[(
+            E::InvalidRequest,
+            "`limit` out of range or `status` unknown (`param`: `status`)",
+        )],
     ),
     (
         "getWithdrawal",
-        &[
-            (
-                E::NotFound,
-                "no such withdrawal of this merchant in the key's mode",
-            ),
-            OTHER_METHOD,
-        ],
+        &[(
+            E::NotFound,
+            "no such withdrawal of this merchant in the key's mode",
+        )],
     ),
     (
         "listWebhookDeliveries",
-        &[
-            (
-                E::InvalidRequest,
-                "`limit` out of range or `status` not `succeeded` / `failed` (`param`: `status`)",
-            ),
-            OTHER_METHOD,
-        ],
+        &[(
+            E::InvalidRequest,
+            "`limit` out of range or `status` not `succeeded` / `failed` (`param`: `status`)",
+        )],
     ),
     (
         "redeliverWebhookEvent",
-        &[
-            (
-                E::NotFound,
-                "no such event of this merchant in the key's mode",
-            ),
-            OTHER_METHOD,
-        ],
+        &[(
+            E::NotFound,
+            "no such event of this merchant in the key's mode",
+        )],
     ),
 ];
 

@@ -31,7 +31,7 @@ pub const ERRORS: &[OpErrors] = &[
         &[
             (
                 E::InvalidRequest,
-                "the body is not JSON, or `address` is missing or not a string (`param`: `address`)",
+                "the body is not a JSON object, or `address` is missing or not a string (`param`: `address`)",
             ),
             (
                 E::UnsupportedNetwork,
@@ -56,10 +56,11 @@ pub const ERRORS: &[OpErrors] = &[
             ),
             (
                 E::TooManyAttempts,
-                "too many failures (wrong passwords or codes) for this email or from this IP in the login window (`Retry-After`)",
+                "too many failures (wrong passwords or codes) for this email or from this IP in the login window, or too many failed second-factor checks of the user (`Retry-After`)",
             ),
         ],
     ),
+    ("logout", &[]),
     (
         "totpSetup",
         &[(
@@ -77,6 +78,24 @@ pub const ERRORS: &[OpErrors] = &[
             (
                 E::InvalidState,
                 "no secret was set up, or two-factor authentication is already enabled",
+            ),
+            (
+                E::TooManyAttempts,
+                "too many failed second-factor checks of this user (`Retry-After`)",
+            ),
+        ],
+    ),
+    (
+        "totpDisable",
+        &[
+            (
+                E::InvalidRequest,
+                "the body is not JSON with a string `code`, or the code is wrong or was already used (`param`: `code`)",
+            ),
+            (E::InvalidState, "two-factor authentication is not enabled"),
+            (
+                E::TooManyAttempts,
+                "too many failed second-factor checks of this user (`Retry-After`)",
             ),
         ],
     ),
@@ -224,7 +243,7 @@ pub fn currencies() {}
     path = "/api/v1/public/rates",
     operation_id = "getRates",
     tag = "Public",
-    params(("fiat" = String, Query, description = "The fiat code, e.g. `CNY`.", example = "CNY")),
+    params(("fiat" = String, Query, min_length = 1, description = "The fiat code (case-insensitive), e.g. `CNY`.", example = "CNY")),
     responses((status = 200, description = "The depth of the fiat.", body = Rates))
 )]
 pub fn rates() {}
@@ -248,8 +267,9 @@ pub fn validate_address() {}
 /// Log in to a portal
 ///
 /// Exchanges an email and password for a session JWT of the user's role (`admin`,
-/// `acceptor` or `merchant`). Failures are throttled per email and per client IP; only
-/// failures count.
+/// `acceptor` or `merchant`). Failures are throttled per email and per client IP, and
+/// wrong `totp_code`s per user with the other second-factor checks; only failures
+/// count.
 #[utoipa::path(
     post,
     path = "/api/v1/auth/login",
@@ -306,3 +326,38 @@ pub fn totp_setup() {}
     ))
 )]
 pub fn totp_enable() {}
+
+/// Disable two-factor authentication
+///
+/// Turns two-factor authentication off once `code` (the authenticator's current code)
+/// checks against the secret in force; the secret is dropped. Failed codes count
+/// towards the user's second-factor throttle (`429 too_many_attempts`).
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/totp/disable",
+    operation_id = "totpDisable",
+    tag = "Portal authentication",
+    security(("bearerAuth" = [])),
+    request_body = TotpDisableRequest,
+    responses((
+        status = 200,
+        description = "Disabled.",
+        body = TotpEnabled,
+        example = json!({"totp_enabled": false})
+    ))
+)]
+pub fn totp_disable() {}
+
+/// Log out
+///
+/// Revokes the session: its token (and the `otcpay_session` cookie carrying it) is
+/// refused with `401 invalid_token` from now on.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/logout",
+    operation_id = "logout",
+    tag = "Portal authentication",
+    security(("bearerAuth" = [])),
+    responses((status = 204, description = "The session is revoked."))
+)]
+pub fn logout() {}
