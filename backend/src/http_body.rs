@@ -1,12 +1,19 @@
-//! JSON request bodies: every route that reads one asks for `Content-Type:
-//! application/json` (or a `+json` type) and answers `415 unsupported_media_type`
-//! otherwise. Routes that take `web::Json` get it from the extractor's configuration
-//! (`error::json_error_handler`); routes that read raw bytes (signed requests, optional
-//! bodies) call [`require_json`].
+//! JSON request bodies. Two rules hold for every route that reads one:
+//! - `Content-Type: application/json` (or a `+json` type), else `415
+//!   unsupported_media_type`;
+//! - the body is a JSON object, else `400 invalid_request` — serde would otherwise read
+//!   an array field by field (`[null, null]` as a patch).
+//!
+//! Handlers take [`Json`] (which reads through `web::Json`, so its configured size limit
+//! and error rendering apply); routes that read raw bytes (signed requests, optional
+//! bodies) call [`parse_object`] or [`optional_json`].
 
-use actix_web::HttpRequest;
+use actix_web::dev::Payload;
 use actix_web::http::header::CONTENT_TYPE;
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
 
 use crate::error::{ApiError, ApiResult, ErrorCode};
 
@@ -36,6 +43,27 @@ pub fn require_json(req: &HttpRequest, body: &[u8]) -> ApiResult<()> {
     }
 }
 
+fn not_an_object() -> ApiError {
+    ApiError::invalid_request("The body must be a JSON object.")
+}
+
+fn malformed(err: serde_json::Error) -> ApiError {
+    ApiError::invalid_request(format!("The JSON body is not valid: {err}."))
+}
+
+/// Parses a body that must be one JSON object. The first non-blank byte decides that
+/// (a JSON text starting with `{` is an object), so the hot path parses once.
+pub fn parse_object<T: DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        // Not an object — or not JSON at all, which the parser says better.
+        return match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
+            Ok(_) => Err(not_an_object()),
+            Err(err) => Err(malformed(err)),
+        };
+    }
+    serde_json::from_slice(body).map_err(malformed)
+}
+
 /// A JSON body that may be left out entirely (then `T::default()`, e.g. `{}`).
 pub fn optional_json<T: DeserializeOwned + Default>(
     req: &HttpRequest,
@@ -45,8 +73,38 @@ pub fn optional_json<T: DeserializeOwned + Default>(
         return Ok(T::default());
     }
     require_json(req, body)?;
-    serde_json::from_slice(body)
-        .map_err(|e| ApiError::invalid_request(format!("The JSON body is not valid: {e}.")))
+    parse_object(body)
+}
+
+/// A handler argument: the request body, a JSON object read into `T`.
+#[derive(Debug)]
+pub struct Json<T>(pub T);
+
+impl<T> Json<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for Json<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, actix_web::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let raw = web::Json::<Box<RawValue>>::from_request(req, payload);
+        Box::pin(async move {
+            let raw = raw.await?.into_inner();
+            Ok(Json(parse_object(raw.get().as_bytes())?))
+        })
+    }
 }
 
 #[cfg(test)]
@@ -75,5 +133,25 @@ mod tests {
             ErrorCode::UnsupportedMediaType
         );
         assert!(require_json(&with("text/plain"), b"{}").is_err());
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Pair {
+        #[allow(dead_code)]
+        a: Option<u8>,
+        #[allow(dead_code)]
+        b: Option<u8>,
+    }
+
+    #[test]
+    fn only_objects_are_bodies() {
+        assert!(parse_object::<Pair>(br#" {"a": 1}"#).is_ok());
+        for body in [&b"[null, null]"[..], b"[1, 2]", b"null", b"3", b"\"x\""] {
+            let err = parse_object::<Pair>(body).unwrap_err();
+            assert_eq!(err.code, ErrorCode::InvalidRequest);
+            assert_eq!(err.message, "The body must be a JSON object.");
+        }
+        let err = parse_object::<Pair>(b"{nope").unwrap_err();
+        assert!(err.message.starts_with("The JSON body is not valid"));
     }
 }

@@ -109,7 +109,7 @@ async fn create(
     admin: AdminUser,
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Json<CreateAcceptorRequest>,
+    body: crate::http_body::Json<CreateAcceptorRequest>,
 ) -> ApiResult<HttpResponse> {
     let new = body.into_inner().validate()?;
     let ip = client_ip(&req);
@@ -143,7 +143,7 @@ async fn update(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<String>,
-    body: web::Json<UpdateAcceptorRequest>,
+    body: crate::http_body::Json<UpdateAcceptorRequest>,
 ) -> ApiResult<HttpResponse> {
     let patch = body.into_inner().validate()?;
     let ip = client_ip(&req);
@@ -196,7 +196,7 @@ async fn deposit(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<String>,
-    body: web::Json<DepositRequest>,
+    body: crate::http_body::Json<DepositRequest>,
 ) -> ApiResult<HttpResponse> {
     let new = body.into_inner().validate()?;
     let ip = client_ip(&req);
@@ -226,7 +226,7 @@ async fn profile(user: AcceptorUser, state: web::Data<AppState>) -> ApiResult<Ht
 async fn online(
     user: AcceptorUser,
     state: web::Data<AppState>,
-    body: web::Json<OnlineRequest>,
+    body: crate::http_body::Json<OnlineRequest>,
 ) -> ApiResult<HttpResponse> {
     let a = me(&state, &user).await?;
     let updated = service::set_online(&state, &a, body.online).await?;
@@ -243,7 +243,7 @@ async fn put_quote(
     user: AcceptorUser,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    body: web::Json<QuoteRequest>,
+    body: crate::http_body::Json<QuoteRequest>,
 ) -> ApiResult<HttpResponse> {
     let a = me(&state, &user).await?;
     let fiat = parse_fiat("fiat", &path)?;
@@ -277,7 +277,7 @@ async fn payment_methods(
 async fn add_payment_method(
     user: AcceptorUser,
     state: web::Data<AppState>,
-    body: web::Json<PaymentMethodRequest>,
+    body: crate::http_body::Json<PaymentMethodRequest>,
 ) -> ApiResult<HttpResponse> {
     let a = me(&state, &user).await?;
     let new = body.into_inner().validate()?;

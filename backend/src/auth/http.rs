@@ -45,7 +45,7 @@ pub struct UserView {
 async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Json<LoginRequest>,
+    body: crate::http_body::Json<LoginRequest>,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
     let session = service::login(
@@ -95,7 +95,7 @@ pub struct TotpCodeRequest {
 async fn totp_enable(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: web::Json<TotpCodeRequest>,
+    body: crate::http_body::Json<TotpCodeRequest>,
 ) -> ApiResult<HttpResponse> {
     service::enable_totp(&state, &user.user_id, &user.session_id, &body.code).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"totp_enabled": true})))
@@ -104,7 +104,7 @@ async fn totp_enable(
 async fn totp_disable(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: web::Json<TotpCodeRequest>,
+    body: crate::http_body::Json<TotpCodeRequest>,
 ) -> ApiResult<HttpResponse> {
     service::disable_totp(&state, &user.user_id, &body.code).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"totp_enabled": false})))

@@ -185,7 +185,7 @@ struct DisputeRequest {
 async fn dispute(
     state: web::Data<AppState>,
     path: web::Path<String>,
-    body: web::Json<DisputeRequest>,
+    body: crate::http_body::Json<DisputeRequest>,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
     let reason = crate::orders::request::parse_reason(body.reason)?;

@@ -119,7 +119,7 @@ async fn add_message(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<String>,
-    body: web::Json<MessageRequest>,
+    body: crate::http_body::Json<MessageRequest>,
 ) -> ApiResult<HttpResponse> {
     let text = bounded_text("body", body.into_inner().body, 5000)?;
     let dispute = store::find(&state.db, &path)
@@ -162,7 +162,7 @@ async fn resolve(
     admin: MoneyAdmin,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    body: web::Json<ResolveRequest>,
+    body: crate::http_body::Json<ResolveRequest>,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
     let note = bounded_text("note", body.note, 2000)?;

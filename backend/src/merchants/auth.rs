@@ -110,10 +110,9 @@ pub struct SignedRequest {
 }
 
 impl SignedRequest {
-    /// The body as JSON; malformed → `400 invalid_request`.
+    /// The body, a JSON object; anything else → `400 invalid_request`.
     pub fn json<T: DeserializeOwned>(&self) -> ApiResult<T> {
-        serde_json::from_slice(&self.body)
-            .map_err(|e| ApiError::invalid_request(format!("The JSON body is not valid: {e}.")))
+        crate::http_body::parse_object(&self.body)
     }
 
     /// The merchant's ledger account for this request's mode.

@@ -77,7 +77,7 @@ async fn create_merchant(
     admin: AdminUser,
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Json<Value>,
+    body: crate::http_body::Json<Value>,
 ) -> ApiResult<HttpResponse> {
     let input = NewMerchant::from_json(body.into_inner())?;
     let ip = client_ip(&req);
@@ -117,7 +117,7 @@ async fn update_merchant(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<String>,
-    body: web::Json<Value>,
+    body: crate::http_body::Json<Value>,
 ) -> ApiResult<HttpResponse> {
     let patch = MerchantPatch::from_json(body.into_inner())?;
     let ip = client_ip(&req);
@@ -131,7 +131,7 @@ async fn create_api_key(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<String>,
-    body: web::Json<Value>,
+    body: crate::http_body::Json<Value>,
 ) -> ApiResult<HttpResponse> {
     let spec = NewApiKey::from_json(body.into_inner())?;
     let ip = client_ip(&req);

@@ -66,14 +66,10 @@ async fn rates(
     Ok(HttpResponse::Ok().json(RatesView::new(fiat.code, &depth)))
 }
 
-async fn validate_address(body: web::Json<Value>) -> ApiResult<HttpResponse> {
-    // Read as a value first: a derived struct would also take a JSON array (`["tron", "T…"]`).
+async fn validate_address(
+    body: crate::http_body::Json<ValidateAddressRequest>,
+) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
-    if !body.is_object() {
-        return Err(ApiError::invalid_request("The body must be a JSON object."));
-    }
-    let body: ValidateAddressRequest = serde_json::from_value(body)
-        .map_err(|e| ApiError::invalid_request(format!("The JSON body is not valid: {e}.")))?;
     let network = parse_network(body.network)?;
     let address = match body.address {
         Some(Value::String(address)) => address,
