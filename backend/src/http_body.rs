@@ -64,12 +64,13 @@ pub fn parse_object<T: DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
     serde_json::from_slice(body).map_err(malformed)
 }
 
-/// A JSON body that may be left out entirely (then `T::default()`, e.g. `{}`).
+/// A JSON body that may be left out entirely, or sent as `null` (then `T::default()`,
+/// e.g. `{}`).
 pub fn optional_json<T: DeserializeOwned + Default>(
     req: &HttpRequest,
     body: &[u8],
 ) -> ApiResult<T> {
-    if body.iter().all(u8::is_ascii_whitespace) {
+    if body.trim_ascii().is_empty() || body.trim_ascii() == b"null" {
         return Ok(T::default());
     }
     require_json(req, body)?;

@@ -234,6 +234,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cashier::http::configure(cfg);
     openapi::configure(cfg);
     crate::assets::configure(cfg);
+    crate::pages::configure(cfg);
 }
 
 /// Refuses declared bodies over the limit before reading them.

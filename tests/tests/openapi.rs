@@ -5,7 +5,7 @@
 //!   `otcpay::error::ErrorCode` with its status.
 //! - It documents exactly the routes the server mounts. actix-web cannot list its routes
 //!   at runtime, so the test walks the router's declarations: it reads every Rust file of
-//!   `backend/src`, extracts each `.route("PATH", web::METHOD()…)`, each
+//!   `backend/src` but the pages (`src/pages/`, whose contract is PORTAL.md), extracts each `.route("PATH", web::METHOD()…)`, each
 //!   `web::resource("PATH")…​.route(web::METHOD()…)` and each `#[get("PATH")]`-style
 //!   attribute, and compares (method, path) both ways with the document (a `{param}`
 //!   segment of a route matches any documented segment, e.g. `{action}` → `approve`).
@@ -568,11 +568,13 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// Every (METHOD, path) the server's code declares.
+/// Every (METHOD, path) of the HTTP API the server's code declares. The HTML pages of
+/// `backend/src/pages/` are not part of the API document (PORTAL.md is their contract).
 fn declared_routes() -> BTreeSet<(String, String)> {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../backend/src");
     let mut files = Vec::new();
     rust_files(&src, &mut files);
+    files.retain(|file| !file.starts_with(src.join("pages")));
     files.sort();
     let mut routes = BTreeSet::new();
     for file in files {

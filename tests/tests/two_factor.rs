@@ -45,7 +45,7 @@ async fn two_factor_guards_login_and_release_once_enabled() {
     let secret = setup["secret"].as_str().unwrap().to_owned();
     assert_eq!(base32_decode(&secret).len(), 20);
     let url = setup["otpauth_url"].as_str().unwrap();
-    assert!(url.starts_with("otpauth://totp/OTCPay%3A"), "{url}");
+    assert!(url.starts_with("otpauth://totp/OTCPay:"), "{url}");
     assert!(
         url.contains(&format!("secret={secret}&issuer=OTCPay")),
         "{url}"

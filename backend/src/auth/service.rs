@@ -131,11 +131,8 @@ impl LoginThrottle {
 /// unknown email costs the same time as a wrong password.
 const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$5R0W4X9bNBw3nB8xjSx9I1t0Ck2lqV9rN6W2sJ0m7cI";
 
-/// `POST /api/v1/auth/login` (and the login page). Failed passwords are throttled by
-/// [`LoginThrottle`], checked before the (slow) hash verification so a locked-out
-/// attacker gets no oracle and costs no CPU. With 2FA on, the code is checked by
-/// [`second_factor::require`] (throttled per user; each code logs in once); a missing
-/// code is not a failure.
+/// `POST /api/v1/auth/login`: the password, then (with 2FA on) the code in the same
+/// request. A missing code is `401 totp_required` and is not a failure.
 pub async fn login(
     state: &AppState,
     email: &str,
@@ -143,6 +140,70 @@ pub async fn login(
     totp_code: Option<&str>,
     client_ip: &str,
 ) -> ApiResult<Session> {
+    let (user, role) = check_password(state, email, password, client_ip).await?;
+    let second_factor = second_factor::require(state, &user, totp_code, Purpose::Login).await?;
+    session::start(state, user, role, second_factor).await
+}
+
+/// The first step of the login page: a session when 2FA is off, else a short-lived
+/// pending token that [`login_second_step`] takes with the code.
+pub enum LoginStep {
+    Done(Session),
+    SecondFactor { pending: String },
+}
+
+/// How long the page's second step may take.
+const PENDING_LOGIN_MS: i64 = 5 * 60 * 1000;
+
+pub async fn login_first_step(
+    state: &AppState,
+    email: &str,
+    password: &str,
+    client_ip: &str,
+) -> ApiResult<LoginStep> {
+    let (user, role) = check_password(state, email, password, client_ip).await?;
+    if user.totp_enabled {
+        let expires = now_ms().saturating_add(PENDING_LOGIN_MS);
+        return Ok(LoginStep::SecondFactor {
+            pending: state.keys.seal(&format!("{}:{expires}", user.id)),
+        });
+    }
+    Ok(LoginStep::Done(
+        session::start(state, user, role, false).await?,
+    ))
+}
+
+/// The second step of the login page: the pending token of the first and a code.
+pub async fn login_second_step(state: &AppState, pending: &str, code: &str) -> ApiResult<Session> {
+    let expired = || {
+        ApiError::new(
+            ErrorCode::InvalidCredentials,
+            "The login took too long; enter the email and password again.",
+        )
+    };
+    let opened = state.keys.unseal(pending).map_err(|_| expired())?;
+    let (user_id, expires) = opened.split_once(':').ok_or_else(expired)?;
+    if expires.parse::<i64>().map_err(|_| expired())? < now_ms() {
+        return Err(expired());
+    }
+    let user = store::find_by_id(&state.db, user_id)
+        .await?
+        .filter(|u| u.status == model::USER_ACTIVE)
+        .ok_or_else(expired)?;
+    let role = Role::parse(&user.role).ok_or_else(expired)?;
+    let second_factor = second_factor::require(state, &user, Some(code), Purpose::Login).await?;
+    session::start(state, user, role, second_factor).await
+}
+
+/// The password check of every login. Failed passwords are throttled by
+/// [`LoginThrottle`], checked before the (slow) hash verification so a locked-out
+/// attacker gets no oracle and costs no CPU.
+async fn check_password(
+    state: &AppState,
+    email: &str,
+    password: &str,
+    client_ip: &str,
+) -> ApiResult<(store::Model, Role)> {
     let normalized = model::normalize_email(email).unwrap_or_else(|| email.trim().to_lowercase());
     let throttle = LoginThrottle::new(state, &normalized, client_ip);
     throttle.check(state).await?;
@@ -157,11 +218,7 @@ pub async fn login(
         .as_ref()
         .is_some_and(|u| u.status == model::USER_ACTIVE);
     match (user, role) {
-        (Some(user), Some(role)) if password_ok && active => {
-            let second_factor =
-                second_factor::require(state, &user, totp_code, Purpose::Login).await?;
-            session::start(state, user, role, second_factor).await
-        }
+        (Some(user), Some(role)) if password_ok && active => Ok((user, role)),
         _ => {
             throttle.charge(state).await?;
             Err(ApiError::new(
@@ -201,10 +258,10 @@ pub async fn setup_totp(state: &AppState, user_id: &str) -> ApiResult<TotpSetup>
         now_ms(),
     )
     .await?;
-    let secret = totp::base32(&secret);
     Ok(TotpSetup {
-        otpauth_url: totp::otpauth_url(TOTP_ISSUER, &user.email, &secret),
-        secret,
+        otpauth_url: totp::otpauth_url(TOTP_ISSUER, &user.email, &secret)
+            .ok_or_else(|| ApiError::internal("the otpauth URL could not be built"))?,
+        secret: totp::base32(&secret),
     })
 }
 

@@ -196,8 +196,7 @@ async fn admin_action(
     if matches!(verb.as_str(), "approve" | "complete" | "fail") {
         crate::auth::extract::may_move_money(&state, &admin.0)?;
     }
-    let mut fields: serde_json::Map<String, Value> =
-        crate::http_body::optional_json::<Option<_>>(&req, &body)?.unwrap_or_default();
+    let mut fields: serde_json::Map<String, Value> = crate::http_body::optional_json(&req, &body)?;
     let reason = |fields: &mut serde_json::Map<String, Value>| match fields.remove("reason") {
         None | Some(Value::Null) => parse_reason(None),
         Some(Value::String(s)) => parse_reason(Some(s)),

@@ -1,0 +1,190 @@
+//! `/login` (two steps when 2FA is on), `/logout`, `/lang/{code}` and `/`.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use super::model::{CsrfForm, LoginForm, LoginPage, NextQuery, VerifyForm};
+use crate::auth::Role;
+use crate::auth::service::{self, LoginStep};
+use crate::auth::session::{self, SESSION_COOKIE, Session};
+use crate::client_addr::client_ip;
+use crate::error::ErrorCode;
+use crate::i18n::{LANG_COOKIE, Lang};
+use crate::pages::context::{private_cookie, removal, state_of};
+use crate::pages::{Page, PageCtx, PageError, local_path, redirect, render};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(home))
+        .route("/login", web::get().to(login_page))
+        .route("/login", web::post().to(login))
+        .route("/login/verify", web::post().to(verify))
+        .route("/logout", web::post().to(logout))
+        .route("/lang/{code}", web::get().to(switch_language));
+}
+
+/// Where each role lands after logging in.
+pub fn home_of(role: Role) -> &'static str {
+    match role {
+        Role::Admin => "/admin",
+        Role::Acceptor => "/acceptor",
+        Role::Merchant => "/merchant",
+    }
+}
+
+async fn home(Page(ctx): Page) -> HttpResponse {
+    match &ctx.user {
+        Some(user) => redirect(home_of(user.role)),
+        None => redirect("/login"),
+    }
+}
+
+fn login_form(ctx: PageCtx, email: String, next: String, error: Option<String>) -> LoginPage {
+    LoginPage {
+        ctx,
+        email,
+        next,
+        pending: None,
+        error,
+    }
+}
+
+async fn login_page(
+    Page(ctx): Page,
+    query: web::Query<NextQuery>,
+) -> Result<HttpResponse, PageError> {
+    if let Some(user) = &ctx.user {
+        return Ok(redirect(home_of(user.role)));
+    }
+    let next = local_path(query.next.as_deref(), "");
+    let page = login_form(ctx.clone(), String::new(), next, None);
+    render(&ctx, &page)
+}
+
+/// The session cookie of a new session, and the way to the page asked for.
+fn logged_in(
+    ctx: &PageCtx,
+    session: Session,
+    next: Option<&str>,
+    ttl_seconds: u64,
+) -> HttpResponse {
+    let target = local_path(next.filter(|n| !n.is_empty()), home_of(session.role));
+    let max_age = i64::try_from(ttl_seconds).unwrap_or(i64::MAX / 2);
+    HttpResponse::SeeOther()
+        .insert_header((actix_web::http::header::LOCATION, target))
+        .cookie(private_cookie(
+            SESSION_COOKIE,
+            session.token,
+            Some(max_age),
+            ctx.secure,
+        ))
+        .cookie(removal(crate::pages::context::ANON_CSRF_COOKIE, ctx.secure))
+        .finish()
+}
+
+/// The sentence a login form shows for a refusal; other failures are error pages.
+fn login_refusal(ctx: &PageCtx, err: crate::error::ApiError) -> Result<String, PageError> {
+    match err.code {
+        ErrorCode::InvalidCredentials => Ok(ctx.t("login.invalid").to_owned()),
+        ErrorCode::TooManyAttempts => Ok(ctx.t("login.too_many").to_owned()),
+        ErrorCode::TotpRequired => Ok(ctx.t("login.code_invalid").to_owned()),
+        _ => Err(PageError::from_api(ctx.tr, err)),
+    }
+}
+
+async fn login(
+    Page(ctx): Page,
+    req: HttpRequest,
+    form: web::Form<LoginForm>,
+) -> Result<HttpResponse, PageError> {
+    let form = form.into_inner();
+    ctx.check_csrf(&form.csrf_token)?;
+    let state = state_of(&req)?;
+    let next = local_path(form.next.as_deref(), "");
+    match service::login_first_step(&state, &form.email, &form.password, &client_ip(&req)).await {
+        Ok(LoginStep::Done(session)) => Ok(logged_in(
+            &ctx,
+            session,
+            Some(&next),
+            state.settings.session_ttl_seconds,
+        )),
+        Ok(LoginStep::SecondFactor { pending }) => {
+            let mut page = login_form(ctx.clone(), form.email, next, None);
+            page.pending = Some(pending);
+            render(&ctx, &page)
+        }
+        Err(err) => {
+            let message = login_refusal(&ctx, err)?;
+            let page = login_form(ctx.clone(), form.email, next, Some(message));
+            render(&ctx, &page)
+        }
+    }
+}
+
+async fn verify(
+    Page(ctx): Page,
+    req: HttpRequest,
+    form: web::Form<VerifyForm>,
+) -> Result<HttpResponse, PageError> {
+    let form = form.into_inner();
+    ctx.check_csrf(&form.csrf_token)?;
+    let state = state_of(&req)?;
+    let next = local_path(form.next.as_deref(), "");
+    match service::login_second_step(&state, &form.pending, &form.code).await {
+        Ok(session) => Ok(logged_in(
+            &ctx,
+            session,
+            Some(&next),
+            state.settings.session_ttl_seconds,
+        )),
+        Err(err) if err.code == ErrorCode::InvalidCredentials => {
+            // The pending step expired: start again.
+            let message = login_refusal(&ctx, err)?;
+            let page = login_form(ctx.clone(), String::new(), next, Some(message));
+            render(&ctx, &page)
+        }
+        Err(err) => {
+            let message = login_refusal(&ctx, err)?;
+            let mut page = login_form(ctx.clone(), String::new(), next, Some(message));
+            page.pending = Some(form.pending);
+            render(&ctx, &page)
+        }
+    }
+}
+
+/// Revokes the session (every copy of its token stops working) and drops the cookie.
+async fn logout(
+    Page(ctx): Page,
+    req: HttpRequest,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, PageError> {
+    let Some(user) = ctx.user.clone() else {
+        return Ok(redirect("/login"));
+    };
+    ctx.check_csrf(&form.csrf_token)?;
+    let state = state_of(&req)?;
+    session::end(&state, &user.session_id)
+        .await
+        .map_err(|err| PageError::from_api(ctx.tr, err))?;
+    Ok(HttpResponse::SeeOther()
+        .insert_header((actix_web::http::header::LOCATION, "/login"))
+        .cookie(removal(SESSION_COOKIE, ctx.secure))
+        .finish())
+}
+
+/// The language switch: a cookie that sticks for a year, then back to the page.
+async fn switch_language(
+    Page(ctx): Page,
+    code: web::Path<String>,
+    query: web::Query<NextQuery>,
+) -> Result<HttpResponse, PageError> {
+    let lang = Lang::parse(&code).ok_or(PageError::NotFound(ctx.tr))?;
+    let target = local_path(query.next.as_deref(), "/");
+    Ok(HttpResponse::SeeOther()
+        .insert_header((actix_web::http::header::LOCATION, target))
+        .cookie(private_cookie(
+            LANG_COOKIE,
+            lang.code().to_owned(),
+            Some(365 * 24 * 3600),
+            ctx.secure,
+        ))
+        .finish())
+}
