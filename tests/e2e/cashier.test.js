@@ -135,12 +135,15 @@ test('the cashier shows completion live, with a link Back to the shop to the ret
     const navigations = [];
     page.on('framenavigated', (frame) => frame === page.mainFrame() && navigations.push(frame.url()));
     await confirmByAcceptor(order.id);
-    const back = await visible(page.getByRole('link', { name: named('Back to the shop') }), 'link "Back to the shop" after completion, without a reload', {
-      timeoutMs: 10000,
-    });
-    assert.equal(await back.getAttribute('href'), order.return_url ?? `https://shop.example/done?order=${order.merchant_order_id}`);
-    assert.deepEqual(navigations, [], 'the page updated in place (no reload)');
-    await shot(page, 'cashier-phone-completed');
+    try {
+      const back = await visible(page.getByRole('link', { name: named('Back to the shop') }), 'link "Back to the shop" after completion, without a reload', {
+        timeoutMs: 10000,
+      });
+      assert.equal(await back.getAttribute('href'), order.return_url ?? `https://shop.example/done?order=${order.merchant_order_id}`);
+      assert.deepEqual(navigations, [], 'the page updated in place (no reload)');
+    } finally {
+      await shot(page, 'cashier-phone-completed');
+    }
   } finally {
     await context.close();
   }

@@ -82,10 +82,21 @@ async function visible(locator, what, { timeoutMs = 5000 } = {}) {
     await locator.first().waitFor({ state: 'visible', timeout: timeoutMs });
   } catch (error) {
     throw new assert.AssertionError({
-      message: `not found within ${timeoutMs} ms: ${what}\n(${error.message.split('\n')[0]})`,
+      message: `not found within ${timeoutMs} ms: ${what}\n(${error.message.split('\n')[0]})\n${await outline(locator.page())}`,
     });
   }
   return locator.first();
+}
+
+/** The page's accessibility tree (roles and names), shortened: what a failed wait saw. */
+async function outline(page, maxChars = 2500) {
+  try {
+    const tree = await page.locator('body').ariaSnapshot({ timeout: 2000 });
+    const cut = tree.length > maxChars ? `${tree.slice(0, maxChars)}\n  …` : tree;
+    return `accessibility tree of ${page.url()}:\n${cut}`;
+  } catch (error) {
+    return `(no accessibility tree: ${error.message.split('\n')[0]})`;
+  }
 }
 
 /** Waits until no element matches the locator. */
@@ -97,4 +108,4 @@ async function gone(locator, what, { timeoutMs = 5000 } = {}) {
   }
 }
 
-module.exports = { launch, phone, desktop, shot, axe, named, visible, gone, SCREENSHOTS, CHROMIUM };
+module.exports = { launch, phone, desktop, shot, axe, named, visible, gone, outline, SCREENSHOTS, CHROMIUM };

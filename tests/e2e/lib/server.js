@@ -138,6 +138,7 @@ async function startServer({ name = 'server', smtp = null, env = {}, startTimeou
     OTCPAY_SCHEDULER_INTERVAL_MS: '100',
     OTCPAY_HTTP_WORKERS: '2',
     RUST_LOG: process.env.E2E_RUST_LOG || 'info',
+    NO_COLOR: '1',
   };
   let database = null;
   if (process.env.E2E_DATABASE_URL) {
