@@ -123,3 +123,8 @@ OTCPAY_BIN="$PWD/target/debug/otcpay" SCHEMATHESIS="$FUZZ_VENV/bin/schemathesis"
   || die "schema fuzzing failed (see the failures above)"
 
 log "both passes green"
+
+log "browser tests: Chromium against a server started here (tests/e2e)"
+# Uses the target/debug/otcpay built above, PostgreSQL and Redis started above; installs
+# Chromium and its npm packages when missing. Screenshots land in tests/e2e/screenshots/.
+OTCPAY_BIN="$PWD/target/debug/otcpay" bash tests/e2e/run.sh || die "browser tests failed (see above)"
