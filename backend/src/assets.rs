@@ -19,9 +19,9 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../../web/static/docs.js"),
     ),
     (
-        "cashier.css",
-        "text/css; charset=utf-8",
-        include_str!("../../web/static/cashier.css"),
+        "cashier.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../web/static/cashier.js"),
     ),
 ];
 

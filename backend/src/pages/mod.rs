@@ -8,6 +8,7 @@
 //! `web/static` (served by `assets`), texts in `web/i18n` (`i18n`).
 
 pub mod account;
+pub mod cashier;
 pub mod context;
 pub mod error;
 

@@ -1,0 +1,99 @@
+//! The cashier page and its two forms. The JSON routes of the same paths are in
+//! `cashier::http`, which hands a form post here.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use super::model::{CashierPage, DisputeForm, PaidForm};
+use crate::error::{ApiError, ErrorCode};
+use crate::orders::service::{self, Scope};
+use crate::orders::store::order;
+use crate::pages::context::{flash_cookie, page_ctx, state_of};
+use crate::pages::{PageCtx, PageError, render};
+
+/// The order of a cashier token; a malformed or unknown token is the 404 page.
+async fn find(ctx: &PageCtx, req: &HttpRequest, token: &str) -> Result<order::Model, PageError> {
+    let state = state_of(req)?;
+    crate::cashier::http::find(&state, token)
+        .await
+        .map_err(|err| PageError::from_api(ctx.tr, err))
+}
+
+/// `GET /pay/{token}`.
+pub async fn page(req: HttpRequest, token: web::Path<String>) -> Result<HttpResponse, PageError> {
+    let ctx = page_ctx(&req).await?;
+    let o = find(&ctx, &req, &token).await?;
+    render(&ctx, &CashierPage::new(ctx.clone(), &o, None))
+}
+
+/// Back to the page with a flash, or the page again with the refusal beside the form.
+async fn after(
+    ctx: PageCtx,
+    req: &HttpRequest,
+    token: &str,
+    outcome: Result<(), ApiError>,
+    done_key: &str,
+) -> Result<HttpResponse, PageError> {
+    match outcome {
+        Ok(()) => Ok(HttpResponse::SeeOther()
+            .insert_header((actix_web::http::header::LOCATION, format!("/pay/{token}")))
+            .cookie(flash_cookie("success", ctx.t(done_key), ctx.secure))
+            .finish()),
+        Err(err)
+            if matches!(
+                err.code,
+                ErrorCode::InvalidRequest | ErrorCode::InvalidState
+            ) =>
+        {
+            let o = find(&ctx, req, token).await?;
+            let page = CashierPage::new(ctx.clone(), &o, Some(err.message.into_owned()));
+            let mut response = render(&ctx, &page)?;
+            *response.status_mut() = actix_web::http::StatusCode::BAD_REQUEST;
+            Ok(response)
+        }
+        Err(err) => Err(PageError::from_api(ctx.tr, err)),
+    }
+}
+
+/// The "I have paid" form.
+pub async fn paid(req: HttpRequest, token: String, body: &[u8]) -> Result<HttpResponse, PageError> {
+    let ctx = page_ctx(&req).await?;
+    let form: PaidForm = serde_urlencoded::from_bytes(body)
+        .map_err(|_| PageError::BadRequest(ctx.tr, ctx.t("error.bad_form").to_owned()))?;
+    ctx.check_csrf(&form.csrf_token)?;
+    let state = state_of(&req)?;
+    let o = find(&ctx, &req, &token).await?;
+    let outcome = service::mark_paid(
+        &state,
+        &o.cashier_token,
+        crate::cashier::http::payer_name(form.payer_name),
+    )
+    .await
+    .map(drop);
+    after(ctx, &req, &token, outcome, "cashier.flash_paid").await
+}
+
+/// The appeal form (while paid, or after expiry within the appeal window).
+pub async fn dispute(
+    req: HttpRequest,
+    token: String,
+    body: &[u8],
+) -> Result<HttpResponse, PageError> {
+    let ctx = page_ctx(&req).await?;
+    let form: DisputeForm = serde_urlencoded::from_bytes(body)
+        .map_err(|_| PageError::BadRequest(ctx.tr, ctx.t("error.bad_form").to_owned()))?;
+    ctx.check_csrf(&form.csrf_token)?;
+    let state = state_of(&req)?;
+    let o = find(&ctx, &req, &token).await?;
+    let outcome = async {
+        let reason = crate::orders::request::parse_reason(form.reason)?;
+        let contact = crate::cashier::http::contact(form.contact);
+        let scope = Scope::Cashier {
+            token: &o.cashier_token,
+        };
+        service::open_dispute(&state, &o.id, scope, reason, contact)
+            .await
+            .map(drop)
+    }
+    .await;
+    after(ctx, &req, &token, outcome, "cashier.flash_disputed").await
+}

@@ -1,0 +1,170 @@
+//! What the cashier page shows: the fiat amount to pay, each payment detail with its
+//! human label, the reference, the deadline, the status in words and what happens next,
+//! and the form that fits the state.
+
+use askama::Template;
+use serde_json::Value;
+
+use crate::db::{now_ms, rfc3339};
+use crate::money::format_usdt;
+use crate::orders::model::OrderStatus;
+use crate::orders::store::order;
+use crate::orders::view::format_fiat;
+use crate::pages::PageCtx;
+
+/// One line of the payment details.
+pub struct Detail {
+    /// As the acceptor's payment method names it (`account_number`).
+    pub key: String,
+    /// The key in words, for details the catalogue does not name.
+    pub words: String,
+    pub value: String,
+}
+
+#[derive(Template)]
+#[template(path = "cashier/page.html")]
+pub struct CashierPage {
+    pub ctx: PageCtx,
+    pub token: String,
+    pub status: &'static str,
+    pub fiat_amount: Option<String>,
+    pub fiat_currency: String,
+    pub usdt_amount: String,
+    pub reference: String,
+    pub method: Option<String>,
+    pub details: Vec<Detail>,
+    /// RFC 3339 deadline of the payment window.
+    pub expires_at: String,
+    pub appeal_open: bool,
+    pub appeal_until: Option<String>,
+    pub payer_name: Option<String>,
+    pub return_url: Option<String>,
+    pub error: Option<String>,
+}
+
+impl CashierPage {
+    pub fn new(ctx: PageCtx, o: &order::Model, error: Option<String>) -> Self {
+        let status = OrderStatus::parse(&o.status).map_or("matching", OrderStatus::as_str);
+        let details_json: Option<Value> = o
+            .payment_details
+            .as_deref()
+            .and_then(|d| serde_json::from_str(d).ok());
+        let details = details_json
+            .as_ref()
+            .and_then(Value::as_object)
+            .map(|map| {
+                map.iter()
+                    .filter(|(k, _)| !matches!(k.as_str(), "reference" | "method"))
+                    .map(|(k, v)| Detail {
+                        key: k.clone(),
+                        words: k.replace('_', " "),
+                        value: v.as_str().map_or_else(|| v.to_string(), str::to_owned),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let now = now_ms();
+        let appeal_open =
+            status == "paid" || (status == "expired" && o.appeal_deadline.is_some_and(|d| d > now));
+        Self {
+            ctx,
+            token: o.cashier_token.clone(),
+            status,
+            fiat_amount: o.fiat_amount.map(|f| format_fiat(&o.fiat_currency, f)),
+            fiat_currency: o.fiat_currency.clone(),
+            usdt_amount: format_usdt(o.amount),
+            reference: o.reference.clone(),
+            method: o.payment_method.clone(),
+            details,
+            expires_at: rfc3339(o.expires_at),
+            appeal_open,
+            appeal_until: o.appeal_deadline.map(rfc3339),
+            payer_name: o.payer_name.clone(),
+            return_url: o.return_url.clone().filter(|_| status == "completed"),
+            error,
+        }
+    }
+
+    /// The label of a detail: from the catalogue when known, else its key in words.
+    pub fn label<'a>(&'a self, detail: &'a Detail) -> &'a str {
+        match detail.key.as_str() {
+            "bank_name" => self.ctx.t("cashier.detail_bank_name"),
+            "account_name" => self.ctx.t("cashier.detail_account_name"),
+            "account_number" => self.ctx.t("cashier.detail_account_number"),
+            "branch" => self.ctx.t("cashier.detail_branch"),
+            _ => &detail.words,
+        }
+    }
+
+    /// The payment method in words (`bank_transfer` → "Bank transfer").
+    pub fn method(&self) -> Option<&str> {
+        Some(match self.method.as_deref()? {
+            "bank_transfer" => self.ctx.t("method.bank_transfer"),
+            "alipay" => self.ctx.t("method.alipay"),
+            "wechat_pay" => self.ctx.t("method.wechat_pay"),
+            other => other,
+        })
+    }
+
+    /// The status in words, for the paying customer.
+    pub fn status_text(&self) -> &str {
+        self.ctx.t(match self.status {
+            "assigned" => "cashier.status_assigned",
+            "paid" => "cashier.status_paid",
+            "completed" => "cashier.status_completed",
+            "expired" => "cashier.status_expired",
+            "cancelled" => "cashier.status_cancelled",
+            "disputed" => "cashier.status_disputed",
+            _ => "cashier.status_matching",
+        })
+    }
+
+    /// What happens next, in one sentence.
+    pub fn next_text(&self) -> &str {
+        self.ctx.t(match self.status {
+            "assigned" => "cashier.next_assigned",
+            "paid" => "cashier.next_paid",
+            "completed" => "cashier.next_completed",
+            "expired" if self.appeal_open => "cashier.next_expired_appeal",
+            "expired" => "cashier.next_expired",
+            "cancelled" => "cashier.next_cancelled",
+            "disputed" => "cashier.next_disputed",
+            _ => "cashier.next_matching",
+        })
+    }
+
+    pub fn is(&self, status: &str) -> bool {
+        self.status == status
+    }
+
+    pub fn for_usdt(&self) -> String {
+        self.ctx
+            .fmt("cashier.for_usdt", &[("amount", &self.usdt_amount)])
+    }
+
+    pub fn reference_help(&self) -> String {
+        self.ctx
+            .fmt("cashier.reference_help", &[("reference", &self.reference)])
+    }
+
+    pub fn paid_by(&self) -> Option<String> {
+        let name = self.payer_name.as_deref()?;
+        Some(self.ctx.fmt("cashier.paid_by", &[("name", name)]))
+    }
+}
+
+/// The forms the cashier page posts (`application/x-www-form-urlencoded`).
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct PaidForm {
+    pub payer_name: Option<String>,
+    #[serde(default)]
+    pub csrf_token: String,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct DisputeForm {
+    pub reason: Option<String>,
+    pub contact: Option<String>,
+    #[serde(default)]
+    pub csrf_token: String,
+}
