@@ -65,6 +65,11 @@ pub struct Settings {
     pub redis_prefix: String,
     /// `smtp://…`; mail is written to `<data_dir>/mail/` as .eml files when unset.
     pub smtp_url: Option<Secret>,
+    /// The sender of every mail (`OTCPAY_MAIL_FROM`).
+    pub mail_from: String,
+    /// How long an acceptor's desk may be gone before the acceptor goes offline
+    /// (`OTCPAY_PRESENCE_GRACE_SECONDS`).
+    pub presence_grace_seconds: u64,
     /// 32 bytes, hex: encrypts secrets at rest and keys the JWT and lookup hashes.
     pub master_key: Option<Secret>,
     pub admin_email: Option<String>,
@@ -124,6 +129,8 @@ impl Default for Settings {
             redis_url: None,
             redis_prefix: "otcpay:".to_owned(),
             smtp_url: None,
+            mail_from: "OTCPay <noreply@otcpay.local>".to_owned(),
+            presence_grace_seconds: 120,
             master_key: None,
             admin_email: None,
             admin_password: None,

@@ -26,6 +26,7 @@ pub mod ids;
 pub mod infra;
 pub mod ledger;
 pub mod live;
+pub mod mail;
 pub mod merchants;
 pub mod metrics;
 pub mod money;

@@ -171,6 +171,7 @@ impl Application {
         let workers = vec![
             orders::scheduler::spawn(state.clone(), shutdown_rx.clone()),
             webhooks::dispatcher::spawn(state.clone(), shutdown_rx.clone()),
+            crate::mail::sender::spawn(state.clone(), shutdown_rx.clone()),
         ];
         Ok(Self {
             server,

@@ -16,6 +16,7 @@ mod m20261121_000001_foundation;
 mod m20261121_000002_orders;
 mod m20261121_000003_withdrawals;
 mod m20261207_000004_sessions;
+mod m20261207_000005_portal;
 
 /// Schema-building shorthands shared by the migrations.
 pub(crate) mod helpers {
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000002_orders::Migration),
             Box::new(m20261121_000003_withdrawals::Migration),
             Box::new(m20261207_000004_sessions::Migration),
+            Box::new(m20261207_000005_portal::Migration),
         ]
     }
 }

@@ -290,6 +290,7 @@ async fn pending_acceptor(app: &TestApp, email: &str) -> String {
         max_concurrent_orders: Set(10),
         created_at: Set(now),
         updated_at: Set(now),
+        ..Default::default()
     }
     .insert(&app.state.db)
     .await

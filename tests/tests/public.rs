@@ -223,6 +223,7 @@ async fn create_acceptor(app: &TestApp, setup: AcceptorSetup<'_>) -> String {
         max_concurrent_orders: Set(5),
         created_at: Set(now),
         updated_at: Set(now),
+        ..Default::default()
     }
     .insert(db)
     .await

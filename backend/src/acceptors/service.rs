@@ -220,21 +220,7 @@ pub async fn create(
         }
         Err(err) => return Err(err.into()),
     };
-    let now = now_ms();
-    let created = acceptor::ActiveModel {
-        id: Set(ids::new("acc")),
-        user_id: Set(user.id),
-        display_name: Set(new.display_name.clone()),
-        status: Set(AcceptorStatus::Active.as_str().to_owned()),
-        online: Set(false),
-        commission_rate: Set(new.commission_rate.to_string()),
-        max_concurrent_orders: Set(new.max_concurrent_orders),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&txn)
-    .await?;
-    ledger::open_account(&txn, &AccountKey::acceptor(created.id.clone(), true)).await?;
+    let created = insert_acceptor(&txn, &user.id, &new, AcceptorStatus::Active).await?;
     audit::record(
         &txn,
         ctx.entry(
@@ -247,6 +233,87 @@ pub async fn create(
                 "max_concurrent_orders": created.max_concurrent_orders,
             }),
         ),
+    )
+    .await?;
+    txn.commit().await?;
+    engine::notify_all(state, engine::register_commands(&created)).await;
+    Ok(created)
+}
+
+/// The acceptor row of a new login and its ledger account, in the caller's transaction.
+async fn insert_acceptor(
+    txn: &impl ConnectionTrait,
+    user_id: &str,
+    new: &NewAcceptor,
+    status: AcceptorStatus,
+) -> ApiResult<acceptor::Model> {
+    let now = now_ms();
+    let created = acceptor::ActiveModel {
+        id: Set(ids::new("acc")),
+        user_id: Set(user_id.to_owned()),
+        display_name: Set(new.display_name.clone()),
+        status: Set(status.as_str().to_owned()),
+        online: Set(false),
+        commission_rate: Set(new.commission_rate.to_string()),
+        max_concurrent_orders: Set(new.max_concurrent_orders),
+        created_at: Set(now),
+        updated_at: Set(now),
+        live_seen_at: Set(None),
+        notify_new_orders: Set(false),
+    }
+    .insert(txn)
+    .await?;
+    ledger::open_account(txn, &AccountKey::acceptor(created.id.clone(), true)).await?;
+    Ok(created)
+}
+
+/// `POST /api/v1/auth/register`: a new acceptor signs up. Its login is created with an
+/// unverified email, the acceptor `pending` (an admin approves it), and the verification
+/// mail written in the same transaction.
+pub async fn register(
+    state: &AppState,
+    new: NewAcceptor,
+    lang: crate::i18n::Lang,
+) -> ApiResult<acceptor::Model> {
+    let txn = state.db.begin().await?;
+    let user = match create_user(
+        &txn,
+        &state.settings,
+        &new.email,
+        &new.password,
+        Role::Acceptor,
+        &new.display_name,
+    )
+    .await
+    {
+        Ok(user) => user,
+        Err(CreateUserError::Db(err)) if is_unique_violation(&err) => {
+            txn.rollback().await?;
+            return Err(CreateUserError::EmailTaken.into());
+        }
+        Err(err) => return Err(err.into()),
+    };
+    crate::auth::store::set_email_verified(&txn, &user.id, false, now_ms()).await?;
+    crate::auth::store::set_lang(&txn, &user.id, lang.code()).await?;
+    let created = insert_acceptor(&txn, &user.id, &new, AcceptorStatus::Pending).await?;
+    let token = crate::auth::tokens::issue(
+        &txn,
+        &state.keys,
+        &user.id,
+        crate::auth::tokens::Purpose::VerifyEmail,
+    )
+    .await?;
+    crate::mail::enqueue(
+        &txn,
+        &crate::mail::Letter {
+            kind: crate::mail::MailKind::VerifyEmail,
+            tr: crate::i18n::Tr(lang),
+            to: &user.email,
+            name: &created.display_name,
+            link: Some(format!("{}/verify-email?token={token}", state.public_url)),
+            args: Vec::new(),
+            keyed_args: Vec::new(),
+        },
     )
     .await?;
     txn.commit().await?;
@@ -286,6 +353,18 @@ pub async fn change_status(
         ),
     )
     .await?;
+    if action == StatusAction::Approve {
+        crate::mail::service::to_acceptor(
+            &txn,
+            &state.public_url,
+            &updated.id,
+            crate::mail::MailKind::AccountApproved,
+            "/acceptor",
+            Vec::new(),
+            Vec::new(),
+        )
+        .await?;
+    }
     txn.commit().await?;
     sync_status(state, acceptor_id).await;
     if action == StatusAction::Freeze {

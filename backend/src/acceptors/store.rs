@@ -32,6 +32,10 @@ pub mod acceptor {
         pub max_concurrent_orders: i32,
         pub created_at: i64,
         pub updated_at: i64,
+        /// The last heartbeat of a live connection (the desk); null when none is open.
+        pub live_seen_at: Option<i64>,
+        /// Mail on each new assigned order (the acceptor's choice).
+        pub notify_new_orders: bool,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -9,6 +9,7 @@ pub mod second_factor;
 pub mod service;
 pub mod session;
 pub mod store;
+pub mod tokens;
 pub mod totp;
 
 pub use extract::{AdminUser, AuthUser};

@@ -10,6 +10,7 @@ use sea_orm::{ConnectionTrait, TransactionTrait};
 use super::model::{self, Role};
 use super::second_factor::{self, Outcome, Purpose, Refusal};
 use super::session::{self, Session};
+use super::tokens::{self, Purpose as TokenPurpose};
 use super::{store, totp};
 use crate::config::Settings;
 use crate::db::now_ms;
@@ -218,6 +219,12 @@ async fn check_password(
         .as_ref()
         .is_some_and(|u| u.status == model::USER_ACTIVE);
     match (user, role) {
+        (Some(user), Some(_)) if password_ok && active && !user.email_verified => {
+            Err(ApiError::new(
+                ErrorCode::Forbidden,
+                "Confirm your email address first: open the link in the mail we sent.",
+            ))
+        }
         (Some(user), Some(role)) if password_ok && active => Ok((user, role)),
         _ => {
             throttle.charge(state).await?;
@@ -227,6 +234,85 @@ async fn check_password(
             ))
         }
     }
+}
+
+/// `POST /api/v1/auth/verify-email`: spends the token of the verification mail.
+pub async fn verify_email(state: &AppState, token: &str) -> ApiResult<store::Model> {
+    let txn = state.db.begin().await?;
+    let user = tokens::redeem(&txn, &state.keys, token, TokenPurpose::VerifyEmail).await?;
+    store::set_email_verified(&txn, &user.id, true, now_ms()).await?;
+    txn.commit().await?;
+    Ok(user)
+}
+
+/// Reset mails per email address and hour: enough for a user who lost one, not a way
+/// to flood an inbox.
+const RESET_MAILS_PER_HOUR: u32 = 3;
+
+/// `POST /api/v1/auth/password-reset`: mails a reset link when the address belongs to an
+/// active user; the answer is the same either way (no account oracle).
+pub async fn request_password_reset(state: &AppState, email: &str) -> ApiResult<()> {
+    let Some(email) = model::normalize_email(email) else {
+        return Ok(());
+    };
+    let allowance = state
+        .infra
+        .rate_limiter
+        .acquire(
+            &format!("reset-mail:{}", state.keys.lookup_hash(&email)),
+            Quota::new(RESET_MAILS_PER_HOUR, Duration::from_secs(3600)),
+            1,
+        )
+        .await
+        .map_err(ApiError::internal)?;
+    if !allowance.allowed {
+        return Ok(());
+    }
+    let Some(user) = store::find_by_email(&state.db, &email)
+        .await?
+        .filter(|u| u.status == model::USER_ACTIVE)
+    else {
+        return Ok(());
+    };
+    let txn = state.db.begin().await?;
+    let token = tokens::issue(&txn, &state.keys, &user.id, TokenPurpose::ResetPassword).await?;
+    crate::mail::enqueue(
+        &txn,
+        &crate::mail::Letter {
+            kind: crate::mail::MailKind::ResetPassword,
+            tr: crate::i18n::Tr(crate::i18n::Lang::parse(&user.lang).unwrap_or_default()),
+            to: &user.email,
+            name: &user.display_name,
+            link: Some(format!("{}/reset-password?token={token}", state.public_url)),
+            args: Vec::new(),
+            keyed_args: Vec::new(),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// `POST /api/v1/auth/password-reset/confirm` (and `/set-password` of an invitation):
+/// spends the token, sets the new password, verifies the email (the link reached it) and
+/// ends every session of the user.
+pub async fn reset_password(
+    state: &AppState,
+    token: &str,
+    new_password: &str,
+    purpose: TokenPurpose,
+) -> ApiResult<store::Model> {
+    model::check_password_policy(new_password)
+        .map_err(|m| ApiError::invalid_request(m).with_param("new_password"))?;
+    let hash = hash_password(&state.settings, new_password).await?;
+    let txn = state.db.begin().await?;
+    let user = tokens::redeem(&txn, &state.keys, token, purpose).await?;
+    let now = now_ms();
+    store::set_password_hash(&txn, &user.id, hash, now).await?;
+    store::set_email_verified(&txn, &user.id, true, now).await?;
+    store::revoke_sessions_of(&txn, &user.id, now).await?;
+    txn.commit().await?;
+    Ok(user)
 }
 
 /// Authenticator apps show this as the account's issuer.

@@ -18,6 +18,8 @@ pub struct Model {
     pub totp_enabled: bool,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The language of the user's mail (`en`, `zh-CN`).
+    pub lang: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -64,6 +66,7 @@ pub async fn insert(db: &impl ConnectionTrait, user: NewUser<'_>) -> Result<Mode
         totp_enabled: Set(false),
         created_at: Set(user.now),
         updated_at: Set(user.now),
+        lang: Set(crate::i18n::Lang::default().code().to_owned()),
     }
     .insert(db)
     .await
@@ -151,6 +154,79 @@ pub async fn clear_second_factor(db: &impl ConnectionTrait, user_id: &str) -> Re
     session::Entity::update_many()
         .col_expr(session::Column::SecondFactor, Expr::value(false))
         .filter(session::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_email_verified(
+    db: &impl ConnectionTrait,
+    user_id: &str,
+    verified: bool,
+    now: i64,
+) -> Result<(), DbErr> {
+    Entity::update_many()
+        .col_expr(Column::EmailVerified, Expr::value(verified))
+        .col_expr(Column::UpdatedAt, Expr::value(now))
+        .filter(Column::Id.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_password_hash(
+    db: &impl ConnectionTrait,
+    user_id: &str,
+    hash: String,
+    now: i64,
+) -> Result<(), DbErr> {
+    Entity::update_many()
+        .col_expr(Column::PasswordHash, Expr::value(hash))
+        .col_expr(Column::UpdatedAt, Expr::value(now))
+        .filter(Column::Id.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Ends every session of a user (a password reset).
+pub async fn revoke_sessions_of(db: &impl ConnectionTrait, user_id: &str, now: i64) -> Result<(), DbErr> {
+    session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Expr::value(now))
+        .filter(session::Column::UserId.eq(user_id))
+        .filter(session::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The `auth_tokens` table: single-use tokens of the links sent by mail.
+pub mod auth_token {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "auth_tokens")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub user_id: String,
+        pub purpose: String,
+        pub token_hash: String,
+        pub expires_at: i64,
+        pub used_at: Option<i64>,
+        pub created_at: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub async fn set_lang(db: &impl ConnectionTrait, user_id: &str, lang: &str) -> Result<(), DbErr> {
+    Entity::update_many()
+        .col_expr(Column::Lang, Expr::value(lang))
+        .filter(Column::Id.eq(user_id))
         .exec(db)
         .await?;
     Ok(())

@@ -21,6 +21,7 @@ use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::ids;
 use crate::infra::event_bus::BusEvent;
 use crate::ledger::{self, AccountCode, AccountKey, TransferRequest};
+use crate::mail::MailKind;
 use crate::money::Rate;
 use crate::state::AppState;
 use crate::webhooks;
@@ -1008,9 +1009,39 @@ pub async fn open_dispute(
     )
     .await?;
     enqueue_webhook(&txn, state, &updated, "order.disputed").await?;
+    mail_acceptor_about_dispute(&txn, state, &updated, MailKind::DisputeOpened, None).await?;
     txn.commit().await?;
     announce(state, &updated, "order.disputed").await;
     Ok((updated, opened))
+}
+
+/// Tells the order's acceptor by mail that a dispute was opened or resolved on its order
+/// (same transaction as the change).
+async fn mail_acceptor_about_dispute(
+    txn: &impl ConnectionTrait,
+    state: &AppState,
+    o: &order::Model,
+    kind: MailKind,
+    outcome_key: Option<&'static str>,
+) -> ApiResult<()> {
+    let Some(acceptor_id) = &o.acceptor_id else {
+        return Ok(());
+    };
+    let args = vec![
+        ("reference", o.reference.clone()),
+        ("amount", crate::money::format_usdt(o.amount)),
+    ];
+    let keyed_args = outcome_key.map(|key| ("outcome", key)).into_iter().collect();
+    crate::mail::service::to_acceptor(
+        txn,
+        &state.public_url,
+        acceptor_id,
+        kind,
+        &format!("/acceptor/orders/{}", o.id),
+        args,
+        keyed_args,
+    )
+    .await
 }
 
 /// How an admin ends a dispute.
@@ -1140,6 +1171,13 @@ pub async fn resolve_dispute(
         },
     )
     .await?;
+    let outcome = if to == OrderStatus::Completed {
+        "mail.outcome_release"
+    } else {
+        "mail.outcome_cancel"
+    };
+    mail_acceptor_about_dispute(&txn, state, &updated, MailKind::DisputeResolved, Some(outcome))
+        .await?;
     txn.commit().await?;
     crate::engine::notify_all(state, commands).await;
     announce(state, &updated, "order.dispute_resolved").await;

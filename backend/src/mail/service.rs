@@ -1,0 +1,68 @@
+//! Writing a mail to the outbox, inside the caller's transaction.
+
+use sea_orm::ConnectionTrait;
+
+use super::model::Letter;
+use super::store;
+use crate::db::now_ms;
+use crate::error::{ApiError, ApiResult};
+use crate::ids;
+
+/// Renders `letter` and writes it to the outbox with the caller's transaction: it is
+/// sent if and only if the change it tells about commits.
+pub async fn enqueue(db: &impl ConnectionTrait, letter: &Letter<'_>) -> ApiResult<()> {
+    let rendered = letter.render().map_err(ApiError::internal)?;
+    let now = now_ms();
+    store::insert(
+        db,
+        store::Model {
+            id: ids::new("mail"),
+            to_address: letter.to.to_owned(),
+            kind: letter.kind.as_str().to_owned(),
+            subject: rendered.subject,
+            text_body: rendered.text,
+            html_body: rendered.html,
+            status: store::PENDING.to_owned(),
+            attempts: 0,
+            next_attempt_at: Some(now),
+            last_error: None,
+            created_at: now,
+            sent_at: None,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// A mail to the acceptor behind `acceptor_id` (in its language, to its login's email),
+/// written with the caller's transaction. An acceptor without a login is skipped.
+pub async fn to_acceptor(
+    db: &impl ConnectionTrait,
+    public_url: &str,
+    acceptor_id: &str,
+    kind: super::MailKind,
+    link_path: &str,
+    args: Vec<(&str, String)>,
+    keyed_args: Vec<(&str, &'static str)>,
+) -> ApiResult<()> {
+    let Some(acceptor) = crate::acceptors::store::find_acceptor(db, acceptor_id).await? else {
+        return Ok(());
+    };
+    let Some(user) = crate::auth::store::find_by_id(db, &acceptor.user_id).await? else {
+        return Ok(());
+    };
+    let lang = crate::i18n::Lang::parse(&user.lang).unwrap_or_default();
+    enqueue(
+        db,
+        &Letter {
+            kind,
+            tr: crate::i18n::Tr(lang),
+            to: &user.email,
+            name: &acceptor.display_name,
+            link: Some(format!("{public_url}{link_path}")),
+            args,
+            keyed_args,
+        },
+    )
+    .await
+}
