@@ -9,6 +9,16 @@ use crate::error::{ApiError, ApiResult};
 /// (name, content type, contents).
 const FILES: &[(&str, &str, &str)] = &[
     (
+        "app.css",
+        "text/css; charset=utf-8",
+        include_str!("../../web/static/app.css"),
+    ),
+    (
+        "app.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../web/static/app.js"),
+    ),
+    (
         "docs.css",
         "text/css; charset=utf-8",
         include_str!("../../web/static/docs.css"),

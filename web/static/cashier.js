@@ -23,7 +23,7 @@
         root = fresh;
         status = fresh.getAttribute("data-status");
         document.title = doc.title;
-        if (window.OTCPay && window.OTCPay.init) window.OTCPay.init(fresh);
+        if (window.OTCPay) window.OTCPay.refreshCountdowns();
       })
       .catch(function () {})
       .then(function () { refreshing = false; });
@@ -38,11 +38,13 @@
 
   if (window.EventSource) {
     var events = new EventSource("/pay/" + token + "/events");
+    // Whatever changed before the stream was (re)connected is read on opening it.
+    events.addEventListener("open", check);
     ["order.assigned", "order.paid", "order.completed", "order.expired", "order.cancelled",
      "order.disputed", "order.dispute_resolved", "lagged"].forEach(function (kind) {
       events.addEventListener(kind, function () { check(); });
     });
   }
   // The fallback when events cannot flow (a proxy that buffers, a dropped connection).
-  setInterval(check, 10000);
+  setInterval(check, 5000);
 })();
