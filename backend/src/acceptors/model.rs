@@ -207,6 +207,28 @@ pub struct CreateAcceptorRequest {
     pub max_concurrent_orders: Option<i64>,
 }
 
+/// `POST /api/v1/auth/register`: an acceptor signs up (commission and limits are the
+/// defaults; an admin may change them).
+#[derive(Debug, Deserialize)]
+pub struct RegisterRequest {
+    pub email: String,
+    pub password: String,
+    pub display_name: String,
+}
+
+impl RegisterRequest {
+    pub fn validate(self) -> ApiResult<NewAcceptor> {
+        CreateAcceptorRequest {
+            email: self.email,
+            password: self.password,
+            display_name: self.display_name,
+            commission_rate: None,
+            max_concurrent_orders: None,
+        }
+        .validate()
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct NewAcceptor {
     /// Normalized (trimmed, lower case).

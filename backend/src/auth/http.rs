@@ -5,10 +5,13 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
 use super::extract::AuthUser;
+use super::tokens::Purpose as TokenPurpose;
 use super::{service, session};
 use crate::client_addr::client_ip;
 use crate::db::rfc3339;
 use crate::error::ApiResult;
+use crate::http_body::Json;
+use crate::i18n::Lang;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -16,7 +19,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/api/v1/auth/logout", web::post().to(logout))
         .route("/api/v1/auth/totp/setup", web::post().to(totp_setup))
         .route("/api/v1/auth/totp/enable", web::post().to(totp_enable))
-        .route("/api/v1/auth/totp/disable", web::post().to(totp_disable));
+        .route("/api/v1/auth/totp/disable", web::post().to(totp_disable))
+        .route("/api/v1/auth/register", web::post().to(register))
+        .route("/api/v1/auth/verify-email", web::post().to(verify_email))
+        .route(
+            "/api/v1/auth/password-reset",
+            web::post().to(password_reset),
+        )
+        .route(
+            "/api/v1/auth/password-reset/confirm",
+            web::post().to(password_reset_confirm),
+        );
 }
 
 #[derive(Deserialize)]
@@ -45,7 +58,7 @@ pub struct UserView {
 async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: crate::http_body::Json<LoginRequest>,
+    body: Json<LoginRequest>,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
     let session = service::login(
@@ -95,7 +108,7 @@ pub struct TotpCodeRequest {
 async fn totp_enable(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: crate::http_body::Json<TotpCodeRequest>,
+    body: Json<TotpCodeRequest>,
 ) -> ApiResult<HttpResponse> {
     service::enable_totp(&state, &user.user_id, &user.session_id, &body.code).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"totp_enabled": true})))
@@ -104,8 +117,68 @@ async fn totp_enable(
 async fn totp_disable(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: crate::http_body::Json<TotpCodeRequest>,
+    body: Json<TotpCodeRequest>,
 ) -> ApiResult<HttpResponse> {
     service::disable_totp(&state, &user.user_id, &body.code).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"totp_enabled": false})))
+}
+
+/// `POST /api/v1/auth/register`: a pending acceptor and its verification mail (in the
+/// language of the request).
+async fn register(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: Json<crate::acceptors::model::RegisterRequest>,
+) -> ApiResult<HttpResponse> {
+    let new = body.into_inner().validate()?;
+    let created = crate::acceptors::service::register(&state, new, Lang::of(&req)).await?;
+    let view = crate::acceptors::service::view(&state.db, &created).await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+#[derive(Deserialize)]
+pub struct TokenRequest {
+    pub token: String,
+}
+
+async fn verify_email(
+    state: web::Data<AppState>,
+    body: Json<TokenRequest>,
+) -> ApiResult<HttpResponse> {
+    service::verify_email(&state, &body.token).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({"email_verified": true})))
+}
+
+#[derive(Deserialize)]
+pub struct PasswordResetRequest {
+    pub email: String,
+}
+
+/// Always `202`: whether the address is registered is not told.
+async fn password_reset(
+    state: web::Data<AppState>,
+    body: Json<PasswordResetRequest>,
+) -> ApiResult<HttpResponse> {
+    service::request_password_reset(&state, &body.email).await?;
+    Ok(HttpResponse::Accepted().json(serde_json::json!({"accepted": true})))
+}
+
+#[derive(Deserialize)]
+pub struct PasswordResetConfirm {
+    pub token: String,
+    pub new_password: String,
+}
+
+async fn password_reset_confirm(
+    state: web::Data<AppState>,
+    body: Json<PasswordResetConfirm>,
+) -> ApiResult<HttpResponse> {
+    service::reset_password(
+        &state,
+        &body.token,
+        &body.new_password,
+        TokenPurpose::ResetPassword,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({"password_reset": true})))
 }

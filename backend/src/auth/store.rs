@@ -190,7 +190,11 @@ pub async fn set_password_hash(
 }
 
 /// Ends every session of a user (a password reset).
-pub async fn revoke_sessions_of(db: &impl ConnectionTrait, user_id: &str, now: i64) -> Result<(), DbErr> {
+pub async fn revoke_sessions_of(
+    db: &impl ConnectionTrait,
+    user_id: &str,
+    now: i64,
+) -> Result<(), DbErr> {
     session::Entity::update_many()
         .col_expr(session::Column::RevokedAt, Expr::value(now))
         .filter(session::Column::UserId.eq(user_id))

@@ -2,8 +2,8 @@
 //! password): random, single-use, expiring, and stored only as a keyed hash — the token
 //! itself exists in the mail alone.
 
-use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, QueryFilter, ColumnTrait};
 use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use super::store::{self, auth_token};
 use crate::crypto::MasterKey;
@@ -63,8 +63,10 @@ pub async fn issue(
 }
 
 fn unusable() -> ApiError {
-    ApiError::invalid_request("This link is not valid: it was used already, has expired, or is mistyped.")
-        .with_param("token")
+    ApiError::invalid_request(
+        "This link is not valid: it was used already, has expired, or is mistyped.",
+    )
+    .with_param("token")
 }
 
 /// Spends a token: one conditional update marks it used, so two concurrent uses

@@ -108,7 +108,10 @@ impl Letter<'_> {
             args.push(("link", link));
         }
         let subject = self.tr.fmt(subject_key, &args);
-        let paragraphs: Vec<String> = paragraph_keys.iter().map(|k| self.tr.fmt(k, &args)).collect();
+        let paragraphs: Vec<String> = paragraph_keys
+            .iter()
+            .map(|k| self.tr.fmt(k, &args))
+            .collect();
         let greeting = self.tr.fmt("mail.greeting", &args);
         let footer = self.tr.t("mail.footer");
         let action_label = action_key.map(|k| self.tr.t(k));
@@ -132,6 +135,10 @@ impl Letter<'_> {
             footer,
         }
         .render()?;
-        Ok(Rendered { subject, text, html })
+        Ok(Rendered {
+            subject,
+            text,
+            html,
+        })
     }
 }

@@ -27,7 +27,9 @@ enum Transport {
 /// Delay before attempt `attempts + 1`: 10 s, 30 s, 1 min, 2 min, 5 min, then 15 min.
 pub fn retry_delay_ms(attempts: i32) -> i64 {
     const DELAYS: [i64; 6] = [10_000, 30_000, 60_000, 120_000, 300_000, 900_000];
-    let at = usize::try_from(attempts.max(0)).unwrap_or(0).min(DELAYS.len() - 1);
+    let at = usize::try_from(attempts.max(0))
+        .unwrap_or(0)
+        .min(DELAYS.len() - 1);
     DELAYS[at]
 }
 
@@ -41,7 +43,9 @@ fn transport(state: &AppState) -> anyhow::Result<Transport> {
         None => {
             let dir = state.settings.data_dir.join("mail");
             crate::config::create_private_dir(&dir)?;
-            Ok(Transport::Files(AsyncFileTransport::<Tokio1Executor>::new(dir)))
+            Ok(Transport::Files(AsyncFileTransport::<Tokio1Executor>::new(
+                dir,
+            )))
         }
     }
 }
@@ -95,12 +99,15 @@ async fn round(state: &AppState, transport: &Transport, from: &Mailbox) -> anyho
         match send(transport, from, &mail).await {
             Ok(()) => {
                 store::mark_sent(&state.db, &mail.id, now_ms()).await?;
-                state.metrics.inc_counter("mail_sent_total", &[("kind", mail.kind.as_str())], 1);
+                state
+                    .metrics
+                    .inc_counter("mail_sent_total", &[("kind", mail.kind.as_str())], 1);
                 sent += 1;
             }
             Err(err) => {
                 let attempts = mail.attempts + 1;
-                let next = (attempts < MAX_ATTEMPTS).then(|| now_ms() + retry_delay_ms(mail.attempts));
+                let next =
+                    (attempts < MAX_ATTEMPTS).then(|| now_ms() + retry_delay_ms(mail.attempts));
                 tracing::warn!(mail = %mail.id, attempts, error = %err, "mail not delivered; will retry");
                 store::mark_failed(&state.db, &mail.id, &err.to_string(), next).await?;
             }
@@ -109,7 +116,10 @@ async fn round(state: &AppState, transport: &Transport, from: &Mailbox) -> anyho
     Ok(sent)
 }
 
-pub fn spawn(state: actix_web::web::Data<AppState>, mut shutdown: watch::Receiver<bool>) -> JoinHandle<()> {
+pub fn spawn(
+    state: actix_web::web::Data<AppState>,
+    mut shutdown: watch::Receiver<bool>,
+) -> JoinHandle<()> {
     tokio::spawn(async move {
         let (transport, from) = match (
             transport(&state),

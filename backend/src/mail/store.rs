@@ -91,7 +91,10 @@ pub async fn mark_failed(
             Expr::value(if next.is_some() { PENDING } else { FAILED }),
         )
         .col_expr(Column::NextAttemptAt, Expr::value(next))
-        .col_expr(Column::LastError, Expr::value(error.chars().take(500).collect::<String>()))
+        .col_expr(
+            Column::LastError,
+            Expr::value(error.chars().take(500).collect::<String>()),
+        )
         .col_expr(Column::Attempts, Expr::col(Column::Attempts).add(1))
         .filter(Column::Id.eq(id))
         .exec(db)

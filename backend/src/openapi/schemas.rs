@@ -272,6 +272,55 @@ pub struct TotpDisableRequest {
     pub code: String,
 }
 
+#[derive(ToSchema)]
+#[schema(example = json!({"email": "ann@otc.example", "password": "a-long-password", "display_name": "Ann's OTC"}))]
+pub struct RegisterRequest {
+    #[schema(min_length = 1, format = "email")]
+    pub email: String,
+    /// At least 10 characters.
+    #[schema(min_length = 10, max_length = 256)]
+    pub password: String,
+    /// Shown to admins.
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
+    pub display_name: String,
+}
+
+/// The token of a link sent by mail.
+#[derive(ToSchema)]
+pub struct TokenRequest {
+    #[schema(min_length = 1)]
+    pub token: String,
+}
+
+#[derive(ToSchema)]
+pub struct EmailVerified {
+    pub email_verified: bool,
+}
+
+#[derive(ToSchema)]
+pub struct PasswordResetRequest {
+    #[schema(min_length = 1)]
+    pub email: String,
+}
+
+#[derive(ToSchema)]
+pub struct Accepted {
+    pub accepted: bool,
+}
+
+#[derive(ToSchema)]
+pub struct PasswordResetConfirm {
+    #[schema(min_length = 1)]
+    pub token: String,
+    #[schema(min_length = 10, max_length = 256)]
+    pub new_password: String,
+}
+
+#[derive(ToSchema)]
+pub struct PasswordResetDone {
+    pub password_reset: bool,
+}
+
 /// Whether two-factor authentication is now on.
 #[derive(ToSchema)]
 pub struct TotpEnabled {

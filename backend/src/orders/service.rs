@@ -1031,7 +1031,10 @@ async fn mail_acceptor_about_dispute(
         ("reference", o.reference.clone()),
         ("amount", crate::money::format_usdt(o.amount)),
     ];
-    let keyed_args = outcome_key.map(|key| ("outcome", key)).into_iter().collect();
+    let keyed_args = outcome_key
+        .map(|key| ("outcome", key))
+        .into_iter()
+        .collect();
     crate::mail::service::to_acceptor(
         txn,
         &state.public_url,
@@ -1176,8 +1179,14 @@ pub async fn resolve_dispute(
     } else {
         "mail.outcome_cancel"
     };
-    mail_acceptor_about_dispute(&txn, state, &updated, MailKind::DisputeResolved, Some(outcome))
-        .await?;
+    mail_acceptor_about_dispute(
+        &txn,
+        state,
+        &updated,
+        MailKind::DisputeResolved,
+        Some(outcome),
+    )
+    .await?;
     txn.commit().await?;
     crate::engine::notify_all(state, commands).await;
     announce(state, &updated, "order.dispute_resolved").await;

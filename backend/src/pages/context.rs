@@ -68,6 +68,11 @@ impl PageCtx {
         self.tr.fmt(key, args)
     }
 
+    /// The request path without its query.
+    pub fn path_only(&self) -> &str {
+        self.path.split('?').next().unwrap_or("/")
+    }
+
     pub fn lang(&self) -> &'static str {
         self.tr.lang().code()
     }

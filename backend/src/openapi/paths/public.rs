@@ -58,9 +58,47 @@ pub const ERRORS: &[OpErrors] = &[
                 E::TooManyAttempts,
                 "too many failures (wrong passwords or codes) for this email or from this IP in the login window, or too many failed second-factor checks of the user (`Retry-After`)",
             ),
+            (
+                E::Forbidden,
+                "the password is right but the email address is not confirmed yet (open the link of the verification mail)",
+            ),
         ],
     ),
     ("logout", &[]),
+    (
+        "register",
+        &[
+            (
+                E::InvalidRequest,
+                "a missing or invalid `email`, `display_name`, or a `password` shorter than 10 characters (`param` names it)",
+            ),
+            (
+                E::Conflict,
+                "a user with this email exists (`param`: `email`)",
+            ),
+        ],
+    ),
+    (
+        "verifyEmail",
+        &[(
+            E::InvalidRequest,
+            "the token is unknown, used, expired or malformed (`param`: `token`)",
+        )],
+    ),
+    (
+        "requestPasswordReset",
+        &[(
+            E::InvalidRequest,
+            "the body is not JSON with a string `email`",
+        )],
+    ),
+    (
+        "confirmPasswordReset",
+        &[(
+            E::InvalidRequest,
+            "the token is unknown, used, expired or malformed (`param`: `token`), or the new password is shorter than 10 characters (`param`: `new_password`)",
+        )],
+    ),
     (
         "totpSetup",
         &[(
@@ -361,3 +399,61 @@ pub fn totp_disable() {}
     responses((status = 204, description = "The session is revoked."))
 )]
 pub fn logout() {}
+
+/// Register as an acceptor
+///
+/// Creates a login (role acceptor) and an acceptor in `pending` status; a verification
+/// mail with a link to `/verify-email?token=…` is sent (in the language of
+/// `Accept-Language`). The login works once the email is confirmed; trading waits for an
+/// admin's approval (`POST /api/v1/admin/acceptors/{id}/approve`).
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/register",
+    operation_id = "register",
+    tag = "Portal authentication",
+    request_body = RegisterRequest,
+    responses((status = 201, description = "The pending acceptor.", body = Acceptor))
+)]
+pub fn register() {}
+
+/// Confirm an email address
+///
+/// Spends the token of the verification mail (single use, 48 hours).
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/verify-email",
+    operation_id = "verifyEmail",
+    tag = "Portal authentication",
+    request_body = TokenRequest,
+    responses((status = 200, description = "Confirmed.", body = EmailVerified, example = json!({"email_verified": true})))
+)]
+pub fn verify_email() {}
+
+/// Ask for a password reset
+///
+/// Mails a reset link (single use, one hour) when the address belongs to an active
+/// user. The answer is `202` either way: it does not tell whether the address is
+/// registered. At most three mails per address and hour.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/password-reset",
+    operation_id = "requestPasswordReset",
+    tag = "Portal authentication",
+    request_body = PasswordResetRequest,
+    responses((status = 202, description = "Accepted.", body = Accepted, example = json!({"accepted": true})))
+)]
+pub fn request_password_reset() {}
+
+/// Set a new password with a reset link
+///
+/// Spends the token of the reset mail, sets the password (at least 10 characters),
+/// confirms the email address and ends every session of the user.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/password-reset/confirm",
+    operation_id = "confirmPasswordReset",
+    tag = "Portal authentication",
+    request_body = PasswordResetConfirm,
+    responses((status = 200, description = "The password is set.", body = PasswordResetDone, example = json!({"password_reset": true})))
+)]
+pub fn confirm_password_reset() {}

@@ -2,7 +2,10 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::model::{CsrfForm, LoginForm, LoginPage, NextQuery, VerifyForm};
+use super::model::{
+    CsrfForm, ForgotForm, ForgotPage, LoginForm, LoginPage, MessagePage, NextQuery, RegisterForm,
+    RegisterPage, ResetForm, ResetPage, TokenQuery, VerifyForm,
+};
 use crate::auth::Role;
 use crate::auth::service::{self, LoginStep};
 use crate::auth::session::{self, SESSION_COOKIE, Session};
@@ -18,7 +21,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/login", web::post().to(login))
         .route("/login/verify", web::post().to(verify))
         .route("/logout", web::post().to(logout))
-        .route("/lang/{code}", web::get().to(switch_language));
+        .route("/lang/{code}", web::get().to(switch_language))
+        .route("/register", web::get().to(register_page))
+        .route("/register", web::post().to(register))
+        .route("/verify-email", web::get().to(verify_email))
+        .route("/forgot-password", web::get().to(forgot_page))
+        .route("/forgot-password", web::post().to(forgot))
+        .route("/reset-password", web::get().to(reset_page))
+        .route("/reset-password", web::post().to(reset));
 }
 
 /// Where each role lands after logging in.
@@ -187,4 +197,167 @@ async fn switch_language(
             ctx.secure,
         ))
         .finish())
+}
+
+fn message(ctx: &PageCtx, heading: &str, text: &str, link: Option<(&str, &str)>) -> MessagePage {
+    MessagePage {
+        ctx: ctx.clone(),
+        heading: ctx.t(heading).to_owned(),
+        text: ctx.t(text).to_owned(),
+        link: link.map(|(href, label)| (href.to_owned(), ctx.t(label).to_owned())),
+    }
+}
+
+async fn register_page(Page(ctx): Page) -> Result<HttpResponse, PageError> {
+    let page = RegisterPage {
+        ctx: ctx.clone(),
+        email: String::new(),
+        display_name: String::new(),
+        error: None,
+    };
+    render(&ctx, &page)
+}
+
+async fn register(
+    Page(ctx): Page,
+    req: HttpRequest,
+    form: web::Form<RegisterForm>,
+) -> Result<HttpResponse, PageError> {
+    let form = form.into_inner();
+    ctx.check_csrf(&form.csrf_token)?;
+    let state = state_of(&req)?;
+    let request = crate::acceptors::model::RegisterRequest {
+        email: form.email.clone(),
+        password: form.password,
+        display_name: form.display_name.clone(),
+    };
+    let outcome = match request.validate() {
+        Ok(new) => crate::acceptors::service::register(&state, new, ctx.tr.lang()).await,
+        Err(err) => Err(err),
+    };
+    match outcome {
+        Ok(_) => render(
+            &ctx,
+            &message(
+                &ctx,
+                "register.check_email",
+                "register.check_email_text",
+                None,
+            ),
+        ),
+        Err(err) if matches!(err.code, ErrorCode::InvalidRequest | ErrorCode::Conflict) => {
+            let field = err.param.as_deref().unwrap_or("email").to_owned();
+            let page = RegisterPage {
+                ctx: ctx.clone(),
+                email: form.email,
+                display_name: form.display_name,
+                error: Some((field, err.message.into_owned())),
+            };
+            let mut response = render(&ctx, &page)?;
+            *response.status_mut() = actix_web::http::StatusCode::BAD_REQUEST;
+            Ok(response)
+        }
+        Err(err) => Err(PageError::from_api(ctx.tr, err)),
+    }
+}
+
+/// The link of the verification mail.
+async fn verify_email(
+    Page(ctx): Page,
+    req: HttpRequest,
+    query: web::Query<TokenQuery>,
+) -> Result<HttpResponse, PageError> {
+    let state = state_of(&req)?;
+    let page = match service::verify_email(&state, &query.token).await {
+        Ok(_) => message(
+            &ctx,
+            "verify.done",
+            "verify.done_text",
+            Some(("/login", "verify.log_in")),
+        ),
+        Err(err) if err.code == ErrorCode::InvalidRequest => message(
+            &ctx,
+            "verify.failed",
+            "verify.failed_text",
+            Some(("/login", "verify.log_in")),
+        ),
+        Err(err) => return Err(PageError::from_api(ctx.tr, err)),
+    };
+    render(&ctx, &page)
+}
+
+async fn forgot_page(Page(ctx): Page) -> Result<HttpResponse, PageError> {
+    render(&ctx, &ForgotPage { ctx: ctx.clone() })
+}
+
+/// The same answer whether the address is known or not.
+async fn forgot(
+    Page(ctx): Page,
+    req: HttpRequest,
+    form: web::Form<ForgotForm>,
+) -> Result<HttpResponse, PageError> {
+    ctx.check_csrf(&form.csrf_token)?;
+    let state = state_of(&req)?;
+    service::request_password_reset(&state, &form.email)
+        .await
+        .map_err(|err| PageError::from_api(ctx.tr, err))?;
+    render(
+        &ctx,
+        &message(
+            &ctx,
+            "forgot.sent",
+            "forgot.sent_text",
+            Some(("/login", "forgot.back")),
+        ),
+    )
+}
+
+async fn reset_page(
+    Page(ctx): Page,
+    query: web::Query<TokenQuery>,
+) -> Result<HttpResponse, PageError> {
+    let page = ResetPage {
+        ctx: ctx.clone(),
+        token: query.into_inner().token,
+        error: None,
+    };
+    render(&ctx, &page)
+}
+
+async fn reset(
+    Page(ctx): Page,
+    req: HttpRequest,
+    form: web::Form<ResetForm>,
+) -> Result<HttpResponse, PageError> {
+    let form = form.into_inner();
+    ctx.check_csrf(&form.csrf_token)?;
+    let state = state_of(&req)?;
+    match service::reset_password(
+        &state,
+        &form.token,
+        &form.new_password,
+        crate::auth::tokens::Purpose::ResetPassword,
+    )
+    .await
+    {
+        Ok(_) => Ok(HttpResponse::SeeOther()
+            .insert_header((actix_web::http::header::LOCATION, "/login"))
+            .cookie(crate::pages::context::flash_cookie(
+                "success",
+                ctx.t("reset.done"),
+                ctx.secure,
+            ))
+            .finish()),
+        Err(err) if err.code == ErrorCode::InvalidRequest => {
+            let page = ResetPage {
+                ctx: ctx.clone(),
+                token: form.token,
+                error: Some(err.message.into_owned()),
+            };
+            let mut response = render(&ctx, &page)?;
+            *response.status_mut() = actix_web::http::StatusCode::BAD_REQUEST;
+            Ok(response)
+        }
+        Err(err) => Err(PageError::from_api(ctx.tr, err)),
+    }
 }
