@@ -7,6 +7,7 @@
 //! Templates are in `web/templates` (askama, auto-escaped), styles and scripts in
 //! `web/static` (served by `assets`), texts in `web/i18n` (`i18n`).
 
+pub mod acceptor;
 pub mod account;
 pub mod cashier;
 pub mod context;
@@ -21,6 +22,7 @@ pub use error::PageError;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     account::http::configure(cfg);
+    acceptor::configure(cfg);
 }
 
 /// A rendered page with the cookies its context asks for; `no-store`, since pages show
