@@ -29,6 +29,11 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../../web/static/docs.js"),
     ),
     (
+        "desk.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../web/static/desk.js"),
+    ),
+    (
         "cashier.js",
         "text/javascript; charset=utf-8",
         include_str!("../../web/static/cashier.js"),

@@ -21,6 +21,8 @@ const DEMO_MERCHANT_EMAIL: &str = "demo-shop@otcpay.local";
 /// What the operator needs to try the platform, printed once.
 pub struct DemoCredentials {
     pub admin: Option<(String, String)>,
+    /// The login of the best-quoting demo acceptor (Alice OTC), for the desk.
+    pub acceptor: (String, String),
     pub live_key: (String, String),
     pub test_key: (String, String),
     pub webhook_secret: String,
@@ -78,6 +80,7 @@ pub async fn seed(state: &AppState) -> ApiResult<Option<DemoCredentials>> {
         ip: Some("demo"),
     };
     let cny = FiatCurrency::find("CNY").ok_or_else(|| ApiError::internal("CNY missing"))?;
+    let mut desk_login = None;
     for (i, (name, rate)) in [
         ("Alice OTC", "7.18"),
         ("Bob Exchange", "7.20"),
@@ -86,6 +89,13 @@ pub async fn seed(state: &AppState) -> ApiResult<Option<DemoCredentials>> {
     .into_iter()
     .enumerate()
     {
+        let (email, password) = (
+            format!("acceptor{}@otcpay.local", i + 1),
+            crate::ids::random_hex(8),
+        );
+        if desk_login.is_none() {
+            desk_login = Some((email.clone(), password.clone()));
+        }
         let acceptor = acceptors::create(
             state,
             AdminContext {
@@ -93,8 +103,8 @@ pub async fn seed(state: &AppState) -> ApiResult<Option<DemoCredentials>> {
                 ip: ctx.ip,
             },
             CreateAcceptorRequest {
-                email: format!("acceptor{}@otcpay.local", i + 1),
-                password: crate::ids::random_hex(8),
+                email,
+                password,
                 display_name: name.to_owned(),
                 commission_rate: Some("0.004".to_owned()),
                 max_concurrent_orders: Some(20),
@@ -146,6 +156,7 @@ pub async fn seed(state: &AppState) -> ApiResult<Option<DemoCredentials>> {
         |key: &crate::merchants::service::IssuedKey| key.secret.clone().unwrap_or_default();
     Ok(Some(DemoCredentials {
         admin,
+        acceptor: desk_login.ok_or_else(|| ApiError::internal("no demo acceptor"))?,
         live_key: (created.live_key.key_id.clone(), secret(&created.live_key)),
         test_key: (created.test_key.key_id.clone(), secret(&created.test_key)),
         webhook_secret: created.webhook_secret.clone(),

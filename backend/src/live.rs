@@ -22,28 +22,41 @@ fn frame(kind: &str, data: &str) -> Bytes {
 
 /// An SSE response of the events whose topic is `topic`.
 pub fn sse_response(receiver: Receiver<BusEvent>, topic: String) -> HttpResponse {
+    sse_response_keeping(receiver, topic, ())
+}
+
+/// [`sse_response`] that holds `keep` for as long as the client stays connected (the
+/// acceptor's presence guard: dropped when the stream ends).
+pub fn sse_response_keeping<K: 'static>(
+    receiver: Receiver<BusEvent>,
+    topic: String,
+    keep: K,
+) -> HttpResponse {
     let opening = Bytes::from_static(b": connected\n\n");
     let events = stream::unfold(
-        (receiver, topic, Some(opening)),
-        |(mut receiver, topic, first)| async move {
+        (receiver, (topic, keep), Some(opening)),
+        |(mut receiver, (topic, keep), first)| async move {
             if let Some(opening) = first {
-                return Some((Ok::<_, actix_web::Error>(opening), (receiver, topic, None)));
+                return Some((
+                    Ok::<_, actix_web::Error>(opening),
+                    (receiver, (topic, keep), None),
+                ));
             }
             loop {
                 match tokio::time::timeout(KEEPALIVE, receiver.recv()).await {
                     Err(_) => {
                         return Some((
                             Ok(Bytes::from_static(b": keepalive\n\n")),
-                            (receiver, topic, None),
+                            (receiver, (topic, keep), None),
                         ));
                     }
                     Ok(Ok(event)) if event.topic == topic => {
                         let bytes = frame(&event.kind, &event.payload.to_string());
-                        return Some((Ok(bytes), (receiver, topic, None)));
+                        return Some((Ok(bytes), (receiver, (topic, keep), None)));
                     }
                     Ok(Ok(_)) => continue,
                     Ok(Err(RecvError::Lagged(_))) => {
-                        return Some((Ok(frame("lagged", "{}")), (receiver, topic, None)));
+                        return Some((Ok(frame("lagged", "{}")), (receiver, (topic, keep), None)));
                     }
                     Ok(Err(RecvError::Closed)) => return None,
                 }

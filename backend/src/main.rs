@@ -95,6 +95,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
                     otcpay::demo::seed(&app.state())
                         .await
                         .map_err(|e| anyhow::anyhow!("demo seeding: {e}"))?,
+                    app.public_url(),
                 );
             }
             tracing::info!(url = %app.public_url(), "OTCPay is listening");
@@ -158,7 +159,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn print_demo(credentials: Option<otcpay::demo::DemoCredentials>) {
+fn print_demo(credentials: Option<otcpay::demo::DemoCredentials>, public_url: &str) {
     let Some(c) = credentials else {
         println!("demo data already present (keys were printed when it was seeded)");
         return;
@@ -167,6 +168,10 @@ fn print_demo(credentials: Option<otcpay::demo::DemoCredentials>) {
     if let Some((email, password)) = &c.admin {
         println!("  admin login     {email} / {password}");
     }
+    println!(
+        "  acceptor login  {} / {}   (the desk: {}/login)",
+        c.acceptor.0, c.acceptor.1, public_url
+    );
     println!(
         "  live API key    {}  secret {}",
         c.live_key.0, c.live_key.1

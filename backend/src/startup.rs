@@ -172,6 +172,7 @@ impl Application {
             orders::scheduler::spawn(state.clone(), shutdown_rx.clone()),
             webhooks::dispatcher::spawn(state.clone(), shutdown_rx.clone()),
             crate::mail::sender::spawn(state.clone(), shutdown_rx.clone()),
+            acceptors::presence::spawn(state.clone(), shutdown_rx.clone()),
         ];
         Ok(Self {
             server,

@@ -367,8 +367,10 @@ async fn dispute(
 async fn events(user: AcceptorUser, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let a = me(&state, &user).await?;
     let receiver = state.infra.event_bus.subscribe();
-    Ok(crate::live::sse_response(
+    let presence = super::presence::track(state.clone(), a.id.clone());
+    Ok(crate::live::sse_response_keeping(
         receiver,
         format!("acceptor:{}", a.id),
+        presence,
     ))
 }

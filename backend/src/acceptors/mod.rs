@@ -10,5 +10,6 @@
 
 pub mod http;
 pub mod model;
+pub mod presence;
 pub mod service;
 pub mod store;

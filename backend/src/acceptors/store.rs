@@ -534,3 +534,22 @@ pub async fn orders_of(
     }
     query.limit(limit).all(db).await
 }
+
+/// The orders that wait for the acceptor (assigned, paid, disputed), oldest first: the
+/// desk's table. Bounded by the acceptor's concurrency limit in practice.
+pub async fn open_orders_of(
+    db: &impl ConnectionTrait,
+    acceptor_id: &str,
+) -> Result<Vec<order::Model>, DbErr> {
+    order::Entity::find()
+        .filter(order::Column::AcceptorId.eq(acceptor_id))
+        .filter(order::Column::Status.is_in([
+            OrderStatus::Assigned.as_str(),
+            OrderStatus::Paid.as_str(),
+            OrderStatus::Disputed.as_str(),
+        ]))
+        .order_by_asc(order::Column::Id)
+        .limit(500)
+        .all(db)
+        .await
+}

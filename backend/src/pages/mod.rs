@@ -42,6 +42,26 @@ pub fn render(ctx: &PageCtx, page: &impl Template) -> Result<HttpResponse, PageE
     Ok(response.body(body))
 }
 
+/// A time as pages show it without JavaScript: `2026-12-07 10:15 UTC` (with
+/// JavaScript, `<time>` elements count down or show local time).
+pub fn human_time(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_default()
+}
+
+/// [`human_time`] of an RFC 3339 text.
+pub fn human_time_of(rfc3339: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(rfc3339)
+        .map(|t| human_time(t.timestamp_millis()))
+        .unwrap_or_else(|_| rfc3339.to_owned())
+}
+
+/// `(RFC 3339, human text)` of a time, for `<time datetime="…">text</time>`.
+pub fn time_pair(ms: i64) -> (String, String) {
+    (crate::db::rfc3339(ms), human_time(ms))
+}
+
 /// `303 See Other` to `location` (post/redirect/get).
 pub fn redirect(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()

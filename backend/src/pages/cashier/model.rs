@@ -137,6 +137,10 @@ impl CashierPage {
         self.status == status
     }
 
+    pub fn expires_text(&self) -> String {
+        crate::pages::human_time_of(&self.expires_at)
+    }
+
     pub fn for_usdt(&self) -> String {
         self.ctx
             .fmt("cashier.for_usdt", &[("amount", &self.usdt_amount)])

@@ -1,5 +1,233 @@
-//! The desk's handlers.
+//! `/acceptor` (the desk), `/acceptor/orders/{id}`, the Online switch and the three
+//! order actions. Each action calls the same service as the JSON API and comes back with
+//! a flash message (post/redirect/get).
 
-use actix_web::web;
+use actix_web::{HttpRequest, HttpResponse, web};
 
-pub fn configure(_cfg: &mut web::ServiceConfig) {}
+use super::model::{ActionForm, DeskPage, OnlineForm, OrderPage, OrderRow};
+use crate::acceptors::model::{DisputeRequest, RejectRequest};
+use crate::acceptors::{service, store};
+use crate::error::{ApiError, ErrorCode};
+use crate::pages::context::{flash_cookie, state_of};
+use crate::pages::{AcceptorPage, PageCtx, PageError, local_path, render, time_pair};
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/acceptor", web::get().to(desk))
+        .route("/acceptor/online", web::post().to(online))
+        .route("/acceptor/orders/{id}", web::get().to(order))
+        .route("/acceptor/orders/{id}/confirm", web::post().to(confirm))
+        .route("/acceptor/orders/{id}/reject", web::post().to(reject))
+        .route("/acceptor/orders/{id}/dispute", web::post().to(dispute));
+}
+
+fn api(ctx: &PageCtx) -> impl Fn(ApiError) -> PageError + '_ {
+    move |err| PageError::from_api(ctx.tr, err)
+}
+
+async fn two_factor_on(state: &AppState, user_id: &str) -> Result<bool, ApiError> {
+    Ok(crate::auth::store::find_by_id(&state.db, user_id)
+        .await?
+        .is_some_and(|u| u.totp_enabled))
+}
+
+async fn desk(page: AcceptorPage, req: HttpRequest) -> Result<HttpResponse, PageError> {
+    let AcceptorPage { ctx, user } = page;
+    let state = state_of(&req)?;
+    let acceptor = service::acceptor_of_user(&state.db, &user.user_id)
+        .await
+        .map_err(api(&ctx))?;
+    let view = service::view(&state.db, &acceptor)
+        .await
+        .map_err(api(&ctx))?;
+    let rows = store::open_orders_of(&state.db, &acceptor.id)
+        .await
+        .map_err(|e| PageError::from_api(ctx.tr, e.into()))?;
+    let totp = two_factor_on(&state, &user.user_id)
+        .await
+        .map_err(api(&ctx))?;
+    let page = DeskPage {
+        ctx: ctx.clone(),
+        acceptor: view,
+        rows: rows.iter().map(OrderRow::new).collect(),
+        totp,
+    };
+    render(&ctx, &page)
+}
+
+/// Back to `back` (the desk unless the form names a local page) with a flash message.
+fn back_with(ctx: &PageCtx, back: Option<&str>, kind: &str, text: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((
+            actix_web::http::header::LOCATION,
+            local_path(back, "/acceptor"),
+        ))
+        .cookie(flash_cookie(kind, text, ctx.secure))
+        .finish()
+}
+
+/// A refusal a user can act on becomes a flash message; anything else an error page.
+fn refusal(ctx: &PageCtx, back: Option<&str>, err: ApiError) -> Result<HttpResponse, PageError> {
+    match err.code {
+        ErrorCode::NotFound | ErrorCode::InternalError | ErrorCode::ServiceUnavailable => {
+            Err(PageError::from_api(ctx.tr, err))
+        }
+        ErrorCode::TotpRequired => Ok(back_with(ctx, back, "error", ctx.t("desk.code_refused"))),
+        _ => Ok(back_with(ctx, back, "error", &err.message)),
+    }
+}
+
+async fn online(
+    page: AcceptorPage,
+    req: HttpRequest,
+    form: web::Form<OnlineForm>,
+) -> Result<HttpResponse, PageError> {
+    let AcceptorPage { ctx, user } = page;
+    ctx.check_csrf(&form.csrf_token)?;
+    let state = state_of(&req)?;
+    let acceptor = service::acceptor_of_user(&state.db, &user.user_id)
+        .await
+        .map_err(api(&ctx))?;
+    let online = form.online.is_some();
+    match service::set_online(&state, &acceptor, online).await {
+        Ok(_) => {
+            let key = if online {
+                "desk.now_online"
+            } else {
+                "desk.now_offline"
+            };
+            Ok(back_with(&ctx, None, "success", ctx.t(key)))
+        }
+        Err(err) => refusal(&ctx, None, err),
+    }
+}
+
+async fn order(
+    page: AcceptorPage,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let AcceptorPage { ctx, user } = page;
+    let state = state_of(&req)?;
+    let acceptor = service::acceptor_of_user(&state.db, &user.user_id)
+        .await
+        .map_err(api(&ctx))?;
+    let o = service::order_of(&state.db, &acceptor, &path)
+        .await
+        .map_err(api(&ctx))?;
+    let events = crate::orders::store::events_of(&state.db, &o.id)
+        .await
+        .map_err(|e| PageError::from_api(ctx.tr, e.into()))?
+        .into_iter()
+        .map(|e| (e.to_status, time_pair(e.created_at), e.note))
+        .collect();
+    let dispute_messages = match crate::disputes::store::open_dispute_of_order(&state.db, &o.id)
+        .await
+        .map_err(|e| PageError::from_api(ctx.tr, e.into()))?
+    {
+        Some(d) => crate::disputes::store::messages_of(&state.db, &d.id)
+            .await
+            .map_err(|e| PageError::from_api(ctx.tr, e.into()))?
+            .into_iter()
+            .map(|m| (m.author_role, time_pair(m.created_at), m.body))
+            .collect(),
+        None => Vec::new(),
+    };
+    let totp = two_factor_on(&state, &user.user_id)
+        .await
+        .map_err(api(&ctx))?;
+    let page = OrderPage {
+        ctx: ctx.clone(),
+        row: OrderRow::new(&o),
+        totp,
+        events,
+        dispute_messages,
+    };
+    render(&ctx, &page)
+}
+
+/// What an action form needs: the acceptor, checked CSRF, the way back.
+async fn acting(
+    page: &AcceptorPage,
+    req: &HttpRequest,
+    form: &ActionForm,
+) -> Result<
+    (
+        web::Data<AppState>,
+        crate::acceptors::store::acceptor::Model,
+    ),
+    PageError,
+> {
+    page.ctx.check_csrf(&form.csrf_token)?;
+    let state = state_of(req)?;
+    let acceptor = service::acceptor_of_user(&state.db, &page.user.user_id)
+        .await
+        .map_err(api(&page.ctx))?;
+    Ok((state, acceptor))
+}
+
+async fn confirm(
+    page: AcceptorPage,
+    req: HttpRequest,
+    path: web::Path<String>,
+    form: web::Form<ActionForm>,
+) -> Result<HttpResponse, PageError> {
+    let (state, acceptor) = acting(&page, &req, &form).await?;
+    let ctx = &page.ctx;
+    let code = form.totp_code.as_deref().filter(|c| !c.trim().is_empty());
+    match service::confirm_order(&state, &acceptor, &path, code).await {
+        Ok(o) => {
+            let text = ctx.fmt("desk.released", &[("reference", &o.reference)]);
+            Ok(back_with(ctx, form.back.as_deref(), "success", &text))
+        }
+        Err(err) => refusal(ctx, form.back.as_deref(), err),
+    }
+}
+
+async fn reject(
+    page: AcceptorPage,
+    req: HttpRequest,
+    path: web::Path<String>,
+    form: web::Form<ActionForm>,
+) -> Result<HttpResponse, PageError> {
+    let (state, acceptor) = acting(&page, &req, &form).await?;
+    let ctx = &page.ctx;
+    let reason = RejectRequest {
+        reason: form.reason.clone().filter(|r| !r.trim().is_empty()),
+    };
+    let outcome = match reason.validate() {
+        Ok(reason) => service::reject_order(&state, &acceptor, &path, reason).await,
+        Err(err) => Err(err),
+    };
+    match outcome {
+        Ok(o) => {
+            let text = ctx.fmt("desk.rejected", &[("reference", &o.reference)]);
+            Ok(back_with(ctx, form.back.as_deref(), "success", &text))
+        }
+        Err(err) => refusal(ctx, form.back.as_deref(), err),
+    }
+}
+
+async fn dispute(
+    page: AcceptorPage,
+    req: HttpRequest,
+    path: web::Path<String>,
+    form: web::Form<ActionForm>,
+) -> Result<HttpResponse, PageError> {
+    let (state, acceptor) = acting(&page, &req, &form).await?;
+    let ctx = &page.ctx;
+    let request = DisputeRequest {
+        reason: form.reason.clone().unwrap_or_default(),
+    };
+    let outcome = match request.validate() {
+        Ok(reason) => service::dispute_order(&state, &acceptor, &path, reason).await,
+        Err(err) => Err(err),
+    };
+    match outcome {
+        Ok(o) => {
+            let text = ctx.fmt("desk.disputed", &[("reference", &o.reference)]);
+            Ok(back_with(ctx, form.back.as_deref(), "success", &text))
+        }
+        Err(err) => refusal(ctx, form.back.as_deref(), err),
+    }
+}

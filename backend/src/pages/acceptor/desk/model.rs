@@ -1,1 +1,148 @@
-//! The desk's templates.
+//! The desk's templates: the acceptor's balance and presence, and one row per order
+//! that waits for it, with what the acceptor can do about it.
+
+use askama::Template;
+
+use crate::acceptors::model::AcceptorView;
+use crate::money::format_usdt;
+use crate::orders::store::order;
+use crate::orders::view::format_fiat;
+use crate::pages::PageCtx;
+
+/// An order as the desk shows it.
+pub struct OrderRow {
+    pub id: String,
+    pub reference: String,
+    pub status: String,
+    pub amount: String,
+    pub fiat_amount: String,
+    pub fiat_currency: String,
+    pub payer_name: Option<String>,
+    /// The deadline that matters now (to pay, or to release) and what it is for.
+    pub deadline: Option<(String, String)>,
+    pub deadline_key: &'static str,
+}
+
+impl OrderRow {
+    pub fn new(o: &order::Model) -> Self {
+        let (deadline, deadline_key) = match o.status.as_str() {
+            "assigned" => (Some(o.expires_at), "desk.time_to_pay"),
+            "paid" => (o.release_deadline, "desk.time_to_release"),
+            _ => (None, "desk.no_deadline"),
+        };
+        Self {
+            id: o.id.clone(),
+            reference: o.reference.clone(),
+            status: o.status.clone(),
+            amount: format_usdt(o.amount),
+            fiat_amount: o
+                .fiat_amount
+                .map(|f| format_fiat(&o.fiat_currency, f))
+                .unwrap_or_default(),
+            fiat_currency: o.fiat_currency.clone(),
+            payer_name: o.payer_name.clone(),
+            deadline: deadline.map(crate::pages::time_pair),
+            deadline_key,
+        }
+    }
+}
+
+/// The status of an order in words, as acceptors read it (UI.md's vocabulary).
+pub fn status_key(status: &str) -> &'static str {
+    match status {
+        "assigned" => "desk.status_assigned",
+        "paid" => "desk.status_paid",
+        "completed" => "desk.status_completed",
+        "expired" => "desk.status_expired",
+        "cancelled" => "desk.status_cancelled",
+        "disputed" => "desk.status_disputed",
+        _ => "desk.status_matching",
+    }
+}
+
+#[derive(Template)]
+#[template(path = "acceptor/desk.html")]
+pub struct DeskPage {
+    pub ctx: PageCtx,
+    pub acceptor: AcceptorView,
+    pub rows: Vec<OrderRow>,
+    /// The release asks for a code (2FA is on).
+    pub totp: bool,
+}
+
+impl DeskPage {
+    pub fn status(&self, row: &OrderRow) -> &str {
+        self.ctx.t(status_key(&row.status))
+    }
+
+    /// Orders waiting for the acceptor's action (the page title's count).
+    pub fn waiting(&self) -> usize {
+        self.rows.iter().filter(|r| r.status != "disputed").count()
+    }
+
+    pub fn release_question(&self, row: &OrderRow) -> String {
+        self.ctx.fmt(
+            "desk.release_question",
+            &[
+                ("amount", &row.amount),
+                (
+                    "fiat",
+                    &format!("{} {}", row.fiat_amount, row.fiat_currency),
+                ),
+                ("reference", &row.reference),
+                ("payer", row.payer_name.as_deref().unwrap_or("—")),
+            ],
+        )
+    }
+
+    pub fn reject_question(&self, row: &OrderRow) -> String {
+        self.ctx
+            .fmt("desk.reject_question", &[("reference", &row.reference)])
+    }
+
+    pub fn dispute_question(&self, row: &OrderRow) -> String {
+        self.ctx
+            .fmt("desk.dispute_question", &[("reference", &row.reference)])
+    }
+}
+
+/// `/acceptor/orders/{id}`.
+#[derive(Template)]
+#[template(path = "acceptor/order.html")]
+pub struct OrderPage {
+    pub ctx: PageCtx,
+    pub row: OrderRow,
+    pub totp: bool,
+    /// (status reached, time, note) of each change, oldest first.
+    pub events: Vec<(String, (String, String), Option<String>)>,
+    /// (author role, time, text) of the open dispute's messages.
+    pub dispute_messages: Vec<(String, (String, String), String)>,
+}
+
+impl OrderPage {
+    pub fn status(&self) -> &str {
+        self.ctx.t(status_key(&self.row.status))
+    }
+
+    pub fn event_status(&self, status: &str) -> &str {
+        self.ctx.t(status_key(status))
+    }
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct OnlineForm {
+    /// Present (`on`) when the switch is on.
+    pub online: Option<String>,
+    #[serde(default)]
+    pub csrf_token: String,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct ActionForm {
+    pub totp_code: Option<String>,
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub csrf_token: String,
+    /// Where to go back to (the desk or the order's page).
+    pub back: Option<String>,
+}
