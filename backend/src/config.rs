@@ -67,6 +67,8 @@ pub struct Settings {
     pub smtp_url: Option<Secret>,
     /// The sender of every mail (`OTCPAY_MAIL_FROM`).
     pub mail_from: String,
+    /// The first retry delay of a mail that could not be delivered; later ones grow.
+    pub mail_retry_seconds: u64,
     /// How long an acceptor's desk may be gone before the acceptor goes offline
     /// (`OTCPAY_PRESENCE_GRACE_SECONDS`).
     pub presence_grace_seconds: u64,
@@ -130,6 +132,7 @@ impl Default for Settings {
             redis_prefix: "otcpay:".to_owned(),
             smtp_url: None,
             mail_from: "OTCPay <noreply@otcpay.local>".to_owned(),
+            mail_retry_seconds: 10,
             presence_grace_seconds: 120,
             master_key: None,
             admin_email: None,

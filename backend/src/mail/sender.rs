@@ -154,9 +154,9 @@ mod tests {
 
     #[test]
     fn retries_slow_down_and_links_are_found() {
-        assert_eq!(retry_delay_ms(0), 10_000);
-        assert!(retry_delay_ms(3) > retry_delay_ms(2));
-        assert_eq!(retry_delay_ms(50), 900_000);
+        assert_eq!(retry_delay_ms(10_000, 0), 10_000);
+        assert!(retry_delay_ms(10_000, 3) > retry_delay_ms(10_000, 2));
+        assert_eq!(retry_delay_ms(10_000, 50), 900_000);
         assert_eq!(
             first_link("Open http://127.0.0.1:8080/verify-email?token=ab now"),
             Some("http://127.0.0.1:8080/verify-email?token=ab")

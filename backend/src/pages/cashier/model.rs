@@ -60,9 +60,17 @@ impl CashierPage {
                         words: k.replace('_', " "),
                         value: v.as_str().map_or_else(|| v.to_string(), str::to_owned),
                     })
-                    .collect()
+                    .collect::<Vec<Detail>>()
             })
             .unwrap_or_default();
+        let mut details = details;
+        // The order a customer types them in: bank, name, number, the rest.
+        details.sort_by_key(|d| match d.key.as_str() {
+            "bank_name" => 0,
+            "account_name" => 1,
+            "account_number" => 2,
+            _ => 3,
+        });
         let now = now_ms();
         let appeal_open =
             status == "paid" || (status == "expired" && o.appeal_deadline.is_some_and(|d| d > now));

@@ -75,6 +75,16 @@ impl DeskPage {
         self.ctx.t(status_key(&row.status))
     }
 
+    /// The short word of the status badge.
+    pub fn badge(&self, row: &OrderRow) -> &str {
+        self.ctx.t(match row.status.as_str() {
+            "assigned" => "desk.badge_assigned",
+            "paid" => "desk.badge_paid",
+            "disputed" => "desk.badge_disputed",
+            _ => status_key(&row.status),
+        })
+    }
+
     /// Orders waiting for the acceptor's action (the page title's count).
     pub fn waiting(&self) -> usize {
         self.rows.iter().filter(|r| r.status != "disputed").count()
