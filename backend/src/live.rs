@@ -22,20 +22,22 @@ fn frame(kind: &str, data: &str) -> Bytes {
 
 /// An SSE response of the events whose topic is `topic`.
 pub fn sse_response(receiver: Receiver<BusEvent>, topic: String) -> HttpResponse {
-    sse_response_keeping(receiver, topic, ())
+    sse_response_keeping(receiver, topic, (), KEEPALIVE)
 }
 
 /// [`sse_response`] that holds `keep` for as long as the client stays connected (the
-/// acceptor's presence guard: dropped when the stream ends).
+/// acceptor's presence guard: dropped when the stream ends), with a keepalive every
+/// `keepalive` — a write is how a vanished client is noticed.
 pub fn sse_response_keeping<K: 'static>(
     receiver: Receiver<BusEvent>,
     topic: String,
     keep: K,
+    keepalive: Duration,
 ) -> HttpResponse {
     let opening = Bytes::from_static(b": connected\n\n");
     let events = stream::unfold(
         (receiver, (topic, keep), Some(opening)),
-        |(mut receiver, (topic, keep), first)| async move {
+        move |(mut receiver, (topic, keep), first)| async move {
             if let Some(opening) = first {
                 return Some((
                     Ok::<_, actix_web::Error>(opening),
@@ -43,7 +45,7 @@ pub fn sse_response_keeping<K: 'static>(
                 ));
             }
             loop {
-                match tokio::time::timeout(KEEPALIVE, receiver.recv()).await {
+                match tokio::time::timeout(keepalive, receiver.recv()).await {
                     Err(_) => {
                         return Some((
                             Ok(Bytes::from_static(b": keepalive\n\n")),

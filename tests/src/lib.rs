@@ -11,6 +11,7 @@ pub mod app;
 pub mod db;
 pub mod merchant;
 pub mod scenario;
+pub mod smtp;
 pub mod totp;
 
 pub use app::TestApp;

@@ -372,5 +372,6 @@ async fn events(user: AcceptorUser, state: web::Data<AppState>) -> ApiResult<Htt
         receiver,
         format!("acceptor:{}", a.id),
         presence,
+        super::presence::beat_every(state.settings.presence_grace_seconds),
     ))
 }

@@ -1,5 +1,5 @@
 //! Presence follows the desk: while an acceptor has a live connection (the desk's event
-//! stream), each node beats `acceptors.live_seen_at` every [`BEAT`]; when the last
+//! stream), each node beats `acceptors.live_seen_at` ([`beat_every`]); when the last
 //! connection has been gone longer than `OTCPAY_PRESENCE_GRACE_SECONDS`, the sweeper takes
 //! the acceptor offline through the same path as the Online switch (its unpaid orders go
 //! to other acceptors). An acceptor that never opened a live connection (an API client)
@@ -19,8 +19,12 @@ use super::store::acceptor;
 use crate::db::now_ms;
 use crate::state::AppState;
 
-/// How often an open connection refreshes `live_seen_at`.
-pub const BEAT: Duration = Duration::from_secs(15);
+/// How often an open connection refreshes `live_seen_at`: every 15 s, and at least three
+/// times per grace period.
+pub fn beat_every(grace_seconds: u64) -> Duration {
+    (Duration::from_secs(grace_seconds) / 3)
+        .clamp(Duration::from_millis(200), Duration::from_secs(15))
+}
 
 /// Keeps an acceptor present while it lives; dropping it (the stream ended) stops the
 /// beats.
@@ -40,13 +44,14 @@ async fn beat(db: &impl ConnectionTrait, acceptor_id: &str) -> Result<(), DbErr>
 /// Starts beating for `acceptor_id` until the returned guard is dropped.
 pub fn track(state: actix_web::web::Data<AppState>, acceptor_id: String) -> Presence {
     let (stop, mut stopped) = oneshot::channel::<()>();
+    let every = beat_every(state.settings.presence_grace_seconds);
     tokio::spawn(async move {
         loop {
             if let Err(err) = beat(&state.db, &acceptor_id).await {
                 tracing::warn!(acceptor = %acceptor_id, error = %err, "presence beat failed");
             }
             tokio::select! {
-                _ = tokio::time::sleep(BEAT) => {}
+                _ = tokio::time::sleep(every) => {}
                 _ = &mut stopped => return,
             }
         }
