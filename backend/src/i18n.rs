@@ -64,7 +64,7 @@ impl Lang {
             })
             .filter(|(q, _)| *q > 0)
             .collect();
-        ranked.sort_by(|a, b| b.0.cmp(&a.0));
+        ranked.sort_by_key(|(q, _)| std::cmp::Reverse(*q));
         ranked.first().map(|(_, lang)| *lang)
     }
 

@@ -149,7 +149,7 @@ pub async fn login(
 /// The first step of the login page: a session when 2FA is off, else a short-lived
 /// pending token that [`login_second_step`] takes with the code.
 pub enum LoginStep {
-    Done(Session),
+    Done(Box<Session>),
     SecondFactor { pending: String },
 }
 
@@ -169,9 +169,8 @@ pub async fn login_first_step(
             pending: state.keys.seal(&format!("{}:{expires}", user.id)),
         });
     }
-    Ok(LoginStep::Done(
-        session::start(state, user, role, false).await?,
-    ))
+    let session = session::start(state, user, role, false).await?;
+    Ok(LoginStep::Done(Box::new(session)))
 }
 
 /// The second step of the login page: the pending token of the first and a code.

@@ -24,13 +24,15 @@ enum Transport {
     Files(AsyncFileTransport<Tokio1Executor>),
 }
 
-/// Delay before attempt `attempts + 1`: 10 s, 30 s, 1 min, 2 min, 5 min, then 15 min.
-pub fn retry_delay_ms(attempts: i32) -> i64 {
-    const DELAYS: [i64; 6] = [10_000, 30_000, 60_000, 120_000, 300_000, 900_000];
+/// Delay before attempt `attempts + 1`, in units of the first delay
+/// (`OTCPAY_MAIL_RETRY_SECONDS`, 10 s by default): 10 s, 30 s, 1 min, 2 min, 5 min, then
+/// 15 min.
+pub fn retry_delay_ms(first_ms: i64, attempts: i32) -> i64 {
+    const STEPS: [i64; 6] = [1, 3, 6, 12, 30, 90];
     let at = usize::try_from(attempts.max(0))
         .unwrap_or(0)
-        .min(DELAYS.len() - 1);
-    DELAYS[at]
+        .min(STEPS.len() - 1);
+    first_ms.saturating_mul(STEPS[at])
 }
 
 fn transport(state: &AppState) -> anyhow::Result<Transport> {
@@ -106,8 +108,10 @@ async fn round(state: &AppState, transport: &Transport, from: &Mailbox) -> anyho
             }
             Err(err) => {
                 let attempts = mail.attempts + 1;
-                let next =
-                    (attempts < MAX_ATTEMPTS).then(|| now_ms() + retry_delay_ms(mail.attempts));
+                let first = i64::try_from(state.settings.mail_retry_seconds.saturating_mul(1000))
+                    .unwrap_or(i64::MAX / 2);
+                let next = (attempts < MAX_ATTEMPTS)
+                    .then(|| now_ms() + retry_delay_ms(first, mail.attempts));
                 tracing::warn!(mail = %mail.id, attempts, error = %err, "mail not delivered; will retry");
                 store::mark_failed(&state.db, &mail.id, &err.to_string(), next).await?;
             }

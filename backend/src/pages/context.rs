@@ -201,7 +201,7 @@ fn percent_decode(text: &str) -> Vec<u8> {
 pub fn state_of(req: &HttpRequest) -> Result<web::Data<AppState>, PageError> {
     req.app_data::<web::Data<AppState>>()
         .cloned()
-        .ok_or_else(|| PageError::Internal(Tr(Lang::En)))
+        .ok_or(PageError::Internal(Tr(Lang::En)))
 }
 
 /// The context of any page: the session when the cookie holds a valid one.

@@ -112,7 +112,7 @@ async fn login(
     match service::login_first_step(&state, &form.email, &form.password, &client_ip(&req)).await {
         Ok(LoginStep::Done(session)) => Ok(logged_in(
             &ctx,
-            session,
+            *session,
             Some(&next),
             state.settings.session_ttl_seconds,
         )),
