@@ -535,19 +535,34 @@ pub async fn orders_of(
     query.limit(limit).all(db).await
 }
 
-/// The orders that wait for the acceptor (assigned, paid, disputed), oldest first: the
-/// desk's table. Bounded by the acceptor's concurrency limit in practice.
-pub async fn open_orders_of(
+/// The desk's orders, oldest first: those that wait for the acceptor (assigned, paid,
+/// disputed), and those that ended since `finished_since` (so the acceptor sees how a
+/// release or an expiry ended). Bounded by the acceptor's concurrency limit in practice.
+pub async fn desk_orders_of(
     db: &impl ConnectionTrait,
     acceptor_id: &str,
+    finished_since: i64,
 ) -> Result<Vec<order::Model>, DbErr> {
+    use sea_orm::Condition;
     order::Entity::find()
         .filter(order::Column::AcceptorId.eq(acceptor_id))
-        .filter(order::Column::Status.is_in([
-            OrderStatus::Assigned.as_str(),
-            OrderStatus::Paid.as_str(),
-            OrderStatus::Disputed.as_str(),
-        ]))
+        .filter(
+            Condition::any()
+                .add(order::Column::Status.is_in([
+                    OrderStatus::Assigned.as_str(),
+                    OrderStatus::Paid.as_str(),
+                    OrderStatus::Disputed.as_str(),
+                ]))
+                .add(
+                    Condition::all()
+                        .add(order::Column::Status.is_in([
+                            OrderStatus::Completed.as_str(),
+                            OrderStatus::Expired.as_str(),
+                            OrderStatus::Cancelled.as_str(),
+                        ]))
+                        .add(order::Column::UpdatedAt.gte(finished_since)),
+                ),
+        )
         .order_by_asc(order::Column::Id)
         .limit(500)
         .all(db)

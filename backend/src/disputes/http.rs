@@ -2,16 +2,15 @@
 //! resolution.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set};
 use serde::Deserialize;
 use serde_json::json;
 
 use super::model::{DisputeView, MessageView};
-use super::store::{self, message};
+use super::store;
 use crate::acceptors::store as acceptors_store;
 use crate::auth::AdminUser;
 use crate::auth::extract::MoneyAdmin;
-use crate::db::{now_ms, rfc3339};
+use crate::db::rfc3339;
 use crate::error::{ApiError, ApiResult};
 use crate::merchants::store as merchants_store;
 use crate::orders::request::{bounded_text, parse_usdt};
@@ -20,7 +19,6 @@ use crate::orders::store as orders_store;
 use crate::orders::view::OrderView;
 use crate::pagination::{Page, PageQuery};
 use crate::state::AppState;
-use crate::{audit, ids};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/v1/admin/disputes", web::get().to(list))
@@ -121,31 +119,18 @@ async fn add_message(
     path: web::Path<String>,
     body: crate::http_body::Json<MessageRequest>,
 ) -> ApiResult<HttpResponse> {
-    let text = bounded_text("body", body.into_inner().body, 5000)?;
     let dispute = store::find(&state.db, &path)
         .await?
         .ok_or_else(|| ApiError::not_found("dispute"))?;
-    let saved = message::ActiveModel {
-        id: Set(ids::new("dmsg")),
-        dispute_id: Set(dispute.id.clone()),
-        author_role: Set("admin".to_owned()),
-        author_id: Set(Some(admin.0.user_id.clone())),
-        body: Set(text),
-        created_at: Set(now_ms()),
-    }
-    .insert(&state.db)
-    .await?;
-    audit::record(
-        &state.db,
-        audit::AuditEntry {
-            actor_id: Some(&admin.0.user_id),
-            actor_role: "admin",
-            action: "dispute.message",
-            target_type: "dispute",
-            target_id: Some(&dispute.id),
-            details: json!({"message_id": saved.id}),
-            ip: Some(&crate::client_addr::client_ip(&req)),
+    let ip = crate::client_addr::client_ip(&req);
+    let saved = super::service::post_message(
+        &state,
+        &dispute,
+        super::service::Author::Admin {
+            user_id: &admin.0.user_id,
+            ip: Some(&ip),
         },
+        body.into_inner().body,
     )
     .await?;
     Ok(HttpResponse::Created().json(MessageView::from(&saved)))

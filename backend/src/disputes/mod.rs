@@ -1,6 +1,8 @@
 //! Disputes: opened by acceptors, merchants or customers (as order transitions in
-//! `orders::service`), discussed and resolved by admins here.
+//! `orders::service`), discussed in a message thread by admins and the order's acceptor
+//! (`service.rs`), resolved by admins.
 
 pub mod http;
 pub mod model;
+pub mod service;
 pub mod store;

@@ -18,8 +18,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/acceptor/orders/{id}", web::get().to(order))
         .route("/acceptor/orders/{id}/confirm", web::post().to(confirm))
         .route("/acceptor/orders/{id}/reject", web::post().to(reject))
-        .route("/acceptor/orders/{id}/dispute", web::post().to(dispute));
+        .route("/acceptor/orders/{id}/dispute", web::post().to(dispute))
+        .route("/acceptor/orders/{id}/messages", web::post().to(message));
 }
+
+/// How long a finished order stays on the desk, so the acceptor sees how it ended.
+const FINISHED_ROWS_MS: i64 = 15 * 60 * 1000;
 
 fn api(ctx: &PageCtx) -> impl Fn(ApiError) -> PageError + '_ {
     move |err| PageError::from_api(ctx.tr, err)
@@ -40,7 +44,8 @@ async fn desk(page: AcceptorPage, req: HttpRequest) -> Result<HttpResponse, Page
     let view = service::view(&state.db, &acceptor)
         .await
         .map_err(api(&ctx))?;
-    let rows = store::open_orders_of(&state.db, &acceptor.id)
+    let since = crate::db::now_ms() - FINISHED_ROWS_MS;
+    let rows = store::desk_orders_of(&state.db, &acceptor.id, since)
         .await
         .map_err(|e| PageError::from_api(ctx.tr, e.into()))?;
     let totp = two_factor_on(&state, &user.user_id)
@@ -229,5 +234,43 @@ async fn dispute(
             Ok(back_with(ctx, form.back.as_deref(), "success", &text))
         }
         Err(err) => refusal(ctx, form.back.as_deref(), err),
+    }
+}
+
+/// A message to the dispute thread of one of the acceptor's orders (evidence such as a
+/// bank transaction reference).
+async fn message(
+    page: AcceptorPage,
+    req: HttpRequest,
+    path: web::Path<String>,
+    form: web::Form<ActionForm>,
+) -> Result<HttpResponse, PageError> {
+    let (state, acceptor) = acting(&page, &req, &form).await?;
+    let ctx = &page.ctx;
+    let back = format!("/acceptor/orders/{path}");
+    let o = service::order_of(&state.db, &acceptor, &path)
+        .await
+        .map_err(api(ctx))?;
+    let outcome = match crate::disputes::service::open_of_order(&state, &o.id).await {
+        Ok(d) => crate::disputes::service::post_message(
+            &state,
+            &d,
+            crate::disputes::service::Author::Acceptor {
+                acceptor_id: &acceptor.id,
+            },
+            form.body.clone(),
+        )
+        .await
+        .map(drop),
+        Err(err) => Err(err),
+    };
+    match outcome {
+        Ok(()) => Ok(back_with(
+            ctx,
+            Some(&back),
+            "success",
+            ctx.t("order.message_sent"),
+        )),
+        Err(err) => refusal(ctx, Some(&back), err),
     }
 }

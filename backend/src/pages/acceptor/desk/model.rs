@@ -80,6 +80,7 @@ impl DeskPage {
         self.ctx.t(match row.status.as_str() {
             "assigned" => "desk.badge_assigned",
             "paid" => "desk.badge_paid",
+            "completed" => "desk.badge_completed",
             "disputed" => "desk.badge_disputed",
             _ => status_key(&row.status),
         })
@@ -87,7 +88,10 @@ impl DeskPage {
 
     /// Orders waiting for the acceptor's action (the page title's count).
     pub fn waiting(&self) -> usize {
-        self.rows.iter().filter(|r| r.status != "disputed").count()
+        self.rows
+            .iter()
+            .filter(|r| matches!(r.status.as_str(), "assigned" | "paid"))
+            .count()
     }
 
     pub fn release_question(&self, row: &OrderRow) -> String {
@@ -137,6 +141,16 @@ impl OrderPage {
     pub fn event_status(&self, status: &str) -> &str {
         self.ctx.t(status_key(status))
     }
+
+    /// Who wrote a dispute message, in words.
+    pub fn author(&self, role: &str) -> &str {
+        self.ctx.t(match role {
+            "admin" => "order.author_admin",
+            "acceptor" => "order.author_you",
+            "merchant" => "order.author_merchant",
+            _ => "order.author_customer",
+        })
+    }
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -151,6 +165,8 @@ pub struct OnlineForm {
 pub struct ActionForm {
     pub totp_code: Option<String>,
     pub reason: Option<String>,
+    /// A dispute message.
+    pub body: Option<String>,
     #[serde(default)]
     pub csrf_token: String,
     /// Where to go back to (the desk or the order's page).
