@@ -819,3 +819,48 @@ async fn requeue_unpaid(state: &AppState, acceptor_id: &str) {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// History and earnings (read only)
+
+/// A page of the acceptor's order history, newest first, narrowed by `filter`.
+pub async fn history_page(
+    db: &impl ConnectionTrait,
+    a: &acceptor::Model,
+    filter: &store::HistoryFilter,
+    starting_after: Option<&str>,
+    limit: u64,
+) -> ApiResult<Page<order::Model>> {
+    let rows = store::history_of(db, &a.id, filter, starting_after, limit + 1).await?;
+    Ok(Page::from_rows(rows, limit))
+}
+
+/// Commission earned on one UTC day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DayEarnings {
+    /// Midnight UTC of the day, ms.
+    pub day_start_ms: i64,
+    /// Micro-USDT credited to the acceptor as commission that day.
+    pub commission: i64,
+}
+
+/// The commission the acceptor earned per UTC day over the last `days` days (today
+/// included), newest first; days without commission are left out.
+pub async fn earnings_per_day(
+    db: &impl ConnectionTrait,
+    a: &acceptor::Model,
+    days: i64,
+    now: i64,
+) -> ApiResult<Vec<DayEarnings>> {
+    let today = now.div_euclid(store::DAY_MS);
+    let since = (today - days.max(1) + 1) * store::DAY_MS;
+    let account = AccountKey::acceptor(a.id.clone(), true).id();
+    Ok(store::commission_per_day(db, &account, since)
+        .await?
+        .into_iter()
+        .map(|(day, commission)| DayEarnings {
+            day_start_ms: day * store::DAY_MS,
+            commission,
+        })
+        .collect())
+}

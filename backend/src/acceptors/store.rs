@@ -568,3 +568,77 @@ pub async fn desk_orders_of(
         .all(db)
         .await
 }
+
+/// The acceptor's orders for its history: newest first, optionally of one status and
+/// created within `[from_ms, until_ms)`; up to `limit` rows after the cursor. Always
+/// scoped to the acceptor in SQL.
+pub async fn history_of(
+    db: &impl ConnectionTrait,
+    acceptor_id: &str,
+    filter: &HistoryFilter,
+    starting_after: Option<&str>,
+    limit: u64,
+) -> Result<Vec<order::Model>, DbErr> {
+    let mut query = order::Entity::find()
+        .filter(order::Column::AcceptorId.eq(acceptor_id))
+        .order_by_desc(order::Column::Id);
+    if let Some(status) = filter.status {
+        query = query.filter(order::Column::Status.eq(status.as_str()));
+    }
+    if let Some(from) = filter.from_ms {
+        query = query.filter(order::Column::CreatedAt.gte(from));
+    }
+    if let Some(until) = filter.until_ms {
+        query = query.filter(order::Column::CreatedAt.lt(until));
+    }
+    if let Some(cursor) = starting_after {
+        query = query.filter(order::Column::Id.lt(cursor));
+    }
+    query.limit(limit).all(db).await
+}
+
+/// What the order history is narrowed to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HistoryFilter {
+    pub status: Option<OrderStatus>,
+    /// Created at or after (ms).
+    pub from_ms: Option<i64>,
+    /// Created before (ms).
+    pub until_ms: Option<i64>,
+}
+
+/// The ledger transfer kind of an acceptor's commission on a completed order (see
+/// `orders::service`, the settlement of an order).
+pub const COMMISSION_KIND: &str = "order_commission";
+
+pub const DAY_MS: i64 = 86_400_000;
+
+#[derive(Debug, FromQueryResult)]
+struct DayTotalRow {
+    day: i64,
+    micros: i64,
+}
+
+/// Commission credited to the ledger account `account_id` per UTC day since `since_ms`,
+/// in micro-USDT (integer sums), newest day first: `(day number since the epoch, sum)`.
+pub async fn commission_per_day(
+    db: &impl ConnectionTrait,
+    account_id: &str,
+    since_ms: i64,
+) -> Result<Vec<(i64, i64)>, DbErr> {
+    use crate::ledger::store::transfers;
+    let day = format!("CAST(created_at / {DAY_MS} AS BIGINT)");
+    let rows = transfers::Entity::find()
+        .select_only()
+        .column_as(Expr::cust(day.clone()), "day")
+        .column_as(Expr::cust("CAST(SUM(amount) AS BIGINT)"), "micros")
+        .filter(transfers::Column::CreditAccountId.eq(account_id))
+        .filter(transfers::Column::Kind.eq(COMMISSION_KIND))
+        .filter(transfers::Column::CreatedAt.gte(since_ms))
+        .group_by(Expr::cust(day.clone()))
+        .order_by_desc(Expr::cust(day))
+        .into_model::<DayTotalRow>()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|r| (r.day, r.micros)).collect())
+}
