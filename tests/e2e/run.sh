@@ -10,7 +10,7 @@
 #
 # Environment: OTCPAY_BIN (default <repo>/target/debug/otcpay), E2E_PG_HOST/E2E_PG_PORT
 # (127.0.0.1:5432, user postgres, trust auth), E2E_REDIS_URL (redis://127.0.0.1:6379),
-# E2E_TESTS (default: every *.test.js here; tests/e2e/pending/ is not run).
+# E2E_TESTS (default: every *.test.js here).
 # Screenshots go to tests/e2e/screenshots/, server logs to tests/e2e/logs/.
 set -euo pipefail
 cd "$(dirname "$0")"

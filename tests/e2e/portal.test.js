@@ -2,19 +2,15 @@
 // The acceptor's journey through the portal (PORTAL.md "Everyone", "Acceptor",
 // "Customer"), by accessible names only: sign up, verify the mail, get approved, set a
 // quote, a bank method and 2FA, go online, take an order live, release it with a code.
-//
-// PENDING: the portal pages are not on this branch yet, so tests/e2e/run.sh does not run
-// this file. Move it up to tests/e2e/ when they land (or run it by hand:
-// `E2E_TESTS=pending/portal.test.js bash tests/e2e/run.sh`).
 
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { startServer } = require('../lib/server');
-const { startMailCatcher, firstLink } = require('../lib/smtp');
-const { freshCode } = require('../lib/totp');
-const api = require('../lib/api');
-const { launch, phone, desktop, shot, axe, named, visible } = require('../lib/browser');
+const { startServer } = require('./lib/server');
+const { startMailCatcher, firstLink } = require('./lib/smtp');
+const { freshCode } = require('./lib/totp');
+const api = require('./lib/api');
+const { launch, phone, desktop, shot, axe, named, visible } = require('./lib/browser');
 
 let server;
 let mail;
