@@ -12,7 +12,7 @@
 //! | second-factor brute force (defect 1) | `two_factor.rs`: `wrong_second_factor_codes_lock_the_user_out_everywhere` |
 //! | money moved by an admin without a second factor (defect 5) | `admins_move_money_only_after_a_second_factor` |
 //! | cookie-authenticated writes without CSRF, non-JSON bodies (defect 6) | `cookie_writes_need_the_csrf_token_and_json_bodies_their_type` |
-//! | XSS payloads in fields a page renders | `xss_payloads_are_escaped_on_the_cashier_page` |
+//! | XSS payloads in fields a page renders | `xss_payloads_are_escaped_on_the_cashier_page_and_the_desk` |
 //! | SSRF forms of webhook URLs with the production default | `ssrf_forms_of_webhook_urls_are_refused` |
 //! | bodies over the limit | `bodies_over_the_limit_are_413` |
 //! | headers, byte-exact metadata, private data dir (defect 7) | `hardening_headers_metadata_and_private_files` |
@@ -630,7 +630,7 @@ async fn cookie_writes_need_the_csrf_token_and_json_bodies_their_type() {
 }
 
 #[tokio::test]
-async fn xss_payloads_are_escaped_on_the_cashier_page() {
+async fn xss_payloads_are_escaped_on_the_cashier_page_and_the_desk() {
     let app = TestApp::spawn().await;
     let payloads = [
         "<script>alert(1)</script>",
@@ -693,6 +693,31 @@ async fn xss_payloads_are_escaped_on_the_cashier_page() {
             !html.contains(payload),
             "raw payload on the page: {payload}"
         );
+    }
+    // The desk and the order page show the payer's name (and the order's details) to
+    // the acceptor: escaped there too.
+    let order_id = order["id"].as_str().unwrap();
+    for page in [
+        "/acceptor".to_owned(),
+        format!("/acceptor/orders/{order_id}"),
+    ] {
+        let html = app
+            .client
+            .get(app.url(&page))
+            .header("Cookie", format!("otcpay_session={}", acceptor.token))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            html.contains("&#60;script&#62;alert(1)") || html.contains("&lt;script&gt;alert(1)"),
+            "{page} shows the payer name"
+        );
+        for payload in payloads {
+            assert!(!html.contains(payload), "raw payload on {page}: {payload}");
+        }
     }
     // Shown, as text: `<` escaped as an entity (askama writes `&#60;`).
     assert!(
