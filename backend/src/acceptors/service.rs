@@ -202,24 +202,7 @@ pub async fn create(
     new: NewAcceptor,
 ) -> ApiResult<acceptor::Model> {
     let txn = state.db.begin().await?;
-    let user = match create_user(
-        &txn,
-        &state.settings,
-        &new.email,
-        &new.password,
-        Role::Acceptor,
-        &new.display_name,
-    )
-    .await
-    {
-        Ok(user) => user,
-        Err(CreateUserError::Db(err)) if is_unique_violation(&err) => {
-            // Another request took the email between the check and the insert.
-            txn.rollback().await?;
-            return Err(CreateUserError::EmailTaken.into());
-        }
-        Err(err) => return Err(err.into()),
-    };
+    let user = acceptor_login(&txn, state, &new).await?;
     let created = insert_acceptor(&txn, &user.id, &new, AcceptorStatus::Active).await?;
     audit::record(
         &txn,
@@ -238,6 +221,32 @@ pub async fn create(
     txn.commit().await?;
     engine::notify_all(state, engine::register_commands(&created)).await;
     Ok(created)
+}
+
+/// The login (role acceptor) of a new acceptor, in the caller's transaction. An email
+/// taken meanwhile by another request fails on the unique index: `409`, and the dropped
+/// transaction rolls back.
+async fn acceptor_login(
+    txn: &impl ConnectionTrait,
+    state: &AppState,
+    new: &NewAcceptor,
+) -> ApiResult<crate::auth::store::Model> {
+    match create_user(
+        txn,
+        &state.settings,
+        &new.email,
+        &new.password,
+        Role::Acceptor,
+        &new.display_name,
+    )
+    .await
+    {
+        Ok(user) => Ok(user),
+        Err(CreateUserError::Db(err)) if is_unique_violation(&err) => {
+            Err(CreateUserError::EmailTaken.into())
+        }
+        Err(err) => Err(err.into()),
+    }
 }
 
 /// The acceptor row of a new login and its ledger account, in the caller's transaction.
@@ -276,23 +285,7 @@ pub async fn register(
     lang: crate::i18n::Lang,
 ) -> ApiResult<acceptor::Model> {
     let txn = state.db.begin().await?;
-    let user = match create_user(
-        &txn,
-        &state.settings,
-        &new.email,
-        &new.password,
-        Role::Acceptor,
-        &new.display_name,
-    )
-    .await
-    {
-        Ok(user) => user,
-        Err(CreateUserError::Db(err)) if is_unique_violation(&err) => {
-            txn.rollback().await?;
-            return Err(CreateUserError::EmailTaken.into());
-        }
-        Err(err) => return Err(err.into()),
-    };
+    let user = acceptor_login(&txn, state, &new).await?;
     crate::auth::store::set_email_verified(&txn, &user.id, false, now_ms()).await?;
     crate::auth::store::set_lang(&txn, &user.id, lang.code()).await?;
     let created = insert_acceptor(&txn, &user.id, &new, AcceptorStatus::Pending).await?;

@@ -71,6 +71,23 @@ fn back_with(ctx: &PageCtx, back: Option<&str>, kind: &str, text: &str) -> HttpR
         .finish()
 }
 
+/// The end of an order action: a flash naming the order (`done_key` has a `{reference}`),
+/// or the refusal.
+fn finish(
+    ctx: &PageCtx,
+    back: Option<&str>,
+    outcome: Result<crate::orders::store::order::Model, ApiError>,
+    done_key: &str,
+) -> Result<HttpResponse, PageError> {
+    match outcome {
+        Ok(o) => {
+            let text = ctx.fmt(done_key, &[("reference", &o.reference)]);
+            Ok(back_with(ctx, back, "success", &text))
+        }
+        Err(err) => refusal(ctx, back, err),
+    }
+}
+
 /// A refusal a user can act on becomes a flash message; anything else an error page.
 fn refusal(ctx: &PageCtx, back: Option<&str>, err: ApiError) -> Result<HttpResponse, PageError> {
     match err.code {
@@ -180,13 +197,8 @@ async fn confirm(
     let (state, acceptor) = acting(&page, &req, &form).await?;
     let ctx = &page.ctx;
     let code = form.totp_code.as_deref().filter(|c| !c.trim().is_empty());
-    match service::confirm_order(&state, &acceptor, &path, code).await {
-        Ok(o) => {
-            let text = ctx.fmt("desk.released", &[("reference", &o.reference)]);
-            Ok(back_with(ctx, form.back.as_deref(), "success", &text))
-        }
-        Err(err) => refusal(ctx, form.back.as_deref(), err),
-    }
+    let outcome = service::confirm_order(&state, &acceptor, &path, code).await;
+    finish(ctx, form.back.as_deref(), outcome, "desk.released")
 }
 
 async fn reject(
@@ -204,13 +216,7 @@ async fn reject(
         Ok(reason) => service::reject_order(&state, &acceptor, &path, reason).await,
         Err(err) => Err(err),
     };
-    match outcome {
-        Ok(o) => {
-            let text = ctx.fmt("desk.rejected", &[("reference", &o.reference)]);
-            Ok(back_with(ctx, form.back.as_deref(), "success", &text))
-        }
-        Err(err) => refusal(ctx, form.back.as_deref(), err),
-    }
+    finish(ctx, form.back.as_deref(), outcome, "desk.rejected")
 }
 
 async fn dispute(
@@ -228,13 +234,7 @@ async fn dispute(
         Ok(reason) => service::dispute_order(&state, &acceptor, &path, reason).await,
         Err(err) => Err(err),
     };
-    match outcome {
-        Ok(o) => {
-            let text = ctx.fmt("desk.disputed", &[("reference", &o.reference)]);
-            Ok(back_with(ctx, form.back.as_deref(), "success", &text))
-        }
-        Err(err) => refusal(ctx, form.back.as_deref(), err),
-    }
+    finish(ctx, form.back.as_deref(), outcome, "desk.disputed")
 }
 
 /// A message to the dispute thread of one of the acceptor's orders (evidence such as a
