@@ -11,8 +11,6 @@ use std::net::IpAddr;
 use actix_web::{HttpRequest, web};
 use ipnet::IpNet;
 
-use crate::state::AppState;
-
 #[derive(Debug, Clone, Default)]
 pub struct TrustedProxies(Vec<IpNet>);
 
@@ -80,7 +78,8 @@ pub fn client_ip(req: &HttpRequest) -> String {
     let Some(peer) = req.peer_addr().map(|addr| addr.ip()) else {
         return "unknown".to_owned();
     };
-    let Some(state) = req.app_data::<web::Data<AppState>>() else {
+    // Registered as app data by `startup` (the App's own copy of the setting).
+    let Some(trusted) = req.app_data::<web::Data<TrustedProxies>>() else {
         return canonical(peer).to_string();
     };
     let forwarded: Vec<&str> = req
@@ -88,7 +87,7 @@ pub fn client_ip(req: &HttpRequest) -> String {
         .get_all("x-forwarded-for")
         .filter_map(|v| v.to_str().ok())
         .collect();
-    state.trusted_proxies.client(peer, &forwarded).to_string()
+    trusted.client(peer, &forwarded).to_string()
 }
 
 #[cfg(test)]

@@ -174,6 +174,14 @@ impl ApiError {
         Self::new(ErrorCode::InvalidState, message)
     }
 
+    /// A body that is not declared `application/json`.
+    pub fn unsupported_media_type() -> Self {
+        Self::new(
+            ErrorCode::UnsupportedMediaType,
+            "Send the body as application/json (Content-Type: application/json).",
+        )
+    }
+
     pub fn forbidden() -> Self {
         Self::new(
             ErrorCode::Forbidden,
@@ -263,7 +271,7 @@ pub fn json_error_handler(
                 "The request body is larger than 64 KiB.",
             )
         }
-        JsonPayloadError::ContentType => crate::http_body::unsupported_media_type(),
+        JsonPayloadError::ContentType => ApiError::unsupported_media_type(),
         JsonPayloadError::Deserialize(inner) => {
             ApiError::invalid_request(format!("The JSON body is not valid: {inner}."))
         }

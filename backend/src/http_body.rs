@@ -15,7 +15,7 @@ use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
-use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::error::{ApiError, ApiResult};
 
 /// Whether the request declares a JSON body.
 pub fn declares_json(req: &HttpRequest) -> bool {
@@ -27,19 +27,12 @@ pub fn declares_json(req: &HttpRequest) -> bool {
         .is_some_and(|essence| essence == "application/json" || essence.ends_with("+json"))
 }
 
-pub fn unsupported_media_type() -> ApiError {
-    ApiError::new(
-        ErrorCode::UnsupportedMediaType,
-        "Send the body as application/json (Content-Type: application/json).",
-    )
-}
-
 /// A body that is not empty (whitespace counts as empty) must be declared JSON.
 pub fn require_json(req: &HttpRequest, body: &[u8]) -> ApiResult<()> {
     if body.iter().all(u8::is_ascii_whitespace) || declares_json(req) {
         Ok(())
     } else {
-        Err(unsupported_media_type())
+        Err(ApiError::unsupported_media_type())
     }
 }
 
@@ -111,6 +104,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
 #[cfg(test)]
 mod tests {
     use actix_web::test::TestRequest;
+
+    use crate::error::ErrorCode;
 
     use super::*;
 

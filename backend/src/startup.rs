@@ -136,6 +136,7 @@ impl Application {
         let public_url = settings.public_url(&address);
         let state = web::Data::new(build_state(settings, public_url).await?);
         let metrics = web::Data::from(state.metrics.clone());
+        let trusted_proxies = web::Data::new(state.trusted_proxies.clone());
 
         let workers_count = match state.settings.http_workers {
             0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
@@ -147,6 +148,7 @@ impl Application {
             App::new()
                 .app_data(app_state.clone())
                 .app_data(metrics.clone())
+                .app_data(trusted_proxies.clone())
                 .app_data(
                     web::JsonConfig::default()
                         .limit(MAX_BODY_BYTES)

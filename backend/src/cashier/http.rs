@@ -8,13 +8,13 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::service;
 use crate::db::rfc3339;
 use crate::disputes::model::DisputeView;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::live::sse_response;
 use crate::money::format_usdt;
-use crate::orders::service::{self, Scope};
-use crate::orders::store::{self, order};
+use crate::orders::store::order;
 use crate::orders::view::format_fiat;
 use crate::state::AppState;
 
@@ -27,16 +27,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/pay/{token}/paid", web::post().to(paid))
     .route("/pay/{token}/dispute", web::post().to(dispute))
     .route("/pay/{token}/events", web::get().to(events));
-}
-
-pub async fn find(state: &AppState, token: &str) -> ApiResult<order::Model> {
-    // Tokens are 48 hex characters; anything else is not worth a query.
-    if token.len() != 48 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(ApiError::not_found("order"));
-    }
-    store::find_by_cashier_token(&state.db, token)
-        .await?
-        .ok_or_else(|| ApiError::not_found("order"))
 }
 
 #[derive(Serialize)]
@@ -68,7 +58,7 @@ impl From<&order::Model> for CashierStatus {
 }
 
 async fn status(state: web::Data<AppState>, path: web::Path<String>) -> ApiResult<HttpResponse> {
-    let o = find(&state, &path).await?;
+    let o = service::find(&state, &path).await?;
     Ok(HttpResponse::Ok().json(CashierStatus::from(&o)))
 }
 
@@ -84,19 +74,6 @@ fn is_form(req: &HttpRequest) -> bool {
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"))
 }
 
-/// The payer's name as the acceptor will see it: trimmed, at most 100 characters.
-pub fn payer_name(name: Option<String>) -> Option<String> {
-    name.map(|n| n.trim().chars().take(100).collect::<String>())
-        .filter(|n| !n.is_empty())
-}
-
-/// The customer's contact for an appeal: trimmed, at most 200 characters.
-pub fn contact(contact: Option<String>) -> Option<String> {
-    contact
-        .map(|c| c.trim().chars().take(200).collect::<String>())
-        .filter(|c| !c.is_empty())
-}
-
 /// Accepts JSON (`{"payer_name"?}`) or the page's form (handled by the page, which
 /// redirects back to it).
 async fn paid(
@@ -109,9 +86,7 @@ async fn paid(
         return Ok(crate::pages::cashier::http::paid(req, path.into_inner(), &body).await?);
     }
     let request: PaidRequest = crate::http_body::optional_json(&req, &body)?;
-    let o = find(&state, &path).await?;
-    let updated =
-        service::mark_paid(&state, &o.cashier_token, payer_name(request.payer_name)).await?;
+    let updated = service::mark_paid(&state, &path, request.payer_name).await?;
     Ok(HttpResponse::Ok().json(CashierStatus::from(&updated)))
 }
 
@@ -133,18 +108,12 @@ async fn dispute(
     }
     crate::http_body::require_json(&req, &body)?;
     let body: DisputeRequest = crate::http_body::parse_object(&body)?;
-    let reason = crate::orders::request::parse_reason(body.reason)?;
-    let o = find(&state, &path).await?;
-    let scope = Scope::Cashier {
-        token: &o.cashier_token,
-    };
-    let (_, opened) =
-        service::open_dispute(&state, &o.id, scope, reason, contact(body.contact)).await?;
+    let opened = service::appeal(&state, &path, body.reason, body.contact).await?;
     Ok(HttpResponse::Created().json(DisputeView::from(&opened)))
 }
 
 async fn events(state: web::Data<AppState>, path: web::Path<String>) -> ApiResult<HttpResponse> {
-    let o = find(&state, &path).await?;
+    let o = service::find(&state, &path).await?;
     Ok(sse_response(
         state.infra.event_bus.subscribe(),
         format!("order:{}", o.id),

@@ -2,3 +2,4 @@
 //! token.
 
 pub mod http;
+pub mod service;

@@ -5,7 +5,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::model::{CashierPage, DisputeForm, PaidForm};
 use crate::error::{ApiError, ErrorCode};
-use crate::orders::service::{self, Scope};
 use crate::orders::store::order;
 use crate::pages::context::{flash_cookie, page_ctx, state_of};
 use crate::pages::{PageCtx, PageError, render};
@@ -13,7 +12,7 @@ use crate::pages::{PageCtx, PageError, render};
 /// The order of a cashier token; a malformed or unknown token is the 404 page.
 async fn find(ctx: &PageCtx, req: &HttpRequest, token: &str) -> Result<order::Model, PageError> {
     let state = state_of(req)?;
-    crate::cashier::http::find(&state, token)
+    crate::cashier::service::find(&state, token)
         .await
         .map_err(|err| PageError::from_api(ctx.tr, err))
 }
@@ -61,14 +60,9 @@ pub async fn paid(req: HttpRequest, token: String, body: &[u8]) -> Result<HttpRe
         .map_err(|_| PageError::BadRequest(ctx.tr, ctx.t("error.bad_form").to_owned()))?;
     ctx.check_csrf(&form.csrf_token)?;
     let state = state_of(&req)?;
-    let o = find(&ctx, &req, &token).await?;
-    let outcome = service::mark_paid(
-        &state,
-        &o.cashier_token,
-        crate::cashier::http::payer_name(form.payer_name),
-    )
-    .await
-    .map(drop);
+    let outcome = crate::cashier::service::mark_paid(&state, &token, form.payer_name)
+        .await
+        .map(drop);
     after(ctx, &req, &token, outcome, "cashier.flash_paid").await
 }
 
@@ -83,17 +77,8 @@ pub async fn dispute(
         .map_err(|_| PageError::BadRequest(ctx.tr, ctx.t("error.bad_form").to_owned()))?;
     ctx.check_csrf(&form.csrf_token)?;
     let state = state_of(&req)?;
-    let o = find(&ctx, &req, &token).await?;
-    let outcome = async {
-        let reason = crate::orders::request::parse_reason(form.reason)?;
-        let contact = crate::cashier::http::contact(form.contact);
-        let scope = Scope::Cashier {
-            token: &o.cashier_token,
-        };
-        service::open_dispute(&state, &o.id, scope, reason, contact)
-            .await
-            .map(drop)
-    }
-    .await;
+    let outcome = crate::cashier::service::appeal(&state, &token, form.reason, form.contact)
+        .await
+        .map(drop);
     after(ctx, &req, &token, outcome, "cashier.flash_disputed").await
 }
