@@ -230,8 +230,8 @@ header wins when both are sent.";
 const COOKIE_DESCRIPTION: &str = "The portal pages' session: the same JWT as `bearerAuth`, in the \
 `otcpay_session` cookie, accepted by every route that accepts `bearerAuth`. A request \
 authenticated by the cookie that changes state (`POST`, `PUT`, `PATCH`, `DELETE`) must also \
-carry the `X-CSRF-Token` header with the session's CSRF token, else `403 forbidden`; \
-`GET` requests need no such header. A request with `Authorization: Bearer` is not subject \
+carry the `X-CSRF-Token` header with the session's CSRF token (a logged-in page carries it \
+in `<meta name=\"csrf-token\">`), else `403 forbidden`; `GET` requests need no such header. A request with `Authorization: Bearer` is not subject \
 to the CSRF rule.";
 
 /// Builds the whole document. The cross-cutting parts are written as JSON and read into
