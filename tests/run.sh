@@ -120,7 +120,16 @@ if ! "$FUZZ_VENV/bin/schemathesis" --version 2>/dev/null | grep -qx "schemathesi
 fi
 OTCPAY_BIN="$PWD/target/debug/otcpay" SCHEMATHESIS="$FUZZ_VENV/bin/schemathesis" \
   FUZZ_SECONDS="${FUZZ_SECONDS:-60}" timeout 600 python3 tests/python/fuzz_api.py \
-  || die "schema fuzzing failed (see the failures above)"
+  || die "schema fuzzing (SQLite) failed (see the failures above)"
+log "schema fuzzing on PostgreSQL + Redis"
+FUZZ_DB="${RUN_DB}_fuzz"
+psql_admin -c "CREATE DATABASE $FUZZ_DB" >/dev/null || die "cannot create database $FUZZ_DB"
+OTCPAY_BIN="$PWD/target/debug/otcpay" SCHEMATHESIS="$FUZZ_VENV/bin/schemathesis" \
+  FUZZ_DATABASE_URL="postgres://postgres@$PG_HOST:$PG_PORT/$FUZZ_DB?sslmode=disable" \
+  FUZZ_REDIS_URL="$REDIS_URL_FOR_TESTS" \
+  FUZZ_SECONDS="${FUZZ_SECONDS:-45}" timeout 600 python3 tests/python/fuzz_api.py \
+  || die "schema fuzzing (PostgreSQL + Redis) failed (see the failures above)"
+psql_admin -c "DROP DATABASE IF EXISTS \"$FUZZ_DB\" WITH (FORCE)" >/dev/null
 
 log "both passes green"
 

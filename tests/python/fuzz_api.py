@@ -288,6 +288,13 @@ def main():
                       RUST_LOG="error")
     for name in ("DATABASE_URL", "REDIS_URL", "SMTP_URL"):
         server_env.pop(name, None)
+    # FUZZ_DATABASE_URL / FUZZ_REDIS_URL: fuzz the PostgreSQL + Redis configuration.
+    if os.environ.get("FUZZ_DATABASE_URL"):
+        server_env.update(DATABASE_URL=os.environ["FUZZ_DATABASE_URL"],
+                          OTCPAY_MASTER_KEY="66757a7a696e672d6d61737465722d6b65792d30303030303030303030303030")
+    if os.environ.get("FUZZ_REDIS_URL"):
+        server_env.update(REDIS_URL=os.environ["FUZZ_REDIS_URL"],
+                          OTCPAY_REDIS_PREFIX=f"otcpay-fuzz-{os.getpid()}:")
     server_log = open(os.path.join(report_dir, "server.log"), "w", encoding="utf-8")
     server = subprocess.Popen([BINARY], env=server_env, cwd=data_dir, stdout=server_log,
                               stderr=subprocess.STDOUT)

@@ -401,3 +401,77 @@ async fn pages_speak_chinese_by_accept_language_or_the_switch_and_carry_security
     assert!(html.contains("<h1>Desk</h1>"));
     app.assert_ledger_ok().await;
 }
+
+#[tokio::test]
+async fn the_cashier_offers_an_appeal_after_expiry_and_it_opens_a_dispute() {
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel};
+    let app = TestApp::spawn().await;
+    online_acceptor(&app, AcceptorSpec::default()).await;
+    let shop = create_merchant(&app, json!({})).await;
+    let order: Value = shop
+        .live
+        .post(
+            "/api/v1/orders",
+            &json!({"merchant_order_id": "appeal-1", "amount": "10.00", "fiat_currency": "CNY"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let order_id = order["id"].as_str().unwrap().to_owned();
+    let cashier = order["cashier_url"].as_str().unwrap();
+    let path = cashier[cashier.find("/pay/").unwrap()..].to_owned();
+
+    // While assigned there is no appeal form.
+    let mut customer = Browser::new(&app);
+    let html = customer.get(&path).await.text().await.unwrap();
+    assert!(html.contains(">I have paid</button>"));
+    assert!(!html.contains(">Open dispute</button>"));
+
+    // The payment window passes without a payment: expired, the appeal is offered.
+    let row = otcpay::orders::store::find(&app.state.db, &order_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let past = otcpay::db::now_ms() - 1000;
+    let mut active = row.into_active_model();
+    active.expires_at = Set(past);
+    active.next_deadline = Set(Some(past));
+    active.update(&app.state.db).await.unwrap();
+    otcpay::orders::scheduler::run_once(&app.state)
+        .await
+        .unwrap();
+    let html = customer.get(&path).await.text().await.unwrap();
+    assert!(html.contains("Expired"), "the status in words");
+    assert!(html.contains(">Reason</label>") && html.contains(">Contact</label>"));
+    assert!(html.contains(">Open dispute</button>"));
+    assert!(!html.contains(">I have paid</button>"));
+
+    // The customer appeals with the page's form.
+    let csrf = csrf_of(&html);
+    let appealed = customer
+        .post(
+            &format!("{path}/dispute"),
+            &[
+                (
+                    "reason",
+                    "I paid at 10:02 from ICBC, reference in the memo.",
+                ),
+                ("contact", "payer@example.test"),
+                ("csrf_token", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(appealed.status(), 303);
+    let html = customer.get(&path).await.text().await.unwrap();
+    assert!(html.contains("Under review"), "disputed, in words");
+    let after: Value = shop
+        .live
+        .get(&format!("/api/v1/orders/{order_id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(after["status"], "disputed");
+    app.assert_ledger_ok().await;
+}
