@@ -54,6 +54,12 @@ pub fn parse_object<T: DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
             Err(err) => Err(malformed(err)),
         };
     }
+    // PostgreSQL text cannot hold NUL; refuse it here rather than fail a query.
+    if body.windows(6).any(|w| w == b"\\u0000") {
+        return Err(ApiError::invalid_request(
+            "The body contains a NUL character (\\u0000), which no field accepts.",
+        ));
+    }
     serde_json::from_slice(body).map_err(malformed)
 }
 
@@ -147,6 +153,8 @@ mod tests {
             assert_eq!(err.code, ErrorCode::InvalidRequest);
             assert_eq!(err.message, "The body must be a JSON object.");
         }
+        let err = parse_object::<Pair>(br#"{"a": 1, "b": "\u0000"}"#).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidRequest);
         let err = parse_object::<Pair>(b"{nope").unwrap_err();
         assert!(err.message.starts_with("The JSON body is not valid"));
     }

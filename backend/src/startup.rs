@@ -241,7 +241,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     crate::pages::configure(cfg);
 }
 
-/// Refuses declared bodies over the limit before reading them.
+/// Refuses declared bodies over the limit before reading them, and paths or queries
+/// with a NUL character.
 async fn reject_oversized_bodies(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -251,6 +252,14 @@ async fn reject_oversized_bodies(
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
+    // A NUL character cannot be stored in a PostgreSQL text column: refused up front
+    // rather than failing a query.
+    let target = req.uri().path_and_query().map_or("", |pq| pq.as_str());
+    if target.contains("%00") {
+        let error = ApiError::invalid_request("The path or query contains a NUL character.");
+        let response = actix_web::ResponseError::error_response(&error);
+        return Ok(req.into_response(response).map_into_right_body());
+    }
     if declared.is_some_and(|len| len > MAX_BODY_BYTES) {
         let error = ApiError::new(
             ErrorCode::PayloadTooLarge,

@@ -26,7 +26,13 @@ pub async fn mark_paid(
 ) -> ApiResult<order::Model> {
     let o = find(state, token).await?;
     let payer_name = payer_name
-        .map(|n| n.trim().chars().take(100).collect::<String>())
+        .map(|n| {
+            n.trim()
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(100)
+                .collect::<String>()
+        })
         .filter(|n| !n.is_empty());
     orders::mark_paid(state, &o.cashier_token, payer_name).await
 }
@@ -41,7 +47,13 @@ pub async fn appeal(
 ) -> ApiResult<dispute::Model> {
     let reason = crate::orders::request::parse_reason(reason)?;
     let contact = contact
-        .map(|c| c.trim().chars().take(200).collect::<String>())
+        .map(|c| {
+            c.trim()
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(200)
+                .collect::<String>()
+        })
         .filter(|c| !c.is_empty());
     let o = find(state, token).await?;
     let scope = Scope::Cashier {

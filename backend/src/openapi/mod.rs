@@ -485,6 +485,53 @@ fn complete_operation(
     for (status, response) in error_responses(&codes)? {
         responses.entry(status).or_insert(RefOr::T(response));
     }
+    if let Some((_, statuses, only_html)) = HTML_ERRORS.iter().find(|(op, _, _)| *op == id) {
+        for status in *statuses {
+            html_error(responses, *status, *only_html)?;
+        }
+    }
+    Ok(())
+}
+
+/// Operations a browser uses: their errors (or those of a form post) are HTML pages.
+/// (operation, statuses, whether the HTML page replaces the JSON error entirely).
+const HTML_ERRORS: &[(&str, &[u16], bool)] = &[
+    ("cashierPage", &[404, 500], true),
+    ("cashierMarkPaid", &[400, 403, 404, 409, 500], false),
+    ("cashierDispute", &[400, 403, 404, 409, 500], false),
+];
+
+/// Adds the error page (`text/html`) to the response of `status`: a page request, or a
+/// form post (which also gets `403` without the page's CSRF token).
+fn html_error(
+    responses: &mut std::collections::BTreeMap<String, RefOr<Response>>,
+    status: u16,
+    only_html: bool,
+) -> ApiResult<()> {
+    let page = json!({
+        "schema": {"type": "string"},
+        "example": "<!doctype html>…",
+    });
+    let entry = responses.entry(status.to_string()).or_insert(RefOr::T(from_json(json!({
+        "description": format!(
+            "{}. A form post from the page without the page's CSRF token, answered with the error page.",
+            reason_phrase(status)
+        ),
+    }))?));
+    if let RefOr::T(response) = entry {
+        let mut value = serde_json::to_value(&*response).map_err(ApiError::internal)?;
+        let content = value
+            .as_object_mut()
+            .ok_or_else(|| ApiError::internal("a response is an object"))?
+            .entry("content")
+            .or_insert_with(|| json!({}));
+        if only_html {
+            *content = json!({});
+        }
+        content["text/html; charset=utf-8"] = page;
+        *response = from_json(value)?;
+        add_headers(response, false, false);
+    }
     Ok(())
 }
 

@@ -229,7 +229,7 @@ impl OrderParams {
 /// A required free text (reasons, notes, messages): trimmed, 1 to `max` characters.
 pub fn bounded_text(param: &'static str, text: Option<String>, max: usize) -> ApiResult<String> {
     let text = text.map(|t| t.trim().to_owned()).unwrap_or_default();
-    if text.is_empty() || text.chars().count() > max {
+    if text.is_empty() || text.chars().count() > max || text.contains('\0') {
         return Err(
             ApiError::invalid_request(format!("{param} must be 1 to {max} characters."))
                 .with_param(param),
