@@ -15,6 +15,7 @@
 //! | XSS payloads in fields a page renders | `xss_payloads_are_escaped_on_the_cashier_page_and_the_desk` |
 //! | SSRF forms of webhook URLs with the production default | `ssrf_forms_of_webhook_urls_are_refused` |
 //! | bodies over the limit | `bodies_over_the_limit_are_413` |
+//! | NUL characters (PostgreSQL text cannot hold them; found by the schema fuzzing) | `nul_characters_are_refused_not_failed_on` |
 //! | headers, byte-exact metadata, private data dir (defect 7) | `hardening_headers_metadata_and_private_files` |
 //! | 405 with `Allow` (defect 8) | `known_paths_with_another_method_are_405_with_allow` |
 //! | secrets in the log, cashier tokens in request paths (defect 3) | `no_secret_reaches_the_log` |
@@ -816,6 +817,31 @@ async fn bodies_over_the_limit_are_413() {
         .request(Method::POST, "/api/v1/orders", Some(big.as_bytes()), &[])
         .await;
     assert_error(signed, 413, "payload_too_large").await;
+    app.assert_ledger_ok().await;
+}
+
+#[tokio::test]
+async fn nul_characters_are_refused_not_failed_on() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let acceptor = online_acceptor(&app, AcceptorSpec::default()).await;
+    for path in [
+        "/api/v1/admin/acceptors?starting_after=acc_%00x",
+        "/api/v1/admin/acceptors/acc_%00",
+    ] {
+        assert_error(app.get(path, Some(&admin)).await, 400, "invalid_request").await;
+    }
+    let body = r#"{"reason": "not \u0000 mine"}"#;
+    let response = app
+        .client
+        .post(app.url("/api/v1/acceptor/orders/ord_01M000000000000000000000000/reject"))
+        .bearer_auth(&acceptor.token)
+        .header("Content-Type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_error(response, 400, "invalid_request").await;
     app.assert_ledger_ok().await;
 }
 
