@@ -63,10 +63,9 @@ REASONS = {
         "that does not normalize, control characters or Unicode blanks in free text"
     ),
     "negative_data_rejection": (
-        "where the server is more lenient than the schema: a JSON array instead of the "
-        "object is read field by field by the derived deserializers (a server bug, "
-        "reported: PATCH /api/v1/admin/acceptors/{id} answers [null, null] with 200), "
-        "fiat codes are case-insensitive, surrounding spaces are trimmed"
+        "where the server is more lenient than the schema on purpose: a password reset "
+        "answers 202 for any email (it must not tell which addresses exist), fiat codes "
+        "are case-insensitive, surrounding spaces are trimmed"
     ),
     "missing_required_header": (
         "the document declares the signed-request headers as required parameters; the "
@@ -74,9 +73,8 @@ REASONS = {
         "expects as 406/400-style rejection"
     ),
     "unsupported_method": (
-        "until the server answers every known path requested with another method with 405 "
-        "and Allow (documented once as components.responses.MethodNotAllowed), such requests "
-        "fall through to 404 not_found, and the merchant/webhook scopes' own 405 has no Allow"
+        "a known path requested with another method answers 405 with Allow (documented "
+        "once, as components.responses.MethodNotAllowed, not on every operation)"
     ),
     "allow_header_conformance": (
         "the Allow header of a 405 lists the methods the server mounts on the path, which "
