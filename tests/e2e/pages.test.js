@@ -54,7 +54,7 @@ for (const [device, make] of [['phone', phone], ['desktop', desktop]]) {
       const context = await make(chromium, { locale, extraHTTPHeaders: { 'Accept-Language': locale } });
       const page = await context.newPage();
       try {
-        for (const path of ['/login', '/register', '/forgot-password', '/reset-password?token=0', '/verify-email?token=0']) {
+        for (const path of ['/login', '/register', '/forgot-password', '/reset-password?token=0', '/set-password?token=0', '/verify-email?token=0']) {
           await page.goto(server.base + path);
           await check(page, `${path.split('?')[0].slice(1)}-${device}-${lang}`);
         }

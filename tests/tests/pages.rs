@@ -475,3 +475,49 @@ async fn the_cashier_offers_an_appeal_after_expiry_and_it_opens_a_dispute() {
     assert_eq!(after["status"], "disputed");
     app.assert_ledger_ok().await;
 }
+
+#[tokio::test]
+async fn an_invitation_link_sets_the_first_password_once() {
+    let app = TestApp::spawn().await;
+    let acceptor = online_acceptor(&app, AcceptorSpec::default()).await;
+    let user = otcpay::auth::store::find_by_email(&app.state.db, &acceptor.email)
+        .await
+        .unwrap()
+        .unwrap();
+    let token = otcpay::auth::tokens::issue(
+        &app.state.db,
+        &app.state.keys,
+        &user.id,
+        otcpay::auth::tokens::Purpose::SetPassword,
+    )
+    .await
+    .unwrap();
+    let mut browser = Browser::new(&app);
+    let html = browser
+        .get(&format!("/set-password?token={token}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(">New password</label>") && html.contains(">Set password</button>"));
+    assert!(html.contains("action=\"/set-password\""));
+    let csrf = csrf_of(&html);
+    let form = [
+        ("token", token.as_str()),
+        ("new_password", "invited-password-1"),
+        ("csrf_token", &csrf),
+    ];
+    let set = browser.post("/set-password", &form).await;
+    assert_eq!(set.status(), 303);
+    assert_eq!(set.headers()[LOCATION], "/login");
+    assert_eq!(
+        app.login(&acceptor.email, "invited-password-1")
+            .await
+            .status(),
+        200
+    );
+    // The link works once.
+    let again = browser.post("/set-password", &form).await;
+    assert_eq!(again.status(), 400);
+    app.assert_ledger_ok().await;
+}

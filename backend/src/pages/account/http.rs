@@ -28,7 +28,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/forgot-password", web::get().to(forgot_page))
         .route("/forgot-password", web::post().to(forgot))
         .route("/reset-password", web::get().to(reset_page))
-        .route("/reset-password", web::post().to(reset));
+        .route("/reset-password", web::post().to(reset))
+        .route("/set-password", web::get().to(reset_page))
+        .route("/set-password", web::post().to(set_password));
 }
 
 /// Where each role lands after logging in.
@@ -325,21 +327,33 @@ async fn reset_page(
 }
 
 async fn reset(
+    page: Page,
+    req: HttpRequest,
+    form: web::Form<ResetForm>,
+) -> Result<HttpResponse, PageError> {
+    choose_password(page, req, form, crate::auth::tokens::Purpose::ResetPassword).await
+}
+
+/// The link of an invitation mail (a merchant's first password).
+async fn set_password(
+    page: Page,
+    req: HttpRequest,
+    form: web::Form<ResetForm>,
+) -> Result<HttpResponse, PageError> {
+    choose_password(page, req, form, crate::auth::tokens::Purpose::SetPassword).await
+}
+
+/// `/reset-password` and `/set-password`: a new password with the mailed token.
+async fn choose_password(
     Page(ctx): Page,
     req: HttpRequest,
     form: web::Form<ResetForm>,
+    purpose: crate::auth::tokens::Purpose,
 ) -> Result<HttpResponse, PageError> {
     let form = form.into_inner();
     ctx.check_csrf(&form.csrf_token)?;
     let state = state_of(&req)?;
-    match service::reset_password(
-        &state,
-        &form.token,
-        &form.new_password,
-        crate::auth::tokens::Purpose::ResetPassword,
-    )
-    .await
-    {
+    match service::reset_password(&state, &form.token, &form.new_password, purpose).await {
         Ok(_) => Ok(HttpResponse::SeeOther()
             .insert_header((actix_web::http::header::LOCATION, "/login"))
             .cookie(crate::pages::context::flash_cookie(
