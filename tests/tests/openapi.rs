@@ -288,7 +288,16 @@ async fn the_document_is_openapi_3_1_complete_and_lists_every_error_code() {
             if !(status.starts_with('4') || status.starts_with('5')) {
                 continue;
             }
-            let media = &response["content"]["application/json"];
+            let content = &response["content"];
+            if content.get("application/json").is_none() {
+                // A page's error is the error page (HTML), not the JSON error.
+                assert!(
+                    content.get("text/html; charset=utf-8").is_some(),
+                    "{method} {path} {status}: neither JSON nor an error page"
+                );
+                continue;
+            }
+            let media = &content["application/json"];
             assert_eq!(
                 media["schema"]["$ref"], "#/components/schemas/Error",
                 "{method} {path} {status}"
