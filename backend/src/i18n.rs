@@ -14,9 +14,29 @@ use actix_web::http::header::ACCEPT_LANGUAGE;
 
 pub const LANG_COOKIE: &str = "otcpay_lang";
 
+/// Each language's catalogue: the shared file plus one file per console, joined (their
+/// tables must not repeat, or the catalogue does not parse and the tests fail).
 pub const CATALOGUES: &[(Lang, &str)] = &[
-    (Lang::En, include_str!("../../web/i18n/en.toml")),
-    (Lang::ZhCn, include_str!("../../web/i18n/zh-CN.toml")),
+    (
+        Lang::En,
+        concat!(
+            include_str!("../../web/i18n/en.toml"),
+            "\n",
+            include_str!("../../web/i18n/admin.en.toml"),
+            "\n",
+            include_str!("../../web/i18n/merchant.en.toml"),
+        ),
+    ),
+    (
+        Lang::ZhCn,
+        concat!(
+            include_str!("../../web/i18n/zh-CN.toml"),
+            "\n",
+            include_str!("../../web/i18n/admin.zh-CN.toml"),
+            "\n",
+            include_str!("../../web/i18n/merchant.zh-CN.toml"),
+        ),
+    ),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]

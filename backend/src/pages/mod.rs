@@ -1,5 +1,6 @@
 //! The server-rendered pages: one folder per audience (`account/` for everyone,
-//! `cashier/` for the paying customer, `acceptor/` for the desk), each with the inner
+//! `cashier/` for the paying customer, `acceptor/` for the desk, `admin/` for the
+//! console, `merchant/` for the dashboard), each with the inner
 //! shape of the features — `http.rs` (parse, authorise, call the feature's service,
 //! render) and `model.rs` (the askama templates' data). Pages hold no business rule:
 //! every change goes through the same service as the JSON API.
@@ -9,9 +10,11 @@
 
 pub mod acceptor;
 pub mod account;
+pub mod admin;
 pub mod cashier;
 pub mod context;
 pub mod error;
+pub mod merchant;
 
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
@@ -23,6 +26,8 @@ pub use error::PageError;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     account::http::configure(cfg);
     acceptor::configure(cfg);
+    admin::configure(cfg);
+    merchant::configure(cfg);
 }
 
 /// A rendered page with the cookies its context asks for; `no-store`, since pages show

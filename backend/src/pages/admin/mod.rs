@@ -1,0 +1,5 @@
+//! The admin console (`/admin…`).
+
+use actix_web::web;
+
+pub fn configure(_cfg: &mut web::ServiceConfig) {}

@@ -1,0 +1,5 @@
+//! The merchant dashboard (`/merchant…`).
+
+use actix_web::web;
+
+pub fn configure(_cfg: &mut web::ServiceConfig) {}
