@@ -23,6 +23,8 @@ pub struct DemoCredentials {
     pub admin: Option<(String, String)>,
     /// The login of the best-quoting demo acceptor (Alice OTC), for the desk.
     pub acceptor: (String, String),
+    /// The demo merchant's dashboard login (its invitation mail is also written).
+    pub merchant: (String, String),
     pub live_key: (String, String),
     pub test_key: (String, String),
     pub webhook_secret: String,
@@ -51,6 +53,24 @@ async fn demo_admin(state: &AppState) -> ApiResult<(String, Option<(String, Stri
     Ok((user.id, Some((email, password))))
 }
 
+/// Gives the demo merchant's login a printed password, as if its invitation had been
+/// followed, so a newcomer can open the dashboard at once.
+async fn demo_merchant_login(
+    state: &AppState,
+    merchant: &crate::merchants::store::merchant::Model,
+) -> ApiResult<(String, String)> {
+    let user_id = merchant
+        .user_id
+        .clone()
+        .ok_or_else(|| ApiError::internal("demo merchant without a login"))?;
+    let password = crate::ids::random_hex(8);
+    let hash = auth::service::hash_password(&state.settings, &password).await?;
+    let now = crate::db::now_ms();
+    auth::store::set_password_hash(&state.db, &user_id, hash, now).await?;
+    auth::store::set_email_verified(&state.db, &user_id, true, now).await?;
+    Ok((merchant.email.clone(), password))
+}
+
 /// Seeds the demo data unless it exists. Returns the credentials when it seeded.
 pub async fn seed(state: &AppState) -> ApiResult<Option<DemoCredentials>> {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -75,6 +95,7 @@ pub async fn seed(state: &AppState) -> ApiResult<Option<DemoCredentials>> {
         }))?,
     )
     .await?;
+    let merchant_login = demo_merchant_login(state, &created.merchant).await?;
     let ctx = AdminContext {
         admin_id: &admin_id,
         ip: Some("demo"),
@@ -157,6 +178,7 @@ pub async fn seed(state: &AppState) -> ApiResult<Option<DemoCredentials>> {
     Ok(Some(DemoCredentials {
         admin,
         acceptor: desk_login.ok_or_else(|| ApiError::internal("no demo acceptor"))?,
+        merchant: merchant_login,
         live_key: (created.live_key.key_id.clone(), secret(&created.live_key)),
         test_key: (created.test_key.key_id.clone(), secret(&created.test_key)),
         webhook_secret: created.webhook_secret.clone(),

@@ -38,6 +38,7 @@ pub enum ErrorCode {
     InvalidState,
     DuplicateMerchantOrderId,
     DuplicateMerchantWithdrawalId,
+    EmailTaken,
     Conflict,
     PayloadTooLarge,
     UnsupportedMediaType,
@@ -73,6 +74,7 @@ impl ErrorCode {
             Self::InvalidState => "invalid_state",
             Self::DuplicateMerchantOrderId => "duplicate_merchant_order_id",
             Self::DuplicateMerchantWithdrawalId => "duplicate_merchant_withdrawal_id",
+            Self::EmailTaken => "email_taken",
             Self::Conflict => "conflict",
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
@@ -108,6 +110,7 @@ impl ErrorCode {
             Self::InvalidState
             | Self::DuplicateMerchantOrderId
             | Self::DuplicateMerchantWithdrawalId
+            | Self::EmailTaken
             | Self::Conflict => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -173,6 +173,10 @@ fn print_demo(credentials: Option<otcpay::demo::DemoCredentials>, public_url: &s
         c.acceptor.0, c.acceptor.1, public_url
     );
     println!(
+        "  merchant login  {} / {}   (the dashboard: {}/login)",
+        c.merchant.0, c.merchant.1, public_url
+    );
+    println!(
         "  live API key    {}  secret {}",
         c.live_key.0, c.live_key.1
     );

@@ -134,7 +134,7 @@ async fn admin_creates_an_active_acceptor_who_logs_in_and_sees_its_profile() {
             &json!({"email": "ANN@example.com", "password": PASSWORD, "display_name": "Again"}),
         )
         .await;
-    let body = assert_error(taken, 409, "conflict").await;
+    let body = assert_error(taken, 409, "email_taken").await;
     assert_eq!(body["error"]["param"], "email");
 
     assert!(

@@ -7,6 +7,7 @@ use reqwest::{Client, Response};
 use serde_json::{Value, json};
 
 use otcpay_tests::TestApp;
+use otcpay_tests::app::assert_error;
 use otcpay_tests::merchant::create_merchant;
 use otcpay_tests::scenario::{Acceptor, AcceptorSpec, online_acceptor};
 use otcpay_tests::totp;
@@ -476,22 +477,35 @@ async fn the_cashier_offers_an_appeal_after_expiry_and_it_opens_a_dispute() {
     app.assert_ledger_ok().await;
 }
 
+/// A merchant created by an admin gets an invitation mail; its link sets the first
+/// password (once), and the contact email then logs in to the dashboard.
 #[tokio::test]
-async fn an_invitation_link_sets_the_first_password_once() {
-    let app = TestApp::spawn().await;
-    let acceptor = online_acceptor(&app, AcceptorSpec::default()).await;
-    let user = otcpay::auth::store::find_by_email(&app.state.db, &acceptor.email)
-        .await
-        .unwrap()
-        .unwrap();
-    let token = otcpay::auth::tokens::issue(
-        &app.state.db,
-        &app.state.keys,
-        &user.id,
-        otcpay::auth::tokens::Purpose::SetPassword,
+async fn a_merchant_invitation_sets_the_first_password_once() {
+    let smtp = otcpay_tests::smtp::SmtpListener::start().await;
+    let url = smtp.url();
+    let app = TestApp::spawn_with(|s| {
+        s.smtp_url = Some(otcpay::config::Secret::new(url));
+        s.public_url = Some("https://pay.example.test".to_owned());
+    })
+    .await;
+    let shop = create_merchant(
+        &app,
+        json!({"name": "Invited Shop", "email": "Owner@Invited.test"}),
     )
-    .await
-    .unwrap();
+    .await;
+    let email = "owner@invited.test";
+    assert_eq!(shop.merchant["email"], email);
+    // Not before the invitation is followed: nobody knows the password.
+    assert_eq!(app.login(email, "anything-at-all-1").await.status(), 401);
+    let mail = smtp.wait_for(email).await;
+    assert!(mail.data.contains("Invited Shop"), "{}", mail.data);
+    let link = mail.link("/set-password").expect("a set-password link");
+    assert!(
+        link.starts_with("https://pay.example.test/set-password?token="),
+        "{link}"
+    );
+    let token = link.split("token=").nth(1).unwrap().to_owned();
+
     let mut browser = Browser::new(&app);
     let html = browser
         .get(&format!("/set-password?token={token}"))
@@ -510,14 +524,166 @@ async fn an_invitation_link_sets_the_first_password_once() {
     let set = browser.post("/set-password", &form).await;
     assert_eq!(set.status(), 303);
     assert_eq!(set.headers()[LOCATION], "/login");
+    let login = app.login(email, "invited-password-1").await;
+    assert_eq!(login.status(), 200);
+    let body: Value = login.json().await.unwrap();
+    assert_eq!(body["user"]["role"], "merchant");
+    // The link works once.
+    let again = browser.post("/set-password", &form).await;
+    assert_eq!(again.status(), 400);
+
+    // One email, one account: another merchant or an acceptor's email is refused.
+    let admin = app.admin_token().await;
+    let acceptor = online_acceptor(&app, AcceptorSpec::default()).await;
+    for taken in [email.to_owned(), acceptor.email.to_uppercase()] {
+        let refused = app
+            .post(
+                "/api/v1/admin/merchants",
+                Some(&admin),
+                &json!({"name": "Copy", "email": taken, "fee_rate": "0.01"}),
+            )
+            .await;
+        let error = assert_error(refused, 409, "email_taken").await;
+        assert_eq!(error["error"]["param"], "email");
+    }
     assert_eq!(
-        app.login(&acceptor.email, "invited-password-1")
+        smtp.count_to(email),
+        1,
+        "one invitation, no mail for refusals"
+    );
+    app.assert_ledger_ok().await;
+}
+
+/// An acceptor who ticks "Mail me each new order" on the desk gets a mail for each
+/// order assigned to it, with the order's amounts and a link to it; one who did not
+/// gets none. Reassigned orders (after a reject) mail their new acceptor too.
+#[tokio::test]
+async fn new_order_mail_is_sent_only_to_acceptors_who_asked_for_it() {
+    let smtp = otcpay_tests::smtp::SmtpListener::start().await;
+    let url = smtp.url();
+    let app = TestApp::spawn_with(|s| {
+        s.smtp_url = Some(otcpay::config::Secret::new(url));
+        s.public_url = Some("https://pay.example.test".to_owned());
+    })
+    .await;
+    // The better quote gets the first order.
+    let wants_mail = online_acceptor(
+        &app,
+        AcceptorSpec {
+            rate: "7.10",
+            ..AcceptorSpec::default()
+        },
+    )
+    .await;
+    let quiet = online_acceptor(
+        &app,
+        AcceptorSpec {
+            rate: "7.30",
+            ..AcceptorSpec::default()
+        },
+    )
+    .await;
+    let mut desk = logged_in(&app, &wants_mail).await;
+    let html = desk.get("/acceptor").await.text().await.unwrap();
+    assert!(html.contains("Mail me each new order"));
+    let ticked = desk
+        .post(
+            "/acceptor/new-order-mail",
+            &[("new_order_mail", "on"), ("csrf_token", &csrf_of(&html))],
+        )
+        .await;
+    assert_eq!(ticked.status(), 303);
+    let html = desk.get("/acceptor").await.text().await.unwrap();
+    assert!(html.contains("name=\"new_order_mail\" value=\"on\" checked"));
+
+    let shop = create_merchant(&app, json!({})).await;
+    let order: Value = shop
+        .live
+        .post(
+            "/api/v1/orders",
+            &json!({"merchant_order_id": "mail-1", "amount": "10.00", "fiat_currency": "CNY"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let order_id = order["id"].as_str().unwrap().to_owned();
+    let holds = |acceptor: &Acceptor| {
+        let (app, path, token) = (
+            &app,
+            format!("/api/v1/acceptor/orders/{order_id}"),
+            acceptor.token.clone(),
+        );
+        async move { app.get(&path, Some(&token)).await.status() == 200 }
+    };
+    assert!(holds(&wants_mail).await, "the better quote got the order");
+    let reference = order["reference"].as_str().unwrap();
+    let mail = smtp.wait_for(&wants_mail.email).await;
+    assert!(mail.data.contains(reference), "{}", mail.data);
+    assert!(mail.data.contains("71.00 CNY"), "{}", mail.data);
+    let link = format!("https://pay.example.test/acceptor/orders/{order_id}");
+    assert!(
+        mail.data.replace("=\r\n", "").contains(&link),
+        "a link to the order: {}",
+        mail.data
+    );
+
+    // The other acceptor (mail off, the default) gets the order after a reject: no mail.
+    let rejected = app
+        .post(
+            &format!(
+                "/api/v1/acceptor/orders/{}/reject",
+                order["id"].as_str().unwrap()
+            ),
+            Some(&wants_mail.token),
+            &json!({"reason": "busy"}),
+        )
+        .await;
+    assert_eq!(rejected.status(), 200);
+    assert!(holds(&quiet).await, "reassigned to the other acceptor");
+    // Untick: the next order assigned to it sends nothing.
+    let html = desk.get("/acceptor").await.text().await.unwrap();
+    let unticked = desk
+        .post(
+            "/acceptor/new-order-mail",
+            &[("csrf_token", &csrf_of(&html))],
+        )
+        .await;
+    assert_eq!(unticked.status(), 303);
+    let second: Value = shop
+        .live
+        .post(
+            "/api/v1/orders",
+            &json!({"merchant_order_id": "mail-2", "amount": "12.00", "fiat_currency": "CNY"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let second_path = format!("/api/v1/acceptor/orders/{}", second["id"].as_str().unwrap());
+    assert_eq!(
+        app.get(&second_path, Some(&wants_mail.token))
             .await
             .status(),
         200
     );
-    // The link works once.
-    let again = browser.post("/set-password", &form).await;
-    assert_eq!(again.status(), 400);
+    // The outbox is written with the order: it holds exactly the one mail.
+    use otcpay::mail::store::{Column, Entity};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let new_order_mails = Entity::find()
+        .filter(Column::Kind.eq("new_order"))
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    let recipients: Vec<_> = new_order_mails
+        .iter()
+        .map(|m| m.to_address.as_str())
+        .collect();
+    assert_eq!(
+        recipients,
+        [wants_mail.email.as_str()],
+        "{new_order_mails:?}"
+    );
+    assert_eq!(smtp.count_to(&quiet.email), 0);
     app.assert_ledger_ok().await;
 }

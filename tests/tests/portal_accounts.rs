@@ -52,7 +52,7 @@ async fn registration_is_verified_by_mail_and_a_password_is_reset_by_mail() {
         )
         .await,
         409,
-        "conflict",
+        "email_taken",
     )
     .await;
     assert_error(

@@ -561,6 +561,12 @@ pub async fn set_online(
     Ok(updated)
 }
 
+/// The acceptor's choice of a mail on each new order assigned to it.
+pub async fn set_new_order_mail(state: &AppState, a: &acceptor::Model, on: bool) -> ApiResult<()> {
+    store::set_notify_new_orders(&state.db, &a.id, on, now_ms()).await?;
+    Ok(())
+}
+
 /// Sets or replaces the quote in a fiat.
 pub async fn put_quote(
     state: &AppState,

@@ -380,6 +380,66 @@ pub async fn payment_methods_of(
 
 /// The payment methods of these acceptors, in id order (the order
 /// [`choose_payment_method`] relies on).
+/// Where to mail an acceptor who asked for a mail on each new order.
+#[derive(Debug, Clone)]
+pub struct NewOrderMailRecipient {
+    pub acceptor_id: String,
+    pub display_name: String,
+    pub email: String,
+    pub lang: String,
+}
+
+/// Those of `acceptor_ids` who asked for a mail on each new order. One query when none
+/// did (the usual case on the order path), two when some did.
+pub async fn new_order_mail_recipients(
+    db: &impl ConnectionTrait,
+    acceptor_ids: &[String],
+) -> Result<Vec<NewOrderMailRecipient>, DbErr> {
+    if acceptor_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let wanting = acceptor::Entity::find()
+        .filter(acceptor::Column::Id.is_in(acceptor_ids.iter().cloned()))
+        .filter(acceptor::Column::NotifyNewOrders.eq(true))
+        .all(db)
+        .await?;
+    if wanting.is_empty() {
+        return Ok(Vec::new());
+    }
+    let users = crate::auth::store::Entity::find()
+        .filter(crate::auth::store::Column::Id.is_in(wanting.iter().map(|a| a.user_id.clone())))
+        .all(db)
+        .await?;
+    Ok(wanting
+        .into_iter()
+        .filter_map(|a| {
+            let user = users.iter().find(|u| u.id == a.user_id)?;
+            Some(NewOrderMailRecipient {
+                acceptor_id: a.id,
+                display_name: a.display_name,
+                email: user.email.clone(),
+                lang: user.lang.clone(),
+            })
+        })
+        .collect())
+}
+
+/// Turns the acceptor's mail on each new order on or off.
+pub async fn set_notify_new_orders(
+    db: &impl ConnectionTrait,
+    acceptor_id: &str,
+    on: bool,
+    now: i64,
+) -> Result<(), DbErr> {
+    acceptor::Entity::update_many()
+        .col_expr(acceptor::Column::NotifyNewOrders, Expr::value(on))
+        .col_expr(acceptor::Column::UpdatedAt, Expr::value(now))
+        .filter(acceptor::Column::Id.eq(acceptor_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 pub async fn payment_methods_of_acceptors(
     db: &impl ConnectionTrait,
     acceptor_ids: &[String],

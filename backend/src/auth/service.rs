@@ -450,15 +450,20 @@ impl From<CreateUserError> for ApiError {
             CreateUserError::WeakPassword(message) => {
                 ApiError::invalid_request(message).with_param("password")
             }
-            CreateUserError::EmailTaken => ApiError::new(
-                ErrorCode::Conflict,
-                "A user with this email already exists.",
-            )
-            .with_param("email"),
+            CreateUserError::EmailTaken => email_taken(),
             CreateUserError::Db(db) => db.into(),
             CreateUserError::Other(message) => ApiError::internal(message),
         }
     }
+}
+
+/// `409 email_taken`: one email address names one account (users and merchants alike).
+pub fn email_taken() -> ApiError {
+    ApiError::new(
+        ErrorCode::EmailTaken,
+        "This email address already belongs to an account.",
+    )
+    .with_param("email")
 }
 
 /// Creates a user with a fresh argon2id hash. The caller decides the role and wraps

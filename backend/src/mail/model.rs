@@ -13,6 +13,8 @@ pub enum MailKind {
     AccountApproved,
     DisputeOpened,
     DisputeResolved,
+    MerchantInvitation,
+    NewOrder,
 }
 
 impl MailKind {
@@ -23,6 +25,8 @@ impl MailKind {
             Self::AccountApproved => "account_approved",
             Self::DisputeOpened => "dispute_opened",
             Self::DisputeResolved => "dispute_resolved",
+            Self::MerchantInvitation => "merchant_invitation",
+            Self::NewOrder => "new_order",
         }
     }
 }
@@ -95,6 +99,16 @@ impl Letter<'_> {
                 "mail.dispute_resolved_subject",
                 &["mail.dispute_resolved_body"],
                 Some("mail.dispute_action"),
+            ),
+            MailKind::NewOrder => (
+                "mail.new_order_subject",
+                &["mail.new_order_body", "mail.new_order_optout"],
+                Some("mail.dispute_action"),
+            ),
+            MailKind::MerchantInvitation => (
+                "mail.invite_subject",
+                &["mail.invite_body", "mail.invite_expiry"],
+                Some("mail.invite_action"),
             ),
         }
     }

@@ -36,6 +36,13 @@ pub async fn insert(db: &impl ConnectionTrait, row: Model) -> Result<(), DbErr> 
     Ok(())
 }
 
+pub async fn insert_all(db: &impl ConnectionTrait, rows: Vec<Model>) -> Result<(), DbErr> {
+    Entity::insert_many(rows.into_iter().map(ActiveModel::from))
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
 /// Mails due now, oldest first.
 pub async fn due(db: &impl ConnectionTrait, now: i64, limit: u64) -> Result<Vec<Model>, DbErr> {
     Entity::find()

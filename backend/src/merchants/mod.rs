@@ -4,6 +4,7 @@
 //! - `model.rs`: statuses, key modes and kinds, key and secret generation, validation of
 //!   admin input, the JSON views (which never contain a secret).
 //! - `store.rs`: the `merchants` and `api_keys` entities and their queries.
+//! - `invite.rs`: the merchant's dashboard login and its invitation mail.
 //! - `service.rs`: create / update merchants, issue / revoke keys — each in one
 //!   transaction with its audit entry.
 //! - `auth.rs`: the [`auth::SignedRequest`] extractor (HMAC or ECDSA P-256 signatures,
@@ -13,6 +14,7 @@
 
 pub mod auth;
 pub mod http;
+pub mod invite;
 pub mod key_cache;
 pub mod model;
 pub mod service;

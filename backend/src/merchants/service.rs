@@ -11,6 +11,7 @@ use sea_orm::{
 };
 use serde_json::json;
 
+use super::invite;
 use super::model::{
     KeyKind, KeyMode, MerchantPatch, MerchantStatus, NewApiKey, NewMerchant, key_id_display_prefix,
     new_hmac_secret, new_key_id, new_webhook_secret,
@@ -97,7 +98,9 @@ async fn insert_key(
 }
 
 /// Creates a merchant with one live and one test HMAC key and a webhook secret, opens
-/// its live and sandbox ledger accounts, and audits it — all in one transaction.
+/// its live and sandbox ledger accounts, creates its dashboard login (the contact email)
+/// and mails it an invitation, and audits it — all in one transaction. An email that
+/// already names a merchant or a portal user → `409 email_taken`.
 pub async fn create_merchant(
     state: &AppState,
     actor: Actor<'_>,
@@ -105,10 +108,15 @@ pub async fn create_merchant(
 ) -> ApiResult<CreatedMerchant> {
     let now = now_ms();
     let webhook_secret = new_webhook_secret();
+    // The login's password is a random one nobody knows until the invitation's link
+    // replaces it; hashed before the transaction (argon2 is slow).
+    let placeholder_hash =
+        crate::auth::service::hash_password(&state.settings, &ids::random_hex(32)).await?;
     let txn = state.db.begin().await?;
+    let user = invite::create_login(&txn, &input, placeholder_hash, now).await?;
     let merchant = merchant::ActiveModel {
         id: Set(ids::new("mch")),
-        user_id: Set(None),
+        user_id: Set(Some(user.id.clone())),
         name: Set(input.name),
         email: Set(input.email),
         status: Set(MerchantStatus::Active.as_str().to_owned()),
@@ -175,6 +183,7 @@ pub async fn create_merchant(
         },
     )
     .await?;
+    invite::send(&txn, state, &user, &merchant.name).await?;
     txn.commit().await?;
     Ok(CreatedMerchant {
         merchant,

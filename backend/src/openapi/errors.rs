@@ -100,8 +100,12 @@ pub const ERROR_CODES: &[(ErrorCode, &str)] = &[
         "A withdrawal with this `merchant_withdrawal_id` exists with different parameters.",
     ),
     (
+        ErrorCode::EmailTaken,
+        "The email address already belongs to an account (an acceptor, a merchant or an admin); `param` is `email`.",
+    ),
+    (
         ErrorCode::Conflict,
-        "The request conflicts with existing data (e.g. an email already registered, a deposit txid already credited with other values).",
+        "The request conflicts with existing data (e.g. a deposit txid already credited with other values).",
     ),
     (
         ErrorCode::PayloadTooLarge,
@@ -344,7 +348,8 @@ fn example_message(code: ErrorCode) -> &'static str {
         ErrorCode::DuplicateMerchantWithdrawalId => {
             "A withdrawal with this merchant_withdrawal_id exists with different parameters."
         }
-        ErrorCode::Conflict => "A user with this email already exists.",
+        ErrorCode::EmailTaken => "This email address already belongs to an account.",
+        ErrorCode::Conflict => "This transaction id was already credited with other values.",
         ErrorCode::PayloadTooLarge => "The request body is larger than 64 KiB.",
         ErrorCode::UnsupportedMediaType => "Send the body as application/json.",
         ErrorCode::Banned => "This API key is banned; retry later.",

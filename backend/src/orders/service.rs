@@ -487,6 +487,18 @@ async fn record_assignment(
     let (history, webhook) = assignment_rows(assigned, event_view(assigned, &state.public_url)?);
     history.insert(txn).await?;
     webhooks::service::enqueue_all(txn, vec![webhook]).await?;
+    if let Some(acceptor) = &assigned.acceptor_id
+        && !sandbox::is_sandbox_acceptor(acceptor)
+    {
+        let acceptor_ids = [acceptor.clone()];
+        super::writer::mail_new_orders(
+            txn,
+            &state.public_url,
+            &acceptor_ids,
+            std::iter::once(assigned),
+        )
+        .await?;
+    }
     Ok(())
 }
 

@@ -209,6 +209,45 @@ async fn write_batch(
     Ok(written)
 }
 
+/// The "new order" mail of each of `orders` whose acceptor (one of `acceptor_ids`)
+/// asked for one, in the caller's transaction. One query when nobody asked.
+pub(super) async fn mail_new_orders<'o>(
+    txn: &DatabaseTransaction,
+    public_url: &str,
+    acceptor_ids: &[String],
+    orders: impl Iterator<Item = &'o order::Model>,
+) -> ApiResult<()> {
+    let recipients = acceptors_store::new_order_mail_recipients(txn, acceptor_ids).await?;
+    if recipients.is_empty() {
+        return Ok(());
+    }
+    let letters: Vec<crate::mail::Letter<'_>> = orders
+        .filter_map(|o| {
+            let to = recipients
+                .iter()
+                .find(|r| o.acceptor_id.as_deref() == Some(r.acceptor_id.as_str()))?;
+            let fiat = o
+                .fiat_amount
+                .map(|minor| super::view::format_fiat(&o.fiat_currency, minor))
+                .unwrap_or_default();
+            Some(crate::mail::Letter {
+                kind: crate::mail::MailKind::NewOrder,
+                tr: crate::i18n::Tr(crate::i18n::Lang::parse(&to.lang).unwrap_or_default()),
+                to: &to.email,
+                name: &to.display_name,
+                link: Some(format!("{public_url}/acceptor/orders/{}", o.id)),
+                args: vec![
+                    ("reference", o.reference.clone()),
+                    ("amount", crate::money::format_usdt(o.amount)),
+                    ("fiat_amount", format!("{fiat} {}", o.fiat_currency)),
+                ],
+                keyed_args: Vec::new(),
+            })
+        })
+        .collect();
+    crate::mail::service::enqueue_all(txn, &letters).await
+}
+
 /// A new order as [`insert_assigned`] wrote it, with its `service::event_view` (the data
 /// of its `order.assigned` webhook and live events).
 pub(super) struct WrittenOrder {
@@ -283,6 +322,8 @@ pub(super) async fn insert_assigned(
         .exec_without_returning(txn)
         .await?;
     webhooks::service::enqueue_all(txn, outbox).await?;
+    let written = models.iter().flatten().map(|w| &w.order);
+    mail_new_orders(txn, public_url, &acceptor_ids, written).await?;
     let newly_opened = reservations.forget_accounts(|id| opened.contains(id));
     // Last, so the acceptors' account rows stay locked only until the commit.
     reservations.apply_to_new_orders(txn, now).await?;

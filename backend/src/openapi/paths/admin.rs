@@ -35,6 +35,10 @@ pub const ERRORS: &[OpErrors] = &[
                 E::UnsupportedCurrency,
                 "`default_fiat` is not supported (`param`: `default_fiat`)",
             ),
+            (
+                E::EmailTaken,
+                "the email address already belongs to a merchant or a portal user (`param`: `email`)",
+            ),
         ],
     ),
     ("listMerchants", &[LIMIT]),
@@ -83,8 +87,8 @@ pub const ERRORS: &[OpErrors] = &[
                 "`commission_rate` is not a fraction from 0 to below 1 (`param`: `commission_rate`)",
             ),
             (
-                E::Conflict,
-                "a user with this email exists (`param`: `email`)",
+                E::EmailTaken,
+                "the email address already belongs to an account (`param`: `email`)",
             ),
         ],
     ),
@@ -258,7 +262,8 @@ pub const ERRORS: &[OpErrors] = &[
 /// Create a merchant
 ///
 /// Creates the merchant with a live key, a sandbox key and a webhook secret. The
-/// secrets are in this response only.
+/// secrets are in this response only. The merchant's email becomes its dashboard login:
+/// an invitation mail with a set-password link (single-use, valid 7 days) goes to it.
 #[utoipa::path(
     post,
     path = "/api/v1/admin/merchants",

@@ -73,8 +73,8 @@ pub const ERRORS: &[OpErrors] = &[
                 "a missing or invalid `email`, `display_name`, or a `password` shorter than 10 characters (`param` names it)",
             ),
             (
-                E::Conflict,
-                "a user with this email exists (`param`: `email`)",
+                E::EmailTaken,
+                "the email address already belongs to an account (`param`: `email`)",
             ),
         ],
     ),

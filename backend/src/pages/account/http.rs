@@ -247,7 +247,7 @@ async fn register(
                 None,
             ),
         ),
-        Err(err) if matches!(err.code, ErrorCode::InvalidRequest | ErrorCode::Conflict) => {
+        Err(err) if matches!(err.code, ErrorCode::InvalidRequest | ErrorCode::EmailTaken) => {
             let field = err.param.as_deref().unwrap_or("email").to_owned();
             let page = RegisterPage {
                 ctx: ctx.clone(),

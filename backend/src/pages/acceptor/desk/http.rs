@@ -4,7 +4,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::model::{ActionForm, DeskPage, OnlineForm, OrderPage, OrderRow};
+use super::model::{ActionForm, DeskPage, NewOrderMailForm, OnlineForm, OrderPage, OrderRow};
 use crate::acceptors::model::{DisputeRequest, RejectRequest};
 use crate::acceptors::{service, store};
 use crate::error::{ApiError, ErrorCode};
@@ -15,6 +15,7 @@ use crate::state::AppState;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/acceptor", web::get().to(desk))
         .route("/acceptor/online", web::post().to(online))
+        .route("/acceptor/new-order-mail", web::post().to(new_order_mail))
         .route("/acceptor/orders/{id}", web::get().to(order))
         .route("/acceptor/orders/{id}/confirm", web::post().to(confirm))
         .route("/acceptor/orders/{id}/reject", web::post().to(reject))
@@ -54,6 +55,7 @@ async fn desk(page: AcceptorPage, req: HttpRequest) -> Result<HttpResponse, Page
     let page = DeskPage {
         ctx: ctx.clone(),
         acceptor: view,
+        new_order_mail: acceptor.notify_new_orders,
         rows: rows.iter().map(OrderRow::new).collect(),
         totp,
     };
@@ -122,6 +124,29 @@ async fn online(
         }
         Err(err) => refusal(&ctx, None, err),
     }
+}
+
+async fn new_order_mail(
+    page: AcceptorPage,
+    req: HttpRequest,
+    form: web::Form<NewOrderMailForm>,
+) -> Result<HttpResponse, PageError> {
+    let AcceptorPage { ctx, user } = page;
+    ctx.check_csrf(&form.csrf_token)?;
+    let state = state_of(&req)?;
+    let acceptor = service::acceptor_of_user(&state.db, &user.user_id)
+        .await
+        .map_err(api(&ctx))?;
+    let on = form.new_order_mail.is_some();
+    service::set_new_order_mail(&state, &acceptor, on)
+        .await
+        .map_err(api(&ctx))?;
+    let key = if on {
+        "desk.new_order_mail_on"
+    } else {
+        "desk.new_order_mail_off"
+    };
+    Ok(back_with(&ctx, None, "success", ctx.t(key)))
 }
 
 async fn order(

@@ -65,6 +65,8 @@ pub fn status_key(status: &str) -> &'static str {
 pub struct DeskPage {
     pub ctx: PageCtx,
     pub acceptor: AcceptorView,
+    /// The acceptor asked for a mail on each new order.
+    pub new_order_mail: bool,
     pub rows: Vec<OrderRow>,
     /// The release asks for a code (2FA is on).
     pub totp: bool,
@@ -151,6 +153,14 @@ impl OrderPage {
             _ => "order.author_customer",
         })
     }
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct NewOrderMailForm {
+    /// Present (`on`) when the box is ticked.
+    pub new_order_mail: Option<String>,
+    #[serde(default)]
+    pub csrf_token: String,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
