@@ -301,8 +301,8 @@ async fn the_demo_seeds_a_merchant_whose_printed_key_creates_an_assigned_order()
             }
         }
     });
-    let mut key = None;
-    while key.is_none() {
+    let (mut key, mut merchant_login) = (None, None);
+    while key.is_none() || merchant_login.is_none() {
         let line = rx
             .recv_timeout(Duration::from_secs(60))
             .expect("demo output");
@@ -310,10 +310,26 @@ async fn the_demo_seeds_a_merchant_whose_printed_key_creates_an_assigned_order()
             let parts: Vec<&str> = rest.split_whitespace().collect();
             key = Some((parts[0].to_owned(), parts[2].to_owned()));
         }
+        if let Some(rest) = line.trim().strip_prefix("merchant login") {
+            let parts: Vec<&str> = rest.split_whitespace().collect();
+            merchant_login = Some((parts[0].to_owned(), parts[2].to_owned()));
+        }
     }
     let (key_id, secret) = key.unwrap();
     let client = reqwest::Client::new();
     wait_healthy(&client, &base, &mut child).await;
+
+    // The printed merchant login opens the dashboard's account.
+    let (email, password) = merchant_login.unwrap();
+    let login = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 200);
+    let login: Value = login.json().await.unwrap();
+    assert_eq!(login["user"]["role"], "merchant");
 
     let body = json!({"merchant_order_id": "demo-1", "amount": "100.00"}).to_string();
     let ts = (otcpay::db::now_ms()).to_string();

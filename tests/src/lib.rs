@@ -12,6 +12,7 @@ pub mod db;
 pub mod merchant;
 pub mod scenario;
 pub mod smtp;
+pub mod sse;
 pub mod totp;
 
 pub use app::TestApp;

@@ -4,11 +4,11 @@
 
 use std::time::Duration;
 
-use futures_util::StreamExt;
 use otcpay::config::Secret;
 use otcpay_tests::TestApp;
 use otcpay_tests::merchant::create_merchant;
 use otcpay_tests::scenario::{AcceptorSpec, online_acceptor};
+use otcpay_tests::sse::read_until;
 use serde_json::json;
 
 fn redis_url() -> String {
@@ -16,20 +16,6 @@ fn redis_url() -> String {
 }
 
 /// Reads an SSE response until `needle` appears (or panics after 10 s).
-async fn read_until(response: reqwest::Response, needle: &str) -> String {
-    let mut stream = response.bytes_stream();
-    let mut seen = String::new();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while !seen.contains(needle) {
-        let chunk = tokio::time::timeout_at(deadline, stream.next())
-            .await
-            .unwrap_or_else(|_| panic!("no {needle:?} within 10 s; got {seen:?}"))
-            .expect("stream ended")
-            .expect("stream chunk");
-        seen.push_str(&String::from_utf8_lossy(&chunk));
-    }
-    seen
-}
 
 #[tokio::test]
 async fn an_acceptor_stream_on_another_node_sees_the_assignment() {

@@ -10,6 +10,7 @@ use otcpay_tests::TestApp;
 use otcpay_tests::app::assert_error;
 use otcpay_tests::merchant::create_merchant;
 use otcpay_tests::scenario::{Acceptor, AcceptorSpec, online_acceptor};
+use otcpay_tests::sse::read_until;
 use otcpay_tests::totp;
 
 /// A browser: a cookie jar of its own, no redirects followed.
@@ -685,5 +686,173 @@ async fn new_order_mail_is_sent_only_to_acceptors_who_asked_for_it() {
         "{new_order_mails:?}"
     );
     assert_eq!(smtp.count_to(&quiet.email), 0);
+    app.assert_ledger_ok().await;
+}
+
+/// The dispute thread from every side: the customer writes on the cashier page (the
+/// acceptor gets a mail and the cashier's stream the message), the acceptor answers on
+/// its order page (no mail to itself), the admin reads each message with its author.
+#[tokio::test]
+async fn customer_and_acceptor_write_in_the_dispute_thread() {
+    let smtp = otcpay_tests::smtp::SmtpListener::start().await;
+    let url = smtp.url();
+    let app = TestApp::spawn_with(|s| {
+        s.smtp_url = Some(otcpay::config::Secret::new(url));
+        s.public_url = Some("https://pay.example.test".to_owned());
+    })
+    .await;
+    let acceptor = online_acceptor(&app, AcceptorSpec::default()).await;
+    let shop = create_merchant(&app, json!({})).await;
+    let order: Value = shop
+        .live
+        .post(
+            "/api/v1/orders",
+            &json!({"merchant_order_id": "thread-1", "amount": "10.00", "fiat_currency": "CNY"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let order_id = order["id"].as_str().unwrap().to_owned();
+    let cashier = order["cashier_url"].as_str().unwrap();
+    let path = cashier[cashier.find("/pay/").unwrap()..].to_owned();
+
+    // Before a dispute there is no thread, and the message route says so.
+    let mut customer = Browser::new(&app);
+    let html = customer.get(&path).await.text().await.unwrap();
+    assert!(!html.contains(">Send</button>"));
+    let early = app
+        .post(&format!("{path}/messages"), None, &json!({"body": "hello"}))
+        .await;
+    assert_error(early, 409, "invalid_state").await;
+
+    // Paid, then disputed by the customer, on the page.
+    let csrf = csrf_of(&html);
+    let paid = customer
+        .post(
+            &format!("{path}/paid"),
+            &[("payer_name", "Li Wei"), ("csrf_token", &csrf)],
+        )
+        .await;
+    assert_eq!(paid.status(), 303);
+    let html = customer.get(&path).await.text().await.unwrap();
+    let csrf = csrf_of(&html);
+    let disputed = customer
+        .post(
+            &format!("{path}/dispute"),
+            &[
+                ("reason", "The payee says it got nothing"),
+                ("csrf_token", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(disputed.status(), 303);
+    let html = customer.get(&path).await.text().await.unwrap();
+    assert!(html.contains(">Message</label>") && html.contains(">Send</button>"));
+
+    // The customer's stream is open when the message is written.
+    let stream = reqwest::Client::new()
+        .get(app.url(&format!("{path}/events")))
+        .send()
+        .await
+        .unwrap();
+    let sent = customer
+        .post(
+            &format!("{path}/messages"),
+            &[
+                ("body", "Bank ref TX-778812, 71.00 CNY at 10:02"),
+                ("csrf_token", &csrf_of(&html)),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status(), 303);
+    let live = read_until(stream, "TX-778812").await;
+    assert!(live.contains("event: dispute.message"), "{live}");
+    let html = customer.get(&path).await.text().await.unwrap();
+    assert!(html.contains("Bank ref TX-778812"));
+    assert!(html.contains("Your message was sent."));
+    // A blank message is refused beside the form; nothing is written.
+    let blank = customer
+        .post(
+            &format!("{path}/messages"),
+            &[("body", "   "), ("csrf_token", &csrf_of(&html))],
+        )
+        .await;
+    assert_eq!(blank.status(), 400);
+
+    // The acceptor is told by mail (the open mail and this one) and reads it on its page.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while smtp.count_to(&acceptor.email) < 2 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let told =
+        smtp.caught.lock().unwrap().iter().any(|m| {
+            m.to.contains(&acceptor.email) && m.data.contains("New message on the dispute")
+        });
+    assert!(told, "a message mail to the acceptor");
+    let mut desk = logged_in(&app, &acceptor).await;
+    let page = desk
+        .get(&format!("/acceptor/orders/{order_id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Bank ref TX-778812") && page.contains("Customer"));
+    let answered = desk
+        .post(
+            &format!("/acceptor/orders/{order_id}/messages"),
+            &[
+                ("body", "Nothing arrived on account 6222"),
+                ("csrf_token", &csrf_of(&page)),
+            ],
+        )
+        .await;
+    assert_eq!(answered.status(), 303);
+    let html = customer.get(&path).await.text().await.unwrap();
+    assert!(html.contains("Nothing arrived on account 6222") && html.contains("The payee"));
+
+    // The admin reads the thread with each author; the JSON route writes as the customer.
+    let json_message = app
+        .post(
+            &format!("{path}/messages"),
+            None,
+            &json!({"body": "Receipt uploaded to my bank app"}),
+        )
+        .await;
+    assert_eq!(json_message.status(), 201);
+    let admin = app.admin_token().await;
+    let disputes: Value = app
+        .get("/api/v1/admin/disputes?status=open", Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let dispute_id = disputes["data"][0]["id"].as_str().unwrap();
+    let detail: Value = app
+        .get(
+            &format!("/api/v1/admin/disputes/{dispute_id}"),
+            Some(&admin),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let authors: Vec<_> = detail["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["author_role"].as_str().unwrap())
+        .collect();
+    assert_eq!(authors, ["customer", "acceptor", "customer"]);
+    // The acceptor's own message mailed nobody: the open, and two customer messages.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    use otcpay::mail::store::{Column, Entity};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let message_mails = Entity::find()
+        .filter(Column::Kind.eq("dispute_message"))
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(message_mails.len(), 2);
     app.assert_ledger_ok().await;
 }

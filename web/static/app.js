@@ -353,7 +353,34 @@
     });
   }
 
+  /* ---------- Dispute threads ---------- */
+  // A thread list with data-thread-events="<stream url>" follows new messages: on a
+  // `dispute.message` event the page is read again and only the list is swapped, so a
+  // message being typed below it is kept.
+  function followThreads() {
+    $$('[data-thread-events]').forEach(function (list) {
+      var id = list.id;
+      if (!id || !window.EventSource) return;
+      var refresh = function () {
+        fetch(location.pathname + location.search, { credentials: 'same-origin', headers: { Accept: 'text/html' } })
+          .then(function (r) { return r.ok ? r.text() : null; })
+          .then(function (html) {
+            if (!html) return;
+            var fresh = new DOMParser().parseFromString(html, 'text/html').getElementById(id);
+            var current = doc.getElementById(id);
+            if (fresh && current && fresh.innerHTML !== current.innerHTML) {
+              current.innerHTML = fresh.innerHTML;
+              announce(list.getAttribute('data-new-message') || '');
+            }
+          })
+          .catch(function () {});
+      };
+      live(list.getAttribute('data-thread-events'), { 'dispute.message': refresh, lagged: refresh });
+    });
+  }
+
   function init() {
+    followThreads();
     tickAll();
     setInterval(tickAll, 1000);
     $$('dialog').forEach(initDialog);

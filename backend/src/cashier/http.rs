@@ -1,6 +1,7 @@
 //! The customer's cashier, addressed by the order's unguessable token:
 //! `GET /pay/{token}` (the page, `pages::cashier`; it works without JavaScript),
 //! `GET /pay/{token}/status`, `POST /pay/{token}/paid`, `POST /pay/{token}/dispute`,
+//! `POST /pay/{token}/messages` (the customer's message in the open dispute),
 //! `GET /pay/{token}/events` (Server-Sent Events of the order).
 
 use actix_web::http::header::CONTENT_TYPE;
@@ -26,6 +27,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/pay/{token}/status", web::get().to(status))
     .route("/pay/{token}/paid", web::post().to(paid))
     .route("/pay/{token}/dispute", web::post().to(dispute))
+    .route("/pay/{token}/messages", web::post().to(message))
     .route("/pay/{token}/events", web::get().to(events));
 }
 
@@ -110,6 +112,27 @@ async fn dispute(
     let body: DisputeRequest = crate::http_body::parse_object(&body)?;
     let opened = service::appeal(&state, &path, body.reason, body.contact).await?;
     Ok(HttpResponse::Created().json(DisputeView::from(&opened)))
+}
+
+#[derive(Debug, Deserialize)]
+struct MessageRequest {
+    body: Option<String>,
+}
+
+/// Accepts JSON (`{"body"}` → `201` message) or the page's form.
+async fn message(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, actix_web::Error> {
+    if is_form(&req) {
+        return Ok(crate::pages::cashier::http::message(req, path.into_inner(), &body).await?);
+    }
+    crate::http_body::require_json(&req, &body)?;
+    let body: MessageRequest = crate::http_body::parse_object(&body)?;
+    let saved = service::post_message(&state, &path, body.body).await?;
+    Ok(HttpResponse::Created().json(crate::disputes::model::MessageView::from(&saved)))
 }
 
 async fn events(state: web::Data<AppState>, path: web::Path<String>) -> ApiResult<HttpResponse> {

@@ -62,3 +62,32 @@ pub async fn appeal(
     let (_, opened) = orders::open_dispute(state, &o.id, scope, reason, contact).await?;
     Ok(opened)
 }
+
+/// The customer's message in the order's open dispute (text evidence such as the bank
+/// transaction reference). No open dispute → `409 invalid_state`.
+pub async fn post_message(
+    state: &AppState,
+    token: &str,
+    body: Option<String>,
+) -> ApiResult<crate::disputes::store::message::Model> {
+    let o = find(state, token).await?;
+    let open = crate::disputes::service::open_of_order(state, &o.id).await?;
+    crate::disputes::service::post_message(
+        state,
+        &open,
+        crate::disputes::service::Author::Customer,
+        body,
+    )
+    .await
+}
+
+/// The messages of the order's latest dispute, oldest first (none when it has none).
+pub async fn thread(
+    state: &AppState,
+    o: &order::Model,
+) -> ApiResult<Vec<crate::disputes::store::message::Model>> {
+    let Some(d) = crate::disputes::store::latest_of_order(&state.db, &o.id).await? else {
+        return Ok(Vec::new());
+    };
+    Ok(crate::disputes::store::messages_of(&state.db, &d.id).await?)
+}

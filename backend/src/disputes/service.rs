@@ -21,10 +21,15 @@ pub enum Author<'a> {
     Acceptor {
         acceptor_id: &'a str,
     },
+    /// The paying customer, on the cashier page (the token is the capability).
+    Customer,
 }
 
 /// Adds a message (1–5000 characters) to an open or resolved dispute. An admin's message
-/// is audited in the same transaction.
+/// is audited in the same transaction. The other parties are told: the order's acceptor
+/// by mail (in the same transaction) unless it wrote the message, and everyone watching
+/// live (the cashier page, the acceptor's pages, the admin's dispute desk) after the
+/// commit.
 pub async fn post_message(
     state: &AppState,
     d: &dispute::Model,
@@ -35,6 +40,7 @@ pub async fn post_message(
     let (role, author_id) = match &author {
         Author::Admin { user_id, .. } => ("admin", Some((*user_id).to_owned())),
         Author::Acceptor { acceptor_id } => ("acceptor", Some((*acceptor_id).to_owned())),
+        Author::Customer => ("customer", None),
     };
     let txn = state.db.begin().await?;
     let saved = message::ActiveModel {
@@ -62,8 +68,67 @@ pub async fn post_message(
         )
         .await?;
     }
+    let order = crate::orders::store::find(&txn, &d.order_id).await?;
+    if role != "acceptor"
+        && let Some(acceptor_id) = order.as_ref().and_then(|o| o.acceptor_id.as_deref())
+        && let Some(o) = &order
+    {
+        crate::mail::service::to_acceptor(
+            &txn,
+            &state.public_url,
+            acceptor_id,
+            crate::mail::MailKind::DisputeMessage,
+            &format!("/acceptor/orders/{}", o.id),
+            vec![("reference", o.reference.clone())],
+            vec![("author", author_key(role))],
+        )
+        .await?;
+    }
     txn.commit().await?;
+    if let Some(o) = &order {
+        announce_message(state, o, d, &saved).await;
+    }
     Ok(saved)
+}
+
+/// The catalogue key of an author role, as the acceptor's mail names it.
+fn author_key(role: &str) -> &'static str {
+    match role {
+        "admin" => "mail.author_admin",
+        _ => "mail.author_customer",
+    }
+}
+
+/// Live topic of the admins' consoles (the dispute desk and the withdrawal queue).
+pub const ADMIN_TOPIC: &str = "admin";
+
+/// `dispute.message` to the order's topic (the cashier), its acceptor's and the admins'.
+async fn announce_message(
+    state: &AppState,
+    o: &crate::orders::store::order::Model,
+    d: &dispute::Model,
+    saved: &message::Model,
+) {
+    let payload = json!({
+        "order_id": o.id,
+        "dispute_id": d.id,
+        "message": super::model::MessageView::from(saved),
+    });
+    let mut topics = vec![format!("order:{}", o.id), ADMIN_TOPIC.to_owned()];
+    if let Some(acceptor) = &o.acceptor_id {
+        topics.push(format!("acceptor:{acceptor}"));
+    }
+    let events: Vec<_> = topics
+        .into_iter()
+        .map(|topic| crate::infra::event_bus::BusEvent {
+            topic,
+            kind: "dispute.message".to_owned(),
+            payload: payload.clone(),
+        })
+        .collect();
+    if let Err(err) = state.infra.event_bus.publish_all(&events).await {
+        tracing::warn!(error = %err, "live event not published");
+    }
 }
 
 /// The open dispute of an order the caller may see, or `409 invalid_state` when there is

@@ -67,6 +67,19 @@ pub async fn open_dispute_of_order(
         .await
 }
 
+/// The order's most recent dispute, open or resolved.
+pub async fn latest_of_order(
+    db: &impl ConnectionTrait,
+    order_id: &str,
+) -> Result<Option<dispute::Model>, DbErr> {
+    use sea_orm::QueryOrder;
+    dispute::Entity::find()
+        .filter(dispute::Column::OrderId.eq(order_id))
+        .order_by_desc(dispute::Column::Id)
+        .one(db)
+        .await
+}
+
 pub async fn find(db: &impl ConnectionTrait, id: &str) -> Result<Option<dispute::Model>, DbErr> {
     dispute::Entity::find_by_id(id.to_owned()).one(db).await
 }

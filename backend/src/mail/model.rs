@@ -15,6 +15,7 @@ pub enum MailKind {
     DisputeResolved,
     MerchantInvitation,
     NewOrder,
+    DisputeMessage,
 }
 
 impl MailKind {
@@ -27,6 +28,7 @@ impl MailKind {
             Self::DisputeResolved => "dispute_resolved",
             Self::MerchantInvitation => "merchant_invitation",
             Self::NewOrder => "new_order",
+            Self::DisputeMessage => "dispute_message",
         }
     }
 }
@@ -98,6 +100,11 @@ impl Letter<'_> {
             MailKind::DisputeResolved => (
                 "mail.dispute_resolved_subject",
                 &["mail.dispute_resolved_body"],
+                Some("mail.dispute_action"),
+            ),
+            MailKind::DisputeMessage => (
+                "mail.dispute_message_subject",
+                &["mail.dispute_message_body"],
                 Some("mail.dispute_action"),
             ),
             MailKind::NewOrder => (

@@ -143,6 +143,7 @@ pub fn document_json() -> ApiResult<&'static str> {
         paths::cashier::status,
         paths::cashier::paid,
         paths::cashier::dispute,
+        paths::cashier::message,
         paths::cashier::events,
     ),
     components(schemas(
@@ -499,6 +500,7 @@ const HTML_ERRORS: &[(&str, &[u16], bool)] = &[
     ("cashierPage", &[404, 500], true),
     ("cashierMarkPaid", &[400, 403, 404, 409, 500], false),
     ("cashierDispute", &[400, 403, 404, 409, 500], false),
+    ("cashierMessage", &[400, 403, 404, 409, 500], false),
 ];
 
 /// Adds the error page (`text/html`) to the response of `status`: a page request, or a

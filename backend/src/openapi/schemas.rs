@@ -1204,7 +1204,7 @@ pub struct DisputeAcceptor {
 #[derive(ToSchema)]
 pub struct DisputeMessage {
     pub id: String,
-    /// `admin`, …
+    /// `admin`, `acceptor` or `customer`.
     pub author_role: String,
     #[schema(required = true)]
     pub author_id: Option<String>,

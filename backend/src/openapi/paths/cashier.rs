@@ -35,6 +35,17 @@ pub const ERRORS: &[OpErrors] = &[
             ),
         ],
     ),
+    (
+        "cashierMessage",
+        &[
+            (
+                E::InvalidRequest,
+                "the body is not valid JSON, or `body` is missing, blank or longer than 5000 characters (`param`: `body`)",
+            ),
+            NO_ORDER,
+            (E::InvalidState, "the order has no open dispute"),
+        ],
+    ),
     ("cashierEvents", &[NO_ORDER]),
 ];
 
@@ -108,10 +119,40 @@ pub fn paid() {}
 )]
 pub fn dispute() {}
 
+/// Write in the dispute as the customer
+///
+/// A message in the order's open dispute (text evidence such as the bank transaction
+/// reference). The acceptor is told by mail, and the cashier page, the acceptor's pages
+/// and the admins' dispute desk get a `dispute.message` event. Accepts JSON (answered
+/// with the message) or the page's form (answered with a `303` back to the page).
+#[utoipa::path(
+    post,
+    path = "/pay/{token}/messages",
+    operation_id = "cashierMessage",
+    tag = "Cashier",
+    params(("token" = String, Path, description = "The cashier token (48 hex characters, from the order's `cashier_url`). The token in the path is the capability: no other credential is needed.")),
+    request_body(
+        content(
+            (DisputeMessageRequest = "application/json"),
+            (DisputeMessageRequest = "application/x-www-form-urlencoded")
+        )
+    ),
+    responses(
+        (status = 201, description = "JSON request: the message; `author_role` is `customer`.", body = DisputeMessage),
+        (
+            status = 303,
+            description = "Form request: back to the page.",
+            headers(("Location" = String, description = "`/pay/{token}`."))
+        )
+    )
+)]
+pub fn message() {}
+
 /// Live status (Server-Sent Events)
 ///
 /// A `text/event-stream` of this order: `event: <type>` and `data: <order JSON>` on
-/// each transition (`order.assigned`, `order.paid`, `order.completed`, …); a
+/// each transition (`order.assigned`, `order.paid`, `order.completed`, …) and
+/// `dispute.message` (`{"order_id", "dispute_id", "message"}`) on a new message; a
 /// `: connected` comment first, `: keepalive` every 15 s, `event: lagged` when the
 /// client fell behind (re-read `/status`).
 #[utoipa::path(

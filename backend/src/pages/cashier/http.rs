@@ -3,7 +3,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::model::{CashierPage, DisputeForm, PaidForm};
+use super::model::{CashierPage, DisputeForm, MessageForm, PaidForm};
 use crate::error::{ApiError, ErrorCode};
 use crate::orders::store::order;
 use crate::pages::context::{flash_cookie, page_ctx, state_of};
@@ -21,7 +21,19 @@ async fn find(ctx: &PageCtx, req: &HttpRequest, token: &str) -> Result<order::Mo
 pub async fn page(req: HttpRequest, token: web::Path<String>) -> Result<HttpResponse, PageError> {
     let ctx = page_ctx(&req).await?;
     let o = find(&ctx, &req, &token).await?;
-    render(&ctx, &CashierPage::new(ctx.clone(), &o, None))
+    let page = CashierPage::new(ctx.clone(), &o, None).with_thread(&thread(&ctx, &req, &o).await?);
+    render(&ctx, &page)
+}
+
+async fn thread(
+    ctx: &PageCtx,
+    req: &HttpRequest,
+    o: &order::Model,
+) -> Result<Vec<crate::disputes::store::message::Model>, PageError> {
+    let state = state_of(req)?;
+    crate::cashier::service::thread(&state, o)
+        .await
+        .map_err(|err| PageError::from_api(ctx.tr, err))
 }
 
 /// Back to the page with a flash, or the page again with the refusal beside the form.
@@ -44,7 +56,8 @@ async fn after(
             ) =>
         {
             let o = find(&ctx, req, token).await?;
-            let page = CashierPage::new(ctx.clone(), &o, Some(err.message.into_owned()));
+            let page = CashierPage::new(ctx.clone(), &o, Some(err.message.into_owned()))
+                .with_thread(&thread(&ctx, req, &o).await?);
             let mut response = render(&ctx, &page)?;
             *response.status_mut() = actix_web::http::StatusCode::BAD_REQUEST;
             Ok(response)
@@ -81,4 +94,21 @@ pub async fn dispute(
         .await
         .map(drop);
     after(ctx, &req, &token, outcome, "cashier.flash_disputed").await
+}
+
+/// The message form of the dispute thread.
+pub async fn message(
+    req: HttpRequest,
+    token: String,
+    body: &[u8],
+) -> Result<HttpResponse, PageError> {
+    let ctx = page_ctx(&req).await?;
+    let form: MessageForm = serde_urlencoded::from_bytes(body)
+        .map_err(|_| PageError::BadRequest(ctx.tr, ctx.t("error.bad_form").to_owned()))?;
+    ctx.check_csrf(&form.csrf_token)?;
+    let state = state_of(&req)?;
+    let outcome = crate::cashier::service::post_message(&state, &token, form.body)
+        .await
+        .map(drop);
+    after(ctx, &req, &token, outcome, "cashier.flash_message").await
 }

@@ -40,6 +40,8 @@ pub struct CashierPage {
     pub payer_name: Option<String>,
     pub return_url: Option<String>,
     pub error: Option<String>,
+    /// The dispute thread: (who wrote it, as a catalogue key; when; the text).
+    pub messages: Vec<(&'static str, (String, String), String)>,
 }
 
 impl CashierPage {
@@ -90,6 +92,7 @@ impl CashierPage {
             payer_name: o.payer_name.clone(),
             return_url: o.return_url.clone().filter(|_| status == "completed"),
             error,
+            messages: Vec::new(),
         }
     }
 
@@ -159,6 +162,26 @@ impl CashierPage {
             .fmt("cashier.reference_help", &[("reference", &self.reference)])
     }
 
+    /// The page with the order's dispute thread.
+    pub fn with_thread(mut self, messages: &[crate::disputes::store::message::Model]) -> Self {
+        self.messages = messages
+            .iter()
+            .map(|m| {
+                let author = match m.author_role.as_str() {
+                    "customer" => "cashier.author_you",
+                    "acceptor" => "cashier.author_acceptor",
+                    _ => "cashier.author_admin",
+                };
+                (
+                    author,
+                    crate::pages::time_pair(m.created_at),
+                    m.body.clone(),
+                )
+            })
+            .collect();
+        self
+    }
+
     pub fn paid_by(&self) -> Option<String> {
         let name = self.payer_name.as_deref()?;
         Some(self.ctx.fmt("cashier.paid_by", &[("name", name)]))
@@ -169,6 +192,13 @@ impl CashierPage {
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct PaidForm {
     pub payer_name: Option<String>,
+    #[serde(default)]
+    pub csrf_token: String,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct MessageForm {
+    pub body: Option<String>,
     #[serde(default)]
     pub csrf_token: String,
 }
