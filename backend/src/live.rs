@@ -4,6 +4,13 @@
 //! arrive) and forwards the events of one topic as `event: <kind>` / `data: <json>`
 //! frames, with a comment line every 15 s so that proxies keep the connection open. A
 //! client that falls behind is told with a `lagged` event and should re-read state.
+//!
+//! Every event carries an `id:` (the server's time in Unix milliseconds when it was
+//! sent). A client that reconnects with `Last-Event-ID` (browsers do by themselves) is
+//! first sent the current state of each object that changed since then, read from the
+//! database by the route ([`sse_response_resuming`]) — a replay of state, not of a
+//! buffer, so it holds across nodes and restarts; clients apply events by object id, so
+//! an event seen twice changes nothing.
 
 use std::time::Duration;
 
@@ -14,10 +21,24 @@ use tokio::sync::broadcast::{Receiver, error::RecvError};
 
 use crate::infra::event_bus::BusEvent;
 
-const KEEPALIVE: Duration = Duration::from_secs(15);
+pub const KEEPALIVE: Duration = Duration::from_secs(15);
 
 fn frame(kind: &str, data: &str) -> Bytes {
-    Bytes::from(format!("event: {kind}\ndata: {data}\n\n"))
+    let id = crate::db::now_ms();
+    Bytes::from(format!("id: {id}\nevent: {kind}\ndata: {data}\n\n"))
+}
+
+/// How far before `Last-Event-ID` a replay starts: an event is published after its
+/// commit, so a change may be stamped a little before the last event the client saw.
+pub const REPLAY_SLACK_MS: i64 = 5_000;
+
+/// The `Last-Event-ID` of a reconnecting client, if it is one of our ids.
+pub fn last_event_id(req: &actix_web::HttpRequest) -> Option<i64> {
+    req.headers()
+        .get("Last-Event-ID")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .filter(|ms| *ms > 0)
 }
 
 /// An SSE response of the events whose topic is `topic`.
@@ -34,7 +55,23 @@ pub fn sse_response_keeping<K: 'static>(
     keep: K,
     keepalive: Duration,
 ) -> HttpResponse {
-    let opening = Bytes::from_static(b": connected\n\n");
+    sse_response_resuming(receiver, topic, keep, keepalive, Vec::new())
+}
+
+/// [`sse_response_keeping`] that first sends `replay` (`(kind, data)` of the current
+/// state of what changed since the client's `Last-Event-ID`).
+pub fn sse_response_resuming<K: 'static>(
+    receiver: Receiver<BusEvent>,
+    topic: String,
+    keep: K,
+    keepalive: Duration,
+    replay: Vec<(String, serde_json::Value)>,
+) -> HttpResponse {
+    let mut opening = b": connected\n\n".to_vec();
+    for (kind, data) in &replay {
+        opening.extend_from_slice(&frame(kind, &data.to_string()));
+    }
+    let opening = Bytes::from(opening);
     let events = stream::unfold(
         (receiver, (topic, keep), Some(opening)),
         move |(mut receiver, (topic, keep), first)| async move {

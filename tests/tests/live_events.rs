@@ -112,3 +112,93 @@ async fn the_cashier_stream_reports_payment_and_completion() {
 fn assert_error_free(stream_text: &str) {
     assert!(!stream_text.contains("event: lagged"), "{stream_text}");
 }
+
+/// The `id:` of the last event a client saw, from the stream's text.
+fn last_id(stream_text: &str) -> String {
+    stream_text
+        .lines()
+        .filter_map(|line| line.strip_prefix("id: "))
+        .last()
+        .expect("events carry an id")
+        .to_owned()
+}
+
+/// An acceptor's client that loses its connection and comes back with `Last-Event-ID`
+/// is first told the current state of what changed meanwhile; without it, nothing is
+/// replayed (a fresh client reads the state itself).
+#[tokio::test]
+async fn a_reconnect_with_last_event_id_replays_what_changed_meanwhile() {
+    let app = TestApp::spawn().await;
+    let merchant = create_merchant(&app, json!({})).await;
+    let acceptor = online_acceptor(&app, AcceptorSpec::default()).await;
+    let first = app
+        .get("/api/v1/acceptor/events", Some(&acceptor.token))
+        .await;
+    assert_eq!(first.status(), 200);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let created: serde_json::Value = merchant
+        .live
+        .post(
+            "/api/v1/orders",
+            &json!({"merchant_order_id": "resume-1", "amount": "10.00", "fiat_currency": "CNY"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let order_id = created["id"].as_str().unwrap().to_owned();
+    let seen = read_until(first, "event: order.assigned").await;
+    let last = last_id(&seen);
+    // The connection is gone (dropped above); the customer pays meanwhile.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let token = created["cashier_url"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let paid = app
+        .post(&format!("/pay/{token}/paid"), None, &json!({}))
+        .await;
+    assert_eq!(paid.status(), 200);
+
+    let resumed = reqwest::Client::new()
+        .get(app.url("/api/v1/acceptor/events"))
+        .bearer_auth(&acceptor.token)
+        .header("Last-Event-ID", &last)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resumed.status(), 200);
+    let replay = read_until(resumed, "event: order.paid").await;
+    assert!(replay.contains(&order_id), "{replay}");
+    assert!(
+        replay.contains("\"status\":\"paid\""),
+        "the current state: {replay}"
+    );
+
+    // The cashier's stream resumes the same way.
+    let cashier = reqwest::Client::new()
+        .get(app.url(&format!("/pay/{token}/events")))
+        .header("Last-Event-ID", &last)
+        .send()
+        .await
+        .unwrap();
+    let replay = read_until(cashier, "event: order.paid").await;
+    assert!(replay.contains(&order_id), "{replay}");
+
+    // A first connection gets no replay: only the opening comment.
+    let fresh = app
+        .get("/api/v1/acceptor/events", Some(&acceptor.token))
+        .await;
+    let mut body = fresh.bytes_stream();
+    use futures_util::StreamExt;
+    let opening = tokio::time::timeout(Duration::from_secs(5), body.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(&opening[..], b": connected\n\n");
+    app.assert_ledger_ok().await;
+}

@@ -364,14 +364,31 @@ async fn dispute(
     Ok(HttpResponse::Ok().json(OrderView::new(&o, &state.public_url, false)))
 }
 
-async fn events(user: AcceptorUser, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+async fn events(
+    user: AcceptorUser,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
     let a = me(&state, &user).await?;
+    // Subscribed before the replay is read, so nothing falls between the two.
     let receiver = state.infra.event_bus.subscribe();
+    let replay = match crate::live::last_event_id(&req) {
+        Some(seen) => {
+            let since = seen.saturating_sub(crate::live::REPLAY_SLACK_MS);
+            super::store::changed_since(&state.db, &a.id, since)
+                .await?
+                .iter()
+                .filter_map(|o| crate::orders::service::state_event(o, &state.public_url))
+                .collect()
+        }
+        None => Vec::new(),
+    };
     let presence = super::presence::track(state.clone(), a.id.clone());
-    Ok(crate::live::sse_response_keeping(
+    Ok(crate::live::sse_response_resuming(
         receiver,
         format!("acceptor:{}", a.id),
         presence,
         super::presence::beat_every(state.settings.presence_grace_seconds),
+        replay,
     ))
 }

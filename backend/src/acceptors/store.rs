@@ -629,6 +629,22 @@ pub async fn desk_orders_of(
         .await
 }
 
+/// The acceptor's orders changed at or after `since`, oldest change first (a stream's
+/// replay after a reconnect).
+pub async fn changed_since(
+    db: &impl ConnectionTrait,
+    acceptor_id: &str,
+    since: i64,
+) -> Result<Vec<order::Model>, DbErr> {
+    order::Entity::find()
+        .filter(order::Column::AcceptorId.eq(acceptor_id))
+        .filter(order::Column::UpdatedAt.gte(since))
+        .order_by_asc(order::Column::UpdatedAt)
+        .limit(500)
+        .all(db)
+        .await
+}
+
 /// The acceptor's orders for its history: newest first, optionally of one status and
 /// created within `[from_ms, until_ms)`; up to `limit` rows after the cursor. Always
 /// scoped to the acceptor in SQL.

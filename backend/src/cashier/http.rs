@@ -13,7 +13,6 @@ use super::service;
 use crate::db::rfc3339;
 use crate::disputes::model::DisputeView;
 use crate::error::ApiResult;
-use crate::live::sse_response;
 use crate::money::format_usdt;
 use crate::orders::store::order;
 use crate::orders::view::format_fiat;
@@ -135,10 +134,27 @@ async fn message(
     Ok(HttpResponse::Created().json(crate::disputes::model::MessageView::from(&saved)))
 }
 
-async fn events(state: web::Data<AppState>, path: web::Path<String>) -> ApiResult<HttpResponse> {
+async fn events(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let receiver = state.infra.event_bus.subscribe();
     let o = service::find(&state, &path).await?;
-    Ok(sse_response(
-        state.infra.event_bus.subscribe(),
+    let changed = crate::live::last_event_id(&req)
+        .is_some_and(|seen| o.updated_at >= seen.saturating_sub(crate::live::REPLAY_SLACK_MS));
+    let replay = if changed {
+        crate::orders::service::state_event(&o, &state.public_url)
+            .into_iter()
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(crate::live::sse_response_resuming(
+        receiver,
         format!("order:{}", o.id),
+        (),
+        crate::live::KEEPALIVE,
+        replay,
     ))
 }

@@ -170,6 +170,16 @@ pub(super) fn event_view(o: &order::Model, public_url: &str) -> ApiResult<Value>
     serde_json::to_value(OrderView::new(o, public_url, false)).map_err(ApiError::internal)
 }
 
+/// The live event that tells an order's current state (`order.<status>` and its view),
+/// for a stream's replay; none while it is still matching.
+pub fn state_event(o: &order::Model, public_url: &str) -> Option<(String, Value)> {
+    if o.status == OrderStatus::Matching.as_str() {
+        return None;
+    }
+    let view = event_view(o, public_url).ok()?;
+    Some((format!("order.{}", o.status), view))
+}
+
 /// [`webhook_row`] with the order's [`event_view`] already made.
 fn webhook_row_of(
     o: &order::Model,

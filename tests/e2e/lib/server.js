@@ -187,6 +187,9 @@ async function startServer({ name = 'server', smtp = null, env = {}, startTimeou
     adminEmail: ADMIN_EMAIL,
     adminPassword: ADMIN_PASSWORD,
     backend: database ? 'postgres' : 'sqlite',
+    // The server process (its memory can be read in /proc) and its own database.
+    pid: child.pid,
+    databaseUrl: database ? database.url : null,
     stop,
   };
 }

@@ -324,8 +324,10 @@ pub fn dispute() {}
 /// `order.paid`, `order.cancelled`, `order.expired`, `order.disputed`,
 /// `order.dispute_resolved` (and the order's other transitions). The stream opens with
 /// a `: connected` comment and sends a `: keepalive` comment every 15 s; a client that
-/// fell behind gets `event: lagged` and should re-read its orders. Events are best
-/// effort: re-read state after reconnecting.
+/// fell behind gets `event: lagged` and should re-read its orders. Each event has an
+/// `id:` (server time, Unix ms); reconnecting with the `Last-Event-ID` header (browsers
+/// send it by themselves) first replays the current state (`order.<status>`) of every
+/// order of the acceptor that changed since, so apply events by order id.
 #[utoipa::path(
     get,
     path = "/api/v1/acceptor/events",
@@ -337,7 +339,7 @@ pub fn dispute() {}
         description = "The event stream (never ends by itself).",
         body = String,
         content_type = "text/event-stream",
-        example = ": connected\n\nevent: order.assigned\ndata: {\"id\":\"ord_01JD3Q4ZK8M6W2X9V7T5R3P1NB\",\"status\":\"assigned\"}\n\n"
+        example = ": connected\n\nid: 1796638500000\nevent: order.assigned\ndata: {\"id\":\"ord_01JD3Q4ZK8M6W2X9V7T5R3P1NB\",\"status\":\"assigned\"}\n\n"
     ))
 )]
 pub fn events() {}

@@ -154,7 +154,8 @@ pub fn message() {}
 /// each transition (`order.assigned`, `order.paid`, `order.completed`, …) and
 /// `dispute.message` (`{"order_id", "dispute_id", "message"}`) on a new message; a
 /// `: connected` comment first, `: keepalive` every 15 s, `event: lagged` when the
-/// client fell behind (re-read `/status`).
+/// client fell behind (re-read `/status`). Events have an `id:`; reconnecting with
+/// `Last-Event-ID` first replays the order's current state if it changed since.
 #[utoipa::path(
     get,
     path = "/pay/{token}/events",
