@@ -90,7 +90,24 @@ pub fn headers(
     timestamp: i64,
     body: &[u8],
 ) -> Result<[(&'static str, String); 3], SignatureError> {
-    let signature = sign(secret, msg_id, timestamp, body)?;
+    headers_rotating(secret, None, msg_id, timestamp, body)
+}
+
+/// [`headers`] during a secret rotation: with `previous`, `webhook-signature` carries
+/// the signature of the current secret and then the previous one's, space-separated
+/// (`v1,<new> v1,<old>`), so receivers still holding the old secret keep verifying.
+pub fn headers_rotating(
+    secret: &str,
+    previous: Option<&str>,
+    msg_id: &str,
+    timestamp: i64,
+    body: &[u8],
+) -> Result<[(&'static str, String); 3], SignatureError> {
+    let mut signature = sign(secret, msg_id, timestamp, body)?;
+    if let Some(previous) = previous {
+        signature.push(' ');
+        signature.push_str(&sign(previous, msg_id, timestamp, body)?);
+    }
     Ok([
         (HEADER_ID, msg_id.to_owned()),
         (HEADER_TIMESTAMP, timestamp.to_string()),
