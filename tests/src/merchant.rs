@@ -320,3 +320,51 @@ async fn add_key(app: &TestApp, merchant_id: &str, body: Value) -> Value {
     assert_eq!(status, 201, "api key creation: {created}");
     created
 }
+
+/// A merchant's dashboard login, as a test drives it.
+#[derive(Clone, Debug)]
+pub struct MerchantUser {
+    pub user_id: String,
+    pub email: String,
+    pub password: String,
+    /// A session token (the `otcpay_session` cookie's value).
+    pub token: String,
+}
+
+pub const MERCHANT_PASSWORD: &str = "merchant-password-1";
+
+/// Gives a merchant its login user (role `merchant`, linked by `merchants.user_id`) and
+/// logs it in. Merchant creation does not make the login user yet; until it does, tests
+/// make it here, directly in the database.
+pub async fn merchant_login(app: &TestApp, merchant_id: &str) -> MerchantUser {
+    use otcpay::merchants::store::merchant;
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, IntoActiveModel};
+    let email = format!("login-{}@merchant.test", otcpay::ids::random_hex(6));
+    let user = otcpay::auth::service::create_user(
+        &app.state.db,
+        &app.state.settings,
+        &email,
+        MERCHANT_PASSWORD,
+        otcpay::auth::Role::Merchant,
+        "Shop owner",
+    )
+    .await
+    .unwrap_or_else(|e| panic!("merchant login user: {e:?}"));
+    let found = merchant::Entity::find_by_id(merchant_id.to_owned())
+        .one(&app.state.db)
+        .await
+        .expect("merchant read")
+        .expect("merchant exists");
+    let mut row = found.into_active_model();
+    row.user_id = Set(Some(user.id.clone()));
+    row.update(&app.state.db).await.expect("merchant linked");
+    let response = app.login(&email, MERCHANT_PASSWORD).await;
+    assert_eq!(response.status(), 200, "merchant login");
+    let body: Value = response.json().await.expect("login json");
+    MerchantUser {
+        user_id: user.id,
+        email,
+        password: MERCHANT_PASSWORD.to_owned(),
+        token: body["token"].as_str().expect("token").to_owned(),
+    }
+}

@@ -56,8 +56,8 @@ pub struct KeysPage {
 }
 
 impl KeysPage {
-    pub fn mode(&self, livemode: bool) -> &str {
-        self.ctx.t(super::super::mode_key(livemode))
+    pub fn mode(&self, livemode: &bool) -> &str {
+        self.ctx.t(super::super::mode_key(*livemode))
     }
 
     pub fn revoke_question(&self, key: &KeyRow) -> String {
