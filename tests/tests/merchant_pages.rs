@@ -177,7 +177,12 @@ async fn every_page_is_the_merchants_own_and_refuses_everyone_else() {
     assert!(html.contains("aria-labelledby=\"balance-h\"") && html.contains(">Balance</h2>"));
     table(&html, "Statement");
     let (_, html) = page(&app, &login.token, "/merchant/withdrawals").await;
-    for name in [">Amount</label>", ">Network</label>", ">Address</label>", ">Request withdrawal</button>"] {
+    for name in [
+        ">Amount</label>",
+        ">Network</label>",
+        ">Address</label>",
+        ">Request withdrawal</button>",
+    ] {
         assert!(html.contains(name), "withdrawals page has {name}");
     }
     assert!(html.contains(">TRC-20</option>") && html.contains("value=\"ethereum\">ERC-20"));
@@ -186,7 +191,12 @@ async fn every_page_is_the_merchants_own_and_refuses_everyone_else() {
     let (_, html) = page(&app, &login.token, "/merchant/keys").await;
     assert!(html.contains(">Create API key</button>") && html.contains(">Revoke</button>"));
     let (_, html) = page(&app, &login.token, "/merchant/webhooks").await;
-    for name in [">Endpoint URL</label>", ">Save</button>", ">Rotate secret</button>", ">Send test event</button>"] {
+    for name in [
+        ">Endpoint URL</label>",
+        ">Save</button>",
+        ">Rotate secret</button>",
+        ">Send test event</button>",
+    ] {
         assert!(html.contains(name), "webhooks page has {name}");
     }
     table(&html, "Deliveries");
@@ -225,14 +235,21 @@ async fn every_page_is_the_merchants_own_and_refuses_everyone_else() {
 
     // Other roles get 403, the logged-out go to the login page.
     let admin = app.admin_token().await;
-    for path in PAGES.iter().copied().chain([order_page.as_str(), "/merchant/events"]) {
+    for path in PAGES
+        .iter()
+        .copied()
+        .chain([order_page.as_str(), "/merchant/events"])
+    {
         for token in [acceptor.token.as_str(), admin.as_str()] {
             let response = get(&app, Some(token), path).await;
             assert_eq!(response.status(), 403, "{path}");
         }
         let response = get(&app, None, path).await;
         assert_eq!(response.status(), 303, "{path}");
-        assert!(location(&response).starts_with("/login?next=/merchant"), "{path}");
+        assert!(
+            location(&response).starts_with("/login?next=/merchant"),
+            "{path}"
+        );
     }
     // A merchant-role user that is no merchant's: 403.
     let loose = otcpay::auth::service::create_user(
@@ -258,7 +275,13 @@ async fn every_page_is_the_merchants_own_and_refuses_everyone_else() {
     // A form without its CSRF token is refused and changes nothing.
     let refused = submit(&app, &login.token, "/merchant/keys", &[("mode", "live")]).await;
     assert_eq!(refused.status(), 403);
-    let refused = submit(&app, &login.token, "/merchant/webhooks/rotate", &[("csrf_token", "x")]).await;
+    let refused = submit(
+        &app,
+        &login.token,
+        "/merchant/webhooks/rotate",
+        &[("csrf_token", "x")],
+    )
+    .await;
     assert_eq!(refused.status(), 403);
     let (_, html) = page(&app, &login.token, "/merchant/keys").await;
     assert_eq!(row_count(table(&html, "API keys")), 2, "no key was made");
@@ -321,7 +344,12 @@ async fn orders_are_searched_filtered_paged_and_exported_as_a_stream() {
     let id = |o: &Value| o["id"].as_str().unwrap().to_owned();
 
     // One search field: the order id, the reference or the merchant order id.
-    for q in [id(&done), r(&done), r(&done).to_lowercase(), "inv-done".to_owned()] {
+    for q in [
+        id(&done),
+        r(&done),
+        r(&done).to_lowercase(),
+        "inv-done".to_owned(),
+    ] {
         let (status, html) = page(&app, token, &format!("/merchant?q={q}")).await;
         assert_eq!(status, 200);
         let rows = table(&html, "Orders");
@@ -335,14 +363,20 @@ async fn orders_are_searched_filtered_paged_and_exported_as_a_stream() {
     // Status, mode and dates.
     let (_, html) = page(&app, token, "/merchant?status=completed").await;
     let rows = table(&html, "Orders");
-    assert!(rows.contains(&r(&done)) && !rows.contains(&r(&waiting)), "{rows}");
+    assert!(
+        rows.contains(&r(&done)) && !rows.contains(&r(&waiting)),
+        "{rows}"
+    );
     assert!(rows.contains("badge-completed\">Released</span>"));
     let (_, html) = page(&app, token, "/merchant?mode=test").await;
     let rows = table(&html, "Orders");
     assert_eq!(row_count(rows), 1);
     assert!(rows.contains(&r(&sandbox)));
     let (_, html) = page(&app, token, "/merchant").await;
-    assert!(!table(&html, "Orders").contains(&r(&sandbox)), "live by default");
+    assert!(
+        !table(&html, "Orders").contains(&r(&sandbox)),
+        "live by default"
+    );
     let today = chrono::Utc::now().date_naive();
     let yesterday = today.pred_opt().unwrap();
     let (_, html) = page(&app, token, &format!("/merchant?to={yesterday}")).await;
@@ -358,7 +392,10 @@ async fn orders_are_searched_filtered_paged_and_exported_as_a_stream() {
     let (_, html) = page(&app, token, "/merchant").await;
     let rows = table(&html, "Orders");
     assert_eq!(row_count(rows), 25);
-    assert!(rows.contains(&format!("data-row-id=\"{}\"", bulk[bulk.len() - 1])), "newest first");
+    assert!(
+        rows.contains(&format!("data-row-id=\"{}\"", bulk[bulk.len() - 1])),
+        "newest first"
+    );
     let next = html
         .split("class=\"pager\"><a class=\"btn btn-sm\" href=\"")
         .nth(1)
@@ -374,19 +411,36 @@ async fn orders_are_searched_filtered_paged_and_exported_as_a_stream() {
     assert_eq!(headers[CONTENT_TYPE], "text/csv; charset=utf-8");
     let disposition = headers["content-disposition"].to_str().unwrap();
     assert!(
-        disposition.starts_with("attachment; filename=\"orders-live-") && disposition.ends_with(".csv\""),
+        disposition.starts_with("attachment; filename=\"orders-live-")
+            && disposition.ends_with(".csv\""),
         "{disposition}"
     );
-    assert!(headers.get("content-length").is_none(), "streamed, not buffered");
+    assert!(
+        headers.get("content-length").is_none(),
+        "streamed, not buffered"
+    );
     assert_eq!(headers["cache-control"], "no-store");
     let lines: Vec<&str> = csv.split("\r\n").filter(|l| !l.is_empty()).collect();
     assert!(lines[0].starts_with("id,reference,merchant_order_id,mode,status,amount"));
-    assert_eq!(lines.len(), 1 + 2 + bulk.len(), "header, two orders, the bulk");
+    assert_eq!(
+        lines.len(),
+        1 + 2 + bulk.len(),
+        "header, two orders, the bulk"
+    );
     let done_line = lines.iter().find(|l| l.starts_with(&id(&done))).unwrap();
-    assert!(done_line.contains(",inv-done,live,completed,100.00,1.00,USDT,720.00,CNY,"), "{done_line}");
+    assert!(
+        done_line.contains(",inv-done,live,completed,100.00,1.00,USDT,720.00,CNY,"),
+        "{done_line}"
+    );
     let minus_line = lines.iter().find(|l| l.starts_with(&id(&waiting))).unwrap();
-    assert!(minus_line.contains(",'-minus,live,assigned,"), "formula neutralised: {minus_line}");
-    let mut ids: Vec<&str> = lines[1..].iter().map(|l| l.split(',').next().unwrap()).collect();
+    assert!(
+        minus_line.contains(",'-minus,live,assigned,"),
+        "formula neutralised: {minus_line}"
+    );
+    let mut ids: Vec<&str> = lines[1..]
+        .iter()
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
     let listed = ids.clone();
     ids.sort_unstable_by(|a, b| b.cmp(a));
     assert_eq!(listed, ids, "newest first");
@@ -397,7 +451,12 @@ async fn orders_are_searched_filtered_paged_and_exported_as_a_stream() {
     let (_, csv) = export(&app, token, "?status=completed").await;
     assert_eq!(csv.split("\r\n").filter(|l| !l.is_empty()).count(), 2);
     let (headers, csv) = export(&app, token, "?mode=test").await;
-    assert!(headers["content-disposition"].to_str().unwrap().contains("orders-test-"));
+    assert!(
+        headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("orders-test-")
+    );
     assert!(csv.contains(&id(&sandbox)) && !csv.contains(&id(&done)));
     let response = get(&app, Some(token), "/merchant/orders.csv?from=soon").await;
     assert_eq!(response.status(), 400);
@@ -435,7 +494,10 @@ async fn the_merchant_stream_carries_its_orders_changes_only() {
     assert!(seen.contains("event: order.assigned"));
     release(&app, &acceptor, &order).await;
     read_until("event: order.completed", &mut seen).await;
-    assert!(!seen.contains(theirs["id"].as_str().unwrap()), "another merchant's order");
+    assert!(
+        !seen.contains(theirs["id"].as_str().unwrap()),
+        "another merchant's order"
+    );
 
     app.assert_ledger_ok().await;
 }
@@ -453,7 +515,11 @@ fn test_events(receiver: &WebhookReceiver) -> Vec<ReceivedWebhook> {
 }
 
 /// Sends a test event from the page and waits for it at the receiver.
-async fn send_test_event(app: &TestApp, token: &str, receiver: &WebhookReceiver) -> ReceivedWebhook {
+async fn send_test_event(
+    app: &TestApp,
+    token: &str,
+    receiver: &WebhookReceiver,
+) -> ReceivedWebhook {
     let before = test_events(receiver).len();
     let (_, html) = page(app, token, "/merchant/webhooks").await;
     let sent = submit(
@@ -488,12 +554,18 @@ async fn webhook_endpoint_rotation_overlap_test_event_and_redelivery() {
         &app,
         token,
         "/merchant/webhooks/endpoint",
-        &[("csrf_token", &csrf), ("webhook_url", "ftp://files.example/hook")],
+        &[
+            ("csrf_token", &csrf),
+            ("webhook_url", "ftp://files.example/hook"),
+        ],
     )
     .await;
     assert_eq!(refused.status(), 422);
     let html = refused.text().await.unwrap();
-    assert!(html.contains("class=\"field-error\" id=\"webhook_url-error\""), "{html}");
+    assert!(
+        html.contains("class=\"field-error\" id=\"webhook_url-error\""),
+        "{html}"
+    );
     assert!(html.contains("value=\"ftp://files.example/hook\""));
     let saved = submit(
         &app,
@@ -509,10 +581,23 @@ async fn webhook_endpoint_rotation_overlap_test_event_and_redelivery() {
     // Before any rotation: one signature, the original secret.
     let first = send_test_event(&app, token, &receiver).await;
     assert!(verify_webhook(&merchant.webhook_secret, &first));
-    assert_eq!(first.header("webhook-signature").unwrap().split(' ').count(), 1);
+    assert_eq!(
+        first
+            .header("webhook-signature")
+            .unwrap()
+            .split(' ')
+            .count(),
+        1
+    );
 
     // Rotation: the new secret is in the answer only; during the overlap both verify.
-    let rotated = submit(&app, token, "/merchant/webhooks/rotate", &[("csrf_token", &csrf)]).await;
+    let rotated = submit(
+        &app,
+        token,
+        "/merchant/webhooks/rotate",
+        &[("csrf_token", &csrf)],
+    )
+    .await;
     assert_eq!(rotated.status(), 200);
     assert_eq!(rotated.headers()["cache-control"], "no-store");
     let html = rotated.text().await.unwrap();
@@ -524,25 +609,40 @@ async fn webhook_endpoint_rotation_overlap_test_event_and_redelivery() {
     let during = send_test_event(&app, token, &receiver).await;
     let signatures = during.header("webhook-signature").unwrap().to_owned();
     assert_eq!(signatures.split(' ').count(), 2, "{signatures}");
-    assert!(verify_webhook(&merchant.webhook_secret, &during), "old secret verifies");
+    assert!(
+        verify_webhook(&merchant.webhook_secret, &during),
+        "old secret verifies"
+    );
     assert!(verify_webhook(&new_secret, &during), "new secret verifies");
-    assert!(otcpay::webhooks::signing::verify(
-        &new_secret,
-        during.header("webhook-id").unwrap(),
-        during.header("webhook-timestamp").unwrap(),
-        &signatures,
-        during.body.as_bytes(),
-        chrono::Utc::now().timestamp(),
-        300,
-    )
-    .is_ok());
+    assert!(
+        otcpay::webhooks::signing::verify(
+            &new_secret,
+            during.header("webhook-id").unwrap(),
+            during.header("webhook-timestamp").unwrap(),
+            &signatures,
+            during.body.as_bytes(),
+            chrono::Utc::now().timestamp(),
+            300,
+        )
+        .is_ok()
+    );
 
     // After the window: only the new secret.
     tokio::time::sleep(Duration::from_millis(3_200)).await;
     let after = send_test_event(&app, token, &receiver).await;
-    assert_eq!(after.header("webhook-signature").unwrap().split(' ').count(), 1);
+    assert_eq!(
+        after
+            .header("webhook-signature")
+            .unwrap()
+            .split(' ')
+            .count(),
+        1
+    );
     assert!(verify_webhook(&new_secret, &after));
-    assert!(!verify_webhook(&merchant.webhook_secret, &after), "old secret no longer");
+    assert!(
+        !verify_webhook(&merchant.webhook_secret, &after),
+        "old secret no longer"
+    );
 
     // The log shows the attempts; an order's webhooks appear on its page too.
     let order = new_order(&merchant.live, "hooked", "15.00").await;
@@ -552,11 +652,17 @@ async fn webhook_endpoint_rotation_overlap_test_event_and_redelivery() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let (_, html) = page(&app, token, &format!("/merchant/orders/{order_id}")).await;
     let attempts = table(&html, "Webhook attempts");
-    assert!(attempts.contains("order.completed") && attempts.contains(">200<"), "{attempts}");
+    assert!(
+        attempts.contains("order.completed") && attempts.contains(">200<"),
+        "{attempts}"
+    );
     assert!(html.contains(">History</h2>") && html.contains("badge-completed"));
     let (_, html) = page(&app, token, "/merchant/webhooks").await;
     let deliveries = table(&html, "Deliveries");
-    assert!(deliveries.matches("webhook.test").count() >= 3, "{deliveries}");
+    assert!(
+        deliveries.matches("webhook.test").count() >= 3,
+        "{deliveries}"
+    );
     assert!(deliveries.contains("Delivered"));
 
     // Redeliver: the same event (same webhook-id) arrives once more.
@@ -608,7 +714,13 @@ async fn api_keys_are_shown_once_and_a_revoked_key_is_refused() {
     assert_eq!(row_count(table(&html, "API keys")), 2);
     let csrf = csrf_of(&html);
 
-    let created = submit(&app, token, "/merchant/keys", &[("csrf_token", &csrf), ("mode", "test")]).await;
+    let created = submit(
+        &app,
+        token,
+        "/merchant/keys",
+        &[("csrf_token", &csrf), ("mode", "test")],
+    )
+    .await;
     assert_eq!(created.status(), 201);
     assert_eq!(created.headers()["cache-control"], "no-store");
     assert!(created.headers().get(LOCATION).is_none());
@@ -620,7 +732,10 @@ async fn api_keys_are_shown_once_and_a_revoked_key_is_refused() {
     assert_eq!(row_count(keys), 3);
     assert!(!keys.contains(&secret));
     let (_, later) = page(&app, token, "/merchant/keys").await;
-    assert!(!later.contains(&secret) && !later.contains(&key_id), "shown once");
+    assert!(
+        !later.contains(&secret) && !later.contains(&key_id),
+        "shown once"
+    );
 
     // The key works, and its row shows when it was last used.
     let client = MerchantClient::hmac(&app, &key_id, &secret);
@@ -629,10 +744,15 @@ async fn api_keys_are_shown_once_and_a_revoked_key_is_refused() {
     let prefix = otcpay::merchants::model::key_id_display_prefix(&key_id);
     let (_, html) = page(&app, token, "/merchant/keys").await;
     let keys = table(&html, "API keys");
-    let row_start = keys.find(&format!("<code>{prefix}…</code>")).expect("the new key's row");
+    let row_start = keys
+        .find(&format!("<code>{prefix}…</code>"))
+        .expect("the new key's row");
     let row = &keys[keys[..row_start].rfind("<tr").unwrap()..];
     let row = &row[..row.find("</tr>").unwrap()];
-    assert!(row.contains("<time") && !row.contains("Never") || row.contains("Last used"), "{row}");
+    assert!(
+        row.contains("<time") && !row.contains("Never") || row.contains("Last used"),
+        "{row}"
+    );
     let row_id = row
         .split("data-row-id=\"")
         .nth(1)
@@ -657,7 +777,13 @@ async fn api_keys_are_shown_once_and_a_revoked_key_is_refused() {
     let refused = client.get("/api/v1/balance").await;
     assert_eq!(refused.status(), 401);
     // Another merchant's key id is not found.
-    let missing = submit(&app, token, "/merchant/keys/key_nothing/revoke", &[("csrf_token", &csrf)]).await;
+    let missing = submit(
+        &app,
+        token,
+        "/merchant/keys/key_nothing/revoke",
+        &[("csrf_token", &csrf)],
+    )
+    .await;
     assert_eq!(missing.status(), 404);
 
     // Audited with the merchant user as the actor.
@@ -670,7 +796,11 @@ async fn api_keys_are_shown_once_and_a_revoked_key_is_refused() {
         .unwrap();
     let entries = audit["data"].as_array().cloned().unwrap_or_default();
     assert!(
-        entries.iter().any(|e| e["action"] == "merchant.api_key.revoke" && e["actor_id"] == login.user_id.as_str() && e["actor_role"] == "merchant"),
+        entries
+            .iter()
+            .any(|e| e["action"] == "merchant.api_key.revoke"
+                && e["actor_id"] == login.user_id.as_str()
+                && e["actor_role"] == "merchant"),
         "{audit}"
     );
 
@@ -688,10 +818,16 @@ async fn withdrawals_from_the_page_with_and_without_the_second_factor() {
 
     // The balance page: 99.00 available (100 less the 1 % fee), the credit on the statement.
     let (_, html) = page(&app, token, "/merchant/balance").await;
-    assert!(html.contains("99.00 <span class=\"amount-code\">USDT</span>"), "{html}");
+    assert!(
+        html.contains("99.00 <span class=\"amount-code\">USDT</span>"),
+        "{html}"
+    );
     let statement = table(&html, "Statement");
     assert_eq!(row_count(statement), 1);
-    assert!(statement.contains("Order paid") && statement.contains(">99.00 <span"), "{statement}");
+    assert!(
+        statement.contains("Order paid") && statement.contains(">99.00 <span"),
+        "{statement}"
+    );
 
     // A request: the generated id makes the form idempotent.
     let (_, html) = page(&app, token, "/merchant/withdrawals").await;
@@ -707,18 +843,29 @@ async fn withdrawals_from_the_page_with_and_without_the_second_factor() {
         ]
     };
     let post = async |fields: Vec<(String, String)>| {
-        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let fields: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
         submit(&app, token, "/merchant/withdrawals", &fields).await
     };
     let first = post(form("20.00", TRON_ADDRESS, mwd.clone())).await;
     assert_eq!(first.status(), 303);
     let twice = post(form("20.00", TRON_ADDRESS, mwd.clone())).await;
-    assert_eq!(twice.status(), 303, "a double submit is the same withdrawal");
+    assert_eq!(
+        twice.status(),
+        303,
+        "a double submit is the same withdrawal"
+    );
     let (_, html) = page(&app, token, "/merchant/withdrawals").await;
     let rows = table(&html, "Withdrawals");
     assert_eq!(row_count(rows), 1);
     assert!(rows.contains("In review") && rows.contains("TRC-20") && rows.contains(TRON_ADDRESS));
-    assert_ne!(value_of(&html, "merchant_withdrawal_id").unwrap(), mwd, "a new form, a new id");
+    assert_ne!(
+        value_of(&html, "merchant_withdrawal_id").unwrap(),
+        mwd,
+        "a new form, a new id"
+    );
     // 99 − (20 + 1 fee) = 78 available.
     assert!(html.contains("Available: 78.00 USDT"), "{html}");
 
@@ -731,7 +878,18 @@ async fn withdrawals_from_the_page_with_and_without_the_second_factor() {
     let bad = post(form("20.00", "0x1234", "mwd-bad".to_owned())).await;
     assert_eq!(bad.status(), 422);
     assert!(bad.text().await.unwrap().contains("id=\"address-error\""));
-    let no_csrf = submit(&app, token, "/merchant/withdrawals", &[("amount", "20"), ("network", "tron"), ("address", TRON_ADDRESS), ("merchant_withdrawal_id", "mwd-x")]).await;
+    let no_csrf = submit(
+        &app,
+        token,
+        "/merchant/withdrawals",
+        &[
+            ("amount", "20"),
+            ("network", "tron"),
+            ("address", TRON_ADDRESS),
+            ("merchant_withdrawal_id", "mwd-x"),
+        ],
+    )
+    .await;
     assert_eq!(no_csrf.status(), 403);
 
     // With 2FA on, the form asks for the code; a wrong one writes nothing.
@@ -770,7 +928,13 @@ async fn withdrawals_from_the_page_with_and_without_the_second_factor() {
     assert_eq!(row_count(table(&html, "Withdrawals")), 2);
 
     // The same service as the API: the signed list sees both.
-    let listed: Value = merchant.live.get("/api/v1/withdrawals").await.json().await.unwrap();
+    let listed: Value = merchant
+        .live
+        .get("/api/v1/withdrawals")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(listed["data"].as_array().unwrap().len(), 2, "{listed}");
 
     app.assert_ledger_ok().await;

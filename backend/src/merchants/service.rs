@@ -360,8 +360,7 @@ pub async fn revoke_api_key_as(
     let (merchant, keys) = get_merchant(&txn, merchant_id).await?;
     let found = match key {
         KeyRef::KeyId(key_id) => {
-            store::find_key_of_merchant(&txn, &merchant.id, &state.keys.lookup_hash(key_id))
-                .await?
+            store::find_key_of_merchant(&txn, &merchant.id, &state.keys.lookup_hash(key_id)).await?
         }
         KeyRef::Row(row_id) => keys.into_iter().find(|k| k.id == row_id),
     };
@@ -421,10 +420,8 @@ pub async fn set_webhook_url(
             crate::webhooks::ssrf::check_url(&text, state.settings.allow_private_webhooks())
                 .await
                 .map_err(|refused| {
-                    ApiError::invalid_request(format!(
-                        "The endpoint cannot be used: {refused}."
-                    ))
-                    .with_param("webhook_url")
+                    ApiError::invalid_request(format!("The endpoint cannot be used: {refused}."))
+                        .with_param("webhook_url")
                 })?;
             Some(text)
         }

@@ -171,6 +171,42 @@ mod tests {
     }
 
     #[test]
+    fn during_a_rotation_both_secrets_sign_and_either_verifies() {
+        let new = generate_secret();
+        let [_, _, (_, both)] =
+            headers_rotating(&new, Some(SECRET), MSG_ID, TIMESTAMP, BODY).unwrap();
+        let parts: Vec<&str> = both.split(' ').collect();
+        assert_eq!(parts.len(), 2);
+        assert_eq!(parts[0], sign(&new, MSG_ID, TIMESTAMP, BODY).unwrap());
+        assert_eq!(parts[1], EXPECTED);
+        for secret in [new.as_str(), SECRET] {
+            verify(
+                secret,
+                MSG_ID,
+                &TIMESTAMP.to_string(),
+                &both,
+                BODY,
+                TIMESTAMP,
+                300,
+            )
+            .unwrap();
+        }
+        let [_, _, (_, one)] = headers(&new, MSG_ID, TIMESTAMP, BODY).unwrap();
+        assert!(
+            verify(
+                SECRET,
+                MSG_ID,
+                &TIMESTAMP.to_string(),
+                &one,
+                BODY,
+                TIMESTAMP,
+                300
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
     fn headers_carry_id_timestamp_and_signature() {
         let headers = headers(SECRET, MSG_ID, TIMESTAMP, BODY).unwrap();
         assert_eq!(headers[0], ("webhook-id", MSG_ID.to_owned()));

@@ -66,7 +66,10 @@ mod tests {
         assert_eq!(text_field("+1"), "'+1");
         assert_eq!(text_field("-1"), "'-1");
         assert_eq!(text_field("@SUM(A1)"), "'@SUM(A1)");
-        assert_eq!(text_field("=HYPERLINK(\"x\",1)"), "\"'=HYPERLINK(\"\"x\"\",1)\"");
+        assert_eq!(
+            text_field("=HYPERLINK(\"x\",1)"),
+            "\"'=HYPERLINK(\"\"x\"\",1)\""
+        );
         assert_eq!(text_field("line\nbreak"), "\"line\nbreak\"");
     }
 }

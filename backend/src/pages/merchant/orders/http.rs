@@ -33,10 +33,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// The store filter of a query, or the fields that could not be read.
-fn filter_of(
-    ctx: &PageCtx,
-    query: &OrdersQuery,
-) -> (OrderFilter, Vec<(&'static str, String)>) {
+fn filter_of(ctx: &PageCtx, query: &OrdersQuery) -> (OrderFilter, Vec<(&'static str, String)>) {
     let mut errors = Vec::new();
     let status = match query.status.trim() {
         "" => None,

@@ -2,6 +2,6 @@
 //! (the streamed export), `/merchant/events` (the live stream) and
 //! `/merchant/orders/{id}`.
 
+pub mod csv;
 pub mod http;
 pub mod model;
-pub mod csv;

@@ -90,7 +90,11 @@ async fn page(
 fn new_form(mode: &str) -> WithdrawalForm {
     WithdrawalForm {
         merchant_withdrawal_id: crate::ids::new("mwd"),
-        mode: if mode == "test" { "test".to_owned() } else { String::new() },
+        mode: if mode == "test" {
+            "test".to_owned()
+        } else {
+            String::new()
+        },
         ..WithdrawalForm::default()
     }
 }
@@ -118,9 +122,10 @@ async fn show(
 fn field_error(ctx: &PageCtx, err: &ApiError) -> Option<(&'static str, String)> {
     let own = err.message.to_string();
     match err.code {
-        ErrorCode::InsufficientBalance => {
-            Some(("amount", ctx.t("merchant_withdrawals.insufficient").to_owned()))
-        }
+        ErrorCode::InsufficientBalance => Some((
+            "amount",
+            ctx.t("merchant_withdrawals.insufficient").to_owned(),
+        )),
         ErrorCode::TotpRequired => Some(("totp_code", ctx.t("desk.code_refused").to_owned())),
         ErrorCode::TooManyAttempts => Some(("totp_code", own)),
         ErrorCode::InvalidAddress => Some(("address", own)),
@@ -156,8 +161,7 @@ async fn request(
     .parse();
     let outcome = match parsed {
         Err(err) => Err(err),
-        Ok(params) => match second_factor_check(&state, &p.user.user_id, &form.totp_code).await
-        {
+        Ok(params) => match second_factor_check(&state, &p.user.user_id, &form.totp_code).await {
             Err(err) => Err(err),
             Ok(()) => {
                 crate::withdrawals::service::create(&state, &m, form.livemode(), params).await
