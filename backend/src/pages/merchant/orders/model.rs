@@ -173,6 +173,18 @@ impl OrderPage {
     pub fn mode(&self) -> &str {
         self.ctx.t(super::super::mode_key(self.livemode))
     }
+
+    /// Who made a step of the history, in words.
+    pub fn actor_words<'a>(&self, actor: &'a str) -> &'a str {
+        match actor {
+            "merchant" => self.ctx.t("merchant_order.actor_merchant"),
+            "acceptor" => self.ctx.t("merchant_order.actor_acceptor"),
+            "customer" => self.ctx.t("merchant_order.actor_customer"),
+            "admin" => self.ctx.t("merchant_order.actor_admin"),
+            "system" => self.ctx.t("merchant_order.actor_system"),
+            other => other,
+        }
+    }
 }
 
 #[cfg(test)]
