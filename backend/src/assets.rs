@@ -34,6 +34,11 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../../web/static/desk.js"),
     ),
     (
+        "dashboard.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../web/static/dashboard.js"),
+    ),
+    (
         "cashier.js",
         "text/javascript; charset=utf-8",
         include_str!("../../web/static/cashier.js"),

@@ -119,6 +119,9 @@ pub struct Settings {
     /// How often the scheduler looks for due deadlines and the dispatcher for due
     /// webhooks, in milliseconds.
     pub scheduler_interval_ms: u64,
+    /// After a webhook secret rotation, how long deliveries are also signed with the
+    /// previous secret (`OTCPAY_WEBHOOK_SECRET_OVERLAP_SECONDS`).
+    pub webhook_secret_overlap_seconds: u64,
 }
 
 impl Default for Settings {
@@ -156,6 +159,7 @@ impl Default for Settings {
             distinct_fiat_amounts: false,
             sandbox_confirm_after: 3,
             scheduler_interval_ms: 500,
+            webhook_secret_overlap_seconds: 24 * 3600,
         }
     }
 }

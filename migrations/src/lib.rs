@@ -18,6 +18,7 @@ mod m20261121_000003_withdrawals;
 mod m20261207_000004_sessions;
 mod m20261207_000005_portal;
 mod m20261207_000006_merchant_logins;
+mod m20261207_000007_webhook_rotation;
 
 /// Schema-building shorthands shared by the migrations.
 pub(crate) mod helpers {
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000004_sessions::Migration),
             Box::new(m20261207_000005_portal::Migration),
             Box::new(m20261207_000006_merchant_logins::Migration),
+            Box::new(m20261207_000007_webhook_rotation::Migration),
         ]
     }
 }

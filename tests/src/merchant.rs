@@ -320,3 +320,53 @@ async fn add_key(app: &TestApp, merchant_id: &str, body: Value) -> Value {
     assert_eq!(status, 201, "api key creation: {created}");
     created
 }
+
+/// A merchant's dashboard login, as a test drives it.
+#[derive(Clone, Debug)]
+pub struct MerchantUser {
+    pub user_id: String,
+    pub email: String,
+    pub password: String,
+    /// A session token (the `otcpay_session` cookie's value).
+    pub token: String,
+}
+
+pub const MERCHANT_PASSWORD: &str = "merchant-password-1";
+
+/// Logs a merchant's dashboard login in, as if its invitation had been followed: the
+/// login made with the merchant gets [`MERCHANT_PASSWORD`] (the invitation's own path is
+/// tested in `pages.rs`).
+pub async fn merchant_login(app: &TestApp, merchant_id: &str) -> MerchantUser {
+    use otcpay::merchants::store::merchant;
+    use sea_orm::EntityTrait;
+    let found = merchant::Entity::find_by_id(merchant_id.to_owned())
+        .one(&app.state.db)
+        .await
+        .expect("merchant read")
+        .expect("merchant exists");
+    let user_id = found.user_id.expect("a merchant has its login");
+    let hash = otcpay::auth::service::hash_password(&app.state.settings, MERCHANT_PASSWORD)
+        .await
+        .expect("hash");
+    let now = otcpay::db::now_ms();
+    otcpay::auth::store::set_password_hash(&app.state.db, &user_id, hash, now)
+        .await
+        .expect("password set");
+    otcpay::auth::store::set_email_verified(&app.state.db, &user_id, true, now)
+        .await
+        .expect("email verified");
+    let email = found.email;
+    let user = otcpay::auth::store::find_by_id(&app.state.db, &user_id)
+        .await
+        .expect("user read")
+        .expect("user exists");
+    let response = app.login(&email, MERCHANT_PASSWORD).await;
+    assert_eq!(response.status(), 200, "merchant login");
+    let body: Value = response.json().await.expect("login json");
+    MerchantUser {
+        user_id: user.id,
+        email,
+        password: MERCHANT_PASSWORD.to_owned(),
+        token: body["token"].as_str().expect("token").to_owned(),
+    }
+}

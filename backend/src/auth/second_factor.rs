@@ -32,6 +32,8 @@ pub enum Purpose {
     Release,
     Enable,
     Disable,
+    /// A merchant's withdrawal request from the dashboard.
+    Withdrawal,
 }
 
 impl Purpose {
@@ -41,6 +43,7 @@ impl Purpose {
             Self::Release => "release",
             Self::Enable => "enable",
             Self::Disable => "disable",
+            Self::Withdrawal => "withdrawal",
         }
     }
 }

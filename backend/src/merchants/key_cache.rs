@@ -107,6 +107,8 @@ mod tests {
             default_fiat: None,
             webhook_url: None,
             webhook_secret_enc: "sealed".into(),
+            webhook_secret_prev_enc: None,
+            webhook_secret_prev_expires_at: None,
             rate_limit_per_minute: 100,
             auto_approve_withdrawals_below: None,
             created_at: 0,

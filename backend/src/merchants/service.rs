@@ -124,6 +124,8 @@ pub async fn create_merchant(
         default_fiat: Set(input.default_fiat.map(|f| f.code.to_owned())),
         webhook_url: Set(input.webhook_url),
         webhook_secret_enc: Set(state.keys.seal(&webhook_secret)),
+        webhook_secret_prev_enc: Set(None),
+        webhook_secret_prev_expires_at: Set(None),
         rate_limit_per_minute: Set(input.rate_limit_per_minute),
         auto_approve_withdrawals_below: Set(input.auto_approve_withdrawals_below),
         created_at: Set(now),
@@ -228,6 +230,18 @@ pub async fn update_merchant(
     merchant_id: &str,
     patch: MerchantPatch,
 ) -> ApiResult<(merchant::Model, Vec<api_key::Model>)> {
+    update_merchant_as(state, actor, "admin", merchant_id, patch).await
+}
+
+/// [`update_merchant`] audited with `actor_role` (`admin`, or `merchant` from the
+/// dashboard).
+pub async fn update_merchant_as(
+    state: &AppState,
+    actor: Actor<'_>,
+    actor_role: &'static str,
+    merchant_id: &str,
+    patch: MerchantPatch,
+) -> ApiResult<(merchant::Model, Vec<api_key::Model>)> {
     let txn = state.db.begin().await?;
     let (current, _) = get_merchant(&txn, merchant_id).await?;
     let fields = patch.field_names();
@@ -259,7 +273,7 @@ pub async fn update_merchant(
         &txn,
         AuditEntry {
             actor_id: Some(actor.user_id),
-            actor_role: "admin",
+            actor_role,
             action: "merchant.update",
             target_type: "merchant",
             target_id: Some(&updated.id),
@@ -289,6 +303,17 @@ pub async fn create_api_key(
     merchant_id: &str,
     spec: NewApiKey,
 ) -> ApiResult<IssuedKey> {
+    create_api_key_as(state, actor, "admin", merchant_id, spec).await
+}
+
+/// [`create_api_key`] audited with `actor_role` (`merchant` from the dashboard).
+pub async fn create_api_key_as(
+    state: &AppState,
+    actor: Actor<'_>,
+    actor_role: &'static str,
+    merchant_id: &str,
+    spec: NewApiKey,
+) -> ApiResult<IssuedKey> {
     let txn = state.db.begin().await?;
     let (merchant, _) = get_merchant(&txn, merchant_id).await?;
     let issued = insert_key(&txn, state, &merchant.id, &spec, now_ms()).await?;
@@ -296,7 +321,7 @@ pub async fn create_api_key(
         &txn,
         AuditEntry {
             actor_id: Some(actor.user_id),
-            actor_role: "admin",
+            actor_role,
             action: "merchant.api_key.create",
             target_type: "merchant",
             target_id: Some(&merchant.id),
@@ -313,6 +338,14 @@ pub async fn create_api_key(
     Ok(issued)
 }
 
+/// Which key to revoke: the public key id (admin API) or the key's row id (`key_…`,
+/// the dashboard, which never holds the key id in clear).
+#[derive(Debug, Clone, Copy)]
+pub enum KeyRef<'a> {
+    KeyId(&'a str),
+    Row(&'a str),
+}
+
 /// Revokes a merchant's key, found by the keyed hash of its id within that merchant.
 /// Revoking a revoked key again changes nothing (and is not audited again).
 pub async fn revoke_api_key(
@@ -321,11 +354,26 @@ pub async fn revoke_api_key(
     merchant_id: &str,
     key_id: &str,
 ) -> ApiResult<()> {
+    revoke_api_key_as(state, actor, "admin", merchant_id, KeyRef::KeyId(key_id)).await
+}
+
+/// [`revoke_api_key`] by either reference, audited with `actor_role`.
+pub async fn revoke_api_key_as(
+    state: &AppState,
+    actor: Actor<'_>,
+    actor_role: &'static str,
+    merchant_id: &str,
+    key: KeyRef<'_>,
+) -> ApiResult<()> {
     let txn = state.db.begin().await?;
-    let (merchant, _) = get_merchant(&txn, merchant_id).await?;
-    let key = store::find_key_of_merchant(&txn, &merchant.id, &state.keys.lookup_hash(key_id))
-        .await?
-        .ok_or_else(|| ApiError::not_found("API key"))?;
+    let (merchant, keys) = get_merchant(&txn, merchant_id).await?;
+    let found = match key {
+        KeyRef::KeyId(key_id) => {
+            store::find_key_of_merchant(&txn, &merchant.id, &state.keys.lookup_hash(key_id)).await?
+        }
+        KeyRef::Row(row_id) => keys.into_iter().find(|k| k.id == row_id),
+    };
+    let key = found.ok_or_else(|| ApiError::not_found("API key"))?;
     if key.revoked_at.is_some() {
         txn.commit().await?;
         return Ok(());
@@ -338,7 +386,7 @@ pub async fn revoke_api_key(
         &txn,
         AuditEntry {
             actor_id: Some(actor.user_id),
-            actor_role: "admin",
+            actor_role,
             action: "merchant.api_key.revoke",
             target_type: "merchant",
             target_id: Some(&merchant.id),
@@ -350,4 +398,93 @@ pub async fn revoke_api_key(
     txn.commit().await?;
     state.api_keys.invalidate();
     Ok(())
+}
+
+/// The merchant whose login user is `user_id` (the dashboard's session); a user that is
+/// no merchant's gets `403 forbidden`.
+pub async fn merchant_of_user(
+    db: &impl ConnectionTrait,
+    user_id: &str,
+) -> ApiResult<merchant::Model> {
+    store::find_merchant_of_user(db, user_id)
+        .await?
+        .ok_or_else(ApiError::forbidden)
+}
+
+/// Sets (or with `None` clears) the merchant's webhook endpoint: the URL rule of the
+/// admin API, then the SSRF rules of the dispatcher (scheme, and every address of the
+/// host must be public unless private targets are allowed), checked now so that the
+/// merchant learns of a refused endpoint when saving it.
+pub async fn set_webhook_url(
+    state: &AppState,
+    actor: Actor<'_>,
+    actor_role: &'static str,
+    merchant_id: &str,
+    url: Option<&str>,
+) -> ApiResult<merchant::Model> {
+    let url = match url.map(str::trim).filter(|u| !u.is_empty()) {
+        None => None,
+        Some(text) => {
+            let text = super::model::parse_webhook_url(serde_json::Value::String(text.to_owned()))?;
+            crate::webhooks::ssrf::check_url(&text, state.settings.allow_private_webhooks())
+                .await
+                .map_err(|refused| {
+                    ApiError::invalid_request(format!("The endpoint cannot be used: {refused}."))
+                        .with_param("webhook_url")
+                })?;
+            Some(text)
+        }
+    };
+    let patch = MerchantPatch {
+        webhook_url: Some(url),
+        ..MerchantPatch::default()
+    };
+    let (merchant, _) = update_merchant_as(state, actor, actor_role, merchant_id, patch).await?;
+    Ok(merchant)
+}
+
+/// Replaces the merchant's webhook secret with a new `whsec_…` (returned once). The old
+/// one keeps signing — as a second signature in `webhook-signature` — for
+/// `webhook_secret_overlap_seconds`, so receivers can switch without losing events.
+/// The change and its audit entry are one transaction.
+pub async fn rotate_webhook_secret(
+    state: &AppState,
+    actor: Actor<'_>,
+    actor_role: &'static str,
+    merchant_id: &str,
+) -> ApiResult<String> {
+    let secret = new_webhook_secret();
+    let now = now_ms();
+    let overlap_ms = i64::try_from(
+        state
+            .settings
+            .webhook_secret_overlap_seconds
+            .saturating_mul(1000),
+    )
+    .unwrap_or(i64::MAX / 2);
+    let txn = state.db.begin().await?;
+    let (current, _) = get_merchant(&txn, merchant_id).await?;
+    let previous = current.webhook_secret_enc.clone();
+    let mut row = current.into_active_model();
+    row.webhook_secret_prev_enc = Set(Some(previous));
+    row.webhook_secret_prev_expires_at = Set(Some(now.saturating_add(overlap_ms)));
+    row.webhook_secret_enc = Set(state.keys.seal(&secret));
+    row.updated_at = Set(now);
+    let updated = row.update(&txn).await?;
+    audit::record(
+        &txn,
+        AuditEntry {
+            actor_id: Some(actor.user_id),
+            actor_role,
+            action: "merchant.webhook_secret.rotate",
+            target_type: "merchant",
+            target_id: Some(&updated.id),
+            details: json!({ "previous_valid_until": updated.webhook_secret_prev_expires_at }),
+            ip: Some(actor.ip),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    state.api_keys.invalidate();
+    Ok(secret)
 }

@@ -21,6 +21,10 @@ pub mod merchant {
         pub webhook_url: Option<String>,
         /// The `whsec_…` secret sealed with the master key.
         pub webhook_secret_enc: String,
+        /// The secret before the last rotation, sealed; deliveries are signed with it
+        /// too until `webhook_secret_prev_expires_at` (ms).
+        pub webhook_secret_prev_enc: Option<String>,
+        pub webhook_secret_prev_expires_at: Option<i64>,
         pub rate_limit_per_minute: i32,
         /// Micro-USDT; withdrawals below it are approved automatically.
         pub auto_approve_withdrawals_below: Option<i64>,
@@ -82,6 +86,17 @@ pub async fn find_merchant(
     merchant_id: &str,
 ) -> Result<Option<merchant::Model>, DbErr> {
     merchant::Entity::find_by_id(merchant_id.to_owned())
+        .one(db)
+        .await
+}
+
+/// The merchant whose login user is `user_id`.
+pub async fn find_merchant_of_user(
+    db: &impl ConnectionTrait,
+    user_id: &str,
+) -> Result<Option<merchant::Model>, DbErr> {
+    merchant::Entity::find()
+        .filter(merchant::Column::UserId.eq(user_id))
         .one(db)
         .await
 }

@@ -207,7 +207,8 @@ pub async fn announce(state: &AppState, o: &order::Model, kind: &str) {
 }
 
 /// The live events of an order's change `kind`: one for the order's own topic (the
-/// cashier page), one for its acceptor's (the portal).
+/// cashier page), one for its acceptor's (the portal), one for its merchant's (the
+/// dashboard). They are published together, in one round trip.
 pub(super) fn live_events(o: &order::Model, public_url: &str, kind: &str) -> Vec<BusEvent> {
     live_events_of(o, kind, event_view(o, public_url).unwrap_or(Value::Null))
 }
@@ -218,6 +219,7 @@ pub(super) fn live_events_of(o: &order::Model, kind: &str, payload: Value) -> Ve
     if let Some(acceptor) = &o.acceptor_id {
         topics.push(format!("acceptor:{acceptor}"));
     }
+    topics.push(merchant_topic(&o.merchant_id));
     topics
         .into_iter()
         .map(|topic| BusEvent {
@@ -226,6 +228,11 @@ pub(super) fn live_events_of(o: &order::Model, kind: &str, payload: Value) -> Ve
             payload: payload.clone(),
         })
         .collect()
+}
+
+/// The live topic of a merchant's dashboard.
+pub fn merchant_topic(merchant_id: &str) -> String {
+    format!("merchant:{merchant_id}")
 }
 
 fn deadline_after(now: i64, seconds: u64) -> i64 {

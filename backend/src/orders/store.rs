@@ -155,12 +155,35 @@ pub async fn list_by_merchant(
     filter: &OrderFilter,
     limit: u64,
 ) -> Result<Vec<order::Model>, DbErr> {
-    use sea_orm::{QueryOrder, QuerySelect};
+    search_by_merchant(db, merchant_id, livemode, filter, None, limit).await
+}
+
+/// [`list_by_merchant`] narrowed by a search text that is the order's id, its
+/// reference or its `merchant_order_id` (exactly; the dashboard's one search field).
+/// Keyset-paged on the id, so a caller may walk every matching order in batches (the
+/// CSV export) without an offset.
+pub async fn search_by_merchant(
+    db: &impl ConnectionTrait,
+    merchant_id: &str,
+    livemode: bool,
+    filter: &OrderFilter,
+    search: Option<&str>,
+    limit: u64,
+) -> Result<Vec<order::Model>, DbErr> {
+    use sea_orm::{Condition, QueryOrder, QuerySelect};
     let mut query = order::Entity::find()
         .filter(order::Column::MerchantId.eq(merchant_id))
         .filter(order::Column::Livemode.eq(livemode));
     if let Some(id) = &filter.merchant_order_id {
         query = query.filter(order::Column::MerchantOrderId.eq(id.as_str()));
+    }
+    if let Some(text) = search.map(str::trim).filter(|t| !t.is_empty()) {
+        query = query.filter(
+            Condition::any()
+                .add(order::Column::Id.eq(text))
+                .add(order::Column::Reference.eq(text.to_uppercase()))
+                .add(order::Column::MerchantOrderId.eq(text)),
+        );
     }
     if let Some(status) = filter.status {
         query = query.filter(order::Column::Status.eq(status.as_str()));
@@ -178,6 +201,19 @@ pub async fn list_by_merchant(
         .order_by_desc(order::Column::Id)
         .limit(limit)
         .all(db)
+        .await
+}
+
+/// An order of this merchant in either mode (the dashboard shows both); another
+/// tenant's order is `None`.
+pub async fn find_of_merchant(
+    db: &impl ConnectionTrait,
+    merchant_id: &str,
+    order_id: &str,
+) -> Result<Option<order::Model>, DbErr> {
+    order::Entity::find_by_id(order_id.to_owned())
+        .filter(order::Column::MerchantId.eq(merchant_id))
+        .one(db)
         .await
 }
 

@@ -161,7 +161,7 @@ impl Writer {
                 Ok((models, opened)) => {
                     self.opened.extend(opened);
                     self.metrics.inc_counter(BATCHES_METRIC, &[], 1);
-                    let mut events = Vec::with_capacity(2 * models.len());
+                    let mut events = Vec::with_capacity(3 * models.len());
                     let mut replies = Vec::with_capacity(models.len());
                     for written in models {
                         replies.push(written.map(|WrittenOrder { order, view }| {

@@ -344,8 +344,24 @@ impl Dispatcher {
             Ok(secret) => secret,
             Err(err) => return Outcome::error(url, format!("webhook secret unavailable: {err}")),
         };
+        // During a rotation's overlap window the previous secret signs too.
+        let previous = match (
+            &merchant.webhook_secret_prev_enc,
+            merchant.webhook_secret_prev_expires_at,
+        ) {
+            (Some(sealed), Some(expires_at)) if expires_at > now_ms() => {
+                self.state.keys.unseal(sealed).ok()
+            }
+            _ => None,
+        };
         let timestamp = now_ms().div_euclid(1000);
-        let headers = match signing::headers(&secret, &ev.id, timestamp, ev.payload.as_bytes()) {
+        let headers = match signing::headers_rotating(
+            &secret,
+            previous.as_deref(),
+            &ev.id,
+            timestamp,
+            ev.payload.as_bytes(),
+        ) {
             Ok(headers) => headers,
             Err(err) => return Outcome::error(url, format!("webhook secret unusable: {err}")),
         };

@@ -320,3 +320,73 @@ pub async fn redeliver(
     found.next_attempt_at = Some(now);
     Ok(found)
 }
+
+/// The event type of a test delivery.
+pub const TEST_EVENT: &str = "webhook.test";
+
+/// Enqueues a signed `webhook.test` event to the merchant's endpoint, through the
+/// outbox like every event (so its attempts appear in the delivery log), and wakes the
+/// dispatcher. Returns the event id.
+pub async fn send_test_event(
+    state: &crate::state::AppState,
+    merchant_id: &str,
+    livemode: bool,
+) -> ApiResult<String> {
+    let txn = state.db.begin().await?;
+    let id = enqueue(
+        &txn,
+        merchant_id,
+        livemode,
+        TEST_EVENT,
+        json!({ "message": "A test event from OTCPay." }),
+        None,
+    )
+    .await?;
+    txn.commit().await?;
+    state.webhook_wakeup.notify_one();
+    Ok(id)
+}
+
+/// The events of one business object (an order, a withdrawal) of this merchant and
+/// mode, oldest first: those whose payload's `data.id` is `object_id`, created at or
+/// after `since` (the object's creation, which bounds the scan).
+pub async fn events_of_object(
+    db: &impl ConnectionTrait,
+    merchant_id: &str,
+    livemode: bool,
+    object_id: &str,
+    since: i64,
+) -> Result<Vec<event::Model>, DbErr> {
+    // Object ids are opaque `[A-Za-z0-9_]` strings: nothing to escape in the pattern.
+    let needle = serde_json::to_string(object_id).unwrap_or_default();
+    let found = event::Entity::find()
+        .filter(event::Column::MerchantId.eq(merchant_id))
+        .filter(event::Column::Livemode.eq(livemode))
+        .filter(event::Column::CreatedAt.gte(since))
+        .filter(event::Column::Payload.contains(needle.as_str()))
+        .order_by_asc(event::Column::Id)
+        .all(db)
+        .await?;
+    Ok(found
+        .into_iter()
+        .filter(|e| {
+            serde_json::from_str::<Value>(&e.payload)
+                .is_ok_and(|body| body["data"]["id"].as_str() == Some(object_id))
+        })
+        .collect())
+}
+
+/// The delivery attempts of some events, oldest first.
+pub async fn deliveries_of_events(
+    db: &impl ConnectionTrait,
+    event_ids: &[String],
+) -> Result<Vec<delivery::Model>, DbErr> {
+    if event_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    delivery::Entity::find()
+        .filter(delivery::Column::EventId.is_in(event_ids.iter().cloned()))
+        .order_by_asc(delivery::Column::Id)
+        .all(db)
+        .await
+}

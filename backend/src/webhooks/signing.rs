@@ -90,7 +90,24 @@ pub fn headers(
     timestamp: i64,
     body: &[u8],
 ) -> Result<[(&'static str, String); 3], SignatureError> {
-    let signature = sign(secret, msg_id, timestamp, body)?;
+    headers_rotating(secret, None, msg_id, timestamp, body)
+}
+
+/// [`headers`] during a secret rotation: with `previous`, `webhook-signature` carries
+/// the signature of the current secret and then the previous one's, space-separated
+/// (`v1,<new> v1,<old>`), so receivers still holding the old secret keep verifying.
+pub fn headers_rotating(
+    secret: &str,
+    previous: Option<&str>,
+    msg_id: &str,
+    timestamp: i64,
+    body: &[u8],
+) -> Result<[(&'static str, String); 3], SignatureError> {
+    let mut signature = sign(secret, msg_id, timestamp, body)?;
+    if let Some(previous) = previous {
+        signature.push(' ');
+        signature.push_str(&sign(previous, msg_id, timestamp, body)?);
+    }
     Ok([
         (HEADER_ID, msg_id.to_owned()),
         (HEADER_TIMESTAMP, timestamp.to_string()),
@@ -150,6 +167,42 @@ mod tests {
         assert_eq!(
             sign("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", MSG_ID, TIMESTAMP, BODY).unwrap(),
             EXPECTED
+        );
+    }
+
+    #[test]
+    fn during_a_rotation_both_secrets_sign_and_either_verifies() {
+        let new = generate_secret();
+        let [_, _, (_, both)] =
+            headers_rotating(&new, Some(SECRET), MSG_ID, TIMESTAMP, BODY).unwrap();
+        let parts: Vec<&str> = both.split(' ').collect();
+        assert_eq!(parts.len(), 2);
+        assert_eq!(parts[0], sign(&new, MSG_ID, TIMESTAMP, BODY).unwrap());
+        assert_eq!(parts[1], EXPECTED);
+        for secret in [new.as_str(), SECRET] {
+            verify(
+                secret,
+                MSG_ID,
+                &TIMESTAMP.to_string(),
+                &both,
+                BODY,
+                TIMESTAMP,
+                300,
+            )
+            .unwrap();
+        }
+        let [_, _, (_, one)] = headers(&new, MSG_ID, TIMESTAMP, BODY).unwrap();
+        assert!(
+            verify(
+                SECRET,
+                MSG_ID,
+                &TIMESTAMP.to_string(),
+                &one,
+                BODY,
+                TIMESTAMP,
+                300
+            )
+            .is_err()
         );
     }
 

@@ -102,7 +102,7 @@ function tail(file, lines = 40) {
 /**
  * Starts a server. Options: name (log file name), smtp (a MailCatcher, or null for the
  * .eml files under the data dir), env (extra variables, win over the defaults).
- * Returns {base, port, dataDir, logPath, adminEmail, adminPassword, backend, stop()}.
+ * Returns {base, port, dataDir, logPath, adminEmail, adminPassword, backend, databaseUrl, stop()}.
  */
 async function startServer({ name = 'server', smtp = null, env = {}, startTimeoutMs = 60000 } = {}) {
   if (!fs.existsSync(BINARY)) {
@@ -187,8 +187,10 @@ async function startServer({ name = 'server', smtp = null, env = {}, startTimeou
     adminEmail: ADMIN_EMAIL,
     adminPassword: ADMIN_PASSWORD,
     backend: database ? 'postgres' : 'sqlite',
-    // The server process (its memory can be read in /proc) and its own database.
+    // The server process (its memory can be read in /proc).
     pid: child.pid,
+    // The server's own PostgreSQL database (null on SQLite), for set-up a test cannot do
+    // through the API.
     databaseUrl: database ? database.url : null,
     stop,
   };
