@@ -39,6 +39,11 @@ if [ ! -x /usr/bin/chromium ]; then
   apt_install chromium
 fi
 /usr/bin/chromium --headless --no-sandbox --version >/dev/null 2>&1 || die "/usr/bin/chromium does not run"
+# The zh-CN screenshots need a font with Chinese glyphs (else every character is a box).
+if ! fc-list 2>/dev/null | grep -qi 'CJK'; then
+  log "installing a CJK font (Debian fonts-noto-cjk)"
+  apt_install fonts-noto-cjk
+fi
 
 # npm ci when node_modules is missing or was installed from another lock file.
 lock_sum=$(sha256sum package-lock.json | cut -d' ' -f1)
