@@ -34,6 +34,11 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../../web/static/desk.js"),
     ),
     (
+        "console.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../web/static/console.js"),
+    ),
+    (
         "cashier.js",
         "text/javascript; charset=utf-8",
         include_str!("../../web/static/cashier.js"),

@@ -342,3 +342,45 @@ pub async fn revoke_api_key(
     state.api_keys.invalidate();
     Ok(())
 }
+
+/// [`revoke_api_key`] for a key named by its row id (`key_…`), as the admin console
+/// lists them (the key id itself is never stored in clear).
+pub async fn revoke_api_key_by_row(
+    state: &AppState,
+    actor: Actor<'_>,
+    merchant_id: &str,
+    row_id: &str,
+) -> ApiResult<()> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let txn = state.db.begin().await?;
+    let (merchant, _) = get_merchant(&txn, merchant_id).await?;
+    let key = api_key::Entity::find_by_id(row_id.to_owned())
+        .filter(api_key::Column::MerchantId.eq(merchant.id.as_str()))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| ApiError::not_found("API key"))?;
+    if key.revoked_at.is_some() {
+        txn.commit().await?;
+        return Ok(());
+    }
+    let prefix = key.key_id_prefix.clone();
+    let mut row = key.into_active_model();
+    row.revoked_at = Set(Some(now_ms()));
+    row.update(&txn).await?;
+    audit::record(
+        &txn,
+        AuditEntry {
+            actor_id: Some(actor.user_id),
+            actor_role: "admin",
+            action: "merchant.api_key.revoke",
+            target_type: "merchant",
+            target_id: Some(&merchant.id),
+            details: json!({ "key_id_prefix": prefix }),
+            ip: Some(actor.ip),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    state.api_keys.invalidate();
+    Ok(())
+}
