@@ -691,9 +691,10 @@ async fn merchants_are_created_with_their_secrets_shown_once_and_managed() {
     assert_eq!(reactivated.status(), 303);
 
     // Revoke the live key from its row.
-    let keys = otcpay::merchants::store::keys_of_merchants(&app.state.db, &[id.clone()])
-        .await
-        .unwrap();
+    let keys =
+        otcpay::merchants::store::keys_of_merchants(&app.state.db, std::slice::from_ref(&id))
+            .await
+            .unwrap();
     let live = keys.iter().find(|k| k.livemode).unwrap();
     let revoked = submit(
         &app,
