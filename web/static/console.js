@@ -7,6 +7,19 @@
 (function () {
   "use strict";
   if (!window.OTCPay || !window.fetch) return;
+
+  // A release's dialog repeats the amount typed in (or the whole order's).
+  var release = document.querySelector("[data-confirm-template]");
+  var amount = document.getElementById("amount");
+  if (release && amount) {
+    var sync = function () {
+      var value = amount.value.trim() || release.getAttribute("data-full-amount");
+      release.setAttribute("data-confirm-message", release.getAttribute("data-confirm-template").split("{amount}").join(value));
+    };
+    amount.addEventListener("input", sync);
+    sync();
+  }
+
   var table = document.querySelector("table[data-live-table]");
   var thread = document.getElementById("thread");
   if (!table && !thread) return;

@@ -52,6 +52,16 @@ pub struct AuditPage {
 }
 
 impl AuditPage {
+    /// `2026-12-07` of `2026-12-07 10:15 UTC`.
+    pub fn day<'a>(&self, human: &'a str) -> &'a str {
+        human.split_once(' ').map_or(human, |(day, _)| day)
+    }
+
+    /// `10:15 UTC` of `2026-12-07 10:15 UTC`.
+    pub fn clock<'a>(&self, human: &'a str) -> &'a str {
+        human.split_once(' ').map_or("", |(_, clock)| clock)
+    }
+
     pub fn error_for(&self, field: &str) -> Option<&str> {
         self.errors
             .iter()

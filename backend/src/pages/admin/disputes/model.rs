@@ -148,10 +148,20 @@ impl DisputePage {
     }
 
     pub fn release_question(&self) -> String {
+        self.release_question_with(&self.order.amount)
+    }
+
+    /// The question with a placeholder where the amount goes: the page's script puts the
+    /// amount typed in (or the whole order's) there before the dialog opens.
+    pub fn release_question_template(&self) -> String {
+        self.release_question_with("{amount}")
+    }
+
+    fn release_question_with(&self, amount: &str) -> String {
         self.ctx.fmt(
             "admin_disputes.release_question",
             &[
-                ("amount", &self.order.amount),
+                ("amount", amount),
                 ("reference", &self.order.reference),
                 ("merchant", self.merchant_name()),
             ],
