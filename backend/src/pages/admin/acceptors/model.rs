@@ -116,6 +116,13 @@ impl AcceptorPage {
         self.ctx.t(order_status_key(&row.status))
     }
 
+    pub fn deposit_question(&self) -> String {
+        self.ctx.fmt(
+            "admin_acceptors.deposit_question",
+            &[("name", &self.acceptor.display_name)],
+        )
+    }
+
     pub fn back(&self) -> String {
         format!("/admin/acceptors/{}", self.acceptor.id)
     }
