@@ -39,6 +39,11 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../../web/static/dashboard.js"),
     ),
     (
+        "console.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../web/static/console.js"),
+    ),
+    (
         "cashier.js",
         "text/javascript; charset=utf-8",
         include_str!("../../web/static/cashier.js"),

@@ -20,6 +20,24 @@ use futures_util::stream;
 use tokio::sync::broadcast::{Receiver, error::RecvError};
 
 use crate::infra::event_bus::BusEvent;
+use crate::state::AppState;
+
+/// The topic of the admin console's stream (`GET /admin/events`): a dispute opened, a
+/// message posted in one, a withdrawal waiting for review or reviewed.
+pub const ADMIN_TOPIC: &str = "admin";
+
+/// Tells the admin console that `kind` happened (after the commit; best effort, like
+/// every live event: the console re-reads its page on each event and on reconnect).
+pub async fn announce_to_admins(state: &AppState, kind: &str, payload: serde_json::Value) {
+    let event = BusEvent {
+        topic: ADMIN_TOPIC.to_owned(),
+        kind: kind.to_owned(),
+        payload,
+    };
+    if let Err(err) = state.infra.event_bus.publish(&event).await {
+        tracing::warn!(error = %err, "admin live event not published");
+    }
+}
 
 pub const KEEPALIVE: Duration = Duration::from_secs(15);
 

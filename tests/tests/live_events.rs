@@ -117,8 +117,8 @@ fn assert_error_free(stream_text: &str) {
 fn last_id(stream_text: &str) -> String {
     stream_text
         .lines()
-        .filter_map(|line| line.strip_prefix("id: "))
-        .last()
+        .rev()
+        .find_map(|line| line.strip_prefix("id: "))
         .expect("events carry an id")
         .to_owned()
 }

@@ -13,8 +13,6 @@ use crate::auth::extract::MoneyAdmin;
 use crate::db::rfc3339;
 use crate::error::{ApiError, ApiResult};
 use crate::merchants::store as merchants_store;
-use crate::orders::request::{bounded_text, parse_usdt};
-use crate::orders::service::{self, Resolution};
 use crate::orders::store as orders_store;
 use crate::orders::view::OrderView;
 use crate::pagination::{Page, PageQuery};
@@ -150,33 +148,12 @@ async fn resolve(
     body: crate::http_body::Json<ResolveRequest>,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
-    let note = bounded_text("note", body.note, 2000)?;
-    let dispute = store::find(&state.db, &path)
-        .await?
-        .ok_or_else(|| ApiError::not_found("dispute"))?;
-    let resolution = match body.outcome.as_deref() {
-        Some("release") => {
-            let amount = match body.amount {
-                None | Some(serde_json::Value::Null) => {
-                    orders_store::find(&state.db, &dispute.order_id)
-                        .await?
-                        .ok_or_else(|| ApiError::not_found("order"))?
-                        .amount
-                }
-                some => parse_usdt(some, "amount")?.micros(),
-            };
-            Resolution::Release { amount }
-        }
-        Some("cancel") => Resolution::Cancel,
-        _ => {
-            return Err(
-                ApiError::invalid_request("outcome must be release or cancel.")
-                    .with_param("outcome"),
-            );
-        }
+    let input = super::service::ResolveInput {
+        outcome: body.outcome,
+        amount: body.amount,
+        note: body.note,
     };
-    let (order, resolved) =
-        service::resolve_dispute(&state, &dispute.id, resolution, note, &admin.0.user_id).await?;
+    let (order, resolved) = super::service::resolve(&state, &path, input, &admin.0.user_id).await?;
     Ok(HttpResponse::Ok().json(json!({
         "dispute": DisputeView::from(&resolved),
         "order": OrderView::new(&order, &state.public_url, false),

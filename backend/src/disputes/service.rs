@@ -1,5 +1,7 @@
-//! Dispute use cases that are not order transitions: the message thread. (Opening and
-//! resolving a dispute change the order, so they are transitions in `orders::service`.)
+//! Dispute use cases that are not order transitions: the message thread, and reading an
+//! admin's resolution request. (Opening and resolving a dispute change the order, so
+//! they are transitions in `orders::service`.) Admins are told live (`live::ADMIN_TOPIC`)
+//! of every new message.
 
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, TransactionTrait};
 use serde_json::json;
@@ -99,9 +101,6 @@ fn author_key(role: &str) -> &'static str {
     }
 }
 
-/// Live topic of the admins' consoles (the dispute desk and the withdrawal queue).
-pub const ADMIN_TOPIC: &str = "admin";
-
 /// `dispute.message` to the order's topic (the cashier), its acceptor's and the admins'.
 async fn announce_message(
     state: &AppState,
@@ -114,7 +113,10 @@ async fn announce_message(
         "dispute_id": d.id,
         "message": super::model::MessageView::from(saved),
     });
-    let mut topics = vec![format!("order:{}", o.id), ADMIN_TOPIC.to_owned()];
+    let mut topics = vec![
+        format!("order:{}", o.id),
+        crate::live::ADMIN_TOPIC.to_owned(),
+    ];
     if let Some(acceptor) = &o.acceptor_id {
         topics.push(format!("acceptor:{acceptor}"));
     }
@@ -129,6 +131,56 @@ async fn announce_message(
     if let Err(err) = state.infra.event_bus.publish_all(&events).await {
         tracing::warn!(error = %err, "live event not published");
     }
+}
+
+/// An admin's resolution as sent (JSON body or page form), not yet validated.
+#[derive(Debug, Default, Clone)]
+pub struct ResolveInput {
+    /// `release` | `cancel`.
+    pub outcome: Option<String>,
+    /// For a release: the USDT to release (a decimal string); absent or null: the whole
+    /// order.
+    pub amount: Option<serde_json::Value>,
+    pub note: Option<String>,
+}
+
+/// Resolves a dispute as an admin asked (`POST /api/v1/admin/disputes/{id}/resolve` and
+/// the console's form): validates the request, then the transition
+/// (`orders::service::resolve_dispute`, which writes the audit entry in its
+/// transaction). The caller has checked that the admin may move money.
+pub async fn resolve(
+    state: &AppState,
+    dispute_id: &str,
+    input: ResolveInput,
+    admin_id: &str,
+) -> ApiResult<(crate::orders::store::order::Model, dispute::Model)> {
+    use crate::orders::service::{Resolution, resolve_dispute};
+    let note = bounded_text("note", input.note, 2000)?;
+    let dispute = store::find(&state.db, dispute_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("dispute"))?;
+    let resolution = match input.outcome.as_deref() {
+        Some("release") => {
+            let amount = match input.amount {
+                None | Some(serde_json::Value::Null) => {
+                    crate::orders::store::find(&state.db, &dispute.order_id)
+                        .await?
+                        .ok_or_else(|| ApiError::not_found("order"))?
+                        .amount
+                }
+                some => crate::orders::request::parse_usdt(some, "amount")?.micros(),
+            };
+            Resolution::Release { amount }
+        }
+        Some("cancel") => Resolution::Cancel,
+        _ => {
+            return Err(
+                ApiError::invalid_request("outcome must be release or cancel.")
+                    .with_param("outcome"),
+            );
+        }
+    };
+    resolve_dispute(state, &dispute.id, resolution, note, admin_id).await
 }
 
 /// The open dispute of an order the caller may see, or `409 invalid_state` when there is

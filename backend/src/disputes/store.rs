@@ -117,3 +117,33 @@ pub async fn messages_of(
         .all(db)
         .await
 }
+
+/// How many disputes are open (the admin overview).
+pub async fn count_open(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
+    use sea_orm::PaginatorTrait;
+    dispute::Entity::find()
+        .filter(dispute::Column::Status.eq("open"))
+        .count(db)
+        .await
+}
+
+/// The number of messages of each of these disputes (absent: none).
+pub async fn message_counts(
+    db: &impl ConnectionTrait,
+    dispute_ids: &[String],
+) -> Result<std::collections::HashMap<String, i64>, DbErr> {
+    use sea_orm::QuerySelect;
+    if dispute_ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let rows: Vec<(String, i64)> = message::Entity::find()
+        .select_only()
+        .column(message::Column::DisputeId)
+        .column_as(message::Column::Id.count(), "n")
+        .filter(message::Column::DisputeId.is_in(dispute_ids.iter().cloned()))
+        .group_by(message::Column::DisputeId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().collect())
+}

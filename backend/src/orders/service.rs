@@ -1041,6 +1041,12 @@ pub async fn open_dispute(
     mail_acceptor_about_dispute(&txn, state, &updated, MailKind::DisputeOpened, None).await?;
     txn.commit().await?;
     announce(state, &updated, "order.disputed").await;
+    crate::live::announce_to_admins(
+        state,
+        "dispute.opened",
+        serde_json::json!({"dispute_id": opened.id, "order_id": updated.id}),
+    )
+    .await;
     Ok((updated, opened))
 }
 

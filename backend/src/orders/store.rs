@@ -239,3 +239,38 @@ pub async fn list_by_acceptor(
         .all(db)
         .await
 }
+
+/// How many orders of one mode were created since `since` (Unix ms), per status (the
+/// admin overview's "orders today").
+pub async fn count_by_status_since(
+    db: &impl ConnectionTrait,
+    livemode: bool,
+    since: i64,
+) -> Result<Vec<(String, i64)>, DbErr> {
+    use sea_orm::{QueryOrder, QuerySelect};
+    order::Entity::find()
+        .select_only()
+        .column(order::Column::Status)
+        .column_as(order::Column::Id.count(), "n")
+        .filter(order::Column::Livemode.eq(livemode))
+        .filter(order::Column::CreatedAt.gte(since))
+        .group_by(order::Column::Status)
+        .order_by_asc(order::Column::Status)
+        .into_tuple::<(String, i64)>()
+        .all(db)
+        .await
+}
+
+/// Orders by id (any tenant: for admin pages), in no particular order.
+pub async fn find_many(
+    db: &impl ConnectionTrait,
+    ids: &[String],
+) -> Result<Vec<order::Model>, DbErr> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    order::Entity::find()
+        .filter(order::Column::Id.is_in(ids.iter().cloned()))
+        .all(db)
+        .await
+}

@@ -1,6 +1,7 @@
 //! The server-rendered pages: one folder per audience (`account/` for everyone,
 //! `cashier/` for the paying customer, `acceptor/` for the desk, `admin/` for the
-//! console, `merchant/` for the dashboard), each with the inner
+//! console, `merchant/` for the dashboard, `security/` the two-factor page of every
+//! role), each with the inner
 //! shape of the features — `http.rs` (parse, authorise, call the feature's service,
 //! render) and `model.rs` (the askama templates' data). Pages hold no business rule:
 //! every change goes through the same service as the JSON API.
@@ -15,6 +16,7 @@ pub mod cashier;
 pub mod context;
 pub mod error;
 pub mod merchant;
+pub mod security;
 
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
@@ -28,6 +30,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     acceptor::configure(cfg);
     admin::configure(cfg);
     merchant::configure(cfg);
+    security::http::configure(cfg);
 }
 
 /// A rendered page with the cookies its context asks for; `no-store`, since pages show

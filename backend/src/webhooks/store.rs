@@ -56,3 +56,15 @@ pub mod delivery {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+/// The outbox backlog of both modes: `(pending, failed)` webhook events (the admin
+/// overview).
+pub async fn backlog(db: &impl sea_orm::ConnectionTrait) -> Result<(u64, u64), sea_orm::DbErr> {
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    let count = |status: &'static str| {
+        event::Entity::find()
+            .filter(event::Column::Status.eq(status))
+            .count(db)
+    };
+    Ok((count("pending").await?, count("failed").await?))
+}

@@ -162,6 +162,16 @@ pub async fn create(
             if auto_approve {
                 state.webhook_wakeup.notify_one();
             }
+            crate::live::announce_to_admins(
+                state,
+                if auto_approve {
+                    "withdrawal.approved"
+                } else {
+                    "withdrawal.review"
+                },
+                json!({"withdrawal_id": created.id, "status": created.status}),
+            )
+            .await;
             Ok(Created {
                 withdrawal: created,
                 replayed: false,
@@ -428,6 +438,12 @@ pub async fn transition(
     .await?;
     txn.commit().await?;
     state.webhook_wakeup.notify_one();
+    crate::live::announce_to_admins(
+        state,
+        "withdrawal.updated",
+        json!({"withdrawal_id": updated.id, "status": updated.status}),
+    )
+    .await;
     Ok(updated)
 }
 

@@ -212,3 +212,15 @@ pub async fn signed_sum_from(
         .await?;
     Ok(sum.unwrap_or(0))
 }
+
+/// How many withdrawals (both modes) are in `status` (the admin overview).
+pub async fn count_with_status(
+    db: &impl ConnectionTrait,
+    status: WithdrawalStatus,
+) -> Result<u64, DbErr> {
+    use sea_orm::PaginatorTrait;
+    withdrawal::Entity::find()
+        .filter(withdrawal::Column::Status.eq(status.as_str()))
+        .count(db)
+        .await
+}

@@ -4,6 +4,7 @@
 use askama::Template;
 use serde::Deserialize;
 
+use crate::auth::Role;
 use crate::pages::PageCtx;
 
 /// Where the user's two-factor authentication stands.
@@ -35,7 +36,7 @@ impl SetupShown {
     }
 }
 
-/// `POST /acceptor/security/enable` and `/disable`.
+/// `POST /{role}/security/enable` and `/disable`.
 #[derive(Debug, Default, Deserialize)]
 pub struct CodeForm {
     #[serde(default)]
@@ -45,9 +46,12 @@ pub struct CodeForm {
 }
 
 #[derive(Template)]
-#[template(path = "acceptor/security.html")]
+#[template(path = "security/page.html")]
 pub struct SecurityPage {
     pub ctx: PageCtx,
+    /// `/{role}/security`, where the forms post.
+    pub base: String,
+    pub role: Role,
     pub two_factor: TwoFactor,
     pub setup: Option<SetupShown>,
     /// A refused code, shown beside the field and at the top.
@@ -63,6 +67,23 @@ impl SecurityPage {
 
     pub fn is_set_up(&self) -> bool {
         self.two_factor == TwoFactor::SetUp
+    }
+
+    /// What 2FA protects, in the role's words: an acceptor's releases, an admin's or a
+    /// merchant's money actions.
+    pub fn on_text(&self) -> &str {
+        match self.role {
+            Role::Acceptor => self.ctx.t("security.on_text"),
+            _ => self.ctx.t("security_roles.on_text"),
+        }
+    }
+
+    pub fn off_text(&self) -> &str {
+        match self.role {
+            Role::Acceptor => self.ctx.t("security.off_text"),
+            Role::Admin => self.ctx.t("security_roles.off_text_admin"),
+            _ => self.ctx.t("security_roles.off_text"),
+        }
     }
 }
 
