@@ -58,13 +58,18 @@ async function press(scope, name, what = `button "${name}"`) {
   await (await visible(scope.getByRole('button', { name: named(name) }).first(), what)).click();
 }
 
-/** Presses `name`, then the confirming button of the dialog or page that asks. */
-async function pressAndConfirm(page, scope, name) {
+/**
+ * Presses `name`, then the confirming button of the dialog or page that asks; with
+ * `required: false` an action that asks nothing is fine too.
+ */
+async function pressAndConfirm(page, scope, name, { required = true } = {}) {
   await press(scope, name);
   const dialog = page.getByRole('dialog');
-  const confirm = dialog.getByRole('button', { name: /^(confirm|release|cancel order|revoke|yes)/i });
+  const confirm = dialog.getByRole('button', { name: /^(confirm|release|cancel order|revoke|rotate|approve|mark completed|yes)/i });
   const onPage = page.getByRole('button', { name: named('Confirm') });
-  await visible(confirm.or(onPage).first(), `a confirmation after "${name}"`);
+  const asked = await confirm.or(onPage).first().waitFor({ state: 'visible', timeout: required ? 5000 : 1500 }).then(() => true, () => false);
+  assert.ok(asked || !required, `a confirmation after "${name}"`);
+  if (!asked) return;
   if (await dialog.isVisible()) await confirm.first().click();
   else await onPage.first().click();
 }
@@ -241,10 +246,10 @@ test('admin and merchant: invitation, dispute desk, statement, callbacks, withdr
     await admin.goto(`${server.base}/admin/withdrawals`);
     const queue = await visible(admin.getByRole('table', { name: named('Withdrawals') }), 'table "Withdrawals" (admin)');
     const waiting = queue.getByRole('row').filter({ hasText: 'TN3W4H6rK2ce4vX9YnFQHwKENnHjoxb3m9' }).first();
-    await pressAndConfirm(admin, waiting, 'Approve');
+    await pressAndConfirm(admin, waiting, 'Approve', { required: false });
     const approved = admin.getByRole('table', { name: named('Withdrawals') }).getByRole('row').filter({ hasText: 'TN3W4H6rK2ce4vX9YnFQHwKENnHjoxb3m9' }).first();
     await field(approved, 'Transaction id', 'a'.repeat(64));
-    await pressAndConfirm(admin, approved, 'Mark completed');
+    await pressAndConfirm(admin, approved, 'Mark completed', { required: false });
     await merchant.goto(`${server.base}/merchant/withdrawals`);
     await visible(
       merchant.getByRole('table', { name: named('Withdrawals') }).getByRole('row').filter({ hasText: /completed/i }).first(),
@@ -253,9 +258,7 @@ test('admin and merchant: invitation, dispute desk, statement, callbacks, withdr
 
     // Rotating the secret: during the overlap, deliveries verify with the old one too.
     await merchant.goto(`${server.base}/merchant/webhooks`);
-    await pressAndConfirm(merchant, merchant, 'Rotate secret').catch(async () => {
-      // No confirmation asked: the rotation happened on the press.
-    });
+    await pressAndConfirm(merchant, merchant, 'Rotate secret', { required: false });
     const rotatedText = await merchant.locator('body').innerText();
     const newSecret = (rotatedText.match(/whsec_[A-Za-z0-9+/=]+/) || [])[0];
     assert.ok(newSecret && newSecret !== whsec, 'the new secret is shown once');
@@ -287,7 +290,7 @@ test('admin and merchant: invitation, dispute desk, statement, callbacks, withdr
         SELECT 'ord_0BULK' || lpad(i::text, 21, '0'), '${merchantId}', true, 'bulk-' || i, 'expired',
           1000000 * (1 + i % 500), 0, 'CNY', 'BULK' || lpad(i::text, 8, '0'), 900,
           md5('bulk' || i) || md5('token' || i), md5('p' || i), '[]', 0,
-          ${now} - i * 250000, ${now} - i * 250000 - 900000, ${now} - i * 250000
+          ${now} - i::bigint * 250000, ${now} - i::bigint * 250000 - 900000, ${now} - i::bigint * 250000
         FROM generate_series(1, 10000) AS i`], { stdio: ['ignore', 'pipe', 'pipe'] });
     }
     await merchant.goto(`${server.base}/merchant`);
@@ -304,13 +307,17 @@ test('admin and merchant: invitation, dispute desk, statement, callbacks, withdr
     const header = csvFields(csv[0]);
     assert.ok(header.length >= 5, `a header row: ${csv[0]}`);
     const rows = csv.slice(1);
-    const expected = server.databaseUrl ? 10000 : 0;
-    assert.ok(rows.length >= expected + 3, `${rows.length} rows exported (at least ${expected + 3})`);
+    // The month's orders, plus the two this merchant made above (none of the other's).
+    const expected = (server.databaseUrl ? 10000 : 0) + 2;
+    assert.equal(rows.length, expected, `${rows.length} rows exported`);
     for (const row of rows) assert.equal(csvFields(row).length, header.length, `every row has the header's ${header.length} fields: ${row}`);
     const ids = new Set(rows.map((row) => csvFields(row)[header.indexOf(header.find((h) => /id/i.test(h)))]));
     assert.equal(ids.size, rows.length, 'no order is exported twice');
     const growthMiB = (peak - rssBefore) / 1024;
-    assert.ok(growthMiB < 64, `the server grew ${growthMiB.toFixed(1)} MiB while exporting (flat means well under the export's size)`);
+    process.stdout.write(`# CSV export: ${rows.length} rows, ${(csvResponse.headers()['content-length'] || 'chunked')}, server RSS ${(rssBefore / 1024).toFixed(1)} → peak ${(peak / 1024).toFixed(1)} MiB\n`);
+    // Streamed in batches the server grows ~2 MiB; holding the month's rows (and the text)
+    // in memory would take several times the 8 MiB allowed here.
+    assert.ok(growthMiB < 8, `the server grew ${growthMiB.toFixed(1)} MiB while exporting`);
     await api.ledgerCheck(server.base, adminToken);
   } finally {
     await adminSite.close();
