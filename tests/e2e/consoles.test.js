@@ -294,6 +294,7 @@ test('admin and merchant: invitation, dispute desk, statement, callbacks, withdr
         FROM generate_series(1, 10000) AS i`], { stdio: ['ignore', 'pipe', 'pipe'] });
     }
     await merchant.goto(`${server.base}/merchant`);
+    await shot(merchant, 'consoles-merchant-orders');
     const exportLink = await visible(merchant.getByRole('link', { name: named('Export CSV') }), 'link "Export CSV"');
     const href = new URL(await exportLink.getAttribute('href'), server.base).toString();
     const rssBefore = rssKiB(server.pid);
