@@ -77,6 +77,21 @@ pub fn redirect(location: &str) -> HttpResponse {
         .finish()
 }
 
+/// `303` to `back` (a local path, else `fallback`) with a flash message: the end of
+/// every form post (post/redirect/get).
+pub fn back_with(
+    ctx: &PageCtx,
+    back: Option<&str>,
+    fallback: &str,
+    kind: &str,
+    text: &str,
+) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((LOCATION, local_path(back, fallback)))
+        .cookie(context::flash_cookie(kind, text, ctx.secure))
+        .finish()
+}
+
 /// A local path to go back to after a login or a language switch: only paths of this
 /// site (`/…`, not `//host`), else the fallback.
 pub fn local_path(next: Option<&str>, fallback: &str) -> String {

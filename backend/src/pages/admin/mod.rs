@@ -20,8 +20,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use crate::auth::extract::may_move_money;
 use crate::auth::session::SessionUser;
 use crate::error::{ApiError, ErrorCode};
-use crate::pages::context::{flash_cookie, state_of};
-use crate::pages::{AdminPage, PageCtx, PageError, local_path};
+use crate::pages::context::state_of;
+use crate::pages::{AdminPage, PageCtx, PageError};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -59,22 +59,7 @@ pub fn db(ctx: &PageCtx) -> impl Fn(sea_orm::DbErr) -> PageError + '_ {
     move |err| PageError::from_api(ctx.tr, ApiError::from(err))
 }
 
-/// `303` to `back` (a local path, else `fallback`) with a flash message.
-pub fn back_with(
-    ctx: &PageCtx,
-    back: Option<&str>,
-    fallback: &str,
-    kind: &str,
-    text: &str,
-) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((
-            actix_web::http::header::LOCATION,
-            local_path(back, fallback),
-        ))
-        .cookie(flash_cookie(kind, text, ctx.secure))
-        .finish()
-}
+pub use super::back_with;
 
 /// A refusal the admin can act on becomes a flash message on the page they came from;
 /// an unknown object, an unexpected failure, another role: an error page.

@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use crate::error::ApiError;
 use crate::merchants::store::merchant;
-use crate::pages::context::{flash_cookie, state_of};
+use crate::pages::context::state_of;
 use crate::pages::{MerchantPage, PageCtx, PageError};
 use crate::state::AppState;
 
@@ -45,12 +45,9 @@ pub async fn merchant_of(
     Ok((state, m))
 }
 
-/// `303` to `location` with a flash message (post/redirect/get).
+/// `303` to the dashboard's `location` with a flash message (post/redirect/get).
 pub fn back_with(ctx: &PageCtx, location: &str, kind: &str, text: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((actix_web::http::header::LOCATION, location.to_owned()))
-        .cookie(flash_cookie(kind, text, ctx.secure))
-        .finish()
+    crate::pages::back_with(ctx, Some(location), "/merchant", kind, text)
 }
 
 /// `?mode=live|test` of the pages that show one mode at a time (live by default).

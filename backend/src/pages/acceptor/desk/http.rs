@@ -8,8 +8,8 @@ use super::model::{ActionForm, DeskPage, NewOrderMailForm, OnlineForm, OrderPage
 use crate::acceptors::model::{DisputeRequest, RejectRequest};
 use crate::acceptors::{service, store};
 use crate::error::{ApiError, ErrorCode};
-use crate::pages::context::{flash_cookie, state_of};
-use crate::pages::{AcceptorPage, PageCtx, PageError, local_path, render, time_pair};
+use crate::pages::context::state_of;
+use crate::pages::{AcceptorPage, PageCtx, PageError, render, time_pair};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -64,13 +64,7 @@ async fn desk(page: AcceptorPage, req: HttpRequest) -> Result<HttpResponse, Page
 
 /// Back to `back` (the desk unless the form names a local page) with a flash message.
 fn back_with(ctx: &PageCtx, back: Option<&str>, kind: &str, text: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((
-            actix_web::http::header::LOCATION,
-            local_path(back, "/acceptor"),
-        ))
-        .cookie(flash_cookie(kind, text, ctx.secure))
-        .finish()
+    crate::pages::back_with(ctx, back, "/acceptor", kind, text)
 }
 
 /// The end of an order action: a flash naming the order (`done_key` has a `{reference}`),
