@@ -775,3 +775,53 @@ async fn every_merchant_admin_action_is_audited_without_secrets() {
     assert_eq!(entries[1]["details"]["mode"], "test");
     app.assert_ledger_ok().await;
 }
+
+/// An endpoint the dispatcher would refuse (a private address) is refused when an admin
+/// saves it, on creation and on update, with nothing written.
+#[tokio::test]
+async fn a_private_webhook_endpoint_is_refused_when_saved() {
+    let app = TestApp::spawn_with(|s| s.allow_private_webhooks = Some(false)).await;
+    let admin = app.admin_token().await;
+    let refused = app
+        .post(
+            "/api/v1/admin/merchants",
+            Some(&admin),
+            &json!({"name": "Inside", "email": "inside@shop.example", "fee_rate": "0.01",
+                    "webhook_url": "http://127.0.0.1:9/hook"}),
+        )
+        .await;
+    let error = assert_error(refused, 400, "invalid_request").await;
+    assert_eq!(error["error"]["param"], "webhook_url");
+    let listed: Value = app
+        .get("/api/v1/admin/merchants", Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        listed["data"].as_array().unwrap().len(),
+        0,
+        "nothing written"
+    );
+
+    let shop = create_merchant(&app, json!({})).await;
+    let id = shop.merchant["id"].as_str().unwrap();
+    let patched = app
+        .request(
+            Method::PATCH,
+            &format!("/api/v1/admin/merchants/{id}"),
+            Some(&admin),
+            Some(&json!({"webhook_url": "http://10.1.2.3/hook"})),
+        )
+        .await;
+    let error = assert_error(patched, 400, "invalid_request").await;
+    assert_eq!(error["error"]["param"], "webhook_url");
+    let after: Value = app
+        .get(&format!("/api/v1/admin/merchants/{id}"), Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(after["webhook_url"], Value::Null);
+    app.assert_ledger_ok().await;
+}

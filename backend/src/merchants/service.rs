@@ -106,6 +106,9 @@ pub async fn create_merchant(
     actor: Actor<'_>,
     input: NewMerchant,
 ) -> ApiResult<CreatedMerchant> {
+    if let Some(url) = &input.webhook_url {
+        check_endpoint(state, url).await?;
+    }
     let now = now_ms();
     let webhook_secret = new_webhook_secret();
     // The login's password is a random one nobody knows until the invitation's link
@@ -242,6 +245,9 @@ pub async fn update_merchant_as(
     merchant_id: &str,
     patch: MerchantPatch,
 ) -> ApiResult<(merchant::Model, Vec<api_key::Model>)> {
+    if let Some(Some(url)) = &patch.webhook_url {
+        check_endpoint(state, url).await?;
+    }
     let txn = state.db.begin().await?;
     let (current, _) = get_merchant(&txn, merchant_id).await?;
     let fields = patch.field_names();
@@ -411,10 +417,22 @@ pub async fn merchant_of_user(
         .ok_or_else(ApiError::forbidden)
 }
 
+/// The dispatcher's SSRF rules (scheme, and every address of the host must be public
+/// unless private targets are allowed), checked when an endpoint is saved — by an admin
+/// or by the merchant — so that a refused endpoint is known then, not at the first
+/// delivery (which checks again: DNS may change).
+async fn check_endpoint(state: &AppState, url: &str) -> ApiResult<()> {
+    crate::webhooks::ssrf::check_url(url, state.settings.allow_private_webhooks())
+        .await
+        .map(drop)
+        .map_err(|refused| {
+            ApiError::invalid_request(format!("The endpoint cannot be used: {refused}."))
+                .with_param("webhook_url")
+        })
+}
+
 /// Sets (or with `None` clears) the merchant's webhook endpoint: the URL rule of the
-/// admin API, then the SSRF rules of the dispatcher (scheme, and every address of the
-/// host must be public unless private targets are allowed), checked now so that the
-/// merchant learns of a refused endpoint when saving it.
+/// admin API, then (in [`update_merchant_as`]) the dispatcher's SSRF rules.
 pub async fn set_webhook_url(
     state: &AppState,
     actor: Actor<'_>,
@@ -424,16 +442,9 @@ pub async fn set_webhook_url(
 ) -> ApiResult<merchant::Model> {
     let url = match url.map(str::trim).filter(|u| !u.is_empty()) {
         None => None,
-        Some(text) => {
-            let text = super::model::parse_webhook_url(serde_json::Value::String(text.to_owned()))?;
-            crate::webhooks::ssrf::check_url(&text, state.settings.allow_private_webhooks())
-                .await
-                .map_err(|refused| {
-                    ApiError::invalid_request(format!("The endpoint cannot be used: {refused}."))
-                        .with_param("webhook_url")
-                })?;
-            Some(text)
-        }
+        Some(text) => Some(super::model::parse_webhook_url(serde_json::Value::String(
+            text.to_owned(),
+        ))?),
     };
     let patch = MerchantPatch {
         webhook_url: Some(url),

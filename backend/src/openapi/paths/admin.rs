@@ -25,7 +25,7 @@ pub const ERRORS: &[OpErrors] = &[
         &[
             (
                 E::InvalidRequest,
-                "not a JSON object, an unknown field, or `name`, `email`, `webhook_url`, `rate_limit_per_minute` invalid (`param`: `email`)",
+                "not a JSON object, an unknown field, or `name`, `email`, `webhook_url` (also: its host is not public), `rate_limit_per_minute` invalid (`param`: `email`)",
             ),
             (
                 E::InvalidAmount,
@@ -48,7 +48,7 @@ pub const ERRORS: &[OpErrors] = &[
         &[
             (
                 E::InvalidRequest,
-                "not a JSON object, an unknown field, a `null` where not allowed, or an invalid value (`param`: `status`)",
+                "not a JSON object, an unknown field, a `null` where not allowed, or an invalid value, e.g. a `webhook_url` whose host is not public (`param`: `status`)",
             ),
             (
                 E::InvalidAmount,
