@@ -630,6 +630,10 @@ async fn merchants_are_created_with_their_secrets_shown_once_and_managed() {
     assert!(secret_after("test-key-id").starts_with("mk_test_"));
     assert_eq!(live_secret.len(), 64);
     assert!(webhook.starts_with("whsec_"));
+    assert!(
+        html.contains("An invitation to the merchant dashboard was mailed to"),
+        "the admin learns where the invitation went"
+    );
     // The keys work.
     let client = otcpay_tests::merchant::MerchantClient::hmac(&app, &live_id, &live_secret);
     assert_eq!(client.get("/api/v1/balance").await.status(), 200);

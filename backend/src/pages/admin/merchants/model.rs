@@ -81,6 +81,16 @@ pub struct CreatedPage {
     pub webhook_secret: String,
 }
 
+impl CreatedPage {
+    /// Where the merchant's invitation went.
+    pub fn invitation_text(&self) -> String {
+        self.ctx.fmt(
+            "admin_merchants.invitation_sent",
+            &[("email", self.merchant.email.as_str())],
+        )
+    }
+}
+
 /// A key row of the merchant page (never a secret).
 pub struct KeyRow {
     pub id: String,
