@@ -370,3 +370,19 @@ pub async fn merchant_login(app: &TestApp, merchant_id: &str) -> MerchantUser {
         token: body["token"].as_str().expect("token").to_owned(),
     }
 }
+
+/// Stores `url` as the merchant's webhook endpoint without the save-time check: an
+/// endpoint whose host was public when it was saved and resolves to a private address
+/// now (DNS rebinding), which only the dispatcher's own check can stop.
+pub async fn store_endpoint_unchecked(app: &TestApp, merchant_id: &str, url: &str) {
+    use otcpay::merchants::store::merchant;
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    merchant::Entity::update_many()
+        .col_expr(merchant::Column::WebhookUrl, Expr::value(url.to_owned()))
+        .filter(merchant::Column::Id.eq(merchant_id))
+        .exec(&app.state.db)
+        .await
+        .expect("endpoint stored");
+    app.state.api_keys.invalidate();
+}

@@ -761,7 +761,21 @@ async fn ssrf_forms_of_webhook_urls_are_refused() {
     // the delivery log says why; redirects are never followed (the dispatcher's client).
     let app = TestApp::spawn_with(|s| s.allow_private_webhooks = Some(false)).await;
     online_acceptor(&app, AcceptorSpec::default()).await;
-    let shop = create_merchant(&app, json!({"webhook_url": "http://127.1:9/hook"})).await;
+    // Saving such an endpoint is refused; one that resolves privately only later
+    // (stored as it is here) is refused by the dispatcher.
+    let admin = app.admin_token().await;
+    let saved = app
+        .post(
+            "/api/v1/admin/merchants",
+            Some(&admin),
+            &json!({"name": "S", "email": "ssrf@shop.example", "fee_rate": "0.01",
+                    "webhook_url": "http://127.1:9/hook"}),
+        )
+        .await;
+    assert_error(saved, 400, "invalid_request").await;
+    let shop = create_merchant(&app, json!({})).await;
+    let shop_id = shop.merchant["id"].as_str().unwrap().to_owned();
+    otcpay_tests::merchant::store_endpoint_unchecked(&app, &shop_id, "http://127.1:9/hook").await;
     let order = order_of(&shop, true, "ssrf-1").await;
     let mut refused = false;
     for _ in 0..100 {
