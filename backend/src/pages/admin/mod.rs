@@ -124,27 +124,7 @@ pub struct ActionForm {
     pub back: Option<String>,
 }
 
-/// A day `YYYY-MM-DD` (UTC) as its first millisecond.
-pub fn day_start_ms(text: &str) -> Option<i64> {
-    chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-        .ok()?
-        .and_hms_opt(0, 0, 0)
-        .map(|t| t.and_utc().timestamp_millis())
-}
-
 /// The status word of an order, for admins (UI.md's vocabulary, shared with the desk).
 pub fn order_status_key(status: &str) -> &'static str {
     crate::pages::acceptor::desk::model::status_key(status)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn days_are_utc_midnights() {
-        assert_eq!(day_start_ms("1970-01-02"), Some(86_400_000));
-        assert_eq!(day_start_ms(" 2026-12-07 "), Some(1_796_601_600_000));
-        assert_eq!(day_start_ms("07/12/2026"), None);
-    }
 }

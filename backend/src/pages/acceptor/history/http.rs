@@ -3,13 +3,14 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::model::{EarningRow, HistoryPage, HistoryQuery, OrderRow, date_of, day_start_ms};
+use super::model::{EarningRow, HistoryPage, HistoryQuery, OrderRow};
 use crate::acceptors::model::OrderListQuery;
 use crate::acceptors::service;
-use crate::acceptors::store::{DAY_MS, HistoryFilter};
+use crate::acceptors::store::HistoryFilter;
 use crate::db::now_ms;
 use crate::money::format_usdt;
 use crate::pages::context::{state_of, urlencode};
+use crate::pages::filters::{date_of, day_range};
 use crate::pages::{AcceptorPage, PageError, render};
 
 /// Orders per page.
@@ -43,18 +44,12 @@ async fn show(
         errors.push(("status", ctx.t("history.error_status").to_owned()));
         None
     });
-    let mut day = |id: &'static str, text: &str| -> Option<i64> {
-        if text.trim().is_empty() {
-            return None;
-        }
-        let start = day_start_ms(text);
-        if start.is_none() {
-            errors.push((id, ctx.t("history.error_date").to_owned()));
-        }
-        start
-    };
-    let from_ms = day("from", &query.from);
-    let until_ms = day("to", &query.to).map(|start| start + DAY_MS);
+    let (from_ms, until_ms) = day_range(
+        &query.from,
+        &query.to,
+        ctx.t("history.error_date"),
+        &mut errors,
+    );
     let filter = HistoryFilter {
         status,
         from_ms,

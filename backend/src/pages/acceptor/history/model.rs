@@ -43,19 +43,6 @@ impl HistoryQuery {
     }
 }
 
-/// Midnight UTC of a `YYYY-MM-DD` date, ms; `None` when it is not such a date.
-pub fn day_start_ms(text: &str) -> Option<i64> {
-    let date = chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok()?;
-    Some(date.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis())
-}
-
-/// The date (`YYYY-MM-DD`, UTC) of a time in ms.
-pub fn date_of(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .map(|t| t.format("%Y-%m-%d").to_string())
-        .unwrap_or_default()
-}
-
 /// A readable UTC time (`2026-03-01 14:05 UTC`).
 pub fn readable_time(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)
@@ -162,15 +149,6 @@ pub fn status_key(status: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dates_are_utc_days() {
-        assert_eq!(day_start_ms("1970-01-02"), Some(86_400_000));
-        assert_eq!(day_start_ms(" 2026-03-01 "), Some(1_772_323_200_000));
-        assert_eq!(date_of(1_772_323_200_000 + 3_600_000), "2026-03-01");
-        assert_eq!(day_start_ms("2026-02-30"), None);
-        assert_eq!(day_start_ms("yesterday"), None);
-    }
 
     #[test]
     fn the_filter_survives_the_next_link() {

@@ -6,12 +6,12 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::model::{AuditPage, AuditQuery, AuditRow, target_href};
 use crate::audit::store::{AuditFilter, list_filtered};
-use crate::pages::admin::{Chrome, day_start_ms, db};
+use crate::pages::admin::{Chrome, db};
 use crate::pages::context::{state_of, urlencode};
+use crate::pages::filters::day_range;
 use crate::pages::{AdminPage, PageError, render, time_pair};
 
 const PAGE_SIZE: u64 = 50;
-const DAY_MS: i64 = 86_400_000;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin/audit", web::get().to(show));
@@ -30,19 +30,12 @@ async fn show(
     let state = state_of(&req)?;
     let query = query.into_inner();
     let mut errors = Vec::new();
-    let mut day = |id: &'static str, text: &str| -> Option<i64> {
-        let text = text.trim();
-        if text.is_empty() {
-            return None;
-        }
-        let start = day_start_ms(text);
-        if start.is_none() {
-            errors.push((id, ctx.t("admin_audit.error_date").to_owned()));
-        }
-        start
-    };
-    let from_ms = day("from", &query.from);
-    let until_ms = day("to", &query.to).map(|start| start + DAY_MS);
+    let (from_ms, until_ms) = day_range(
+        &query.from,
+        &query.to,
+        ctx.t("admin_audit.error_date"),
+        &mut errors,
+    );
     // Who: an email is looked up; anything else is taken as a user id.
     let actor_id = match filled(&query.actor) {
         Some(actor) if actor.contains('@') => Some(

@@ -10,13 +10,12 @@ use sea_orm::DatabaseConnection;
 
 use super::csv;
 use super::model::{AttemptRow, EventRow, OrderPage, OrderRow, OrdersPage, OrdersQuery};
-use crate::acceptors::store::DAY_MS;
 use crate::error::ApiError;
 use crate::money::format_usdt;
 use crate::orders::model::OrderStatus;
 use crate::orders::store::{self as orders, OrderFilter};
-use crate::pages::acceptor::history::model::{date_of, day_start_ms};
 use crate::pages::context::urlencode;
+use crate::pages::filters::{date_of, day_range};
 use crate::pages::merchant::merchant_of;
 use crate::pages::{MerchantPage, PageCtx, PageError, render, time_pair};
 
@@ -42,18 +41,12 @@ fn filter_of(ctx: &PageCtx, query: &OrdersQuery) -> (OrderFilter, Vec<(&'static 
             None
         }),
     };
-    let mut day = |id: &'static str, text: &str| -> Option<i64> {
-        if text.trim().is_empty() {
-            return None;
-        }
-        let start = day_start_ms(text);
-        if start.is_none() {
-            errors.push((id, ctx.t("history.error_date").to_owned()));
-        }
-        start
-    };
-    let created_gte = day("from", &query.from);
-    let created_lt = day("to", &query.to).map(|start| start + DAY_MS);
+    let (created_gte, created_lt) = day_range(
+        &query.from,
+        &query.to,
+        ctx.t("history.error_date"),
+        &mut errors,
+    );
     let filter = OrderFilter {
         merchant_order_id: None,
         status,
