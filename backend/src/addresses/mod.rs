@@ -3,8 +3,11 @@
 //!
 //! - `model.rs`: [`validate`] and [`AddressError`], pure functions.
 //! - `base58.rs`: the Bitcoin-alphabet base58 codec TRON addresses use.
+//! - `txid.rs`: [`Txid`], transaction ids as typed and their canonical form per network.
 
 pub mod base58;
 pub mod model;
+pub mod txid;
 
 pub use model::{AddressError, eip55, validate};
+pub use txid::Txid;

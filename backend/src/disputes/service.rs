@@ -190,3 +190,40 @@ pub async fn open_of_order(state: &AppState, order_id: &str) -> ApiResult<disput
         .await?
         .ok_or_else(|| ApiError::invalid_state("This order has no open dispute."))
 }
+
+/// Everything an admin looks at to decide a dispute: the dispute, its order and both
+/// parties, the thread and the order's history.
+pub struct DisputeCase {
+    pub dispute: dispute::Model,
+    pub order: crate::orders::store::order::Model,
+    pub merchant: crate::merchants::store::merchant::Model,
+    pub acceptor: Option<crate::acceptors::store::acceptor::Model>,
+    pub messages: Vec<message::Model>,
+    pub events: Vec<crate::orders::store::order_event::Model>,
+}
+
+/// The [`DisputeCase`] of `dispute_id`, or `404 not_found`.
+pub async fn case_of(state: &AppState, dispute_id: &str) -> ApiResult<DisputeCase> {
+    let dispute = store::find(&state.db, dispute_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("dispute"))?;
+    let order = crate::orders::store::find(&state.db, &dispute.order_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("order"))?;
+    let (merchant, _) =
+        crate::merchants::service::get_merchant(&state.db, &order.merchant_id).await?;
+    let acceptor = match &dispute.acceptor_id {
+        Some(id) => Some(crate::acceptors::service::get(&state.db, id).await?),
+        None => None,
+    };
+    let messages = store::messages_of(&state.db, &dispute.id).await?;
+    let events = crate::orders::store::events_of(&state.db, &order.id).await?;
+    Ok(DisputeCase {
+        dispute,
+        order,
+        merchant,
+        acceptor,
+        messages,
+        events,
+    })
+}

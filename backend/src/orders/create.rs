@@ -101,8 +101,7 @@ fn new_row(
     })?;
     let fee = fee_rate.apply_to_micros(params.amount.micros());
     let now = now_ms();
-    let expires_in = u64::try_from(params.expires_in).unwrap_or(900);
-    let expires_at = deadline_after(now, expires_in);
+    let expires_at = deadline_after(now, u64::from(params.expires_in.seconds()));
     let match_deadline = deadline_after(now, state.settings.match_timeout_seconds).min(expires_at);
     let side = AcceptorSide::of_mode(livemode);
     Ok(order::Model {
@@ -116,13 +115,16 @@ fn new_row(
         fiat_currency: params.fiat.code.to_owned(),
         fiat_amount: None,
         rate: None,
-        payment_method: params.payment_method.clone(),
+        payment_method: params
+            .payment_method
+            .as_ref()
+            .map(|m| m.as_str().to_owned()),
         payment_details: None,
         reference: payment_reference(),
         acceptor_id: None,
-        callback_url: params.callback_url.clone(),
-        return_url: params.return_url.clone(),
-        expires_in: i32::try_from(params.expires_in).unwrap_or(900),
+        callback_url: params.callback_url.as_ref().map(|u| u.as_str().to_owned()),
+        return_url: params.return_url.as_ref().map(|u| u.as_str().to_owned()),
+        expires_in: i32::try_from(params.expires_in.seconds()).map_err(ApiError::internal)?,
         metadata: params.metadata.as_ref().map(|raw| raw.get().to_owned()),
         cashier_token: ids::random_hex(24),
         params_hash: fingerprint,

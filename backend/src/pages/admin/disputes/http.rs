@@ -120,29 +120,11 @@ async fn detail(
 ) -> Result<HttpResponse, PageError> {
     let AdminPage { ctx, user } = page;
     let state = state_of(&req)?;
-    let not_found = || PageError::NotFound(ctx.tr);
-    let d = store::find(&state.db, &path)
+    let case = service::case_of(&state, &path)
         .await
-        .map_err(db(&ctx))?
-        .ok_or_else(not_found)?;
-    let o = crate::orders::store::find(&state.db, &d.order_id)
-        .await
-        .map_err(db(&ctx))?
-        .ok_or_else(not_found)?;
-    let merchant = crate::merchants::store::find_merchant(&state.db, &o.merchant_id)
-        .await
-        .map_err(db(&ctx))?
-        .map(|m| (m.id, m.name));
-    let acceptor = match &d.acceptor_id {
-        Some(id) => crate::acceptors::store::find_acceptor(&state.db, id)
-            .await
-            .map_err(db(&ctx))?
-            .map(|a| (a.id, a.display_name)),
-        None => None,
-    };
-    let events = crate::orders::store::events_of(&state.db, &o.id)
-        .await
-        .map_err(db(&ctx))?
+        .map_err(|e| PageError::from_api(ctx.tr, e))?;
+    let events = case
+        .events
         .into_iter()
         .map(|e| EventRow {
             to_status: e.to_status,
@@ -151,9 +133,8 @@ async fn detail(
             at: time_pair(e.created_at),
         })
         .collect();
-    let messages = store::messages_of(&state.db, &d.id)
-        .await
-        .map_err(db(&ctx))?
+    let messages = case
+        .messages
         .into_iter()
         .map(|m| MessageRow {
             author_role: m.author_role,
@@ -161,6 +142,9 @@ async fn detail(
             at: time_pair(m.created_at),
         })
         .collect();
+    let (d, o) = (case.dispute, case.order);
+    let merchant = Some((case.merchant.id, case.merchant.name));
+    let acceptor = case.acceptor.map(|a| (a.id, a.display_name));
     let shown = DisputePage {
         chrome: Chrome::of(&state, &user),
         order: OrderFacts::new(&o),
