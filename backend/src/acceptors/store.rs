@@ -10,9 +10,9 @@ use sea_orm::{ActiveValue::Set, DatabaseTransaction, FromQueryResult, QueryOrder
 
 use super::model::{NewDeposit, NewPaymentMethod, NewQuote, OrderCounts};
 use crate::db::supports_row_locks;
-use crate::disputes::store::dispute;
+use crate::disputes::dispute;
 use crate::orders::model::OrderStatus;
-use crate::orders::store::order;
+use crate::orders::order;
 
 pub mod acceptor {
     use sea_orm::entity::prelude::*;

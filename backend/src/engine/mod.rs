@@ -25,7 +25,7 @@ use crate::acceptors::store::{acceptor, payment_method, quote};
 use crate::ledger::{self, AccountKey};
 use crate::money::{FIATS, Rate};
 use crate::orders::model::OrderStatus;
-use crate::orders::store::order;
+use crate::orders::order;
 use crate::state::AppState;
 
 pub use self::handle::{EngineFailure, EngineHandle};

@@ -1,5 +1,8 @@
 //! Payment orders: creation by merchants, matching, the lifecycle state machine and its
 //! timers.
+//!
+//! Other features use [`service`] (use cases and reads) and the records re-exported
+//! here ([`order`], [`order_event`]); `store` is this feature's own.
 
 pub mod announce;
 pub mod create;
@@ -18,3 +21,5 @@ pub mod transition;
 pub mod transitions;
 pub mod view;
 pub mod writer;
+
+pub use store::{OrderFilter, order, order_event};

@@ -176,6 +176,13 @@ pub mod transfer_ids {
     }
 }
 
+/// What the merchant is credited for an order: the amount released (the whole amount
+/// unless an admin released part of it) less the fee. The ledger check
+/// (`settlement::check_credited_once`) states the same rule in SQL.
+pub fn net_amount(amount: i64, released: Option<i64>, fee: i64) -> i64 {
+    released.unwrap_or(amount) - fee
+}
+
 /// How a released amount is split (micro-USDT): the merchant gets `net`, the acceptor
 /// `commission`, the platform `revenue`; they add up to `released`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -642,3 +642,6 @@ pub async fn check_withdrawals(
     }
     Ok(violations)
 }
+
+// Reads other features and the pages may use; the queries stay in `store.rs`.
+pub use super::store::{count_with_status, find, list};

@@ -4,7 +4,7 @@
 
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseTransaction};
 
-use crate::disputes::store::dispute;
+use crate::disputes::dispute;
 use crate::error::{ApiError, ApiResult};
 use crate::ids;
 use crate::mail::MailKind;

@@ -11,7 +11,7 @@ use sea_orm::{
 
 use super::dispute::mail_acceptor_about_dispute;
 use crate::db;
-use crate::disputes::store::dispute;
+use crate::disputes::dispute;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::ledger;
 use crate::mail::MailKind;

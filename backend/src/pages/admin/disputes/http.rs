@@ -11,7 +11,6 @@ use super::model::{
 };
 use crate::client_addr::client_ip;
 use crate::disputes::service::{self, Author, ResolveInput};
-use crate::disputes::store;
 use crate::money::format_usdt;
 use crate::pages::admin::{Chrome, back_with, db, money_gate, refusal};
 use crate::pages::context::{state_of, urlencode};
@@ -39,7 +38,7 @@ async fn list(
 ) -> Result<HttpResponse, PageError> {
     let AdminPage { ctx, user } = page;
     let state = state_of(&req)?;
-    let rows = store::list(
+    let rows = service::list(
         &state.db,
         Some("open"),
         query.starting_after.as_deref(),
@@ -49,7 +48,7 @@ async fn list(
     .map_err(db(&ctx))?;
     let found = crate::pagination::Page::from_rows(rows, PAGE_SIZE);
     let order_ids: Vec<String> = found.data.iter().map(|d| d.order_id.clone()).collect();
-    let orders: HashMap<String, _> = crate::orders::store::find_many(&state.db, &order_ids)
+    let orders: HashMap<String, _> = crate::orders::service::find_many(&state.db, &order_ids)
         .await
         .map_err(db(&ctx))?
         .into_iter()
@@ -75,7 +74,7 @@ async fn list(
         }
     }
     let ids: Vec<String> = found.data.iter().map(|d| d.id.clone()).collect();
-    let counts = store::message_counts(&state.db, &ids)
+    let counts = service::message_counts(&state.db, &ids)
         .await
         .map_err(db(&ctx))?;
     let more = match (found.has_more, found.data.last()) {
@@ -168,7 +167,7 @@ async fn message(
     ctx.check_csrf(&form.csrf_token)?;
     let state = state_of(&req)?;
     let back = format!("{LIST}/{path}");
-    let d = store::find(&state.db, &path)
+    let d = service::find(&state.db, &path)
         .await
         .map_err(db(ctx))?
         .ok_or(PageError::NotFound(ctx.tr))?;
@@ -218,11 +217,11 @@ async fn resolve(
     let amount = form.amount.trim();
     if form.confirmed != "1" {
         // Without JavaScript: say what will happen, then the confirming button.
-        let d = store::find(&state.db, &path)
+        let d = service::find(&state.db, &path)
             .await
             .map_err(db(ctx))?
             .ok_or(PageError::NotFound(ctx.tr))?;
-        let o = crate::orders::store::find(&state.db, &d.order_id)
+        let o = crate::orders::service::find(&state.db, &d.order_id)
             .await
             .map_err(db(ctx))?
             .ok_or(PageError::NotFound(ctx.tr))?;
