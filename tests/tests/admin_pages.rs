@@ -836,7 +836,7 @@ async fn a_dispute_is_resolved_by_a_partial_release_from_the_console() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(o.status, "completed");
+    assert_eq!(o.status.as_str(), "completed");
     assert_eq!(o.released_amount, Some(40_000_000));
     assert_eq!(audit_count(&app, "dispute.resolve", &dispute).await, 1);
     // Resolved disputes leave the desk.

@@ -306,7 +306,7 @@ async fn bulk_orders(app: &TestApp, template_id: &str, count: usize) -> Vec<Stri
         copy.merchant_order_id = format!("bulk-{i}");
         copy.cashier_token = otcpay::ids::random_hex(16);
         copy.reference = format!("B{i:05}");
-        copy.status = "expired".to_owned();
+        copy.status = otcpay::orders::model::OrderStatus::Expired;
         copy.acceptor_id = None;
         copy.fiat_amount = None;
         copy.next_deadline = None;

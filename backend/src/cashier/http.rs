@@ -44,7 +44,7 @@ struct CashierStatus {
 impl From<&order::Model> for CashierStatus {
     fn from(o: &order::Model) -> Self {
         Self {
-            status: o.status.clone(),
+            status: o.status.as_str().to_owned(),
             amount: format_usdt(o.amount),
             fiat_amount: o.fiat_amount.map(|f| format_fiat(&o.fiat_currency, f)),
             fiat_currency: o.fiat_currency.clone(),

@@ -143,7 +143,9 @@ pub async fn load_state(db: &impl ConnectionTrait) -> Result<EngineState, DbErr>
             match_deadline: o.match_deadline.unwrap_or(o.expires_at),
         };
         let assignment = match (&o.acceptor_id, &o.rate, o.fiat_amount) {
-            (Some(acceptor), Some(rate), Some(fiat_amount)) if o.status != "matching" => {
+            (Some(acceptor), Some(rate), Some(fiat_amount))
+                if o.status != OrderStatus::Matching =>
+            {
                 Rate::parse(rate).ok().map(|rate| Assignment {
                     acceptor: acceptor.clone(),
                     rate: rate.decimal(),

@@ -25,7 +25,7 @@ pub fn event_view(o: &order::Model, public_url: &str) -> ApiResult<Value> {
 /// The live event that tells an order's current state (`order.<status>` and its view),
 /// for a stream's replay; none while it is still matching.
 pub fn state_event(o: &order::Model, public_url: &str) -> Option<(String, Value)> {
-    if o.status == OrderStatus::Matching.as_str() {
+    if o.status == OrderStatus::Matching {
         return None;
     }
     let view = event_view(o, public_url).ok()?;

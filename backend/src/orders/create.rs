@@ -109,7 +109,7 @@ fn new_row(
         merchant_id: merchant.id.clone(),
         livemode,
         merchant_order_id: params.merchant_order_id.clone(),
-        status: OrderStatus::Matching.as_str().to_owned(),
+        status: OrderStatus::Matching,
         amount: params.amount.micros(),
         fee,
         fiat_currency: params.fiat.code.to_owned(),
@@ -193,7 +193,7 @@ async fn write_alone(
     )
     .await?;
     if let Some(created) = &written
-        && created.status == OrderStatus::Assigned.as_str()
+        && created.status == OrderStatus::Assigned
     {
         announce(state, created, "order.assigned").await;
     }

@@ -23,7 +23,7 @@ fn value<T: Clone + Into<sea_orm::Value>>(v: &ActiveValue<T>) -> Option<T> {
 
 /// The earliest deadline the scheduler must act on in the order's status.
 pub fn next_deadline_for(o: &order::ActiveModel) -> Option<i64> {
-    let status = OrderStatus::parse(&value(&o.status)?)?;
+    let status = value(&o.status)?;
     let get = |v: &ActiveValue<Option<i64>>| value(v).flatten();
     let expires_at = value(&o.expires_at);
     match status {
@@ -47,7 +47,7 @@ pub fn next_deadline_for(o: &order::ActiveModel) -> Option<i64> {
 /// The transition a passed deadline calls for, judged from the deadlines themselves
 /// (not from `next_deadline`, which the scheduler uses as a claim lease).
 pub fn due_transition(o: &order::Model, now: i64) -> Option<OrderStatus> {
-    match OrderStatus::parse(&o.status)? {
+    match o.status {
         OrderStatus::Matching => {
             let deadline = o.match_deadline.unwrap_or(o.expires_at).min(o.expires_at);
             (now >= deadline).then_some(OrderStatus::Expired)

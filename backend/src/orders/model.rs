@@ -16,8 +16,11 @@
 
 use serde::Serialize;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+/// The state of an order, stored as its lower-case name (`orders.status`). A stored
+/// value that is none of these fails the read (a database type error), never a default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, sea_orm::DeriveValueType)]
 #[serde(rename_all = "lowercase")]
+#[sea_orm(value_type = "String")]
 pub enum OrderStatus {
     Matching,
     Assigned,
@@ -83,6 +86,14 @@ impl OrderStatus {
                 | (Disputed, Completed)
                 | (Disputed, Cancelled)
         )
+    }
+}
+
+impl std::str::FromStr for OrderStatus {
+    type Err = sea_orm::sea_query::ValueTypeErr;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Self::parse(text).ok_or(sea_orm::sea_query::ValueTypeErr)
     }
 }
 

@@ -13,7 +13,7 @@ pub mod order {
         pub merchant_id: String,
         pub livemode: bool,
         pub merchant_order_id: String,
-        pub status: String,
+        pub status: crate::orders::model::OrderStatus,
         /// Micro-USDT the customer pays for.
         pub amount: i64,
         /// Micro-USDT kept from the merchant's credit.

@@ -57,7 +57,7 @@ impl OrderView {
         Self {
             id: o.id.clone(),
             merchant_order_id: o.merchant_order_id.clone(),
-            status: o.status.clone(),
+            status: o.status.as_str().to_owned(),
             amount: format_usdt(o.amount),
             currency: "USDT",
             fee: format_usdt(o.fee),

@@ -38,7 +38,7 @@ pub async fn complete_sandbox_order(state: &AppState, order_id: &str) -> ApiResu
             ));
         }
     };
-    if o.status == OrderStatus::Assigned.as_str() {
+    if o.status == OrderStatus::Assigned {
         mark_paid(state, &o.cashier_token, Some("Sandbox Customer".to_owned())).await?;
     }
     confirm(state, &acceptor, order_id).await

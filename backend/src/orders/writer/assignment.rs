@@ -122,7 +122,7 @@ pub fn assigned_fields(
         .with_reference(o.id.clone()),
     );
     let mut active = o.into_active_model();
-    active.status = Set(OrderStatus::Assigned.as_str().to_owned());
+    active.status = Set(OrderStatus::Assigned);
     active.acceptor_id = Set(Some(assignment.acceptor.clone()));
     active.rate = Set(Some(assignment.rate.to_string()));
     active.fiat_amount = Set(Some(assignment.fiat_amount));

@@ -7,7 +7,6 @@ use serde_json::Value;
 
 use crate::db::{now_ms, rfc3339};
 use crate::money::format_usdt;
-use crate::orders::model::OrderStatus;
 use crate::orders::order;
 use crate::orders::view::format_fiat;
 use crate::pages::PageCtx;
@@ -46,7 +45,7 @@ pub struct CashierPage {
 
 impl CashierPage {
     pub fn new(ctx: PageCtx, o: &order::Model, error: Option<String>) -> Self {
-        let status = OrderStatus::parse(&o.status).map_or("matching", OrderStatus::as_str);
+        let status = o.status.as_str();
         let details_json: Option<Value> = o
             .payment_details
             .as_deref()

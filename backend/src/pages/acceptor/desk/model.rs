@@ -5,6 +5,7 @@ use askama::Template;
 
 use crate::acceptors::model::AcceptorView;
 use crate::money::format_usdt;
+use crate::orders::model::OrderStatus;
 use crate::orders::order;
 use crate::orders::view::format_fiat;
 use crate::pages::PageCtx;
@@ -25,15 +26,15 @@ pub struct OrderRow {
 
 impl OrderRow {
     pub fn new(o: &order::Model) -> Self {
-        let (deadline, deadline_key) = match o.status.as_str() {
-            "assigned" => (Some(o.expires_at), "desk.time_to_pay"),
-            "paid" => (o.release_deadline, "desk.time_to_release"),
+        let (deadline, deadline_key) = match o.status {
+            OrderStatus::Assigned => (Some(o.expires_at), "desk.time_to_pay"),
+            OrderStatus::Paid => (o.release_deadline, "desk.time_to_release"),
             _ => (None, "desk.no_deadline"),
         };
         Self {
             id: o.id.clone(),
             reference: o.reference.clone(),
-            status: o.status.clone(),
+            status: o.status.as_str().to_owned(),
             amount: format_usdt(o.amount),
             fiat_amount: o
                 .fiat_amount

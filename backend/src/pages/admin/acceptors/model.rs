@@ -82,7 +82,7 @@ impl OrderRow {
         Self {
             id: o.id.clone(),
             reference: o.reference.clone(),
-            status: o.status.clone(),
+            status: o.status.as_str().to_owned(),
             amount: format_usdt(o.amount),
             fiat: o
                 .fiat_amount

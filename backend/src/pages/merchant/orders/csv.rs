@@ -36,7 +36,7 @@ pub fn line(o: &order::Model) -> String {
         text_field(&o.reference),
         text_field(&o.merchant_order_id),
         (if o.livemode { "live" } else { "test" }).to_owned(),
-        text_field(&o.status),
+        o.status.as_str().to_owned(),
         // Our own decimal strings: never negative, never a formula.
         format_usdt(o.amount),
         format_usdt(o.fee),

@@ -77,7 +77,7 @@ impl From<&order::Model> for OrderRow {
             usdt: format_usdt(o.amount),
             fiat: o.fiat_amount.map(|f| format_fiat(&o.fiat_currency, f)),
             fiat_currency: o.fiat_currency.clone(),
-            status: OrderStatus::parse(&o.status).map_or("matching", OrderStatus::as_str),
+            status: o.status.as_str(),
         }
     }
 }
