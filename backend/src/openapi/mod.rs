@@ -147,7 +147,7 @@ pub fn document_json() -> ApiResult<&'static str> {
         paths::cashier::events,
     ),
     components(schemas(
-        schemas::Error,
+        crate::error::ErrorBody,
         schemas::WebhookEvent,
         // Only used by query parameters, which do not collect their schemas.
         schemas::DeliveryOutcome,
@@ -680,7 +680,7 @@ mod tests {
         let codes = doc["components"]["schemas"]["ErrorCode"]["enum"]
             .as_array()
             .unwrap();
-        assert_eq!(codes.len(), errors::ERROR_CODES.len());
+        assert_eq!(codes.len(), ErrorCode::ALL.len());
         let confirm = &doc["paths"]["/api/v1/acceptor/orders/{id}/confirm"]["post"];
         assert_eq!(confirm["requestBody"]["required"], false);
         let json = document_json().unwrap();

@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
-use super::errors::ErrorCodeSchema;
+pub use crate::public::model::NetworkId;
 
 /// A list page: `data` newest first, and whether older items exist.
 macro_rules! list_schema {
@@ -26,28 +26,6 @@ macro_rules! list_schema {
             pub has_more: bool,
         }
     };
-}
-
-// ---------------------------------------------------------------------------------------
-// Errors
-
-/// Every error response: `{"error": {"code", "message", "param"?, "request_id"}}`.
-#[derive(ToSchema)]
-#[schema(example = json!({"error": {"code": "invalid_amount", "message": "amount must be a decimal string such as \"100.50\".", "param": "amount", "request_id": "req_01JD3Q4ZK8M6W2X9V7T5R3P1NB"}}))]
-pub struct Error {
-    pub error: ErrorBody,
-}
-
-#[derive(ToSchema)]
-pub struct ErrorBody {
-    pub code: ErrorCodeSchema,
-    /// A human sentence; may change, do not parse it.
-    pub message: String,
-    /// The offending field, query parameter or header, when there is one.
-    pub param: Option<String>,
-    /// The request id, also in the `X-Request-Id` response header.
-    #[schema(example = "req_01JD3Q4ZK8M6W2X9V7T5R3P1NB")]
-    pub request_id: String,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -81,16 +59,6 @@ pub enum WithdrawalStatus {
     Failed,
 }
 
-/// A blockchain network of USDT.
-#[derive(ToSchema, Serialize)]
-#[serde(rename_all = "snake_case")]
-#[schema(rename_all = "snake_case")]
-pub enum NetworkId {
-    Tron,
-    Ethereum,
-    Bsc,
-}
-
 // ---------------------------------------------------------------------------------------
 // Operations
 
@@ -112,125 +80,6 @@ pub struct Readiness {
     /// `ok`, or `not_configured` when the server runs without Redis.
     #[schema(example = "not_configured")]
     pub redis: String,
-}
-
-// ---------------------------------------------------------------------------------------
-// Public
-
-#[derive(ToSchema)]
-#[schema(example = json!({"server_time": 1763719200000_i64}))]
-pub struct ServerTime {
-    /// The server's clock, Unix milliseconds (use it for `Request-Time`).
-    pub server_time: i64,
-}
-
-#[derive(ToSchema)]
-pub struct Currencies {
-    pub assets: Vec<Asset>,
-    pub fiats: Vec<Fiat>,
-}
-
-#[derive(ToSchema)]
-pub struct Asset {
-    #[schema(example = "USDT")]
-    pub code: String,
-    /// Decimal places (USDT: 6).
-    #[schema(example = 6)]
-    pub scale: u32,
-    pub networks: Vec<Network>,
-}
-
-#[derive(ToSchema)]
-pub struct Network {
-    pub id: NetworkId,
-    #[schema(example = "TRON (TRC-20)")]
-    pub name: String,
-    /// The EVM chain id; `null` for TRON.
-    #[schema(required = true, example = json!(null))]
-    pub chain_id: Option<u64>,
-    /// USDT charged on top of a withdrawal on this network.
-    #[schema(format = "decimal", example = "1.00")]
-    pub withdrawal_fee: String,
-    /// The smallest withdrawal amount on this network.
-    #[schema(format = "decimal", example = "10.00")]
-    pub min_withdrawal: String,
-}
-
-#[derive(ToSchema)]
-pub struct Fiat {
-    /// ISO 4217 code.
-    #[schema(example = "CNY")]
-    pub code: String,
-    /// Decimal places of the currency (CNY 2, JPY 0, …).
-    #[schema(example = 2)]
-    pub scale: u32,
-}
-
-/// The aggregated order book of one fiat (no acceptor ids).
-#[derive(ToSchema)]
-#[schema(example = json!({"fiat": "CNY", "best_rate": "7.18", "depth": [{"rate": "7.18", "liquidity": "50000.00"}, {"rate": "7.20", "liquidity": "1200.00"}]}))]
-pub struct Rates {
-    pub fiat: String,
-    /// The best (lowest) rate offered; `null` without liquidity.
-    #[schema(required = true, format = "decimal")]
-    pub best_rate: Option<String>,
-    /// Rates ascending: the best rate for the customer first.
-    pub depth: Vec<DepthLevel>,
-}
-
-#[derive(ToSchema)]
-pub struct DepthLevel {
-    /// Fiat per USDT.
-    #[schema(format = "decimal", example = "7.18")]
-    pub rate: String,
-    /// USDT that can be bought at this rate.
-    #[schema(format = "decimal", example = "50000.00")]
-    pub liquidity: String,
-}
-
-#[derive(ToSchema)]
-#[schema(example = json!({"network": "tron", "address": "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"}))]
-pub struct ValidateAddressRequest {
-    /// A missing or unknown network → `400 unsupported_network`.
-    pub network: NetworkId,
-    /// A missing or non-string address → `400 invalid_request`.
-    pub address: String,
-}
-
-/// `valid: true` with the normalized address (EIP-55 on EVM networks), or `valid:
-/// false` with the reason.
-#[derive(ToSchema, Serialize)]
-#[serde(untagged)]
-pub enum AddressValidation {
-    Valid(ValidAddress),
-    Invalid(InvalidAddress),
-}
-
-#[derive(ToSchema, Serialize)]
-#[schema(example = json!({"valid": true, "network": "tron", "address": "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"}))]
-pub struct ValidAddress {
-    /// Always `true`.
-    pub valid: bool,
-    pub network: NetworkId,
-    /// The normalized address.
-    pub address: String,
-}
-
-#[derive(ToSchema, Serialize)]
-#[schema(example = json!({"valid": false, "reason": "bad_checksum"}))]
-pub struct InvalidAddress {
-    /// Always `false`.
-    pub valid: bool,
-    pub reason: AddressProblem,
-}
-
-#[derive(ToSchema, Serialize)]
-#[schema(rename_all = "snake_case")]
-pub enum AddressProblem {
-    BadChecksum,
-    BadLength,
-    BadPrefix,
-    BadCharacters,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -555,7 +404,8 @@ pub struct CreateWithdrawalRequest {
     /// Your id: 1–64 of `A-Za-z0-9._:-`; the idempotency key.
     #[schema(pattern = "^[A-Za-z0-9._:-]{1,64}$")]
     pub merchant_withdrawal_id: String,
-    pub network: NetworkId,
+    #[schema(value_type = NetworkId)]
+    pub network: String,
     /// A valid address on `network` (stored normalized).
     #[schema(min_length = 1)]
     pub address: String,
@@ -584,7 +434,8 @@ pub struct Withdrawal {
     pub fee: String,
     #[schema(example = "USDT")]
     pub currency: String,
-    pub network: NetworkId,
+    #[schema(value_type = NetworkId)]
+    pub network: String,
     pub address: String,
     /// The on-chain transaction id once completed.
     #[schema(required = true)]
@@ -1030,7 +881,8 @@ pub struct DepositRequest {
         pattern = "^[0-9]{1,18}(\\.[0-9]{1,6})?$"
     )]
     pub amount: String,
-    pub network: NetworkId,
+    #[schema(value_type = NetworkId)]
+    pub network: String,
     /// 1–128 visible characters, no spaces (surrounding spaces are trimmed); hash-shaped
     /// ids are compared case-insensitively and with or without `0x`.
     #[schema(
@@ -1050,7 +902,8 @@ pub struct Deposit {
     pub acceptor_id: String,
     #[schema(format = "decimal")]
     pub amount: String,
-    pub network: NetworkId,
+    #[schema(value_type = NetworkId)]
+    pub network: String,
     /// In canonical form.
     pub txid: String,
     #[schema(required = true)]
