@@ -243,6 +243,10 @@ pub fn common_errors(
     if has_body && auth != AuthKind::Signed {
         codes.push((ErrorCode::PayloadTooLarge, "the body is larger than 64 KiB"));
     }
+    codes.push((
+        ErrorCode::InvalidRequest,
+        "the path or query contains a NUL character (`%00`)",
+    ));
     codes.push((ErrorCode::InternalError, "an unexpected server error"));
     codes
 }

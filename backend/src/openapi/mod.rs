@@ -6,11 +6,12 @@
 //!   binary, no external assets) that fetches the document and renders it.
 //!
 //! The document is assembled in [`document`]: the operations are the doc-only functions
-//! of [`paths`] (one per mounted route; a test walks the router declarations and compares
-//! both ways), their bodies the doc-only types of [`schemas`], which mirror the real
-//! serializers. Then the cross-cutting parts are added: the security schemes, the
-//! signed-request headers, the common response headers, and the error responses of every
-//! operation from [`errors`].
+//! of [`paths`] (one per mounted route), their bodies the real request and view types
+//! where they derive `ToSchema` (the error body, public, orders, disputes so far) and
+//! the doc-only types of [`schemas`] for the rest. Then the cross-cutting parts are
+//! added: the security schemes, the signed-request headers, the common response headers,
+//! and the error responses of every operation from [`errors`]. The black-box tests check
+//! every JSON response they receive against this document (`otcpay_tests::contract`).
 
 pub mod errors;
 pub mod paths;

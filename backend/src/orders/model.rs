@@ -15,7 +15,9 @@
 
 use serde::Serialize;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+/// The state of an order: `matching → assigned → paid → completed`, or `expired`,
+/// `cancelled`, `disputed` (an admin resolves a dispute to `completed` or `cancelled`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum OrderStatus {
     Matching,
