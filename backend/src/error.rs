@@ -15,9 +15,24 @@ use serde::Serialize;
 
 use crate::telemetry::current_request_id;
 
-/// Stable error codes of the contract (API.md). The string is the wire value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorCode {
+/// Declares [`ErrorCode`] and [`ErrorCode::ALL`] from one list, so that `ALL` cannot
+/// miss a code.
+macro_rules! error_codes {
+    ($($variant:ident,)*) => {
+        /// Stable error codes of the contract (API.md). The string is the wire value.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum ErrorCode {
+            $($variant,)*
+        }
+
+        impl ErrorCode {
+            /// Every code, in declaration order (the OpenAPI document lists them all).
+            pub const ALL: &'static [ErrorCode] = &[$(Self::$variant,)*];
+        }
+    };
+}
+
+error_codes! {
     InvalidRequest,
     InvalidAmount,
     InvalidAddress,
@@ -49,6 +64,12 @@ pub enum ErrorCode {
     TooManyAttempts,
     ServiceUnavailable,
     InternalError,
+}
+
+impl Serialize for ErrorCode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
 }
 
 impl ErrorCode {
@@ -209,18 +230,25 @@ impl std::fmt::Display for ApiError {
     }
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    error: ErrorFields<'a>,
+/// Every error response: `{"error": {"code", "message", "param"?, "request_id"}}`.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Error, example = json!({"error": {"code": "invalid_amount", "message": "amount must be a decimal string such as \"100.50\".", "param": "amount", "request_id": "req_01JD3Q4ZK8M6W2X9V7T5R3P1NB"}}))]
+pub struct ErrorBody<'a> {
+    pub error: ErrorFields<'a>,
 }
 
-#[derive(Serialize)]
-struct ErrorFields<'a> {
-    code: &'static str,
-    message: &'a str,
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = ErrorBody)]
+pub struct ErrorFields<'a> {
+    pub code: ErrorCode,
+    /// A human sentence; may change, do not parse it.
+    pub message: &'a str,
+    /// The offending field, query parameter or header, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
-    param: Option<&'a str>,
-    request_id: String,
+    pub param: Option<&'a str>,
+    /// The request id, also in the `X-Request-Id` response header.
+    #[schema(example = "req_01JD3Q4ZK8M6W2X9V7T5R3P1NB")]
+    pub request_id: String,
 }
 
 impl ResponseError for ApiError {
@@ -231,7 +259,7 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let body = ErrorBody {
             error: ErrorFields {
-                code: self.code.as_str(),
+                code: self.code,
                 message: &self.message,
                 param: self.param.as_deref(),
                 request_id: current_request_id().unwrap_or_default(),

@@ -125,14 +125,15 @@ impl TestApp {
         token: Option<&str>,
         body: Option<&Value>,
     ) -> Response {
-        let mut req = self.client.request(method, self.url(path));
+        let mut req = self.client.request(method.clone(), self.url(path));
         if let Some(token) = token {
             req = req.bearer_auth(token);
         }
         if let Some(body) = body {
             req = req.json(body);
         }
-        req.send().await.expect("request sent")
+        let response = req.send().await.expect("request sent");
+        crate::contract::check(&method, path, response).await
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Response {

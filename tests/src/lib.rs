@@ -8,6 +8,7 @@
 //! test: nothing is skipped.
 
 pub mod app;
+pub mod contract;
 pub mod db;
 pub mod merchant;
 pub mod scenario;

@@ -163,7 +163,7 @@ impl MerchantClient {
         }
         let mut request = self
             .client
-            .request(method, format!("{}{path}", self.app_base));
+            .request(method.clone(), format!("{}{path}", self.app_base));
         for (name, value) in headers {
             request = request.header(name, value);
         }
@@ -172,7 +172,8 @@ impl MerchantClient {
                 .header("content-type", "application/json")
                 .body(body.to_vec());
         }
-        request.send().await.expect("request sent")
+        let response = request.send().await.expect("request sent");
+        crate::contract::check(&method, path, response).await
     }
 
     pub async fn get(&self, path: &str) -> Response {

@@ -43,7 +43,8 @@ use super::base58;
 use crate::public::networks::{AddressFormat, Network};
 
 /// Why an address is not valid for a network.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error, utoipa::ToSchema)]
+#[schema(as = AddressProblem, rename_all = "snake_case")]
 pub enum AddressError {
     #[error("the address checksum does not match")]
     BadChecksum,

@@ -6,18 +6,34 @@ use super::store::{dispute, message};
 use crate::db::rfc3339;
 use crate::money::format_usdt;
 
-#[derive(Debug, Serialize)]
+/// A dispute of an order.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = Dispute)]
 pub struct DisputeView {
+    #[schema(example = "dsp_01JD3Q4ZK8M6W2X9V7T5R3P1NB")]
     pub id: String,
     pub order_id: String,
+    /// `open` or `resolved`.
+    #[schema(example = "open")]
     pub status: String,
+    /// Who opened it: `merchant`, `acceptor`, `customer`, `admin` or `system`.
+    #[schema(example = "merchant")]
     pub opened_by: String,
     pub reason: String,
+    /// The customer's contact, when the customer opened it.
+    #[schema(required = true)]
     pub contact: Option<String>,
+    /// `release` or `cancel` once resolved.
+    #[schema(required = true)]
     pub outcome: Option<String>,
+    /// USDT released by the resolution.
+    #[schema(required = true, format = "decimal")]
     pub released_amount: Option<String>,
+    #[schema(required = true)]
     pub resolution_note: Option<String>,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(required = true, format = DateTime)]
     pub resolved_at: Option<String>,
     pub livemode: bool,
 }

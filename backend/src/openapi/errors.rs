@@ -2,7 +2,7 @@
 //! error code with its HTTP status, and the error responses of each operation.
 //!
 //! Operations declare only their success responses in their `#[utoipa::path]`; their
-//! error responses are generated here from [`ERROR_CODES`], the codes every operation of
+//! error responses are generated here from [`ErrorCode::ALL`] with [`meaning`], the codes every operation of
 //! an authentication kind can give ([`common_errors`]) and the operation's own codes
 //! (the `ERRORS` tables next to the path declarations). Each error status becomes one
 //! response whose description lists the codes and when they happen, with one example
@@ -16,159 +16,104 @@ use utoipa::openapi::{RefOr, extensions::Extensions};
 
 use crate::error::ErrorCode;
 
-/// Every code of [`ErrorCode`] with what it means. The status comes from
-/// [`ErrorCode::status`], so the table cannot drift from the server.
-pub const ERROR_CODES: &[(ErrorCode, &str)] = &[
-    (
-        ErrorCode::InvalidRequest,
-        "The request is malformed: bad JSON, a missing or mistyped field, an unknown field, a value out of range. `param` names the field (or header, e.g. `Recv-Window`).",
-    ),
-    (
-        ErrorCode::InvalidAmount,
-        "An amount or rate is not a valid decimal string for its scale: too many decimals, a sign, an exponent, zero, absurdly large, or below a minimum. `param` names the field.",
-    ),
-    (
-        ErrorCode::InvalidAddress,
-        "The blockchain address is not valid on the given network.",
-    ),
-    (
-        ErrorCode::UnsupportedCurrency,
-        "The currency is not supported (see `GET /api/v1/public/currencies`).",
-    ),
-    (
-        ErrorCode::UnsupportedNetwork,
-        "The network is missing or not supported (see `GET /api/v1/public/currencies`).",
-    ),
-    (
-        ErrorCode::MissingCredentials,
-        "An authentication header is missing: `API-Key`, `Request-Time` or `Signature-V1` on signed routes, `Authorization: Bearer` on portal routes.",
-    ),
-    (
-        ErrorCode::InvalidApiKey,
-        "The API key is unknown or revoked, or its merchant is suspended.",
-    ),
-    (
-        ErrorCode::RequestExpired,
-        "`Request-Time` is more than 1 s in the future, older than `Recv-Window`, or not a number.",
-    ),
-    (
-        ErrorCode::InvalidSignature,
-        "`Signature-V1` does not match the request.",
-    ),
-    (
-        ErrorCode::ReplayedRequest,
-        "This exact signed request was already received.",
-    ),
-    (
-        ErrorCode::InvalidCredentials,
-        "The email or password is wrong (the same answer for an unknown email).",
-    ),
-    (
-        ErrorCode::InvalidToken,
-        "The session token is invalid or expired; log in again.",
-    ),
-    (
-        ErrorCode::TotpRequired,
-        "Two-factor authentication is enabled and the `totp_code` is missing or wrong.",
-    ),
-    (
-        ErrorCode::Forbidden,
-        "Authenticated, but not allowed: another role, or an acceptor that is not `active`.",
-    ),
-    (
-        ErrorCode::TotpSetupRequired,
-        "An admin action that moves money needs an admin with two-factor authentication on and a session that passed the code (log in with `totp_code`, or turn 2FA on in this session).",
-    ),
-    (
-        ErrorCode::NotFound,
-        "No such object (also for another tenant's objects), or no such endpoint.",
-    ),
-    (
-        ErrorCode::MethodNotAllowed,
-        "The path exists but does not support this HTTP method; the `Allow` header lists the methods it supports.",
-    ),
-    (
-        ErrorCode::InvalidState,
-        "The object's state does not allow this action (e.g. cancelling a completed order).",
-    ),
-    (
-        ErrorCode::DuplicateMerchantOrderId,
-        "An order with this `merchant_order_id` exists with different parameters.",
-    ),
-    (
-        ErrorCode::DuplicateMerchantWithdrawalId,
-        "A withdrawal with this `merchant_withdrawal_id` exists with different parameters.",
-    ),
-    (
-        ErrorCode::EmailTaken,
-        "The email address already belongs to an account (an acceptor, a merchant or an admin); `param` is `email`.",
-    ),
-    (
-        ErrorCode::Conflict,
-        "The request conflicts with existing data (e.g. a deposit txid already credited with other values).",
-    ),
-    (
-        ErrorCode::PayloadTooLarge,
-        "The request body is larger than 64 KiB.",
-    ),
-    (
-        ErrorCode::UnsupportedMediaType,
-        "The request has a body that is not `Content-Type: application/json`.",
-    ),
-    (
-        ErrorCode::Banned,
-        "The API key is banned for repeated rate-limit violations; wait `Retry-After` seconds.",
-    ),
-    (
-        ErrorCode::InsufficientBalance,
-        "The available balance does not cover the operation.",
-    ),
-    (
-        ErrorCode::UnprocessableEntity,
-        "A business rule refuses the request.",
-    ),
-    (
-        ErrorCode::RateLimited,
-        "Too many requests; wait `Retry-After` seconds.",
-    ),
-    (
-        ErrorCode::TooManyAttempts,
-        "Too many failed login attempts or second-factor checks; wait `Retry-After` seconds.",
-    ),
-    (
-        ErrorCode::ServiceUnavailable,
-        "A dependency (database, Redis) is unreachable; retry later.",
-    ),
-    (
-        ErrorCode::InternalError,
-        "An unexpected server error; quote the `request_id` when reporting it.",
-    ),
-];
+/// What a code means, for the document's table of codes. The match is exhaustive, so a
+/// new code cannot be left out of the document.
+pub fn meaning(code: ErrorCode) -> &'static str {
+    match code {
+        ErrorCode::InvalidRequest => {
+            "The request is malformed: bad JSON, a missing or mistyped field, an unknown field, a value out of range. `param` names the field (or header, e.g. `Recv-Window`)."
+        }
+        ErrorCode::InvalidAmount => {
+            "An amount or rate is not a valid decimal string for its scale: too many decimals, a sign, an exponent, zero, absurdly large, or below a minimum. `param` names the field."
+        }
+        ErrorCode::InvalidAddress => "The blockchain address is not valid on the given network.",
+        ErrorCode::UnsupportedCurrency => {
+            "The currency is not supported (see `GET /api/v1/public/currencies`)."
+        }
+        ErrorCode::UnsupportedNetwork => {
+            "The network is missing or not supported (see `GET /api/v1/public/currencies`)."
+        }
+        ErrorCode::MissingCredentials => {
+            "An authentication header is missing: `API-Key`, `Request-Time` or `Signature-V1` on signed routes, `Authorization: Bearer` on portal routes."
+        }
+        ErrorCode::InvalidApiKey => {
+            "The API key is unknown or revoked, or its merchant is suspended."
+        }
+        ErrorCode::RequestExpired => {
+            "`Request-Time` is more than 1 s in the future, older than `Recv-Window`, or not a number."
+        }
+        ErrorCode::InvalidSignature => "`Signature-V1` does not match the request.",
+        ErrorCode::ReplayedRequest => "This exact signed request was already received.",
+        ErrorCode::InvalidCredentials => {
+            "The email or password is wrong (the same answer for an unknown email)."
+        }
+        ErrorCode::InvalidToken => "The session token is invalid or expired; log in again.",
+        ErrorCode::TotpRequired => {
+            "Two-factor authentication is enabled and the `totp_code` is missing or wrong."
+        }
+        ErrorCode::Forbidden => {
+            "Authenticated, but not allowed: another role, or an acceptor that is not `active`."
+        }
+        ErrorCode::TotpSetupRequired => {
+            "An admin action that moves money needs an admin with two-factor authentication on and a session that passed the code (log in with `totp_code`, or turn 2FA on in this session)."
+        }
+        ErrorCode::NotFound => {
+            "No such object (also for another tenant's objects), or no such endpoint."
+        }
+        ErrorCode::MethodNotAllowed => {
+            "The path exists but does not support this HTTP method; the `Allow` header lists the methods it supports."
+        }
+        ErrorCode::InvalidState => {
+            "The object's state does not allow this action (e.g. cancelling a completed order)."
+        }
+        ErrorCode::DuplicateMerchantOrderId => {
+            "An order with this `merchant_order_id` exists with different parameters."
+        }
+        ErrorCode::DuplicateMerchantWithdrawalId => {
+            "A withdrawal with this `merchant_withdrawal_id` exists with different parameters."
+        }
+        ErrorCode::EmailTaken => {
+            "The email address already belongs to an account (an acceptor, a merchant or an admin); `param` is `email`."
+        }
+        ErrorCode::Conflict => {
+            "The request conflicts with existing data (e.g. a deposit txid already credited with other values)."
+        }
+        ErrorCode::PayloadTooLarge => "The request body is larger than 64 KiB.",
+        ErrorCode::UnsupportedMediaType => {
+            "The request has a body that is not `Content-Type: application/json`."
+        }
+        ErrorCode::Banned => {
+            "The API key is banned for repeated rate-limit violations; wait `Retry-After` seconds."
+        }
+        ErrorCode::InsufficientBalance => "The available balance does not cover the operation.",
+        ErrorCode::UnprocessableEntity => "A business rule refuses the request.",
+        ErrorCode::RateLimited => "Too many requests; wait `Retry-After` seconds.",
+        ErrorCode::TooManyAttempts => {
+            "Too many failed login attempts or second-factor checks; wait `Retry-After` seconds."
+        }
+        ErrorCode::ServiceUnavailable => {
+            "A dependency (database, Redis) is unreachable; retry later."
+        }
+        ErrorCode::InternalError => {
+            "An unexpected server error; quote the `request_id` when reporting it."
+        }
+    }
+}
 
 /// The error codes an operation gives besides the common ones of its authentication:
 /// `(operationId, [(code, when)])`.
 pub type OpErrors = (&'static str, &'static [(ErrorCode, &'static str)]);
 
-/// The meaning of a code from [`ERROR_CODES`].
-pub fn meaning(code: ErrorCode) -> &'static str {
-    ERROR_CODES
-        .iter()
-        .find(|(c, _)| *c == code)
-        .map_or("", |(_, m)| m)
-}
-
 /// The schema of `error.code`: a string enum of every code, and the table of codes with
 /// their HTTP status in `x-error-codes` (also under `components.x-error-codes`).
-pub struct ErrorCodeSchema;
-
-impl utoipa::PartialSchema for ErrorCodeSchema {
+impl utoipa::PartialSchema for ErrorCode {
     fn schema() -> RefOr<Schema> {
         let mut schema = Object::with_type(SchemaType::Type(Type::String));
         schema.description = Some(codes_markdown());
         schema.enum_values = Some(
-            ERROR_CODES
+            ErrorCode::ALL
                 .iter()
-                .map(|(code, _)| Value::from(code.as_str()))
+                .map(|code| Value::from(code.as_str()))
                 .collect(),
         );
         schema.extensions = Some(Extensions::from_iter([(
@@ -179,7 +124,7 @@ impl utoipa::PartialSchema for ErrorCodeSchema {
     }
 }
 
-impl utoipa::ToSchema for ErrorCodeSchema {
+impl utoipa::ToSchema for ErrorCode {
     fn name() -> Cow<'static, str> {
         Cow::Borrowed("ErrorCode")
     }
@@ -188,13 +133,13 @@ impl utoipa::ToSchema for ErrorCodeSchema {
 /// `[{"code", "status", "description"}]` of every code.
 pub fn error_code_table() -> Value {
     Value::Array(
-        ERROR_CODES
+        ErrorCode::ALL
             .iter()
-            .map(|(code, meaning)| {
+            .map(|code| {
                 json!({
                     "code": code.as_str(),
                     "status": code.status().as_u16(),
-                    "description": meaning,
+                    "description": meaning(*code),
                 })
             })
             .collect(),
@@ -206,12 +151,12 @@ fn codes_markdown() -> String {
         "A stable, machine-readable error code. Codes are never renamed; new ones may be added, \
          so treat an unknown code by its HTTP status.\n\n| code | status | meaning |\n|---|---|---|\n",
     );
-    for (code, meaning) in ERROR_CODES {
+    for code in ErrorCode::ALL {
         text.push_str(&format!(
             "| `{}` | {} | {} |\n",
             code.as_str(),
             code.status().as_u16(),
-            meaning.replace('|', "\\|")
+            meaning(*code).replace('|', "\\|")
         ));
     }
     text
@@ -298,6 +243,10 @@ pub fn common_errors(
     if has_body && auth != AuthKind::Signed {
         codes.push((ErrorCode::PayloadTooLarge, "the body is larger than 64 KiB"));
     }
+    codes.push((
+        ErrorCode::InvalidRequest,
+        "the path or query contains a NUL character (`%00`)",
+    ));
     codes.push((ErrorCode::InternalError, "an unexpected server error"));
     codes
 }
@@ -377,11 +326,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_table_has_each_code_once() {
+    fn every_code_is_listed_once_with_a_meaning() {
         let mut seen = std::collections::HashSet::new();
-        for (code, meaning) in ERROR_CODES {
+        for code in ErrorCode::ALL {
             assert!(seen.insert(code.as_str()), "{} twice", code.as_str());
-            assert!(!meaning.is_empty());
+            assert!(!meaning(*code).is_empty());
         }
     }
 

@@ -12,7 +12,11 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
-use super::errors::ErrorCodeSchema;
+pub use crate::disputes::model::DisputeView as Dispute;
+pub use crate::orders::model::OrderStatus;
+pub use crate::orders::request::CreateOrderRequest;
+pub use crate::orders::view::OrderView as Order;
+pub use crate::public::model::NetworkId;
 
 /// A list page: `data` newest first, and whether older items exist.
 macro_rules! list_schema {
@@ -29,44 +33,7 @@ macro_rules! list_schema {
 }
 
 // ---------------------------------------------------------------------------------------
-// Errors
-
-/// Every error response: `{"error": {"code", "message", "param"?, "request_id"}}`.
-#[derive(ToSchema)]
-#[schema(example = json!({"error": {"code": "invalid_amount", "message": "amount must be a decimal string such as \"100.50\".", "param": "amount", "request_id": "req_01JD3Q4ZK8M6W2X9V7T5R3P1NB"}}))]
-pub struct Error {
-    pub error: ErrorBody,
-}
-
-#[derive(ToSchema)]
-pub struct ErrorBody {
-    pub code: ErrorCodeSchema,
-    /// A human sentence; may change, do not parse it.
-    pub message: String,
-    /// The offending field, query parameter or header, when there is one.
-    pub param: Option<String>,
-    /// The request id, also in the `X-Request-Id` response header.
-    #[schema(example = "req_01JD3Q4ZK8M6W2X9V7T5R3P1NB")]
-    pub request_id: String,
-}
-
-// ---------------------------------------------------------------------------------------
 // Shared enums
-
-/// The state of an order: `matching → assigned → paid → completed`, or `expired`,
-/// `cancelled`, `disputed` (an admin resolves a dispute to `completed` or `cancelled`).
-#[derive(ToSchema, Serialize)]
-#[serde(rename_all = "snake_case")]
-#[schema(rename_all = "snake_case")]
-pub enum OrderStatus {
-    Matching,
-    Assigned,
-    Paid,
-    Completed,
-    Expired,
-    Cancelled,
-    Disputed,
-}
 
 /// `review → approved → completed`, or `rejected` (from review), or `failed` (from
 /// approved).
@@ -79,16 +46,6 @@ pub enum WithdrawalStatus {
     Completed,
     Rejected,
     Failed,
-}
-
-/// A blockchain network of USDT.
-#[derive(ToSchema, Serialize)]
-#[serde(rename_all = "snake_case")]
-#[schema(rename_all = "snake_case")]
-pub enum NetworkId {
-    Tron,
-    Ethereum,
-    Bsc,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -112,125 +69,6 @@ pub struct Readiness {
     /// `ok`, or `not_configured` when the server runs without Redis.
     #[schema(example = "not_configured")]
     pub redis: String,
-}
-
-// ---------------------------------------------------------------------------------------
-// Public
-
-#[derive(ToSchema)]
-#[schema(example = json!({"server_time": 1763719200000_i64}))]
-pub struct ServerTime {
-    /// The server's clock, Unix milliseconds (use it for `Request-Time`).
-    pub server_time: i64,
-}
-
-#[derive(ToSchema)]
-pub struct Currencies {
-    pub assets: Vec<Asset>,
-    pub fiats: Vec<Fiat>,
-}
-
-#[derive(ToSchema)]
-pub struct Asset {
-    #[schema(example = "USDT")]
-    pub code: String,
-    /// Decimal places (USDT: 6).
-    #[schema(example = 6)]
-    pub scale: u32,
-    pub networks: Vec<Network>,
-}
-
-#[derive(ToSchema)]
-pub struct Network {
-    pub id: NetworkId,
-    #[schema(example = "TRON (TRC-20)")]
-    pub name: String,
-    /// The EVM chain id; `null` for TRON.
-    #[schema(required = true, example = json!(null))]
-    pub chain_id: Option<u64>,
-    /// USDT charged on top of a withdrawal on this network.
-    #[schema(format = "decimal", example = "1.00")]
-    pub withdrawal_fee: String,
-    /// The smallest withdrawal amount on this network.
-    #[schema(format = "decimal", example = "10.00")]
-    pub min_withdrawal: String,
-}
-
-#[derive(ToSchema)]
-pub struct Fiat {
-    /// ISO 4217 code.
-    #[schema(example = "CNY")]
-    pub code: String,
-    /// Decimal places of the currency (CNY 2, JPY 0, …).
-    #[schema(example = 2)]
-    pub scale: u32,
-}
-
-/// The aggregated order book of one fiat (no acceptor ids).
-#[derive(ToSchema)]
-#[schema(example = json!({"fiat": "CNY", "best_rate": "7.18", "depth": [{"rate": "7.18", "liquidity": "50000.00"}, {"rate": "7.20", "liquidity": "1200.00"}]}))]
-pub struct Rates {
-    pub fiat: String,
-    /// The best (lowest) rate offered; `null` without liquidity.
-    #[schema(required = true, format = "decimal")]
-    pub best_rate: Option<String>,
-    /// Rates ascending: the best rate for the customer first.
-    pub depth: Vec<DepthLevel>,
-}
-
-#[derive(ToSchema)]
-pub struct DepthLevel {
-    /// Fiat per USDT.
-    #[schema(format = "decimal", example = "7.18")]
-    pub rate: String,
-    /// USDT that can be bought at this rate.
-    #[schema(format = "decimal", example = "50000.00")]
-    pub liquidity: String,
-}
-
-#[derive(ToSchema)]
-#[schema(example = json!({"network": "tron", "address": "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"}))]
-pub struct ValidateAddressRequest {
-    /// A missing or unknown network → `400 unsupported_network`.
-    pub network: NetworkId,
-    /// A missing or non-string address → `400 invalid_request`.
-    pub address: String,
-}
-
-/// `valid: true` with the normalized address (EIP-55 on EVM networks), or `valid:
-/// false` with the reason.
-#[derive(ToSchema, Serialize)]
-#[serde(untagged)]
-pub enum AddressValidation {
-    Valid(ValidAddress),
-    Invalid(InvalidAddress),
-}
-
-#[derive(ToSchema, Serialize)]
-#[schema(example = json!({"valid": true, "network": "tron", "address": "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"}))]
-pub struct ValidAddress {
-    /// Always `true`.
-    pub valid: bool,
-    pub network: NetworkId,
-    /// The normalized address.
-    pub address: String,
-}
-
-#[derive(ToSchema, Serialize)]
-#[schema(example = json!({"valid": false, "reason": "bad_checksum"}))]
-pub struct InvalidAddress {
-    /// Always `false`.
-    pub valid: bool,
-    pub reason: AddressProblem,
-}
-
-#[derive(ToSchema, Serialize)]
-#[schema(rename_all = "snake_case")]
-pub enum AddressProblem {
-    BadChecksum,
-    BadLength,
-    BadPrefix,
-    BadCharacters,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -354,106 +192,6 @@ pub enum Role {
 // ---------------------------------------------------------------------------------------
 // Orders
 
-#[derive(ToSchema)]
-#[schema(example = json!({"merchant_order_id": "inv-1001", "amount": "100.00", "currency": "USDT", "fiat_currency": "CNY", "payment_method": "bank_transfer", "callback_url": "https://shop.example/cb", "return_url": "https://shop.example/done", "expires_in": 900, "metadata": {"cart": "42"}}))]
-pub struct CreateOrderRequest {
-    /// Your id of the order: 1–64 of `A-Za-z0-9._:-`; the idempotency key.
-    #[schema(pattern = "^[A-Za-z0-9._:-]{1,64}$", example = "inv-1001")]
-    pub merchant_order_id: String,
-    /// USDT the customer pays for; you are credited `amount − fee`.
-    #[schema(
-        format = "decimal",
-        min_length = 1,
-        pattern = "^[0-9]{1,18}(\\.[0-9]{1,6})?$",
-        example = "100.00"
-    )]
-    pub amount: String,
-    /// Only `USDT` (the default).
-    #[schema(example = "USDT")]
-    pub currency: Option<String>,
-    /// The fiat the customer pays in; required unless the merchant has a default fiat.
-    #[schema(example = "CNY")]
-    pub fiat_currency: Option<String>,
-    /// A payment method the acceptor must offer: 1–32 of `a-z0-9_`.
-    #[schema(pattern = "^[a-z0-9_]{1,32}$", example = "bank_transfer")]
-    pub payment_method: Option<String>,
-    /// Where this order's webhooks go (else the merchant's webhook URL): http(s), ≤ 2048.
-    #[schema(format = "uri")]
-    pub callback_url: Option<String>,
-    /// Where the cashier page sends the customer back: http(s), ≤ 2048.
-    #[schema(format = "uri")]
-    pub return_url: Option<String>,
-    /// The payment window in seconds, 60–7200 (default 900).
-    #[schema(minimum = 60, maximum = 7200, default = 900)]
-    pub expires_in: Option<i64>,
-    /// Up to 4 KiB of JSON, echoed back in the order and its webhooks.
-    pub metadata: Option<BTreeMap<String, Value>>,
-}
-
-/// The order object (merchant API, acceptor API, webhooks, live events).
-#[derive(ToSchema, Serialize)]
-#[schema(example = json!({"id": "ord_01JD3Q4ZK8M6W2X9V7T5R3P1NB", "merchant_order_id": "inv-1001", "status": "assigned", "amount": "100.00", "currency": "USDT", "fee": "1.00", "net_amount": "99.00", "fiat_currency": "CNY", "fiat_amount": "718.00", "rate": "7.18", "payment_method": "bank_transfer", "payment_details": {"method": "bank_transfer", "bank_name": "Example Bank", "account_name": "Li Wei", "account_number": "6222 0000 0000 0000", "reference": "R7K2Q9"}, "reference": "R7K2Q9", "cashier_url": "https://pay.example/pay/4f0c…", "qr_code": "data:image/png;base64,iVBORw0KGgo…", "released_amount": null, "expires_at": "2026-11-21T10:30:00Z", "paid_at": null, "completed_at": null, "created_at": "2026-11-21T10:15:00Z", "updated_at": "2026-11-21T10:15:01Z", "metadata": {"cart": "42"}, "livemode": true}))]
-pub struct Order {
-    #[schema(example = "ord_01JD3Q4ZK8M6W2X9V7T5R3P1NB")]
-    pub id: String,
-    pub merchant_order_id: String,
-    pub status: OrderStatus,
-    /// USDT the customer pays for.
-    #[schema(format = "decimal")]
-    pub amount: String,
-    /// Always `USDT`.
-    #[schema(example = "USDT")]
-    pub currency: String,
-    /// The platform fee in USDT.
-    #[schema(format = "decimal")]
-    pub fee: String,
-    /// What the merchant is credited: `amount − fee` (or `released_amount − fee` after a
-    /// partial release).
-    #[schema(format = "decimal")]
-    pub net_amount: String,
-    pub fiat_currency: String,
-    /// What the customer transfers, in the fiat's scale; `null` until assigned.
-    #[schema(required = true, format = "decimal")]
-    pub fiat_amount: Option<String>,
-    /// Fiat per USDT; `null` until assigned.
-    #[schema(required = true, format = "decimal")]
-    pub rate: Option<String>,
-    #[schema(required = true)]
-    pub payment_method: Option<String>,
-    /// Where and how to pay (`method`, the acceptor's details such as `bank_name`,
-    /// `account_name`, `account_number`, and `reference`); `null` until assigned.
-    #[schema(required = true)]
-    pub payment_details: Option<BTreeMap<String, String>>,
-    /// The short code the customer puts in the transfer memo.
-    #[schema(example = "R7K2Q9")]
-    pub reference: String,
-    /// The customer's payment page; its token is the capability to pay and dispute.
-    #[schema(format = "uri")]
-    pub cashier_url: String,
-    /// A PNG data URI of a QR code of `cashier_url`. Only in the merchant API's
-    /// responses (not in the acceptor API, webhooks or live events).
-    pub qr_code: Option<String>,
-    /// USDT released by an admin's partial dispute resolution; else `null`.
-    #[schema(required = true, format = "decimal")]
-    pub released_amount: Option<String>,
-    /// End of the payment window.
-    #[schema(format = DateTime)]
-    pub expires_at: String,
-    #[schema(required = true, format = DateTime)]
-    pub paid_at: Option<String>,
-    #[schema(required = true, format = DateTime)]
-    pub completed_at: Option<String>,
-    #[schema(format = DateTime)]
-    pub created_at: String,
-    #[schema(format = DateTime)]
-    pub updated_at: String,
-    /// The merchant's metadata, as sent.
-    #[schema(required = true)]
-    pub metadata: Option<BTreeMap<String, Value>>,
-    /// `false` for sandbox orders (created with an `mk_test_…` key).
-    pub livemode: bool,
-}
-
 list_schema!(
     /// A page of orders.
     OrderList,
@@ -466,37 +204,6 @@ pub struct DisputeRequest {
     /// 1–2000 characters, not blank.
     #[schema(min_length = 1, max_length = 2000, pattern = "\\S")]
     pub reason: String,
-}
-
-/// A dispute of an order.
-#[derive(ToSchema)]
-pub struct Dispute {
-    #[schema(example = "dsp_01JD3Q4ZK8M6W2X9V7T5R3P1NB")]
-    pub id: String,
-    pub order_id: String,
-    /// `open` or `resolved`.
-    #[schema(example = "open")]
-    pub status: String,
-    /// Who opened it: `merchant`, `acceptor`, `customer`, `admin` or `system`.
-    #[schema(example = "merchant")]
-    pub opened_by: String,
-    pub reason: String,
-    /// The customer's contact, when the customer opened it.
-    #[schema(required = true)]
-    pub contact: Option<String>,
-    /// `release` or `cancel` once resolved.
-    #[schema(required = true)]
-    pub outcome: Option<String>,
-    /// USDT released by the resolution.
-    #[schema(required = true, format = "decimal")]
-    pub released_amount: Option<String>,
-    #[schema(required = true)]
-    pub resolution_note: Option<String>,
-    #[schema(format = DateTime)]
-    pub created_at: String,
-    #[schema(required = true, format = DateTime)]
-    pub resolved_at: Option<String>,
-    pub livemode: bool,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -555,7 +262,8 @@ pub struct CreateWithdrawalRequest {
     /// Your id: 1–64 of `A-Za-z0-9._:-`; the idempotency key.
     #[schema(pattern = "^[A-Za-z0-9._:-]{1,64}$")]
     pub merchant_withdrawal_id: String,
-    pub network: NetworkId,
+    #[schema(value_type = NetworkId)]
+    pub network: String,
     /// A valid address on `network` (stored normalized).
     #[schema(min_length = 1)]
     pub address: String,
@@ -584,7 +292,8 @@ pub struct Withdrawal {
     pub fee: String,
     #[schema(example = "USDT")]
     pub currency: String,
-    pub network: NetworkId,
+    #[schema(value_type = NetworkId)]
+    pub network: String,
     pub address: String,
     /// The on-chain transaction id once completed.
     #[schema(required = true)]
@@ -1030,7 +739,8 @@ pub struct DepositRequest {
         pattern = "^[0-9]{1,18}(\\.[0-9]{1,6})?$"
     )]
     pub amount: String,
-    pub network: NetworkId,
+    #[schema(value_type = NetworkId)]
+    pub network: String,
     /// 1–128 visible characters, no spaces (surrounding spaces are trimmed); hash-shaped
     /// ids are compared case-insensitively and with or without `0x`.
     #[schema(
@@ -1050,7 +760,8 @@ pub struct Deposit {
     pub acceptor_id: String,
     #[schema(format = "decimal")]
     pub amount: String,
-    pub network: NetworkId,
+    #[schema(value_type = NetworkId)]
+    pub network: String,
     /// In canonical form.
     pub txid: String,
     #[schema(required = true)]

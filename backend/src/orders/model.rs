@@ -16,9 +16,13 @@
 
 use serde::Serialize;
 
-/// The state of an order, stored as its lower-case name (`orders.status`). A stored
-/// value that is none of these fails the read (a database type error), never a default.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, sea_orm::DeriveValueType)]
+/// The state of an order: `matching → assigned → paid → completed`, or `expired`,
+/// `cancelled`, `disputed` (an admin resolves a dispute to `completed` or `cancelled`).
+// Stored as its lower-case name (`orders.status`); a stored value that is none of these
+// fails the read (a database type error), never becomes a default.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, sea_orm::DeriveValueType, utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 #[sea_orm(value_type = "String")]
 pub enum OrderStatus {

@@ -13,18 +13,43 @@ pub const MAX_METADATA_BYTES: usize = 4 * 1024;
 
 /// `POST /api/v1/orders` as sent. Amounts are kept as JSON values so that a number
 /// instead of a decimal string is reported as `invalid_amount`, not as bad JSON.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"merchant_order_id": "inv-1001", "amount": "100.00", "currency": "USDT", "fiat_currency": "CNY", "payment_method": "bank_transfer", "callback_url": "https://shop.example/cb", "return_url": "https://shop.example/done", "expires_in": 900, "metadata": {"cart": "42"}}))]
 pub struct CreateOrderRequest {
+    /// Your id of the order: 1–64 of `A-Za-z0-9._:-`; the idempotency key.
+    #[schema(value_type = String, required = true, pattern = "^[A-Za-z0-9._:-]{1,64}$", example = "inv-1001")]
     pub merchant_order_id: Option<Value>,
+    /// USDT the customer pays for; you are credited `amount − fee`.
+    #[schema(
+        value_type = String,
+        required = true,
+        format = "decimal",
+        min_length = 1,
+        pattern = "^[0-9]{1,18}(\\.[0-9]{1,6})?$",
+        example = "100.00"
+    )]
     pub amount: Option<Value>,
+    /// Only `USDT` (the default).
+    #[schema(value_type = Option<String>, nullable = false, example = "USDT")]
     pub currency: Option<Value>,
+    /// The fiat the customer pays in; required unless the merchant has a default fiat.
+    #[schema(value_type = Option<String>, nullable = false, example = "CNY")]
     pub fiat_currency: Option<Value>,
+    /// A payment method the acceptor must offer: 1–32 of `a-z0-9_`.
+    #[schema(value_type = Option<String>, nullable = false, pattern = "^[a-z0-9_]{1,32}$", example = "bank_transfer")]
     pub payment_method: Option<Value>,
+    /// Where this order's webhooks go (else the merchant's webhook URL): http(s), ≤ 2048.
+    #[schema(value_type = Option<String>, nullable = false, format = "uri")]
     pub callback_url: Option<Value>,
+    /// Where the cashier page sends the customer back: http(s), ≤ 2048.
+    #[schema(value_type = Option<String>, nullable = false, format = "uri")]
     pub return_url: Option<Value>,
+    /// The payment window in seconds, 60–7200 (default 900).
+    #[schema(value_type = Option<i64>, nullable = false, minimum = 60, maximum = 7200, default = 900)]
     pub expires_in: Option<Value>,
-    /// Kept as sent, so that it is echoed byte for byte (a number beyond `f64` stays
-    /// as it was written).
+    /// Up to 4 KiB of JSON, echoed back in the order and its webhooks. Kept as sent, so
+    /// that it is echoed byte for byte (a number beyond `f64` stays as it was written).
+    #[schema(value_type = Option<std::collections::BTreeMap<String, Value>>, nullable = false)]
     pub metadata: Option<Box<RawValue>>,
 }
 

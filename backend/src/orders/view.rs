@@ -10,32 +10,69 @@ use super::store::order;
 use crate::db::rfc3339;
 use crate::money::{FiatCurrency, format_scaled, format_usdt};
 
-#[derive(Debug, Serialize)]
+/// The order object (merchant API, acceptor API, webhooks, live events).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = Order, example = json!({"id": "ord_01JD3Q4ZK8M6W2X9V7T5R3P1NB", "merchant_order_id": "inv-1001", "status": "assigned", "amount": "100.00", "currency": "USDT", "fee": "1.00", "net_amount": "99.00", "fiat_currency": "CNY", "fiat_amount": "718.00", "rate": "7.18", "payment_method": "bank_transfer", "payment_details": {"method": "bank_transfer", "bank_name": "Example Bank", "account_name": "Li Wei", "account_number": "6222 0000 0000 0000", "reference": "R7K2Q9"}, "reference": "R7K2Q9", "cashier_url": "https://pay.example/pay/4f0c…", "qr_code": "data:image/png;base64,iVBORw0KGgo…", "released_amount": null, "expires_at": "2026-11-21T10:30:00Z", "paid_at": null, "completed_at": null, "created_at": "2026-11-21T10:15:00Z", "updated_at": "2026-11-21T10:15:01Z", "metadata": {"cart": "42"}, "livemode": true}))]
 pub struct OrderView {
+    #[schema(example = "ord_01JD3Q4ZK8M6W2X9V7T5R3P1NB")]
     pub id: String,
     pub merchant_order_id: String,
+    #[schema(value_type = super::model::OrderStatus)]
     pub status: String,
+    /// USDT the customer pays for.
+    #[schema(format = "decimal")]
     pub amount: String,
+    /// Always `USDT`.
+    #[schema(example = "USDT")]
     pub currency: &'static str,
+    /// The platform fee in USDT.
+    #[schema(format = "decimal")]
     pub fee: String,
+    /// What the merchant is credited: `amount − fee` (or `released_amount − fee` after a
+    /// partial release).
+    #[schema(format = "decimal")]
     pub net_amount: String,
     pub fiat_currency: String,
+    /// What the customer transfers, in the fiat's scale; `null` until assigned.
+    #[schema(required = true, format = "decimal")]
     pub fiat_amount: Option<String>,
+    /// Fiat per USDT; `null` until assigned.
+    #[schema(required = true, format = "decimal")]
     pub rate: Option<String>,
+    #[schema(required = true)]
     pub payment_method: Option<String>,
+    /// Where and how to pay (`method`, the acceptor's details such as `bank_name`,
+    /// `account_name`, `account_number`, and `reference`); `null` until assigned.
+    #[schema(required = true, value_type = Option<std::collections::BTreeMap<String, String>>)]
     pub payment_details: Option<Value>,
+    /// The short code the customer puts in the transfer memo.
+    #[schema(example = "R7K2Q9")]
     pub reference: String,
+    /// The customer's payment page; its token is the capability to pay and dispute.
+    #[schema(format = "uri")]
     pub cashier_url: String,
+    /// A PNG data URI of a QR code of `cashier_url`. Only in the merchant API's
+    /// responses (not in the acceptor API, webhooks or live events).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub qr_code: Option<String>,
+    /// USDT released by an admin's partial dispute resolution; else `null`.
+    #[schema(required = true, format = "decimal")]
     pub released_amount: Option<String>,
+    /// End of the payment window.
+    #[schema(format = DateTime)]
     pub expires_at: String,
+    #[schema(required = true, format = DateTime)]
     pub paid_at: Option<String>,
+    #[schema(required = true, format = DateTime)]
     pub completed_at: Option<String>,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
-    /// As the merchant sent it, byte for byte.
+    /// The merchant's metadata, as sent (byte for byte).
+    #[schema(required = true, value_type = Option<std::collections::BTreeMap<String, Value>>)]
     pub metadata: Option<Box<RawValue>>,
+    /// `false` for sandbox orders (created with an `mk_test_…` key).
     pub livemode: bool,
 }
 

@@ -4,39 +4,72 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use utoipa::ToSchema;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{Object, Schema, Type};
 
 use super::networks::{NETWORKS, Network};
 use crate::money::{FIATS, Rate, USDT_SCALE, format_usdt};
 
 /// `GET /api/v1/public/time`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ServerTime, example = json!({"server_time": 1763719200000_i64}))]
 pub struct TimeView {
-    /// Unix milliseconds.
+    /// The server's clock, Unix milliseconds (use it for `Request-Time`).
     pub server_time: i64,
 }
 
 /// `GET /api/v1/public/currencies`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Currencies)]
 pub struct CurrenciesView {
     pub assets: Vec<AssetView>,
     pub fiats: Vec<FiatView>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Asset)]
 pub struct AssetView {
+    #[schema(example = "USDT")]
     pub code: &'static str,
+    /// Decimal places (USDT: 6).
+    #[schema(example = 6)]
     pub scale: u32,
     pub networks: Vec<NetworkView>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Network)]
 pub struct NetworkView {
+    #[schema(value_type = NetworkId)]
     pub id: &'static str,
+    #[schema(example = "TRON (TRC-20)")]
     pub name: &'static str,
+    /// The EVM chain id; `null` for TRON.
+    #[schema(required = true, example = json!(null))]
     pub chain_id: Option<u64>,
+    /// USDT charged on top of a withdrawal on this network.
+    #[schema(format = "decimal", example = "1.00")]
     pub withdrawal_fee: String,
+    /// The smallest withdrawal amount on this network.
+    #[schema(format = "decimal", example = "10.00")]
     pub min_withdrawal: String,
 }
+
+/// The id of a network of [`NETWORKS`] (`tron`, `ethereum`, `bsc`): its schema is the
+/// table's ids.
+pub struct NetworkId;
+
+impl utoipa::PartialSchema for NetworkId {
+    fn schema() -> RefOr<Schema> {
+        let mut schema = Object::with_type(Type::String);
+        schema.description = Some("A blockchain network of USDT.".to_owned());
+        schema.enum_values = Some(NETWORKS.iter().map(|n| Value::from(n.id)).collect());
+        RefOr::T(Schema::Object(schema))
+    }
+}
+
+impl ToSchema for NetworkId {}
 
 impl From<&Network> for NetworkView {
     fn from(network: &Network) -> Self {
@@ -50,9 +83,14 @@ impl From<&Network> for NetworkView {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Fiat)]
 pub struct FiatView {
+    /// ISO 4217 code.
+    #[schema(example = "CNY")]
     pub code: &'static str,
+    /// Decimal places of the currency (CNY 2, JPY 0, …).
+    #[schema(example = 2)]
     pub scale: u32,
 }
 
@@ -80,20 +118,26 @@ pub struct RatesQuery {
     pub fiat: Option<String>,
 }
 
-/// The aggregated order book of one fiat.
-#[derive(Debug, Serialize)]
+/// The aggregated order book of one fiat (no acceptor ids).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Rates, example = json!({"fiat": "CNY", "best_rate": "7.18", "depth": [{"rate": "7.18", "liquidity": "50000.00"}, {"rate": "7.20", "liquidity": "1200.00"}]}))]
 pub struct RatesView {
     pub fiat: &'static str,
-    /// The first depth level's rate; `null` when no liquidity is offered.
+    /// The best (lowest) rate offered, the first depth level's; `null` without liquidity.
+    #[schema(required = true, format = "decimal")]
     pub best_rate: Option<String>,
+    /// Rates ascending: the best rate for the customer first.
     pub depth: Vec<DepthLevelView>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = DepthLevel)]
 pub struct DepthLevelView {
     /// Fiat per USDT.
+    #[schema(format = "decimal", example = "7.18")]
     pub rate: String,
     /// USDT that can still be bought at this rate.
+    #[schema(format = "decimal", example = "50000.00")]
     pub liquidity: String,
 }
 
@@ -141,23 +185,38 @@ impl RatesView {
 
 /// `POST /api/v1/public/addresses/validate`. Fields are raw JSON values so that a
 /// missing or mistyped field is reported with its name.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"network": "tron", "address": "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"}))]
 pub struct ValidateAddressRequest {
+    /// A missing or unknown network → `400 unsupported_network`.
+    #[schema(value_type = NetworkId, required = true)]
     pub network: Option<Value>,
+    /// A missing or non-string address → `400 invalid_request`.
+    #[schema(value_type = String, required = true)]
     pub address: Option<Value>,
 }
 
-/// The answer: valid with the normalized address, or the reason it is not.
-#[derive(Debug, Serialize)]
+/// `valid: true` with the normalized address (EIP-55 on EVM networks), or `valid:
+/// false` with the reason.
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(untagged)]
+#[schema(as = AddressValidation)]
 pub enum ValidateAddressView {
+    #[schema(title = "ValidAddress")]
     Valid {
+        /// Always `true`.
         valid: bool,
+        #[schema(value_type = NetworkId)]
         network: &'static str,
+        /// The normalized address.
+        #[schema(example = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t")]
         address: String,
     },
+    #[schema(title = "InvalidAddress")]
     Invalid {
+        /// Always `false`.
         valid: bool,
+        #[schema(value_type = crate::addresses::AddressError)]
         reason: &'static str,
     },
 }

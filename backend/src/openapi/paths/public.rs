@@ -3,6 +3,9 @@
 use crate::error::ErrorCode as E;
 use crate::openapi::errors::OpErrors;
 use crate::openapi::schemas::*;
+use crate::public::model::{
+    CurrenciesView, RatesView, TimeView, ValidateAddressRequest, ValidateAddressView,
+};
 
 pub const ERRORS: &[OpErrors] = &[
     ("healthz", &[]),
@@ -246,7 +249,7 @@ pub fn static_asset() {}
     path = "/api/v1/public/time",
     operation_id = "getServerTime",
     tag = "Public",
-    responses((status = 200, description = "The server time.", body = ServerTime))
+    responses((status = 200, description = "The server time.", body = TimeView))
 )]
 pub fn time() {}
 
@@ -262,7 +265,7 @@ pub fn time() {}
     responses((
         status = 200,
         description = "The currency table.",
-        body = Currencies,
+        body = CurrenciesView,
         example = json!({"assets": [{"code": "USDT", "scale": 6, "networks": [
             {"id": "tron", "name": "TRON (TRC-20)", "chain_id": null, "withdrawal_fee": "1.00", "min_withdrawal": "10.00"},
             {"id": "ethereum", "name": "Ethereum (ERC-20)", "chain_id": 1, "withdrawal_fee": "5.00", "min_withdrawal": "20.00"},
@@ -282,7 +285,7 @@ pub fn currencies() {}
     operation_id = "getRates",
     tag = "Public",
     params(("fiat" = String, Query, min_length = 1, description = "The fiat code (case-insensitive), e.g. `CNY`.", example = "CNY")),
-    responses((status = 200, description = "The depth of the fiat.", body = Rates))
+    responses((status = 200, description = "The depth of the fiat.", body = RatesView))
 )]
 pub fn rates() {}
 
@@ -298,7 +301,7 @@ pub fn rates() {}
     operation_id = "validateAddress",
     tag = "Public",
     request_body = ValidateAddressRequest,
-    responses((status = 200, description = "The verdict.", body = AddressValidation))
+    responses((status = 200, description = "The verdict.", body = ValidateAddressView))
 )]
 pub fn validate_address() {}
 
