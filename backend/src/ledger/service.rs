@@ -577,20 +577,11 @@ pub async fn audit(db: &DatabaseConnection) -> Result<LedgerReport, DbErr> {
     Ok(report)
 }
 
-/// The metric that tells whether the last check was clean.
-pub const CHECK_GAUGE: &str = "ledger_check_ok";
-
 /// [`audit`] as the admin's check runs it (the JSON route and the console's overview):
 /// the report, with the `ledger_check_ok` gauge set (1 or 0) and a violation logged.
 pub async fn check_and_report(state: &crate::state::AppState) -> Result<LedgerReport, DbErr> {
     let report = audit(&state.db).await?;
-    state.metrics.describe(
-        CHECK_GAUGE,
-        "1 when the last ledger invariant check found no violation, else 0.",
-    );
-    state
-        .metrics
-        .set_gauge(CHECK_GAUGE, &[], if report.ok { 1.0 } else { 0.0 });
+    state.metrics.ledger_checked(report.ok);
     if !report.ok {
         tracing::error!(violations = report.violations.len(), "ledger check failed");
     }

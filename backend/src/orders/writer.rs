@@ -48,11 +48,6 @@ pub const MAX_BATCH: usize = 64;
 /// while another is being written, and two batches never lock the same accounts.
 pub const WRITERS: usize = 4;
 
-/// Counter of the transactions the writer committed; with `orders_group_committed_total`
-/// it gives the mean batch size.
-pub const BATCHES_METRIC: &str = "order_write_batches_total";
-pub const ORDERS_METRIC: &str = "orders_group_committed_total";
-
 /// The batch this order was in failed as a whole; write the order on its own.
 #[derive(Debug)]
 pub struct Unbatched;
@@ -160,7 +155,6 @@ impl Writer {
             match write_batch(&self.db, &self.public_url, &self.opened, &jobs).await {
                 Ok((models, opened)) => {
                     self.opened.extend(opened);
-                    self.metrics.inc_counter(BATCHES_METRIC, &[], 1);
                     let mut events = Vec::with_capacity(3 * models.len());
                     let mut replies = Vec::with_capacity(models.len());
                     for written in models {
@@ -170,7 +164,7 @@ impl Writer {
                         }));
                     }
                     let count = replies.iter().flatten().count();
-                    self.metrics.inc_counter(ORDERS_METRIC, &[], count as u64);
+                    self.metrics.order_batch_written(count as u64);
                     self.webhook_wakeup.notify_one();
                     for (job, reply) in jobs.drain(..).zip(replies) {
                         let _ = job.reply.send(Ok(reply));
