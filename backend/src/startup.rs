@@ -17,6 +17,7 @@ use tokio::task::JoinHandle;
 use crate::config::Settings;
 use crate::crypto::MasterKey;
 use crate::error::{self, ApiError, ErrorCode};
+use crate::http_body::MAX_BODY_BYTES;
 use crate::infra::Infra;
 use crate::metrics::Metrics;
 use crate::state::AppState;
@@ -24,9 +25,6 @@ use crate::{
     acceptors, audit, auth, cashier, db, disputes, engine, ledger, merchants, openapi, ops, orders,
     public, telemetry, webhooks, withdrawals,
 };
-
-/// Request bodies above this are refused with `413` (API.md "Conventions").
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 pub struct Application {
     server: Server,
