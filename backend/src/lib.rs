@@ -41,5 +41,6 @@ pub mod security_headers;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod values;
 pub mod webhooks;
 pub mod withdrawals;

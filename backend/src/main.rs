@@ -5,10 +5,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use otcpay::auth::{self, Role};
+use otcpay::auth;
 use otcpay::config::Settings;
 use otcpay::startup::{self, Application};
-use otcpay::{audit, ledger, telemetry};
+use otcpay::{ledger, telemetry};
 
 // glibc malloc was 20 % of the server's CPU under load (many small, short-lived
 // allocations freed on other threads); mimalloc keeps them thread-local.
@@ -121,28 +121,9 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
             command: AdminCommand::Create { email, password },
         } => {
             let state = startup::build_state(settings.clone(), settings.cli_public_url()).await?;
-            let user = auth::service::create_user(
-                &state.db,
-                &state.settings,
-                &email,
-                &password,
-                Role::Admin,
-                "Administrator",
-            )
-            .await?;
-            audit::record(
-                &state.db,
-                audit::AuditEntry {
-                    actor_id: None,
-                    actor_role: "cli",
-                    action: "admin.create",
-                    target_type: "user",
-                    target_id: Some(&user.id),
-                    details: serde_json::json!({"email": user.email}),
-                    ip: None,
-                },
-            )
-            .await?;
+            let user =
+                auth::service::create_admin(&state.db, &state.settings, &email, &password, "cli")
+                    .await?;
             println!("created admin {} ({})", user.email, user.id);
             Ok(ExitCode::SUCCESS)
         }

@@ -90,10 +90,11 @@ pub async fn build_state(settings: Settings, public_url: String) -> anyhow::Resu
         trusted_proxies,
         public_url,
         engine: engine::EngineHandle::spawn(engine),
+        engine_decisions: orders::matching::persist_decisions,
         webhook_wakeup,
     };
     // Waiting orders that the restored engine could assign right away.
-    orders::service::handle_engine_events(&state, pending_events).await;
+    orders::matching::handle_engine_events(&state, pending_events).await;
     Ok(state)
 }
 

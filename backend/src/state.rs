@@ -2,16 +2,23 @@
 
 use std::sync::Arc;
 
+use futures_util::future::BoxFuture;
 use sea_orm::DatabaseConnection;
 
 use crate::client_addr::TrustedProxies;
 use crate::config::Settings;
 use crate::crypto::MasterKey;
-use crate::engine::EngineHandle;
+use crate::engine::handle::EngineHandle;
 use crate::infra::Infra;
 use crate::merchants::key_cache::KeyCache;
 use crate::metrics::Metrics;
-use crate::orders::writer::OrderWriter;
+use crate::orders::writer::handle::OrderWriter;
+
+/// Makes the matching engine's decisions (assignments of waiting orders) durable. The
+/// orders feature provides it at start (`orders::matching::persist_decisions`), so the
+/// engine applies commands without calling back into a feature.
+pub type EngineDecisions =
+    for<'a> fn(&'a AppState, Vec<matching_engine::Event>) -> BoxFuture<'a, ()>;
 
 pub struct AppState {
     pub db: DatabaseConnection,
@@ -24,6 +31,8 @@ pub struct AppState {
     /// Base of links sent to customers (cashier pages), without a trailing slash.
     pub public_url: String,
     pub engine: EngineHandle,
+    /// What `engine::notify` does with the engine's decisions.
+    pub engine_decisions: EngineDecisions,
     /// API keys with their merchants, as signed requests read them.
     pub api_keys: KeyCache,
     /// Writes new matched orders in shared transactions (group commit).

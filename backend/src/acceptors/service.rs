@@ -40,8 +40,8 @@ use crate::ids;
 use crate::ledger::{self, AccountKey};
 use crate::money::FiatCurrency;
 use crate::orders;
+use crate::orders::order;
 use crate::orders::service::Scope;
-use crate::orders::store::order;
 use crate::pagination::Page;
 use crate::state::AppState;
 
@@ -524,7 +524,7 @@ pub async fn order_of(
     a: &acceptor::Model,
     order_id: &str,
 ) -> ApiResult<order::Model> {
-    orders::store::find_by_acceptor(db, &a.id, order_id)
+    orders::service::find_by_acceptor(db, &a.id, order_id)
         .await?
         .ok_or_else(|| ApiError::not_found("order"))
 }

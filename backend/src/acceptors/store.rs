@@ -12,9 +12,9 @@ pub use super::entity::{acceptor, deposit, payment_method, quote};
 use super::model::{NewDeposit, NewPaymentMethod, NewQuote};
 use super::stats::OrderCounts;
 use crate::db::supports_row_locks;
-use crate::disputes::store::dispute;
+use crate::disputes::dispute;
 use crate::orders::model::OrderStatus;
-use crate::orders::store::order;
+use crate::orders::order;
 
 pub async fn find_acceptor(
     db: &impl ConnectionTrait,

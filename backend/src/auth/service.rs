@@ -503,7 +503,7 @@ pub async fn create_user(
 /// Creates the first admin from `OTCPAY_ADMIN_EMAIL` / `OTCPAY_ADMIN_PASSWORD` when no
 /// admin exists yet. Returns the email of the admin created, if any.
 pub async fn bootstrap_admin(
-    db: &impl ConnectionTrait,
+    db: &sea_orm::DatabaseConnection,
     settings: &Settings,
 ) -> Result<Option<String>, CreateUserError> {
     let (Some(email), Some(password)) = (&settings.admin_email, &settings.admin_password) else {
@@ -512,16 +512,44 @@ pub async fn bootstrap_admin(
     if store::admin_exists(db).await? {
         return Ok(None);
     }
+    let user = create_admin(db, settings, email, password.expose(), "system").await?;
+    Ok(Some(user.email))
+}
+
+/// Creates an admin outside any session (the first admin from the configuration, or
+/// `otcpay admin create`), with its audit row in the same transaction.
+pub async fn create_admin(
+    db: &sea_orm::DatabaseConnection,
+    settings: &Settings,
+    email: &str,
+    password: &str,
+    actor_role: &str,
+) -> Result<store::Model, CreateUserError> {
+    let txn = db.begin().await?;
     let user = create_user(
-        db,
+        &txn,
         settings,
         email,
-        password.expose(),
+        password,
         Role::Admin,
         "Administrator",
     )
     .await?;
-    Ok(Some(user.email))
+    crate::audit::record(
+        &txn,
+        crate::audit::AuditEntry {
+            actor_id: None,
+            actor_role,
+            action: "admin.create",
+            target_type: "user",
+            target_id: Some(&user.id),
+            details: serde_json::json!({"email": user.email}),
+            ip: None,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(user)
 }
 
 #[cfg(test)]

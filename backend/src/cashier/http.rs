@@ -14,7 +14,7 @@ use crate::db::rfc3339;
 use crate::disputes::model::DisputeView;
 use crate::error::ApiResult;
 use crate::money::format_usdt;
-use crate::orders::store::order;
+use crate::orders::order;
 use crate::orders::view::format_fiat;
 use crate::state::AppState;
 

@@ -1,10 +1,10 @@
 //! The customer's actions, addressed by the cashier token: find the order, report the
 //! payment, appeal. The JSON routes and the page call these.
 
-use crate::disputes::store::dispute;
+use crate::disputes::dispute;
 use crate::error::{ApiError, ApiResult};
+use crate::orders::order;
 use crate::orders::service::{self as orders, Scope};
-use crate::orders::store::{self, order};
 use crate::state::AppState;
 
 /// The order of a cashier token; a malformed or unknown token is `404`.
@@ -13,7 +13,7 @@ pub async fn find(state: &AppState, token: &str) -> ApiResult<order::Model> {
     if token.len() != 48 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(ApiError::not_found("order"));
     }
-    store::find_by_cashier_token(&state.db, token)
+    orders::find_by_cashier_token(&state.db, token)
         .await?
         .ok_or_else(|| ApiError::not_found("order"))
 }
@@ -69,7 +69,7 @@ pub async fn post_message(
     state: &AppState,
     token: &str,
     body: Option<String>,
-) -> ApiResult<crate::disputes::store::message::Model> {
+) -> ApiResult<crate::disputes::message::Model> {
     let o = find(state, token).await?;
     let open = crate::disputes::service::open_of_order(state, &o.id).await?;
     crate::disputes::service::post_message(
@@ -85,9 +85,9 @@ pub async fn post_message(
 pub async fn thread(
     state: &AppState,
     o: &order::Model,
-) -> ApiResult<Vec<crate::disputes::store::message::Model>> {
-    let Some(d) = crate::disputes::store::latest_of_order(&state.db, &o.id).await? else {
+) -> ApiResult<Vec<crate::disputes::message::Model>> {
+    let Some(d) = crate::disputes::service::latest_of_order(&state.db, &o.id).await? else {
         return Ok(Vec::new());
     };
-    Ok(crate::disputes::store::messages_of(&state.db, &d.id).await?)
+    Ok(crate::disputes::service::messages_of(&state.db, &d.id).await?)
 }

@@ -7,13 +7,10 @@ use serde_json::json;
 
 use super::model::{DisputeView, MessageView};
 use super::store;
-use crate::acceptors::store as acceptors_store;
 use crate::auth::AdminUser;
 use crate::auth::extract::MoneyAdmin;
 use crate::db::rfc3339;
 use crate::error::{ApiError, ApiResult};
-use crate::merchants::store as merchants_store;
-use crate::orders::store as orders_store;
 use crate::orders::view::OrderView;
 use crate::pagination::{Page, PageQuery};
 use crate::state::AppState;
@@ -70,24 +67,19 @@ async fn detail(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let dispute = store::find(&state.db, &path)
-        .await?
-        .ok_or_else(|| ApiError::not_found("dispute"))?;
-    let order = orders_store::find(&state.db, &dispute.order_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("order"))?;
-    let merchant = merchants_store::find_merchant(&state.db, &order.merchant_id).await?;
-    let acceptor = match &dispute.acceptor_id {
-        Some(id) => acceptors_store::find_acceptor(&state.db, id).await?,
-        None => None,
-    };
-    let messages = store::messages_of(&state.db, &dispute.id).await?;
-    let events = orders_store::events_of(&state.db, &order.id).await?;
+    let super::service::DisputeCase {
+        dispute,
+        order,
+        merchant,
+        acceptor,
+        messages,
+        events,
+    } = super::service::case_of(&state, &path).await?;
     Ok(HttpResponse::Ok().json(json!({
         "dispute": DisputeView::from(&dispute),
         "order": OrderView::new(&order, &state.public_url, false),
         "parties": {
-            "merchant": merchant.map(|m| json!({"id": m.id, "name": m.name, "email": m.email})),
+            "merchant": {"id": merchant.id, "name": merchant.name, "email": merchant.email},
             "acceptor": acceptor.map(|a| json!({"id": a.id, "display_name": a.display_name})),
             "payer_name": order.payer_name,
         },

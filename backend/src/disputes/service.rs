@@ -70,7 +70,7 @@ pub async fn post_message(
         )
         .await?;
     }
-    let order = crate::orders::store::find(&txn, &d.order_id).await?;
+    let order = crate::orders::service::find(&txn, &d.order_id).await?;
     if role != "acceptor"
         && let Some(acceptor_id) = order.as_ref().and_then(|o| o.acceptor_id.as_deref())
         && let Some(o) = &order
@@ -104,7 +104,7 @@ fn author_key(role: &str) -> &'static str {
 /// `dispute.message` to the order's topic (the cashier), its acceptor's and the admins'.
 async fn announce_message(
     state: &AppState,
-    o: &crate::orders::store::order::Model,
+    o: &crate::orders::order::Model,
     d: &dispute::Model,
     saved: &message::Model,
 ) {
@@ -153,7 +153,7 @@ pub async fn resolve(
     dispute_id: &str,
     input: ResolveInput,
     admin_id: &str,
-) -> ApiResult<(crate::orders::store::order::Model, dispute::Model)> {
+) -> ApiResult<(crate::orders::order::Model, dispute::Model)> {
     use crate::orders::service::{Resolution, resolve_dispute};
     let note = bounded_text("note", input.note, 2000)?;
     let dispute = store::find(&state.db, dispute_id)
@@ -163,7 +163,7 @@ pub async fn resolve(
         Some("release") => {
             let amount = match input.amount {
                 None | Some(serde_json::Value::Null) => {
-                    crate::orders::store::find(&state.db, &dispute.order_id)
+                    crate::orders::service::find(&state.db, &dispute.order_id)
                         .await?
                         .ok_or_else(|| ApiError::not_found("order"))?
                         .amount
@@ -190,3 +190,45 @@ pub async fn open_of_order(state: &AppState, order_id: &str) -> ApiResult<disput
         .await?
         .ok_or_else(|| ApiError::invalid_state("This order has no open dispute."))
 }
+
+/// Everything an admin looks at to decide a dispute: the dispute, its order and both
+/// parties, the thread and the order's history.
+pub struct DisputeCase {
+    pub dispute: dispute::Model,
+    pub order: crate::orders::order::Model,
+    pub merchant: crate::merchants::store::merchant::Model,
+    pub acceptor: Option<crate::acceptors::store::acceptor::Model>,
+    pub messages: Vec<message::Model>,
+    pub events: Vec<crate::orders::order_event::Model>,
+}
+
+/// The [`DisputeCase`] of `dispute_id`, or `404 not_found`.
+pub async fn case_of(state: &AppState, dispute_id: &str) -> ApiResult<DisputeCase> {
+    let dispute = store::find(&state.db, dispute_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("dispute"))?;
+    let order = crate::orders::service::find(&state.db, &dispute.order_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("order"))?;
+    let (merchant, _) =
+        crate::merchants::service::get_merchant(&state.db, &order.merchant_id).await?;
+    let acceptor = match &dispute.acceptor_id {
+        Some(id) => Some(crate::acceptors::service::get(&state.db, id).await?),
+        None => None,
+    };
+    let messages = store::messages_of(&state.db, &dispute.id).await?;
+    let events = crate::orders::service::events_of(&state.db, &order.id).await?;
+    Ok(DisputeCase {
+        dispute,
+        order,
+        merchant,
+        acceptor,
+        messages,
+        events,
+    })
+}
+
+// Reads other features and the pages may use; the queries stay in `store.rs`.
+pub use super::store::{
+    count_open, find, latest_of_order, list, message_counts, messages_of, open_dispute_of_order,
+};

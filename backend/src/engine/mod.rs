@@ -5,104 +5,38 @@
 //! quotes, payment methods, ledger balances and open orders ([`rebuild`]). A change that
 //! affects matching is first committed to the database, then applied to the engine with
 //! [`notify`], which also persists whatever the engine decided (assignments of waiting
-//! orders, orders given up) through the orders service. An assignment the database
-//! refuses is undone in the engine (`OrderReleased`).
+//! orders) through the decision handler registered at start
+//! (`AppState::engine_decisions`); the engine knows no feature's service. An assignment
+//! the database refuses is undone in the engine (`OrderReleased`).
+//!
+//! `handle.rs` is the actor and its handle, which `AppState` holds.
+
+pub mod handle;
 
 use std::collections::HashMap;
 
 use matching_engine::{
     AcceptorMarketState, AcceptorState, AcceptorStatus, Assignment, Command, Engine, EngineConfig,
-    EngineError, EngineState, Event, Market, NewOrder, OrderState, Quote,
+    EngineState, Event, Market, NewOrder, OrderState, Quote,
 };
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait};
-use tokio::sync::{mpsc, oneshot};
 
 use crate::acceptors::store::{acceptor, payment_method, quote};
-use crate::db::now_ms;
 use crate::ledger::{self, AccountKey};
 use crate::money::{FIATS, Rate};
 use crate::orders::model::OrderStatus;
-use crate::orders::store::order;
+use crate::orders::order;
 use crate::state::AppState;
 
+pub use self::handle::{EngineFailure, EngineHandle};
 pub use matching_engine::AcceptorBalance;
-
-/// Why a request to the engine failed.
-#[derive(Debug, thiserror::Error)]
-pub enum EngineFailure {
-    #[error("the matching engine refused the command: {0}")]
-    Refused(#[from] EngineError),
-    #[error("the matching engine task has stopped")]
-    Stopped,
-}
-
-enum Request {
-    Apply {
-        command: Command,
-        reply: oneshot::Sender<Result<Vec<Event>, EngineError>>,
-    },
-    Balance {
-        acceptor: String,
-        reply: oneshot::Sender<Option<AcceptorBalance>>,
-    },
-}
-
-/// A cheap, cloneable handle to the engine task.
-#[derive(Clone)]
-pub struct EngineHandle {
-    tx: mpsc::Sender<Request>,
-}
-
-impl EngineHandle {
-    /// Starts the task that owns `engine`. It ends when every handle is dropped.
-    pub fn spawn(mut engine: Engine) -> Self {
-        let (tx, mut rx) = mpsc::channel::<Request>(4096);
-        tokio::spawn(async move {
-            while let Some(request) = rx.recv().await {
-                match request {
-                    Request::Apply { command, reply } => {
-                        let _ = reply.send(engine.apply(command, now_ms()));
-                    }
-                    Request::Balance { acceptor, reply } => {
-                        let _ = reply.send(engine.balance(&acceptor));
-                    }
-                }
-            }
-        });
-        Self { tx }
-    }
-
-    /// Applies one command and returns what the engine did. Nothing is persisted here:
-    /// use [`notify`] unless the caller persists the events itself.
-    pub async fn apply(&self, command: Command) -> Result<Vec<Event>, EngineFailure> {
-        let (reply, answer) = oneshot::channel();
-        self.tx
-            .send(Request::Apply { command, reply })
-            .await
-            .map_err(|_| EngineFailure::Stopped)?;
-        Ok(answer.await.map_err(|_| EngineFailure::Stopped)??)
-    }
-
-    /// The engine's view of an acceptor's liquidity (for diagnostics and tests).
-    pub async fn balance(&self, acceptor: &str) -> Result<Option<AcceptorBalance>, EngineFailure> {
-        let (reply, answer) = oneshot::channel();
-        self.tx
-            .send(Request::Balance {
-                acceptor: acceptor.to_owned(),
-                reply,
-            })
-            .await
-            .map_err(|_| EngineFailure::Stopped)?;
-        answer.await.map_err(|_| EngineFailure::Stopped)
-    }
-}
 
 /// Applies a command whose database change is already committed, then persists what the
 /// engine decided. Failures are logged, not returned: the database change stands, and
 /// the engine is rebuilt from the database at the next start.
 pub async fn notify(state: &AppState, command: Command) {
     match state.engine.apply(command).await {
-        Ok(events) => crate::orders::service::handle_engine_events(state, events).await,
+        Ok(events) => (state.engine_decisions)(state, events).await,
         Err(err) => tracing::warn!(error = %err, "engine command refused"),
     }
 }

@@ -9,8 +9,9 @@
 //!  expired ──customer or merchant appeal within the appeal window──▶ disputed
 //!  disputed ──admin──▶ completed (release, full or partial amount) | cancelled
 //! ```
-//! [`OrderStatus::can_become`] is the whole transition table; every service function
-//! checks it under a row lock before writing, so a transition that does not apply is a
+//! [`OrderStatus::can_become`] is the whole transition table and [`Actor::may_cause`]
+//! says who may take each edge; the transition runner (`transition.rs`) checks both under
+//! a row lock before writing, so a transition that does not apply is a
 //! `409 invalid_state` and concurrent transitions resolve to exactly one outcome.
 
 use serde::Serialize;
@@ -113,6 +114,41 @@ impl Actor {
     }
 }
 
+/// Why an actor may not take an edge of the table it otherwise could.
+const DISPUTED: &str = "The order is disputed; an admin resolves it.";
+const APPEAL_OVER: &str = "The appeal window of this expired order is over.";
+
+impl Actor {
+    /// The actor rule: which actor may cause which transition of the table. Checked with
+    /// [`OrderStatus::can_become`] by every transition; `Err` is the refusal's message.
+    pub fn may_cause(self, from: OrderStatus, to: OrderStatus) -> Result<(), &'static str> {
+        use OrderStatus::*;
+        let allowed = match self {
+            Self::Customer => matches!((from, to), (Assigned, Paid) | (Paid | Expired, Disputed)),
+            Self::Merchant => matches!(
+                (from, to),
+                (Matching | Assigned, Cancelled) | (Paid | Expired, Disputed)
+            ),
+            Self::Acceptor => matches!(
+                (from, to),
+                (Assigned | Paid, Completed) | (Assigned, Matching) | (Paid, Disputed)
+            ),
+            Self::Admin => matches!((from, to), (Disputed, Completed | Cancelled)),
+            Self::System => matches!(
+                (from, to),
+                (Matching, Assigned) | (Matching | Assigned, Expired) | (Paid, Disputed)
+            ),
+        };
+        match (allowed, from) {
+            (true, _) => Ok(()),
+            (false, Disputed) => Err(DISPUTED),
+            // An acceptor never appeals an expiry: for it the window is always over.
+            (false, Expired) => Err(APPEAL_OVER),
+            (false, _) => Err("This party cannot make that change to the order."),
+        }
+    }
+}
+
 /// Ledger transfer ids of an order. They are deterministic, so a transition applied
 /// twice collides with itself in the ledger instead of moving money twice.
 pub mod transfer_ids {
@@ -138,6 +174,13 @@ pub mod transfer_ids {
     pub fn commission(order: &str) -> String {
         format!("{order}:commission")
     }
+}
+
+/// What the merchant is credited for an order: the amount released (the whole amount
+/// unless an admin released part of it) less the fee. The ledger check
+/// (`settlement::check_credited_once`) states the same rule in SQL.
+pub fn net_amount(amount: i64, released: Option<i64>, fee: i64) -> i64 {
+    released.unwrap_or(amount) - fee
 }
 
 /// How a released amount is split (micro-USDT): the merchant gets `net`, the acceptor
@@ -215,6 +258,36 @@ mod tests {
         assert!(Expired.can_become(Disputed));
         assert!(!Expired.can_become(Completed));
         assert!(Disputed.can_become(Completed) && Disputed.can_become(Cancelled));
+    }
+
+    #[test]
+    fn every_edge_an_actor_may_take_is_in_the_table() {
+        let actors = [
+            Actor::Merchant,
+            Actor::Acceptor,
+            Actor::Customer,
+            Actor::Admin,
+            Actor::System,
+        ];
+        for from in OrderStatus::ALL {
+            for to in OrderStatus::ALL {
+                let someone = actors.iter().any(|a| a.may_cause(from, to).is_ok());
+                assert_eq!(someone, from.can_become(to), "{from} -> {to}");
+            }
+        }
+        use OrderStatus::*;
+        assert_eq!(
+            Actor::Acceptor.may_cause(Disputed, Completed),
+            Err(DISPUTED)
+        );
+        assert_eq!(
+            Actor::Merchant.may_cause(Disputed, Cancelled),
+            Err(DISPUTED)
+        );
+        assert_eq!(
+            Actor::Acceptor.may_cause(Expired, Disputed),
+            Err(APPEAL_OVER)
+        );
     }
 
     #[test]

@@ -7,12 +7,9 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::money::{FiatCurrency, Usdt};
+use crate::values::{ExpiresIn, HttpUrl, PaymentMethodCode, parse_fiat_code};
 
-pub const DEFAULT_EXPIRES_IN: i64 = 900;
-pub const MIN_EXPIRES_IN: i64 = 60;
-pub const MAX_EXPIRES_IN: i64 = 7200;
 pub const MAX_METADATA_BYTES: usize = 4 * 1024;
-const MAX_URL_LEN: usize = 2048;
 
 /// `POST /api/v1/orders` as sent. Amounts are kept as JSON values so that a number
 /// instead of a decimal string is reported as `invalid_amount`, not as bad JSON.
@@ -37,10 +34,10 @@ pub struct OrderParams {
     pub merchant_order_id: String,
     pub amount: Usdt,
     pub fiat: FiatCurrency,
-    pub payment_method: Option<String>,
-    pub callback_url: Option<String>,
-    pub return_url: Option<String>,
-    pub expires_in: i64,
+    pub payment_method: Option<PaymentMethodCode>,
+    pub callback_url: Option<HttpUrl>,
+    pub return_url: Option<HttpUrl>,
+    pub expires_in: ExpiresIn,
     /// A JSON object, as the merchant wrote it.
     pub metadata: Option<Box<RawValue>>,
 }
@@ -98,24 +95,10 @@ pub fn parse_usdt(value: Option<Value>, param: &'static str) -> ApiResult<Usdt> 
     })
 }
 
-fn parse_url(value: Option<Value>, param: &'static str) -> ApiResult<Option<String>> {
-    let Some(url) = optional_string(value, param)? else {
-        return Ok(None);
-    };
-    let lower = url.to_ascii_lowercase();
-    let scheme_ok = lower.starts_with("https://") || lower.starts_with("http://");
-    let host_ok = url
-        .split_once("://")
-        .map(|(_, rest)| rest.split(['/', '?', '#']).next().unwrap_or(""))
-        .is_some_and(|host| !host.is_empty() && !host.contains(char::is_whitespace));
-    if scheme_ok && host_ok && url.len() <= MAX_URL_LEN {
-        Ok(Some(url))
-    } else {
-        Err(invalid(
-            param,
-            format!("{param} must be an http(s) URL of at most 2048 characters."),
-        ))
-    }
+fn parse_url(value: Option<Value>, param: &'static str) -> ApiResult<Option<HttpUrl>> {
+    optional_string(value, param)?
+        .map(|url| HttpUrl::parse(param, &url))
+        .transpose()
 }
 
 impl CreateOrderRequest {
@@ -136,41 +119,13 @@ impl CreateOrderRequest {
         let fiat_code = optional_string(self.fiat_currency, "fiat_currency")?
             .or_else(|| default_fiat.map(str::to_owned))
             .ok_or_else(|| invalid("fiat_currency", "fiat_currency is required."))?;
-        let fiat = FiatCurrency::find(&fiat_code).ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::UnsupportedCurrency,
-                format!("The fiat currency {fiat_code} is not supported."),
-            )
-            .with_param("fiat_currency")
-        })?;
-        let payment_method = optional_string(self.payment_method, "payment_method")?;
-        if let Some(method) = &payment_method {
-            let ok = (1..=32).contains(&method.len())
-                && method
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-            if !ok {
-                return Err(invalid(
-                    "payment_method",
-                    "payment_method must be 1 to 32 characters of a-z 0-9 _",
-                ));
-            }
-        }
+        let fiat = parse_fiat_code("fiat_currency", &fiat_code)?;
+        let payment_method = optional_string(self.payment_method, "payment_method")?
+            .map(|method| PaymentMethodCode::parse("payment_method", &method))
+            .transpose()?;
         let callback_url = parse_url(self.callback_url, "callback_url")?;
         let return_url = parse_url(self.return_url, "return_url")?;
-        let expires_in = match self.expires_in {
-            None | Some(Value::Null) => DEFAULT_EXPIRES_IN,
-            Some(Value::Number(n)) => n
-                .as_i64()
-                .filter(|v| (MIN_EXPIRES_IN..=MAX_EXPIRES_IN).contains(v))
-                .ok_or_else(|| invalid("expires_in", "expires_in must be 60 to 7200 seconds."))?,
-            Some(_) => {
-                return Err(invalid(
-                    "expires_in",
-                    "expires_in must be a number of seconds.",
-                ));
-            }
-        };
+        let expires_in = ExpiresIn::parse(self.expires_in.as_ref())?;
         let metadata = parse_metadata(self.metadata)?;
         Ok(OrderParams {
             merchant_order_id,
@@ -213,10 +168,10 @@ impl OrderParams {
             self.merchant_order_id,
             self.amount.micros(),
             self.fiat.code,
-            self.payment_method,
-            self.callback_url,
-            self.return_url,
-            self.expires_in,
+            self.payment_method.as_ref().map(PaymentMethodCode::as_str),
+            self.callback_url.as_ref().map(HttpUrl::as_str),
+            self.return_url.as_ref().map(HttpUrl::as_str),
+            self.expires_in.seconds(),
             // Parsed, as fingerprints were always made: stored ones keep matching.
             self.metadata
                 .as_ref()
@@ -264,7 +219,7 @@ mod tests {
         .parse(None)
         .unwrap();
         assert_eq!(p.amount.micros(), 100_000_000);
-        assert_eq!(p.expires_in, 900);
+        assert_eq!(p.expires_in, ExpiresIn::DEFAULT);
         assert_eq!(p.fiat.code, "CNY");
     }
 

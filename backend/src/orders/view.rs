@@ -53,7 +53,7 @@ impl OrderView {
     /// responses have it; webhooks and live events leave it out to stay small).
     pub fn new(o: &order::Model, public_url: &str, with_qr: bool) -> Self {
         let cashier_url = cashier_url(public_url, &o.cashier_token);
-        let net = o.released_amount.unwrap_or(o.amount) - o.fee;
+        let net = super::model::net_amount(o.amount, o.released_amount, o.fee);
         Self {
             id: o.id.clone(),
             merchant_order_id: o.merchant_order_id.clone(),
@@ -61,7 +61,7 @@ impl OrderView {
             amount: format_usdt(o.amount),
             currency: "USDT",
             fee: format_usdt(o.fee),
-            net_amount: format_usdt(net.max(0)),
+            net_amount: format_usdt(net),
             fiat_currency: o.fiat_currency.clone(),
             fiat_amount: o.fiat_amount.map(|f| format_fiat(&o.fiat_currency, f)),
             rate: o.rate.clone(),

@@ -19,8 +19,8 @@ use super::service;
 use crate::addresses;
 use crate::db::now_ms;
 use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::money::FiatCurrency;
 use crate::state::AppState;
+use crate::values::parse_fiat_code;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/v1/public/time", web::get().to(time))
@@ -47,13 +47,7 @@ async fn rates(
     query: web::Query<RatesQuery>,
 ) -> ApiResult<HttpResponse> {
     let fiat = match query.fiat.as_deref() {
-        Some(code) => FiatCurrency::find(code).ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::UnsupportedCurrency,
-                format!("The fiat currency {code:?} is not supported."),
-            )
-            .with_param("fiat")
-        })?,
+        Some(code) => parse_fiat_code("fiat", code)?,
         None => {
             return Err(ApiError::new(
                 ErrorCode::UnsupportedCurrency,

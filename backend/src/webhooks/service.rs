@@ -390,3 +390,6 @@ pub async fn deliveries_of_events(
         .all(db)
         .await
 }
+
+// Reads other features and the pages may use; the queries stay in `store.rs`.
+pub use super::store::backlog;

@@ -17,7 +17,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::entity::withdrawal;
-use crate::addresses;
+use crate::addresses::{self, Txid};
 use crate::db::rfc3339;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::money::{Usdt, format_usdt};
@@ -262,27 +262,15 @@ impl WithdrawalParams {
     }
 }
 
-/// Longest transaction id an admin may record.
-pub const MAX_TXID_CHARS: usize = 128;
-
-/// `txid` of `POST …/complete`: 1–128 visible characters, no spaces (trimmed).
-pub fn parse_txid(value: Option<Value>) -> ApiResult<String> {
-    let invalid = |m: &str| ApiError::invalid_request(m.to_owned()).with_param("txid");
-    let text = match value {
-        Some(Value::String(s)) => s.trim().to_owned(),
-        Some(Value::Null) | None => return Err(invalid("txid is required.")),
-        Some(_) => return Err(invalid("txid must be a string.")),
-    };
-    let count = text.chars().count();
-    if count == 0 || count > MAX_TXID_CHARS {
-        return Err(invalid("txid must have 1 to 128 characters."));
+/// `txid` of `POST …/complete` (see [`Txid`]).
+pub fn parse_txid(value: Option<Value>) -> ApiResult<Txid> {
+    match value {
+        Some(Value::String(s)) => Txid::parse(&s),
+        Some(Value::Null) | None => {
+            Err(ApiError::invalid_request("txid is required.").with_param("txid"))
+        }
+        Some(_) => Err(ApiError::invalid_request("txid must be a string.").with_param("txid")),
     }
-    if text.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        return Err(invalid(
-            "txid must not contain spaces or control characters.",
-        ));
-    }
-    Ok(text)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -514,7 +502,10 @@ mod tests {
 
     #[test]
     fn txids_are_checked() {
-        assert_eq!(parse_txid(Some(json!(" 0xabc "))).unwrap(), "0xabc");
+        assert_eq!(
+            parse_txid(Some(json!(" 0xabc "))).unwrap().as_str(),
+            "0xabc"
+        );
         for bad in [
             json!(""),
             json!("a b"),

@@ -16,12 +16,14 @@ use super::model::{
     transfer_ids, transfer_kinds,
 };
 use super::store::{self, withdrawal};
+use crate::addresses::Txid;
 use crate::db::{self, now_ms, rfc3339};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::ledger::{self, AccountKey, TransferRequest};
 use crate::merchants::store::merchant;
 use crate::money::format_usdt;
 use crate::pagination::Page;
+use crate::public::networks::Network;
 use crate::state::AppState;
 use crate::{audit, ids, webhooks};
 
@@ -47,6 +49,16 @@ fn status_of(w: &withdrawal::Model) -> ApiResult<WithdrawalStatus> {
         ApiError::internal(format!(
             "withdrawal {} has unknown status {}",
             w.id, w.status
+        ))
+    })
+}
+
+/// The network a stored withdrawal is on; an unknown one is a corrupt row.
+fn network_of(w: &withdrawal::Model) -> ApiResult<Network> {
+    Network::find(&w.network).ok_or_else(|| {
+        ApiError::internal(format!(
+            "withdrawal {} has unknown network {}",
+            w.id, w.network
         ))
     })
 }
@@ -265,7 +277,7 @@ pub enum Action {
     /// `review → rejected`: the hold is voided.
     Reject { reason: String },
     /// `approved → completed`: the hold is posted and paid out.
-    Complete { txid: String },
+    Complete { txid: Txid },
     /// `approved → failed`: the hold is voided.
     Fail { reason: String },
 }
@@ -381,6 +393,7 @@ pub async fn transition(
             "The withdrawal is {from}; it cannot become {to}."
         )));
     }
+    let network = network_of(&w)?;
     let now = now_ms();
     let batch = ledger_batch(&w, &action);
     if !batch.is_empty() {
@@ -401,6 +414,7 @@ pub async fn transition(
             json!({"reason": reason})
         }
         Action::Complete { txid } => {
+            let txid = txid.canonical(network);
             active.txid = Set(Some(txid.clone()));
             active.completed_at = Set(Some(now));
             json!({"txid": txid})
@@ -628,3 +642,6 @@ pub async fn check_withdrawals(
     }
     Ok(violations)
 }
+
+// Reads other features and the pages may use; the queries stay in `store.rs`.
+pub use super::store::{count_with_status, find, list};

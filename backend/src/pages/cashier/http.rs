@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::model::{CashierPage, DisputeForm, MessageForm, PaidForm};
 use crate::error::{ApiError, ErrorCode};
-use crate::orders::store::order;
+use crate::orders::order;
 use crate::pages::context::{flash_cookie, page_ctx, state_of};
 use crate::pages::{PageCtx, PageError, render};
 
@@ -29,7 +29,7 @@ async fn thread(
     ctx: &PageCtx,
     req: &HttpRequest,
     o: &order::Model,
-) -> Result<Vec<crate::disputes::store::message::Model>, PageError> {
+) -> Result<Vec<crate::disputes::message::Model>, PageError> {
     let state = state_of(req)?;
     crate::cashier::service::thread(&state, o)
         .await

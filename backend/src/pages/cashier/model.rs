@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::db::{now_ms, rfc3339};
 use crate::money::format_usdt;
 use crate::orders::model::OrderStatus;
-use crate::orders::store::order;
+use crate::orders::order;
 use crate::orders::view::format_fiat;
 use crate::pages::PageCtx;
 
@@ -163,7 +163,7 @@ impl CashierPage {
     }
 
     /// The page with the order's dispute thread.
-    pub fn with_thread(mut self, messages: &[crate::disputes::store::message::Model]) -> Self {
+    pub fn with_thread(mut self, messages: &[crate::disputes::message::Model]) -> Self {
         self.messages = messages
             .iter()
             .map(|m| {

@@ -72,7 +72,7 @@ fn back_with(ctx: &PageCtx, back: Option<&str>, kind: &str, text: &str) -> HttpR
 fn finish(
     ctx: &PageCtx,
     back: Option<&str>,
-    outcome: Result<crate::orders::store::order::Model, ApiError>,
+    outcome: Result<crate::orders::order::Model, ApiError>,
     done_key: &str,
 ) -> Result<HttpResponse, PageError> {
     match outcome {
@@ -156,17 +156,17 @@ async fn order(
     let o = service::order_of(&state.db, &acceptor, &path)
         .await
         .map_err(api(&ctx))?;
-    let events = crate::orders::store::events_of(&state.db, &o.id)
+    let events = crate::orders::service::events_of(&state.db, &o.id)
         .await
         .map_err(|e| PageError::from_api(ctx.tr, e.into()))?
         .into_iter()
         .map(|e| (e.to_status, time_pair(e.created_at), e.note))
         .collect();
-    let dispute_messages = match crate::disputes::store::open_dispute_of_order(&state.db, &o.id)
+    let dispute_messages = match crate::disputes::service::open_dispute_of_order(&state.db, &o.id)
         .await
         .map_err(|e| PageError::from_api(ctx.tr, e.into()))?
     {
-        Some(d) => crate::disputes::store::messages_of(&state.db, &d.id)
+        Some(d) => crate::disputes::service::messages_of(&state.db, &d.id)
             .await
             .map_err(|e| PageError::from_api(ctx.tr, e.into()))?
             .into_iter()

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use crate::db::rfc3339;
 use crate::money::format_usdt;
 use crate::orders::model::OrderStatus;
-use crate::orders::store::order;
+use crate::orders::order;
 use crate::orders::view::format_fiat;
 use crate::pages::PageCtx;
 use crate::pages::context::urlencode;

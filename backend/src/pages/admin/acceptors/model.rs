@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use crate::acceptors::model::AcceptorView;
 use crate::money::format_usdt;
-use crate::orders::store::order;
+use crate::orders::order;
 use crate::orders::view::format_fiat;
 use crate::pages::PageCtx;
 use crate::pages::admin::{Chrome, order_status_key};

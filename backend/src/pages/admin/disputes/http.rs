@@ -11,7 +11,6 @@ use super::model::{
 };
 use crate::client_addr::client_ip;
 use crate::disputes::service::{self, Author, ResolveInput};
-use crate::disputes::store;
 use crate::money::format_usdt;
 use crate::pages::admin::{Chrome, back_with, db, money_gate, refusal};
 use crate::pages::context::{state_of, urlencode};
@@ -39,7 +38,7 @@ async fn list(
 ) -> Result<HttpResponse, PageError> {
     let AdminPage { ctx, user } = page;
     let state = state_of(&req)?;
-    let rows = store::list(
+    let rows = service::list(
         &state.db,
         Some("open"),
         query.starting_after.as_deref(),
@@ -49,7 +48,7 @@ async fn list(
     .map_err(db(&ctx))?;
     let found = crate::pagination::Page::from_rows(rows, PAGE_SIZE);
     let order_ids: Vec<String> = found.data.iter().map(|d| d.order_id.clone()).collect();
-    let orders: HashMap<String, _> = crate::orders::store::find_many(&state.db, &order_ids)
+    let orders: HashMap<String, _> = crate::orders::service::find_many(&state.db, &order_ids)
         .await
         .map_err(db(&ctx))?
         .into_iter()
@@ -75,7 +74,7 @@ async fn list(
         }
     }
     let ids: Vec<String> = found.data.iter().map(|d| d.id.clone()).collect();
-    let counts = store::message_counts(&state.db, &ids)
+    let counts = service::message_counts(&state.db, &ids)
         .await
         .map_err(db(&ctx))?;
     let more = match (found.has_more, found.data.last()) {
@@ -120,29 +119,11 @@ async fn detail(
 ) -> Result<HttpResponse, PageError> {
     let AdminPage { ctx, user } = page;
     let state = state_of(&req)?;
-    let not_found = || PageError::NotFound(ctx.tr);
-    let d = store::find(&state.db, &path)
+    let case = service::case_of(&state, &path)
         .await
-        .map_err(db(&ctx))?
-        .ok_or_else(not_found)?;
-    let o = crate::orders::store::find(&state.db, &d.order_id)
-        .await
-        .map_err(db(&ctx))?
-        .ok_or_else(not_found)?;
-    let merchant = crate::merchants::store::find_merchant(&state.db, &o.merchant_id)
-        .await
-        .map_err(db(&ctx))?
-        .map(|m| (m.id, m.name));
-    let acceptor = match &d.acceptor_id {
-        Some(id) => crate::acceptors::store::find_acceptor(&state.db, id)
-            .await
-            .map_err(db(&ctx))?
-            .map(|a| (a.id, a.display_name)),
-        None => None,
-    };
-    let events = crate::orders::store::events_of(&state.db, &o.id)
-        .await
-        .map_err(db(&ctx))?
+        .map_err(|e| PageError::from_api(ctx.tr, e))?;
+    let events = case
+        .events
         .into_iter()
         .map(|e| EventRow {
             to_status: e.to_status,
@@ -151,9 +132,8 @@ async fn detail(
             at: time_pair(e.created_at),
         })
         .collect();
-    let messages = store::messages_of(&state.db, &d.id)
-        .await
-        .map_err(db(&ctx))?
+    let messages = case
+        .messages
         .into_iter()
         .map(|m| MessageRow {
             author_role: m.author_role,
@@ -161,6 +141,9 @@ async fn detail(
             at: time_pair(m.created_at),
         })
         .collect();
+    let (d, o) = (case.dispute, case.order);
+    let merchant = Some((case.merchant.id, case.merchant.name));
+    let acceptor = case.acceptor.map(|a| (a.id, a.display_name));
     let shown = DisputePage {
         chrome: Chrome::of(&state, &user),
         order: OrderFacts::new(&o),
@@ -184,7 +167,7 @@ async fn message(
     ctx.check_csrf(&form.csrf_token)?;
     let state = state_of(&req)?;
     let back = format!("{LIST}/{path}");
-    let d = store::find(&state.db, &path)
+    let d = service::find(&state.db, &path)
         .await
         .map_err(db(ctx))?
         .ok_or(PageError::NotFound(ctx.tr))?;
@@ -234,11 +217,11 @@ async fn resolve(
     let amount = form.amount.trim();
     if form.confirmed != "1" {
         // Without JavaScript: say what will happen, then the confirming button.
-        let d = store::find(&state.db, &path)
+        let d = service::find(&state.db, &path)
             .await
             .map_err(db(ctx))?
             .ok_or(PageError::NotFound(ctx.tr))?;
-        let o = crate::orders::store::find(&state.db, &d.order_id)
+        let o = crate::orders::service::find(&state.db, &d.order_id)
             .await
             .map_err(db(ctx))?
             .ok_or(PageError::NotFound(ctx.tr))?;

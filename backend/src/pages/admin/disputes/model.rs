@@ -4,9 +4,9 @@
 use askama::Template;
 use serde::Deserialize;
 
-use crate::disputes::store::dispute;
+use crate::disputes::dispute;
 use crate::money::format_usdt;
-use crate::orders::store::order;
+use crate::orders::order;
 use crate::orders::view::format_fiat;
 use crate::pages::PageCtx;
 use crate::pages::admin::{Chrome, order_status_key};

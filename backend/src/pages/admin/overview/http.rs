@@ -1,4 +1,4 @@
-//! `GET /admin`: reads the counters from each feature's store and runs the ledger check
+//! `GET /admin`: reads the counters through each feature's service and runs the ledger check
 //! (the same as `GET /api/v1/admin/ledger/check`).
 
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -23,20 +23,20 @@ async fn show(page: AdminPage, req: HttpRequest) -> Result<HttpResponse, PageErr
     let now = now_ms();
     let today = now - now.rem_euclid(86_400_000);
     let orders_today: Vec<StateCount> =
-        crate::orders::store::count_by_status_since(&state.db, true, today)
+        crate::orders::service::count_by_status_since(&state.db, true, today)
             .await
             .map_err(db(&ctx))?
             .into_iter()
             .map(|(status, count)| StateCount { status, count })
             .collect();
-    let open_disputes = crate::disputes::store::count_open(&state.db)
+    let open_disputes = crate::disputes::service::count_open(&state.db)
         .await
         .map_err(db(&ctx))?;
     let withdrawals_in_review =
-        crate::withdrawals::store::count_with_status(&state.db, WithdrawalStatus::Review)
+        crate::withdrawals::service::count_with_status(&state.db, WithdrawalStatus::Review)
             .await
             .map_err(db(&ctx))?;
-    let (webhooks_pending, webhooks_failed) = crate::webhooks::store::backlog(&state.db)
+    let (webhooks_pending, webhooks_failed) = crate::webhooks::service::backlog(&state.db)
         .await
         .map_err(db(&ctx))?;
     let report = crate::ledger::check::check_and_report(&state)

@@ -5,7 +5,7 @@
 
 use crate::db::rfc3339;
 use crate::money::format_usdt;
-use crate::orders::store::order;
+use crate::orders::order;
 use crate::orders::view::format_fiat;
 
 pub const HEADER: &str = "id,reference,merchant_order_id,mode,status,amount,fee,currency,fiat_amount,fiat_currency,created_at,completed_at\r\n";

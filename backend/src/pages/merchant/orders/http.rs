@@ -12,8 +12,9 @@ use super::csv;
 use super::model::{AttemptRow, EventRow, OrderPage, OrderRow, OrdersPage, OrdersQuery};
 use crate::error::ApiError;
 use crate::money::format_usdt;
+use crate::orders::OrderFilter;
 use crate::orders::model::OrderStatus;
-use crate::orders::store::{self as orders, OrderFilter};
+use crate::orders::service as orders;
 use crate::pages::context::urlencode;
 use crate::pages::filters::{date_of, day_range};
 use crate::pages::merchant::merchant_of;
@@ -266,7 +267,7 @@ async fn order(
         .filter(|e| e.attempts == 0)
         .map(|e| (e.event_type.clone(), e.status.clone()))
         .collect();
-    let net = o.released_amount.unwrap_or(o.amount) - o.fee;
+    let net = crate::orders::model::net_amount(o.amount, o.released_amount, o.fee);
     let page = OrderPage {
         ctx: ctx.clone(),
         row: OrderRow::from(&o),

@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use crate::money::format_usdt;
 use crate::orders::model::OrderStatus;
-use crate::orders::store::order;
+use crate::orders::order;
 use crate::orders::view::format_fiat;
 use crate::pages::PageCtx;
 use crate::pages::acceptor::history::model::status_key;

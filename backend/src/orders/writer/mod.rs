@@ -14,24 +14,35 @@
 //!
 //! Otherwise a batch is all-or-nothing. When it fails (the ledger refused a reservation
 //! the engine believed possible, the database hiccuped) every order in it is answered
-//! [`Unbatched`] and its request writes it on its own (`service::create`), where it
-//! meets its own error and its own recovery.
+//! [`Unbatched`] and its request writes it on its own ([`insert_alone`]), where it
+//! meets its own error and its own recovery (`create.rs`).
 //!
-//! After the commit the writer announces the batch (`service::announce` for many
+//! After the commit the writer announces the batch (`announce::publish` for many
 //! orders): one wake-up of the webhook dispatcher and one pipeline of live events.
+//!
+//! `handle.rs` is the queue side that `AppState` holds; `assignment.rs` what an
+//! assignment writes, shared with the assignment of a waiting order (`matching.rs`).
 
-use std::collections::{BTreeSet, HashMap, HashSet};
-use std::sync::{Arc, PoisonError};
+pub mod assignment;
+pub mod handle;
+
+use std::collections::{BTreeSet, HashSet};
+use std::sync::Arc;
 
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveValue::Set, DatabaseConnection, DatabaseTransaction, EntityTrait, TransactionTrait,
-    TryIntoModel,
+    ActiveModelTrait, ActiveValue::Set, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    IntoActiveModel, TransactionTrait, TryIntoModel,
 };
-use tokio::sync::{Notify, mpsc, oneshot};
+use tokio::sync::{Notify, mpsc};
 
-use super::sandbox;
-use super::service::{self, EngineAssignment, Reservation};
+use self::assignment::{Reservation, assigned_fields, assignment_rows, mail_new_orders};
+use self::handle::Job;
+pub use self::handle::{EngineAssignment, OrderWriter, Unbatched};
+use super::announce::{self, event_view, history_row, live_events};
+use super::deadlines::next_deadline_for;
+use super::model::{Actor, OrderStatus};
+use super::side::AcceptorSide;
 use super::store::{order, order_event};
 use crate::acceptors::store as acceptors_store;
 use crate::db::now_ms;
@@ -48,31 +59,10 @@ pub const MAX_BATCH: usize = 64;
 /// while another is being written, and two batches never lock the same accounts.
 pub const WRITERS: usize = 4;
 
-/// The batch this order was in failed as a whole; write the order on its own.
-#[derive(Debug)]
-pub struct Unbatched;
-
-struct Job {
-    row: order::Model,
-    assignment: EngineAssignment,
-    reply: oneshot::Sender<Result<Option<order::Model>, Unbatched>>,
-}
-
-/// A cheap, cloneable handle to the writer tasks. They end when every handle is dropped.
-#[derive(Clone)]
-pub struct OrderWriter {
-    /// One queue per writer task; an acceptor's orders always go to the same one.
-    queues: Arc<[mpsc::Sender<Job>]>,
-    /// Which queue each acceptor seen so far writes through: acceptors are dealt to the
-    /// writers in turn as they first appear, so the few acceptors with the best rate,
-    /// which take most orders at any time, land on different writers.
-    owners: Arc<std::sync::Mutex<HashMap<String, usize>>>,
-}
-
 impl OrderWriter {
     /// One writer task per connection in `connections` (see `db::connect_writers`).
     /// `event_bus` and `webhook_wakeup`: where a written batch is announced (see
-    /// `service::announce`).
+    /// `announce::publish`).
     pub fn spawn(
         connections: Vec<DatabaseConnection>,
         public_url: String,
@@ -80,7 +70,7 @@ impl OrderWriter {
         event_bus: &Arc<dyn EventBus>,
         webhook_wakeup: &Arc<Notify>,
     ) -> Self {
-        let queues: Vec<mpsc::Sender<Job>> = connections
+        let queues = connections
             .into_iter()
             .map(|db| {
                 let (tx, rx) = mpsc::channel::<Job>(4 * MAX_BATCH);
@@ -96,43 +86,7 @@ impl OrderWriter {
                 tx
             })
             .collect();
-        Self {
-            queues: queues.into(),
-            owners: Arc::default(),
-        }
-    }
-
-    /// Writes `row` (a new order in `matching`) already assigned as the engine decided,
-    /// with its reservation, history row and `order.assigned` webhook, in the next batch.
-    /// `None`: the merchant already has an order with this `merchant_order_id`, and
-    /// nothing was written.
-    pub async fn write(
-        &self,
-        row: order::Model,
-        assignment: EngineAssignment,
-    ) -> Result<Option<order::Model>, Unbatched> {
-        // Partitioned by acceptor, the writers never wait on each other's account locks.
-        let Some(queue) = self.queues.get(self.owner_of(&assignment.acceptor)) else {
-            return Err(Unbatched);
-        };
-        let (reply, answer) = oneshot::channel();
-        let job = Job {
-            row,
-            assignment,
-            reply,
-        };
-        queue.send(job).await.map_err(|_| Unbatched)?;
-        answer.await.map_err(|_| Unbatched)?
-    }
-
-    fn owner_of(&self, acceptor: &str) -> usize {
-        let mut owners = self.owners.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(owner) = owners.get(acceptor) {
-            return *owner;
-        }
-        let owner = owners.len() % self.queues.len().max(1);
-        owners.insert(acceptor.to_owned(), owner);
-        owner
+        Self::new(queues)
     }
 }
 
@@ -159,20 +113,17 @@ impl Writer {
                     let mut replies = Vec::with_capacity(models.len());
                     for written in models {
                         replies.push(written.map(|WrittenOrder { order, view }| {
-                            events.extend(service::live_events_of(&order, "order.assigned", view));
+                            events.extend(live_events(&order, "order.assigned", view));
                             order
                         }));
                     }
                     let count = replies.iter().flatten().count();
                     self.metrics.order_batch_written(count as u64);
-                    self.webhook_wakeup.notify_one();
                     for (job, reply) in jobs.drain(..).zip(replies) {
                         let _ = job.reply.send(Ok(reply));
                     }
                     // The whole batch's live events in one round trip.
-                    if let Err(err) = self.event_bus.publish_all(&events).await {
-                        tracing::warn!(error = %err, "live events not published");
-                    }
+                    announce::publish(self.event_bus.as_ref(), &self.webhook_wakeup, &events).await;
                 }
                 Err(err) => {
                     tracing::info!(orders = jobs.len(), error = %err, "batch not written; its orders are written one by one");
@@ -203,50 +154,50 @@ async fn write_batch(
     Ok(written)
 }
 
-/// The "new order" mail of each of `orders` whose acceptor (one of `acceptor_ids`)
-/// asked for one, in the caller's transaction. One query when nobody asked.
-pub(super) async fn mail_new_orders<'o>(
-    txn: &DatabaseTransaction,
+/// Writes one new order in a transaction of its own, outside any batch: assigned as
+/// `assignment` says (a batch of one), or still `matching` with its `order.created`
+/// history row when the engine found nobody. `None`: its `merchant_order_id` is taken
+/// and nothing was written. The caller announces it.
+pub async fn insert_alone(
+    db: &DatabaseConnection,
     public_url: &str,
-    acceptor_ids: &[String],
-    orders: impl Iterator<Item = &'o order::Model>,
-) -> ApiResult<()> {
-    let recipients = acceptors_store::new_order_mail_recipients(txn, acceptor_ids).await?;
-    if recipients.is_empty() {
-        return Ok(());
+    row: order::Model,
+    assignment: Option<&EngineAssignment>,
+    now: i64,
+) -> ApiResult<Option<order::Model>> {
+    let txn = db.begin().await?;
+    let created = match assignment {
+        Some(a) => {
+            let (mut written, _) =
+                insert_assigned(&txn, public_url, vec![(row, a)], &HashSet::new(), now).await?;
+            written.pop().flatten().map(|written| written.order)
+        }
+        None => {
+            let inserted = row.into_active_model().insert(&txn).await?;
+            history_row(
+                &inserted.id,
+                "order.created",
+                None,
+                OrderStatus::Matching,
+                (Actor::Merchant, Some(inserted.merchant_id.clone())),
+                None,
+            )
+            .insert(&txn)
+            .await?;
+            Some(inserted)
+        }
+    };
+    if created.is_some() {
+        txn.commit().await?;
     }
-    let letters: Vec<crate::mail::Letter<'_>> = orders
-        .filter_map(|o| {
-            let to = recipients
-                .iter()
-                .find(|r| o.acceptor_id.as_deref() == Some(r.acceptor_id.as_str()))?;
-            let fiat = o
-                .fiat_amount
-                .map(|minor| super::view::format_fiat(&o.fiat_currency, minor))
-                .unwrap_or_default();
-            Some(crate::mail::Letter {
-                kind: crate::mail::MailKind::NewOrder,
-                tr: crate::i18n::Tr(crate::i18n::Lang::parse(&to.lang).unwrap_or_default()),
-                to: &to.email,
-                name: &to.display_name,
-                link: Some(format!("{public_url}/acceptor/orders/{}", o.id)),
-                args: vec![
-                    ("reference", o.reference.clone()),
-                    ("amount", crate::money::format_usdt(o.amount)),
-                    ("fiat_amount", format!("{fiat} {}", o.fiat_currency)),
-                ],
-                keyed_args: Vec::new(),
-            })
-        })
-        .collect();
-    crate::mail::service::enqueue_all(txn, &letters).await
+    Ok(created)
 }
 
-/// A new order as [`insert_assigned`] wrote it, with its `service::event_view` (the data
-/// of its `order.assigned` webhook and live events).
-pub(super) struct WrittenOrder {
-    pub order: order::Model,
-    pub view: serde_json::Value,
+/// A new order as [`insert_assigned`] wrote it, with its `announce::event_view` (the
+/// data of its `order.assigned` webhook and live events).
+struct WrittenOrder {
+    order: order::Model,
+    view: serde_json::Value,
 }
 
 /// Inserts new orders already assigned as the engine decided, with their history rows,
@@ -255,7 +206,7 @@ pub(super) struct WrittenOrder {
 /// order — `None` where the merchant already had an order with that
 /// `merchant_order_id`, of which nothing is written — and the ids of the ledger
 /// accounts opened (those in `opened` are known to exist and are not opened again).
-pub(super) async fn insert_assigned(
+async fn insert_assigned(
     txn: &DatabaseTransaction,
     public_url: &str,
     orders: Vec<(order::Model, &EngineAssignment)>,
@@ -264,8 +215,8 @@ pub(super) async fn insert_assigned(
 ) -> ApiResult<(Vec<Option<WrittenOrder>>, Vec<String>)> {
     let acceptor_ids: Vec<String> = orders
         .iter()
+        .filter(|(row, _)| AcceptorSide::of(row).has_payment_methods())
         .map(|(_, assignment)| &assignment.acceptor)
-        .filter(|id| !sandbox::is_sandbox_acceptor(id))
         .collect::<BTreeSet<_>>()
         .into_iter()
         .cloned()
@@ -275,8 +226,8 @@ pub(super) async fn insert_assigned(
     let mut rows = Vec::with_capacity(orders.len());
     let mut assigned = Vec::with_capacity(orders.len());
     for (row, assignment) in orders {
-        let (mut active, reservation) = service::assigned_fields(row, assignment, &methods, now)?;
-        active.next_deadline = Set(service::next_deadline_for(&active));
+        let (mut active, reservation) = assigned_fields(row, assignment, &methods, now)?;
+        active.next_deadline = Set(next_deadline_for(&active));
         assigned.push((active.clone().try_into_model()?, reservation));
         rows.push(active);
     }
@@ -305,8 +256,8 @@ pub(super) async fn insert_assigned(
             continue;
         }
         // Made once for the webhook and the live events.
-        let view = service::event_view(&model, public_url)?;
-        let (event, webhook) = service::assignment_rows(&model, view.clone());
+        let view = event_view(&model, public_url)?;
+        let (event, webhook) = assignment_rows(&model, view.clone());
         history.push(event);
         outbox.push(webhook);
         reservations.absorb(reservation);
