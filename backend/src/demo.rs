@@ -133,7 +133,7 @@ pub async fn seed(state: &AppState) -> ApiResult<Option<DemoCredentials>> {
             .validate()?,
         )
         .await?;
-        acceptors::deposit(
+        crate::acceptors::deposits::deposit(
             state,
             AdminContext {
                 admin_id: ctx.admin_id,

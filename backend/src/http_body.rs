@@ -17,6 +17,9 @@ use serde_json::value::RawValue;
 
 use crate::error::{ApiError, ApiResult};
 
+/// Request bodies above this are refused with `413` (API.md "Conventions").
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
 /// Whether the request declares a JSON body.
 pub fn declares_json(req: &HttpRequest) -> bool {
     req.headers()

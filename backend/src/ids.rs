@@ -9,37 +9,31 @@
 use std::sync::Mutex;
 
 use rand::Rng;
+use ulid::{Generator, ULID_LEN};
 
-static LAST_ID: Mutex<u128> = Mutex::new(0);
-
-const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+/// One generator for the process, so ids are monotonic across threads too.
+static GENERATOR: Mutex<Generator> = Mutex::new(Generator::new());
 
 /// A new time-ordered id with the given prefix, e.g. `new("ord")` → `ord_01J…`.
 pub fn new(prefix: &str) -> String {
-    let millis = u128::from(u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0));
-    let mut random = [0u8; 10];
-    rand::rng().fill_bytes(&mut random);
-    let mut value = millis << 80;
-    for (i, byte) in random.iter().enumerate() {
-        value |= u128::from(*byte) << (8 * (9 - i));
-    }
-    {
-        let mut last = match LAST_ID.lock() {
+    let ulid = {
+        let mut generator = match GENERATOR.lock() {
             Ok(guard) => guard,
+            // The generator is a plain value: a panic elsewhere leaves it usable.
             Err(poisoned) => poisoned.into_inner(),
         };
-        if value <= *last {
-            value = *last + 1;
+        match generator.generate() {
+            Ok(ulid) => ulid,
+            // 2^80 ids in one millisecond: borrow the next millisecond, still increasing.
+            Err(overflow) => overflow.commit_overflow_increment(),
         }
-        *last = value;
-    }
-    let mut out = String::with_capacity(prefix.len() + 27);
+    };
+    let mut buf = [0u8; ULID_LEN];
+    let encoded = ulid.array_to_str(&mut buf);
+    let mut out = String::with_capacity(prefix.len() + 1 + ULID_LEN);
     out.push_str(prefix);
     out.push('_');
-    for i in (0..26).rev() {
-        let digit = ((value >> (5 * i)) & 0x1f) as usize;
-        out.push(char::from(CROCKFORD[digit]));
-    }
+    out.push_str(encoded);
     out
 }
 
@@ -83,5 +77,21 @@ mod tests {
         assert!(!has_prefix(&a, "mch"));
         assert_ne!(a, b);
         assert!(a < b, "{a} should sort before {b}");
+    }
+
+    #[test]
+    fn ids_increase_within_one_millisecond_and_decode_as_ulids() {
+        let ids: Vec<String> = (0..1000).map(|_| new("mch")).collect();
+        for pair in ids.windows(2) {
+            assert!(
+                pair[0] < pair[1],
+                "{} should sort before {}",
+                pair[0],
+                pair[1]
+            );
+        }
+        let last = ids.last().map(String::as_str).unwrap_or_default();
+        let ulid = ulid::Ulid::from_string(&last[4..]);
+        assert!(ulid.is_ok(), "{last} is not prefix + ULID");
     }
 }

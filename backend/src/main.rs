@@ -129,7 +129,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
         }
         Command::CheckLedger => {
             let state = startup::build_state(settings.clone(), settings.cli_public_url()).await?;
-            let report = ledger::service::audit(&state.db).await?;
+            let report = ledger::check::audit(&state.db).await?;
             println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(if report.ok {
                 ExitCode::SUCCESS

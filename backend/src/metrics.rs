@@ -1,194 +1,249 @@
-//! Prometheus metrics in the text exposition format, without a metrics framework.
+//! Prometheus metrics (`GET /metrics`, text format 0.0.4), through `prometheus-client`.
 //!
-//! Counters, gauges and histograms are keyed by name and a sorted label set. Request
-//! metrics are recorded by the request middleware (`telemetry.rs`); features record
-//! their own (`orders_by_state`, `webhook_attempts_total`, …) through the same type.
+//! Every metric is a typed family registered once, when [`Metrics`] is built, with its
+//! help text; its labels are a struct of `&'static str` and integers, so recording one
+//! (a request, a webhook attempt, …) is an atomic add behind a shared read lock and
+//! allocates nothing. Features record through the named methods below; the request
+//! middleware (`telemetry.rs`) calls [`Metrics::observe_request`]. Must not hold
+//! anything but numbers: the routes it labels are the router's patterns, never paths.
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
-use std::sync::Mutex;
+use std::collections::HashSet;
+use std::sync::{LazyLock, RwLock};
 use std::time::Duration;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::prometheus_text;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+
+/// The `Content-Type` of [`Metrics::render`].
+pub const CONTENT_TYPE: &str = prometheus_text::CONTENT_TYPE;
 
 /// Upper bounds of the latency histogram buckets, in seconds.
 const LATENCY_BUCKETS: &[f64] = &[
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
-type Labels = Vec<(String, String)>;
-
-#[derive(Default)]
-struct Histogram {
-    buckets: Vec<u64>,
-    count: u64,
-    sum: f64,
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    method: &'static str,
+    route: &'static str,
+    status: u16,
 }
 
-#[derive(Default)]
-struct Families {
-    counters: BTreeMap<String, BTreeMap<Labels, u64>>,
-    gauges: BTreeMap<String, BTreeMap<Labels, f64>>,
-    histograms: BTreeMap<String, BTreeMap<Labels, Histogram>>,
-    help: BTreeMap<String, &'static str>,
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    method: &'static str,
+    route: &'static str,
 }
 
-#[derive(Default)]
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PurposeLabels {
+    purpose: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ResultLabels {
+    result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KindLabels {
+    kind: &'static str,
+}
+
+/// No label; used where a series must stay absent until its first value.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct NoLabels {}
+
+type LatencyFamily = Family<RouteLabels, Histogram, fn() -> Histogram>;
+
+fn latency_histogram() -> Histogram {
+    Histogram::new(LATENCY_BUCKETS.iter().copied())
+}
+
 pub struct Metrics {
-    families: Mutex<Families>,
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    request_duration: LatencyFamily,
+    order_write_batches: Counter,
+    orders_group_committed: Counter,
+    second_factor_lockouts: Family<PurposeLabels, Counter>,
+    webhook_attempts: Family<ResultLabels, Counter>,
+    mail_sent: Family<KindLabels, Counter>,
+    ledger_check_ok: Family<NoLabels, Gauge>,
 }
 
-fn labels(pairs: &[(&str, &str)]) -> Labels {
-    let mut out: Labels = pairs
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-    out.sort();
-    out
-}
-
-fn escape(value: &str) -> String {
-    value
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
-}
-
-fn render_labels(labels: &Labels, extra: Option<(&str, &str)>) -> String {
-    let mut parts: Vec<String> = labels
-        .iter()
-        .map(|(k, v)| format!("{k}=\"{}\"", escape(v)))
-        .collect();
-    if let Some((k, v)) = extra {
-        parts.push(format!("{k}=\"{v}\""));
-    }
-    if parts.is_empty() {
-        String::new()
-    } else {
-        format!("{{{}}}", parts.join(","))
+impl Default for Metrics {
+    fn default() -> Self {
+        let metrics = Self {
+            registry: Registry::default(),
+            requests: Family::default(),
+            request_duration: Family::new_with_constructor(latency_histogram),
+            order_write_batches: Counter::default(),
+            orders_group_committed: Counter::default(),
+            second_factor_lockouts: Family::default(),
+            webhook_attempts: Family::default(),
+            mail_sent: Family::default(),
+            ledger_check_ok: Family::default(),
+        };
+        metrics.registered()
     }
 }
 
 impl Metrics {
-    fn with<R>(&self, f: impl FnOnce(&mut Families) -> R) -> R {
-        let mut guard = match self.families.lock() {
-            Ok(guard) => guard,
-            // A panic while holding the lock leaves plain numbers behind; keep counting.
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        f(&mut guard)
-    }
-
-    pub fn describe(&self, name: &str, help: &'static str) {
-        self.with(|f| {
-            f.help.insert(name.to_owned(), help);
-        });
-    }
-
-    pub fn inc_counter(&self, name: &str, pairs: &[(&str, &str)], by: u64) {
-        self.with(|f| {
-            *f.counters
-                .entry(name.to_owned())
-                .or_default()
-                .entry(labels(pairs))
-                .or_default() += by;
-        });
-    }
-
-    pub fn set_gauge(&self, name: &str, pairs: &[(&str, &str)], value: f64) {
-        self.with(|f| {
-            f.gauges
-                .entry(name.to_owned())
-                .or_default()
-                .insert(labels(pairs), value);
-        });
-    }
-
-    pub fn observe(&self, name: &str, pairs: &[(&str, &str)], seconds: f64) {
-        self.with(|f| {
-            let histogram = f
-                .histograms
-                .entry(name.to_owned())
-                .or_default()
-                .entry(labels(pairs))
-                .or_default();
-            if histogram.buckets.is_empty() {
-                histogram.buckets = vec![0; LATENCY_BUCKETS.len()];
-            }
-            for (i, bound) in LATENCY_BUCKETS.iter().enumerate() {
-                if seconds <= *bound {
-                    histogram.buckets[i] += 1;
-                }
-            }
-            histogram.count += 1;
-            histogram.sum += seconds;
-        });
-    }
-
-    pub fn observe_request(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
-        let status = status.to_string();
-        self.inc_counter(
-            "http_requests_total",
-            &[("method", method), ("route", route), ("status", &status)],
-            1,
+    fn registered(mut self) -> Self {
+        let r = &mut self.registry;
+        // Counters are registered without `_total` (the encoder appends it) and help
+        // texts without their final full stop (the registry appends it).
+        r.register(
+            "http_requests",
+            "HTTP requests served, by route and status",
+            self.requests.clone(),
         );
-        self.observe(
+        r.register(
             "http_request_duration_seconds",
-            &[("method", method), ("route", route)],
-            elapsed.as_secs_f64(),
+            "HTTP request latency, by route",
+            self.request_duration.clone(),
         );
+        r.register(
+            "order_write_batches",
+            "Transactions that wrote new matched orders (group commit); with \
+             orders_group_committed_total it gives the mean batch size",
+            self.order_write_batches.clone(),
+        );
+        r.register(
+            "orders_group_committed",
+            "New matched orders written by those transactions",
+            self.orders_group_committed.clone(),
+        );
+        r.register(
+            "second_factor_lockouts",
+            "Users whose second factor was locked after repeated wrong codes, by purpose",
+            self.second_factor_lockouts.clone(),
+        );
+        r.register(
+            "webhook_attempts",
+            "Webhook delivery attempts, by result (success or failure)",
+            self.webhook_attempts.clone(),
+        );
+        r.register(
+            "mail_sent",
+            "Mails delivered to the SMTP server or written to the mail folder, by kind",
+            self.mail_sent.clone(),
+        );
+        r.register(
+            "ledger_check_ok",
+            "1 when the last ledger invariant check found no violation, else 0",
+            self.ledger_check_ok.clone(),
+        );
+        self
     }
 
-    /// The text exposition format (version 0.0.4).
-    pub fn render(&self) -> String {
-        self.with(|f| {
-            let mut out = String::new();
-            let help = |out: &mut String, name: &str, kind: &str| {
-                if let Some(text) = f.help.get(name) {
-                    let _ = writeln!(out, "# HELP {name} {text}");
-                }
-                let _ = writeln!(out, "# TYPE {name} {kind}");
-            };
-            for (name, series) in &f.counters {
-                help(&mut out, name, "counter");
-                for (labels, value) in series {
-                    let _ = writeln!(out, "{name}{} {value}", render_labels(labels, None));
-                }
-            }
-            for (name, series) in &f.gauges {
-                help(&mut out, name, "gauge");
-                for (labels, value) in series {
-                    let _ = writeln!(out, "{name}{} {value}", render_labels(labels, None));
-                }
-            }
-            for (name, series) in &f.histograms {
-                help(&mut out, name, "histogram");
-                for (labels, h) in series {
-                    for (i, bound) in LATENCY_BUCKETS.iter().enumerate() {
-                        let le = bound.to_string();
-                        let _ = writeln!(
-                            out,
-                            "{name}_bucket{} {}",
-                            render_labels(labels, Some(("le", &le))),
-                            h.buckets[i]
-                        );
-                    }
-                    let _ = writeln!(
-                        out,
-                        "{name}_bucket{} {}",
-                        render_labels(labels, Some(("le", "+Inf"))),
-                        h.count
-                    );
-                    let _ = writeln!(out, "{name}_sum{} {}", render_labels(labels, None), h.sum);
-                    let _ = writeln!(
-                        out,
-                        "{name}_count{} {}",
-                        render_labels(labels, None),
-                        h.count
-                    );
-                }
-            }
-            out
-        })
+    /// One served request: `http_requests_total{method,route,status}` and
+    /// `http_request_duration_seconds{method,route}`. `route` is the matched pattern
+    /// (`/api/v1/orders/{id}`) or `unmatched`.
+    pub fn observe_request(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+        let method = method_label(method);
+        let route = route_label(route);
+        self.requests
+            .get_or_create(&RequestLabels {
+                method,
+                route,
+                status,
+            })
+            .inc();
+        self.request_duration
+            .get_or_create(&RouteLabels { method, route })
+            .observe(elapsed.as_secs_f64());
     }
+
+    /// The order writer committed one transaction holding `orders` new orders.
+    pub fn order_batch_written(&self, orders: u64) {
+        self.order_write_batches.inc();
+        self.orders_group_committed.inc_by(orders);
+    }
+
+    /// A user's second factor was locked for `purpose`.
+    pub fn second_factor_lockout(&self, purpose: &'static str) {
+        self.second_factor_lockouts
+            .get_or_create(&PurposeLabels { purpose })
+            .inc();
+    }
+
+    /// One webhook delivery attempt.
+    pub fn webhook_attempt(&self, success: bool) {
+        let result = if success { "success" } else { "failure" };
+        self.webhook_attempts
+            .get_or_create(&ResultLabels { result })
+            .inc();
+    }
+
+    /// One mail of `kind` sent.
+    pub fn mail_sent(&self, kind: &'static str) {
+        self.mail_sent.get_or_create(&KindLabels { kind }).inc();
+    }
+
+    /// The outcome of the last ledger invariant check (absent until the first one).
+    pub fn ledger_checked(&self, ok: bool) {
+        self.ledger_check_ok
+            .get_or_create(&NoLabels {})
+            .set(i64::from(ok));
+    }
+
+    /// The text exposition format (version 0.0.4, [`CONTENT_TYPE`]).
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        if let Err(err) = prometheus_text::encode(&mut out, &self.registry) {
+            tracing::error!(error = %err, "encoding the metrics failed");
+        }
+        out
+    }
+}
+
+/// The standard methods by name; anything else is one `OTHER` series, so a client
+/// inventing methods cannot grow the label set.
+fn method_label(method: &str) -> &'static str {
+    match method {
+        "GET" => "GET",
+        "HEAD" => "HEAD",
+        "POST" => "POST",
+        "PUT" => "PUT",
+        "PATCH" => "PATCH",
+        "DELETE" => "DELETE",
+        "OPTIONS" => "OPTIONS",
+        "TRACE" => "TRACE",
+        "CONNECT" => "CONNECT",
+        _ => "OTHER",
+    }
+}
+
+/// Route patterns, each kept once for the life of the process: they come from the
+/// router (a fixed set, plus `unmatched`), so the set stays as small as the route table.
+static ROUTES: LazyLock<RwLock<HashSet<&'static str>>> =
+    LazyLock::new(|| RwLock::new(HashSet::new()));
+
+fn route_label(route: &str) -> &'static str {
+    let known = match ROUTES.read() {
+        Ok(routes) => routes.get(route).copied(),
+        Err(poisoned) => poisoned.into_inner().get(route).copied(),
+    };
+    if let Some(route) = known {
+        return route;
+    }
+    let mut routes = match ROUTES.write() {
+        Ok(routes) => routes,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    if let Some(route) = routes.get(route) {
+        return route;
+    }
+    let leaked: &'static str = Box::leak(route.to_owned().into_boxed_str());
+    routes.insert(leaked);
+    leaked
 }
 
 #[cfg(test)]
@@ -198,23 +253,49 @@ mod tests {
     #[test]
     fn renders_counters_gauges_and_histograms() {
         let m = Metrics::default();
-        m.describe("http_requests_total", "Requests served.");
         m.observe_request("GET", "/healthz", 200, Duration::from_millis(3));
         m.observe_request("GET", "/healthz", 200, Duration::from_millis(30));
-        m.set_gauge("ledger_check_ok", &[], 1.0);
         let text = m.render();
-        assert!(text.contains("# HELP http_requests_total Requests served."));
+        assert!(
+            !text.contains("ledger_check_ok "),
+            "no gauge before the first check: {text}"
+        );
+        m.ledger_checked(true);
+        m.webhook_attempt(false);
+        m.order_batch_written(3);
+        let text = m.render();
+        assert!(
+            text.contains("# HELP http_requests_total HTTP requests served, by route and status.")
+        );
+        assert!(text.contains("# TYPE http_requests_total counter"));
         assert!(
             text.contains(
                 "http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 2"
-            )
+            ),
+            "{text}"
         );
+        assert!(text.contains("# TYPE http_request_duration_seconds histogram"));
         assert!(text.contains(
             "http_request_duration_seconds_bucket{method=\"GET\",route=\"/healthz\",le=\"0.005\"} 1"
         ));
         assert!(text.contains(
             "http_request_duration_seconds_bucket{method=\"GET\",route=\"/healthz\",le=\"+Inf\"} 2"
         ));
-        assert!(text.contains("ledger_check_ok 1"));
+        assert!(
+            text.contains(
+                "http_request_duration_seconds_count{method=\"GET\",route=\"/healthz\"} 2"
+            )
+        );
+        assert!(text.contains("ledger_check_ok 1"), "{text}");
+        assert!(text.contains("webhook_attempts_total{result=\"failure\"} 1"));
+        assert!(text.contains("order_write_batches_total 1"));
+        assert!(text.contains("orders_group_committed_total 3"));
+    }
+
+    #[test]
+    fn label_values_are_shared_not_copied() {
+        assert!(std::ptr::eq(route_label("/a/{id}"), route_label("/a/{id}")));
+        assert_eq!(method_label("BREW"), "OTHER");
+        assert_eq!(method_label("PATCH"), "PATCH");
     }
 }

@@ -17,6 +17,7 @@ use tokio::task::JoinHandle;
 use crate::config::Settings;
 use crate::crypto::MasterKey;
 use crate::error::{self, ApiError, ErrorCode};
+use crate::http_body::MAX_BODY_BYTES;
 use crate::infra::Infra;
 use crate::metrics::Metrics;
 use crate::state::AppState;
@@ -24,9 +25,6 @@ use crate::{
     acceptors, audit, auth, cashier, db, disputes, engine, ledger, merchants, openapi, ops, orders,
     public, telemetry, webhooks, withdrawals,
 };
-
-/// Request bodies above this are refused with `413` (API.md "Conventions").
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 pub struct Application {
     server: Server,
@@ -63,7 +61,6 @@ pub async fn build_state(settings: Settings, public_url: String) -> anyhow::Resu
         tracing::info!(%email, "created the first admin from OTCPAY_ADMIN_EMAIL");
     }
     let metrics = Arc::new(Metrics::default());
-    describe_metrics(&metrics);
     let (engine, pending_events) = engine::rebuild(
         &db,
         engine::config(settings.rate_tolerance_bps, settings.distinct_fiat_amounts),
@@ -99,33 +96,6 @@ pub async fn build_state(settings: Settings, public_url: String) -> anyhow::Resu
     // Waiting orders that the restored engine could assign right away.
     orders::matching::handle_engine_events(&state, pending_events).await;
     Ok(state)
-}
-
-fn describe_metrics(metrics: &Metrics) {
-    metrics.describe(
-        "http_requests_total",
-        "HTTP requests served, by route and status.",
-    );
-    metrics.describe(
-        "http_request_duration_seconds",
-        "HTTP request latency, by route.",
-    );
-    metrics.describe(
-        orders::writer::BATCHES_METRIC,
-        "Transactions that wrote new matched orders (group commit).",
-    );
-    metrics.describe(
-        orders::writer::ORDERS_METRIC,
-        "New matched orders written by those transactions.",
-    );
-    metrics.describe(
-        auth::second_factor::LOCKOUTS_METRIC,
-        "Users whose second factor was locked after repeated wrong codes, by purpose.",
-    );
-    metrics.describe(
-        "ledger_check_ok",
-        "1 when the last ledger invariant check passed, 0 when it found violations.",
-    );
 }
 
 impl Application {

@@ -542,7 +542,7 @@ async fn history_filters_by_status_and_date_pages_and_shows_the_days_commission(
     let (_, html) = page(&app, &other.token, "/acceptor/history").await;
     assert!(table(&html, "Order history").contains("No orders"));
     assert!(table(&html, "Earnings per day").contains("No commission yet"));
-    let earned = otcpay::acceptors::service::earnings_per_day(
+    let earned = otcpay::acceptors::history::earnings_per_day(
         &app.state.db,
         &otcpay::acceptors::service::get(&app.state.db, &other.id)
             .await

@@ -5,7 +5,7 @@
 //! after every case. Plus scenario tests of the public API and negative tests of the
 //! check (a corrupted ledger must be reported).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use proptest::prelude::*;
@@ -46,90 +46,170 @@ fn config(cases: u32) -> Config {
 }
 
 // ---------------------------------------------------------------------------------------
-// The reference model: an obviously-correct, independent restatement of the rules.
+// The reference model: the ledger's rules restated from its documentation (TigerBeetle's
+// two-phase transfers, the no-overdraft flag, all-or-nothing linked batches, the id as
+// idempotency key), in plain maps and without any of the ledger's own code. A rule that
+// the ledger gets wrong therefore shows as a disagreement.
+//
+// It differs from the implementation in form on purpose: balances are moved first and
+// the no-overdraft rule is then checked as a property of every flagged account (the
+// ledger checks the debit account before moving anything); retries are compared as
+// plain descriptions of what a request asks for (the ledger compares stored rows).
 
-#[derive(Debug, Clone, Default)]
-struct RefAccount {
-    flags: i32,
-    dp: i64,
-    dpo: i64,
-    cp: i64,
-    cpo: i64,
+/// The four cached columns of an account.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Columns {
+    debits_pending: i64,
+    debits_posted: i64,
+    credits_pending: i64,
+    credits_posted: i64,
 }
 
+/// What a request asks for, in the words a retry is compared in: a post's amount left
+/// out means the pending transfer's amount.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Ask {
+    Move {
+        debit: String,
+        credit: String,
+        amount: i64,
+        two_phase: bool,
+    },
+    Post {
+        pending: String,
+        amount: Option<i64>,
+    },
+    Void {
+        pending: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Recorded {
+    ask: Ask,
+    kind: String,
+    reference: String,
+}
+
+/// How a pending transfer ended, if it did: (voided?, resolving transfer id).
+type Ending = Option<(bool, String)>;
+
 #[derive(Debug, Clone)]
-struct RefTransfer {
-    /// The request as first accepted (for idempotency comparisons).
-    request: TransferRequest,
+struct Reservation {
+    debit: String,
+    credit: String,
+    amount: i64,
+    ending: Ending,
+}
+
+/// The stored row a created transfer must have: debit, credit, amount, flags, reference.
+#[derive(Debug, Clone)]
+struct Row {
     debit: String,
     credit: String,
     amount: i64,
     flags: i32,
+    reference: String,
 }
 
 #[derive(Debug, Clone, Default)]
 struct RefLedger {
-    accounts: HashMap<String, RefAccount>,
-    transfers: HashMap<String, RefTransfer>,
-    /// pending id → resolving transfer id.
-    resolved: HashMap<String, String>,
+    balances: HashMap<String, Columns>,
+    /// Accounts opened with `debits_must_not_exceed_credits` (all but custody).
+    no_overdraft: HashSet<String>,
+    reservations: HashMap<String, Reservation>,
+    recorded: HashMap<String, Recorded>,
+    rows: HashMap<String, Row>,
 }
 
 impl RefLedger {
     fn open(&mut self, key: &AccountKey) {
-        let flags = if key.code == AccountCode::Custody {
-            0
-        } else {
+        let id = key.id();
+        if key.code != AccountCode::Custody {
+            self.no_overdraft.insert(id.clone());
+        }
+        self.balances.entry(id).or_default();
+    }
+
+    fn flags_of(&self, account: &str) -> i32 {
+        if self.no_overdraft.contains(account) {
             NO_OVERDRAFT
-        };
-        self.accounts.entry(key.id()).or_insert(RefAccount {
-            flags,
-            ..RefAccount::default()
-        });
+        } else {
+            0
+        }
     }
 
     /// Pending transfers not resolved yet, in id order.
     fn open_pendings(&self) -> Vec<String> {
         let mut open: Vec<String> = self
-            .transfers
+            .reservations
             .iter()
-            .filter(|(id, t)| {
-                t.flags == transfer_flags::PENDING && !self.resolved.contains_key(*id)
-            })
+            .filter(|(_, r)| r.ending.is_none())
             .map(|(id, _)| id.clone())
             .collect();
         open.sort();
         open
     }
 
-    /// A post's amount with `None` spelled out, for comparing requests.
-    fn normalized(&self, req: &TransferRequest) -> TransferRequest {
-        let mut req = req.clone();
-        if let TransferOp::PostPending {
-            pending_id, amount, ..
-        } = &mut req.op
-            && amount.is_none()
-        {
-            *amount = self.transfers.get(pending_id.as_str()).map(|p| p.amount);
-        }
-        req
+    fn knows(&self, id: &str) -> bool {
+        self.recorded.contains_key(id)
     }
 
-    /// All-or-nothing: applies to a copy and keeps it only if every transfer succeeds.
+    /// A linked batch: every transfer in order on a scratch copy, kept only when all of
+    /// them are accepted; otherwise the index and reason of the first refused one.
     fn apply_batch(
         &mut self,
         batch: &[TransferRequest],
     ) -> Result<Vec<TransferOutcome>, (usize, RejectReason)> {
-        let mut next = self.clone();
-        let mut outcomes = Vec::new();
-        for (i, req) in batch.iter().enumerate() {
-            outcomes.push(next.step(req).map_err(|r| (i, r))?);
+        let mut scratch = self.clone();
+        let mut outcomes = Vec::with_capacity(batch.len());
+        for (index, req) in batch.iter().enumerate() {
+            outcomes.push(scratch.submit(req).map_err(|reason| (index, reason))?);
         }
-        *self = next;
+        *self = scratch;
         Ok(outcomes)
     }
 
-    fn step(&mut self, req: &TransferRequest) -> Result<TransferOutcome, RejectReason> {
+    fn ask_of(&self, req: &TransferRequest) -> Ask {
+        match &req.op {
+            TransferOp::Posted {
+                debit,
+                credit,
+                amount,
+            } => Ask::Move {
+                debit: debit.id(),
+                credit: credit.id(),
+                amount: *amount,
+                two_phase: false,
+            },
+            TransferOp::Pending {
+                debit,
+                credit,
+                amount,
+            } => Ask::Move {
+                debit: debit.id(),
+                credit: credit.id(),
+                amount: *amount,
+                two_phase: true,
+            },
+            TransferOp::PostPending {
+                pending_id, amount, ..
+            } => Ask::Post {
+                pending: pending_id.clone(),
+                amount: amount.or_else(|| self.reservations.get(pending_id).map(|r| r.amount)),
+            },
+            TransferOp::VoidPending { pending_id, .. } => Ask::Void {
+                pending: pending_id.clone(),
+            },
+        }
+    }
+
+    /// One transfer, in the documented order of the checks: the request on its own
+    /// (amount, accounts, modes), then its id (a retry), then what it moves.
+    fn submit(&mut self, req: &TransferRequest) -> Result<TransferOutcome, RejectReason> {
+        if req.id.is_empty() {
+            return Err(RejectReason::IdMustNotBeEmpty);
+        }
         match &req.op {
             TransferOp::Posted {
                 debit,
@@ -141,136 +221,148 @@ impl RefLedger {
                 credit,
                 amount,
             } => {
-                if *amount <= 0 {
+                if *amount < 1 {
                     return Err(RejectReason::AmountMustBePositive);
                 }
-                if debit == credit {
+                if debit.id() == credit.id() {
                     return Err(RejectReason::SameAccount);
                 }
                 if debit.livemode != credit.livemode {
                     return Err(RejectReason::LivemodeMismatch);
                 }
             }
-            TransferOp::PostPending { amount, .. } => {
-                if amount.is_some_and(|a| a <= 0) {
-                    return Err(RejectReason::AmountMustBePositive);
-                }
-            }
-            TransferOp::VoidPending { .. } => {}
+            TransferOp::PostPending {
+                amount: Some(amount),
+                ..
+            } if *amount < 1 => return Err(RejectReason::AmountMustBePositive),
+            _ => {}
         }
-        if let Some(existing) = self.transfers.get(&req.id) {
-            let same = self.normalized(&existing.request) == self.normalized(req);
-            return if same {
+        let recorded = Recorded {
+            ask: self.ask_of(req),
+            kind: req.kind.clone(),
+            reference: req.reference.clone(),
+        };
+        if let Some(before) = self.recorded.get(&req.id) {
+            return if *before == recorded {
                 Ok(TransferOutcome::Exists)
             } else {
                 Err(RejectReason::ExistsWithDifferentFields)
             };
         }
-        match &req.op {
-            TransferOp::Posted {
+        let row = match &recorded.ask {
+            Ask::Move {
                 debit,
                 credit,
                 amount,
-            }
-            | TransferOp::Pending {
-                debit,
-                credit,
-                amount,
+                two_phase,
             } => {
-                let pending = matches!(req.op, TransferOp::Pending { .. });
-                let (d, c) = (debit.id(), credit.id());
-                let Some(da) = self.accounts.get(&d).cloned() else {
-                    return Err(RejectReason::AccountNotFound { account: d });
-                };
-                if !self.accounts.contains_key(&c) {
-                    return Err(RejectReason::AccountNotFound { account: c });
+                for account in [debit, credit] {
+                    if !self.balances.contains_key(account) {
+                        return Err(RejectReason::AccountNotFound {
+                            account: account.clone(),
+                        });
+                    }
                 }
-                if da.flags & NO_OVERDRAFT != 0 && da.dp + da.dpo + amount > da.cpo {
-                    return Err(RejectReason::ExceedsCredits { account: d });
-                }
-                let da = self.accounts.get_mut(&d).unwrap();
-                if pending {
-                    da.dp += amount;
-                } else {
-                    da.dpo += amount;
-                }
-                let ca = self.accounts.get_mut(&c).unwrap();
-                if pending {
-                    ca.cp += amount;
-                } else {
-                    ca.cpo += amount;
-                }
-                self.transfers.insert(
-                    req.id.clone(),
-                    RefTransfer {
-                        request: req.clone(),
-                        debit: d,
-                        credit: c,
-                        amount: *amount,
-                        flags: if pending { transfer_flags::PENDING } else { 0 },
-                    },
-                );
-            }
-            TransferOp::PostPending { pending_id, .. }
-            | TransferOp::VoidPending { pending_id, .. } => {
-                let Some(p) = self.transfers.get(pending_id).cloned() else {
-                    return Err(RejectReason::PendingNotFound {
-                        pending_id: pending_id.clone(),
-                    });
-                };
-                if p.flags != transfer_flags::PENDING {
-                    return Err(RejectReason::NotPending {
-                        pending_id: pending_id.clone(),
-                    });
-                }
-                if let Some(by) = self.resolved.get(pending_id) {
-                    let by = by.clone();
-                    let pending_id = pending_id.clone();
-                    return Err(
-                        if self.transfers[&by].flags == transfer_flags::VOID_PENDING {
-                            RejectReason::PendingAlreadyVoided { pending_id, by }
-                        } else {
-                            RejectReason::PendingAlreadyPosted { pending_id, by }
+                let (d, c) = (debit.clone(), credit.clone());
+                if *two_phase {
+                    self.column(&d).debits_pending += amount;
+                    self.column(&c).credits_pending += amount;
+                    self.reservations.insert(
+                        req.id.clone(),
+                        Reservation {
+                            debit: d.clone(),
+                            credit: c.clone(),
+                            amount: *amount,
+                            ending: None,
                         },
                     );
+                } else {
+                    self.column(&d).debits_posted += amount;
+                    self.column(&c).credits_posted += amount;
                 }
-                let (posted, flags) = match &req.op {
-                    TransferOp::PostPending { amount, .. } => {
-                        let a = amount.unwrap_or(p.amount);
-                        if a > p.amount {
-                            return Err(RejectReason::PostAmountExceedsPending {
-                                amount: a,
-                                pending_amount: p.amount,
-                            });
-                        }
-                        (a, transfer_flags::POST_PENDING)
-                    }
-                    _ => (0, transfer_flags::VOID_PENDING),
-                };
-                let da = self.accounts.get_mut(&p.debit).unwrap();
-                da.dp -= p.amount;
-                da.dpo += posted;
-                let ca = self.accounts.get_mut(&p.credit).unwrap();
-                ca.cp -= p.amount;
-                ca.cpo += posted;
-                self.resolved.insert(pending_id.clone(), req.id.clone());
-                self.transfers.insert(
-                    req.id.clone(),
-                    RefTransfer {
-                        request: req.clone(),
-                        debit: p.debit,
-                        credit: p.credit,
-                        amount: if flags == transfer_flags::POST_PENDING {
-                            posted
-                        } else {
-                            p.amount
-                        },
-                        flags,
+                Row {
+                    debit: d,
+                    credit: c,
+                    amount: *amount,
+                    flags: if *two_phase {
+                        transfer_flags::PENDING
+                    } else {
+                        0
                     },
-                );
+                    reference: req.reference.clone(),
+                }
+            }
+            Ask::Post { pending, .. } | Ask::Void { pending } => {
+                let Some(reservation) = self.reservations.get(pending).cloned() else {
+                    return Err(if self.knows(pending) {
+                        RejectReason::NotPending {
+                            pending_id: pending.clone(),
+                        }
+                    } else {
+                        RejectReason::PendingNotFound {
+                            pending_id: pending.clone(),
+                        }
+                    });
+                };
+                if let Some((voided, by)) = reservation.ending {
+                    let (pending_id, by) = (pending.clone(), by);
+                    return Err(if voided {
+                        RejectReason::PendingAlreadyVoided { pending_id, by }
+                    } else {
+                        RejectReason::PendingAlreadyPosted { pending_id, by }
+                    });
+                }
+                // A void posts nothing; a post posts its amount (all when left out).
+                let (posted, voided) = match &recorded.ask {
+                    Ask::Post { amount, .. } => (amount.unwrap_or(reservation.amount), false),
+                    _ => (0, true),
+                };
+                if posted > reservation.amount {
+                    return Err(RejectReason::PostAmountExceedsPending {
+                        amount: posted,
+                        pending_amount: reservation.amount,
+                    });
+                }
+                let (d, c) = (reservation.debit.clone(), reservation.credit.clone());
+                self.column(&d).debits_pending -= reservation.amount;
+                self.column(&d).debits_posted += posted;
+                self.column(&c).credits_pending -= reservation.amount;
+                self.column(&c).credits_posted += posted;
+                if let Some(r) = self.reservations.get_mut(pending) {
+                    r.ending = Some((voided, req.id.clone()));
+                }
+                Row {
+                    debit: d,
+                    credit: c,
+                    amount: if voided { reservation.amount } else { posted },
+                    flags: if voided {
+                        transfer_flags::VOID_PENDING
+                    } else {
+                        transfer_flags::POST_PENDING
+                    },
+                    reference: req.reference.clone(),
+                }
+            }
+        };
+        // The flag's rule, as a property of the balances after the move: every flagged
+        // account has debits (pending and posted) within its posted credits.
+        let mut flagged: Vec<&String> = self.no_overdraft.iter().collect();
+        flagged.sort();
+        for account in flagged {
+            let b = self.balances.get(account).copied().unwrap_or_default();
+            if b.debits_pending + b.debits_posted > b.credits_posted {
+                return Err(RejectReason::ExceedsCredits {
+                    account: account.clone(),
+                });
             }
         }
+        self.recorded.insert(req.id.clone(), recorded);
+        self.rows.insert(req.id.clone(), row);
         Ok(TransferOutcome::Created)
+    }
+
+    fn column(&mut self, account: &str) -> &mut Columns {
+        self.balances.entry(account.to_owned()).or_default()
     }
 }
 
@@ -483,17 +575,17 @@ async fn assert_balances_match(
     let rows = ledger::store::load_accounts(db, &ids, false)
         .await
         .map_err(|e| TestCaseError::fail(e.to_string()))?;
-    prop_assert_eq!(rows.len(), model.accounts.len());
+    prop_assert_eq!(rows.len(), model.balances.len());
     for row in rows {
-        let m = model.accounts.get(&row.id).cloned().unwrap_or_default();
+        let m = model.balances.get(&row.id).copied().unwrap_or_default();
         let expected = Balances {
-            debits_pending: m.dp,
-            debits_posted: m.dpo,
-            credits_pending: m.cp,
-            credits_posted: m.cpo,
+            debits_pending: m.debits_pending,
+            debits_posted: m.debits_posted,
+            credits_pending: m.credits_pending,
+            credits_posted: m.credits_posted,
         };
         prop_assert_eq!(row.balances, expected, "account {}", row.id);
-        prop_assert_eq!(row.flags, m.flags, "flags of {}", row.id);
+        prop_assert_eq!(row.flags, model.flags_of(&row.id), "flags of {}", row.id);
     }
     Ok(())
 }
@@ -563,10 +655,7 @@ async fn run_case(
         if batch.is_empty() {
             continue;
         }
-        let known_before: Vec<bool> = batch
-            .iter()
-            .map(|r| model.transfers.contains_key(&r.id))
-            .collect();
+        let known_before: Vec<bool> = batch.iter().map(|r| model.knows(&r.id)).collect();
         let expected = model.apply_batch(&batch);
         tally(stats, &expected);
         let actual = ledger::transfer(db, &batch).await;
@@ -588,13 +677,13 @@ async fn run_case(
         assert_balances_match(db, &model, &accounts).await?;
     }
     // Stored rows agree with the model.
-    for (id, t) in &model.transfers {
+    for (id, t) in &model.rows {
         let row = ledger::find_transfer(db, id).await.unwrap().unwrap();
         prop_assert_eq!(&row.debit_account_id, &t.debit);
         prop_assert_eq!(&row.credit_account_id, &t.credit);
         prop_assert_eq!(row.amount, t.amount);
         prop_assert_eq!(row.flags, t.flags);
-        prop_assert_eq!(&row.reference, &t.request.reference);
+        prop_assert_eq!(&row.reference, &t.reference);
     }
     let report = ledger::check(db).await.unwrap();
     prop_assert!(report.ok, "ledger check: {:?}", report.violations);

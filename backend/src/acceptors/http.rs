@@ -5,14 +5,15 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
+use super::deposits::{self, DepositOutcome};
 use super::model::{
     AcceptorListQuery, ConfirmRequest, CreateAcceptorRequest, DepositRequest, DepositView,
     DisputeRequest, ListView, OnlineRequest, OrderListQuery, PaymentMethodRequest,
     PaymentMethodView, QuoteRequest, QuoteView, RejectRequest, StatusAction, UpdateAcceptorRequest,
-    parse_fiat,
 };
-use super::service::{self, AdminContext, DepositOutcome};
+use super::service::{self, AdminContext};
 use super::store::acceptor;
+use super::validation::parse_fiat;
 use crate::auth::AdminUser;
 use crate::auth::extract::{AcceptorUser, MoneyAdmin};
 use crate::client_addr::client_ip;
@@ -201,7 +202,7 @@ async fn deposit(
     let new = body.into_inner().validate()?;
     let ip = client_ip(&req);
     let admin = AdminUser::from(admin);
-    let outcome = service::deposit(&state, admin_context(&admin, &ip), &path, new).await?;
+    let outcome = deposits::deposit(&state, admin_context(&admin, &ip), &path, new).await?;
     let view = DepositView::from(outcome.deposit());
     Ok(match outcome {
         DepositOutcome::Created(_) => HttpResponse::Created().json(view),
@@ -375,7 +376,7 @@ async fn events(
     let replay = match crate::live::last_event_id(&req) {
         Some(seen) => {
             let since = seen.saturating_sub(crate::live::REPLAY_SLACK_MS);
-            super::store::changed_since(&state.db, &a.id, since)
+            super::history::changed_since(&state.db, &a.id, since)
                 .await?
                 .iter()
                 .filter_map(|o| crate::orders::service::state_event(o, &state.public_url))

@@ -3,13 +3,27 @@
 //! orders and its live event stream.
 //!
 //! - `model.rs`: statuses, request bodies and their validation, API views;
-//! - `store.rs`: the entities and the acceptor-scoped queries;
-//! - `service.rs`: use cases (one transaction each, audited for admins), and the
-//!   matching-engine updates sent after each commit;
+//! - `validation.rs`: the field rules and limits the request bodies share;
+//! - `stats.rs`: order counters and the figures the acceptor object shows;
+//! - `entity.rs`: the sea-orm entities (table shapes only);
+//! - `store.rs`: the acceptor-scoped queries (acceptors, quotes, payment methods,
+//!   deposits);
+//! - `service.rs`: use cases (one transaction each, audited for admins);
+//! - `deposits.rs`: crediting an on-chain deposit (ledger transfer + row, idempotent);
+//! - `history.rs`: the acceptor's orders, read only (lists, desk, replay, history,
+//!   earnings);
+//! - `engine_sync.rs`: the matching-engine updates sent after each commit;
+//! - `presence.rs`: the desk's heartbeat and the sweeper;
 //! - `http.rs`: the routes of `/api/v1/admin/acceptors…` and `/api/v1/acceptor/…`.
 
+pub mod deposits;
+mod engine_sync;
+pub mod entity;
+pub mod history;
 pub mod http;
 pub mod model;
 pub mod presence;
 pub mod service;
+pub mod stats;
 pub mod store;
+pub mod validation;

@@ -5,16 +5,23 @@
 //! value (`NewAcceptor`, `NewQuote`, …) or the contract's `400` with the offending
 //! `param`. The service layer only ever sees validated values.
 
-use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::store::{acceptor, deposit, payment_method, quote};
+use super::entity::{acceptor, deposit, payment_method, quote};
+use super::stats::{OrderCounts, avg_release_seconds, completion_rate};
+use super::validation::{
+    DEFAULT_MAX_CONCURRENT_ORDERS, MAX_DISPLAY_NAME_CHARS, MAX_METHOD_CHARS, MAX_NOTE_CHARS,
+    MAX_REASON_CHARS, canonical_txid, invalid, invalid_amount, optional_text,
+    parse_commission_rate, parse_fiat, parse_max_concurrent_orders, required_text,
+    validate_details,
+};
 use crate::auth::model::{check_password_policy, normalize_email};
 use crate::db::rfc3339;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::money::{FiatCurrency, Rate, Usdt, format_usdt};
-use crate::public::{AddressFormat, Network};
+use crate::public::Network;
 
 /// `acceptors.status`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -100,96 +107,6 @@ impl StatusAction {
             )))
         }
     }
-}
-
-pub const DEFAULT_MAX_CONCURRENT_ORDERS: i32 = 10;
-pub const MAX_CONCURRENT_ORDERS_LIMIT: i64 = 1000;
-pub const MAX_DISPLAY_NAME_CHARS: usize = 100;
-pub const MAX_TXID_CHARS: usize = 128;
-pub const MAX_NOTE_CHARS: usize = 500;
-pub const MAX_METHOD_CHARS: usize = 32;
-/// The serialized `details` of a payment method.
-pub const MAX_DETAILS_BYTES: usize = 2048;
-pub const MAX_REASON_CHARS: usize = 2000;
-/// Keys the platform adds to the details shown to a customer at assignment.
-const RESERVED_DETAIL_KEYS: [&str; 2] = ["method", "reference"];
-
-fn invalid(param: &'static str, message: impl Into<String>) -> ApiError {
-    ApiError::invalid_request(message.into()).with_param(param)
-}
-
-fn invalid_amount(param: &'static str, message: impl Into<String>) -> ApiError {
-    ApiError::new(ErrorCode::InvalidAmount, message.into()).with_param(param)
-}
-
-/// A required, trimmed, printable text of 1..=`max` characters.
-fn required_text(param: &'static str, text: &str, max: usize) -> ApiResult<String> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Err(invalid(param, format!("{param} must not be empty.")));
-    }
-    if text.chars().count() > max {
-        return Err(invalid(
-            param,
-            format!("{param} must have at most {max} characters."),
-        ));
-    }
-    if text.chars().any(char::is_control) {
-        return Err(invalid(
-            param,
-            format!("{param} must not contain control characters."),
-        ));
-    }
-    Ok(text.to_owned())
-}
-
-/// An optional text: absent or blank is `None`.
-fn optional_text(param: &'static str, text: Option<&str>, max: usize) -> ApiResult<Option<String>> {
-    match text.map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(text) => {
-            if text.chars().count() > max {
-                return Err(invalid(
-                    param,
-                    format!("{param} must have at most {max} characters."),
-                ));
-            }
-            Ok(Some(text.to_owned()))
-        }
-    }
-}
-
-fn parse_commission_rate(text: &str) -> ApiResult<Rate> {
-    Rate::parse_fraction(text).map_err(|e| {
-        invalid_amount(
-            "commission_rate",
-            format!(
-                "commission_rate {e}; it is a fraction of the order amount from 0 to below 1, like \"0.004\"."
-            ),
-        )
-    })
-}
-
-fn parse_max_concurrent_orders(value: i64) -> ApiResult<i32> {
-    if (1..=MAX_CONCURRENT_ORDERS_LIMIT).contains(&value) {
-        i32::try_from(value).map_err(ApiError::internal)
-    } else {
-        Err(invalid(
-            "max_concurrent_orders",
-            format!("max_concurrent_orders must be between 1 and {MAX_CONCURRENT_ORDERS_LIMIT}."),
-        ))
-    }
-}
-
-/// Looks a fiat code up; lower case is accepted (`cny` → `CNY`).
-pub fn parse_fiat(param: &'static str, code: &str) -> ApiResult<FiatCurrency> {
-    FiatCurrency::find(&code.trim().to_ascii_uppercase()).ok_or_else(|| {
-        ApiError::new(
-            ErrorCode::UnsupportedCurrency,
-            format!("The currency {code:?} is not supported; see GET /api/v1/public/currencies."),
-        )
-        .with_param(param)
-    })
 }
 
 // ---------------------------------------------------------------------------------------
@@ -385,45 +302,6 @@ impl DepositRequest {
     }
 }
 
-/// Trims the transaction id and puts hash-shaped ids in one canonical form, so that the
-/// same on-chain transaction typed in another case or with/without `0x` is recognised
-/// as the same deposit: hex is lower-cased; a 32-byte hash gets `0x` on EVM networks and
-/// loses it on TRON (the explorers' forms). Other ids (1–128 visible characters) are
-/// kept as given.
-pub fn canonical_txid(network: Network, text: &str) -> ApiResult<String> {
-    let text = text.trim();
-    let count = text.chars().count();
-    if count == 0 || count > MAX_TXID_CHARS {
-        return Err(invalid(
-            "txid",
-            format!("txid must have 1 to {MAX_TXID_CHARS} characters."),
-        ));
-    }
-    if text.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        return Err(invalid(
-            "txid",
-            "txid must not contain spaces or control characters.",
-        ));
-    }
-    let bare = text
-        .strip_prefix("0x")
-        .or_else(|| text.strip_prefix("0X"))
-        .unwrap_or(text);
-    let is_hex = !bare.is_empty() && bare.bytes().all(|b| b.is_ascii_hexdigit());
-    if !is_hex {
-        return Ok(text.to_owned());
-    }
-    let bare = bare.to_ascii_lowercase();
-    let had_prefix = bare.len() != text.len();
-    let is_hash = bare.len() == 64;
-    Ok(match network.address_format {
-        AddressFormat::Tron if is_hash => bare,
-        AddressFormat::Evm if is_hash => format!("0x{bare}"),
-        _ if had_prefix => format!("0x{bare}"),
-        _ => bare,
-    })
-}
-
 // ---------------------------------------------------------------------------------------
 // Acceptor requests
 
@@ -528,53 +406,6 @@ impl PaymentMethodRequest {
     }
 }
 
-fn validate_details(details: Value) -> ApiResult<String> {
-    let Value::Object(map) = details else {
-        return Err(invalid(
-            "details",
-            "details must be a JSON object such as {\"bank_name\": \"…\", \"account_name\": \"…\", \"account_number\": \"…\"}.",
-        ));
-    };
-    if map.is_empty() {
-        return Err(invalid(
-            "details",
-            "details must tell the customer where to pay.",
-        ));
-    }
-    let mut clean = Map::new();
-    for (key, value) in map {
-        let key_ok = !key.trim().is_empty() && !key.chars().any(char::is_control);
-        if !key_ok {
-            return Err(invalid("details", "details keys must be non-empty text."));
-        }
-        if RESERVED_DETAIL_KEYS.contains(&key.as_str()) {
-            return Err(invalid(
-                "details",
-                format!("details must not contain {key:?}: the platform sets it."),
-            ));
-        }
-        match value {
-            Value::String(text) => {
-                clean.insert(key, Value::String(text.trim().to_owned()));
-            }
-            _ => {
-                return Err(invalid(
-                    "details",
-                    format!("details.{key} must be a string."),
-                ));
-            }
-        }
-    }
-    let text = Value::Object(clean).to_string();
-    if text.len() > MAX_DETAILS_BYTES {
-        return Err(invalid(
-            "details",
-            format!("details must be at most {MAX_DETAILS_BYTES} bytes of JSON."),
-        ));
-    }
-    Ok(text)
-}
-
 /// `GET /api/v1/acceptor/orders` query.
 #[derive(Debug, Default, Deserialize)]
 pub struct OrderListQuery {
@@ -668,18 +499,6 @@ pub struct StatsView {
     pub disputes: i64,
 }
 
-/// Counters of an acceptor's orders, as read from the database.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct OrderCounts {
-    pub completed: i64,
-    /// Orders that ended: completed, expired or cancelled.
-    pub finished: i64,
-    /// Completed orders with both `paid_at` and `completed_at`.
-    pub timed: i64,
-    /// Σ (completed_at − paid_at) over the timed orders, ms.
-    pub release_ms_total: i64,
-}
-
 impl StatsView {
     pub fn new(counts: OrderCounts, disputes: i64) -> Self {
         Self {
@@ -689,29 +508,6 @@ impl StatsView {
             disputes,
         }
     }
-}
-
-/// `completed ÷ finished` rounded half up to two decimals; `"0.00"` without finished
-/// orders.
-pub fn completion_rate(completed: i64, finished: i64) -> String {
-    let mut rate = if finished > 0 {
-        (Decimal::from(completed.clamp(0, finished)) / Decimal::from(finished))
-            .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
-    } else {
-        Decimal::ZERO
-    };
-    rate.rescale(2);
-    rate.to_string()
-}
-
-/// The mean of `count` durations summing to `total_ms`, in whole seconds (half up).
-pub fn avg_release_seconds(total_ms: i64, count: i64) -> Option<i64> {
-    if count <= 0 {
-        return None;
-    }
-    let total = i128::from(total_ms.max(0));
-    let denominator = i128::from(count) * 1000;
-    i64::try_from((total * 2 + denominator) / (2 * denominator)).ok()
 }
 
 impl AcceptorView {
@@ -829,250 +625,4 @@ impl<T> ListView<T> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn create(body: Value) -> ApiResult<NewAcceptor> {
-        serde_json::from_value::<CreateAcceptorRequest>(body)
-            .unwrap()
-            .validate()
-    }
-
-    fn param(err: ApiError) -> (ErrorCode, String) {
-        (err.code, err.param.unwrap_or_default().into_owned())
-    }
-
-    #[test]
-    fn status_actions_follow_the_table() {
-        use AcceptorStatus::*;
-        assert_eq!(StatusAction::Approve.apply_to(Pending).unwrap(), Active);
-        assert_eq!(StatusAction::Freeze.apply_to(Active).unwrap(), Frozen);
-        assert_eq!(StatusAction::Unfreeze.apply_to(Frozen).unwrap(), Active);
-        for (action, bad) in [
-            (StatusAction::Approve, Active),
-            (StatusAction::Approve, Frozen),
-            (StatusAction::Freeze, Pending),
-            (StatusAction::Freeze, Frozen),
-            (StatusAction::Unfreeze, Active),
-            (StatusAction::Unfreeze, Pending),
-        ] {
-            assert_eq!(
-                action.apply_to(bad).unwrap_err().code,
-                ErrorCode::InvalidState
-            );
-        }
-        for s in AcceptorStatus::ALL {
-            assert_eq!(AcceptorStatus::parse(s.as_str()), Some(s));
-        }
-    }
-
-    #[test]
-    fn create_request_defaults_and_bounds() {
-        let ok = create(json!({"email": " A@B.co ", "password": "long-enough-pw",
-                               "display_name": " Ann "}))
-        .unwrap();
-        assert_eq!(ok.email, "a@b.co");
-        assert_eq!(ok.display_name, "Ann");
-        assert_eq!(ok.commission_rate.to_string(), "0.00");
-        assert_eq!(ok.max_concurrent_orders, 10);
-        let base = json!({"email": "a@b.co", "password": "long-enough-pw", "display_name": "A"});
-        let with = |k: &str, v: Value| {
-            let mut b = base.clone();
-            b[k] = v;
-            create(b)
-        };
-        assert_eq!(
-            param(with("commission_rate", json!("1")).unwrap_err()),
-            (ErrorCode::InvalidAmount, "commission_rate".into())
-        );
-        assert_eq!(
-            param(with("commission_rate", json!("-0.1")).unwrap_err()),
-            (ErrorCode::InvalidAmount, "commission_rate".into())
-        );
-        assert_eq!(
-            with("commission_rate", json!("0.004"))
-                .unwrap()
-                .commission_rate
-                .to_string(),
-            "0.004"
-        );
-        for bad in [0, 1001, -1] {
-            assert_eq!(
-                param(with("max_concurrent_orders", json!(bad)).unwrap_err()),
-                (ErrorCode::InvalidRequest, "max_concurrent_orders".into())
-            );
-        }
-        assert_eq!(
-            with("max_concurrent_orders", json!(1000))
-                .unwrap()
-                .max_concurrent_orders,
-            1000
-        );
-        assert_eq!(param(with("email", json!("nope")).unwrap_err()).1, "email");
-        assert_eq!(
-            param(with("password", json!("short")).unwrap_err()).1,
-            "password"
-        );
-        assert_eq!(
-            param(with("display_name", json!("  ")).unwrap_err()).1,
-            "display_name"
-        );
-    }
-
-    #[test]
-    fn patch_rejects_unknown_fields() {
-        assert!(
-            serde_json::from_value::<UpdateAcceptorRequest>(json!({"status": "active"})).is_err()
-        );
-        let patch =
-            serde_json::from_value::<UpdateAcceptorRequest>(json!({"max_concurrent_orders": 3}))
-                .unwrap()
-                .validate()
-                .unwrap();
-        assert_eq!(patch.max_concurrent_orders, Some(3));
-        assert_eq!(patch.display_name, None);
-    }
-
-    #[test]
-    fn txids_are_canonical() {
-        let h = "AB".repeat(32);
-        let lower = "ab".repeat(32);
-        assert_eq!(canonical_txid(Network::TRON, &h).unwrap(), lower);
-        assert_eq!(
-            canonical_txid(Network::TRON, &format!("0x{h}")).unwrap(),
-            lower
-        );
-        assert_eq!(
-            canonical_txid(Network::ETHEREUM, &h).unwrap(),
-            format!("0x{lower}")
-        );
-        assert_eq!(
-            canonical_txid(Network::BSC, &format!(" 0X{h} ")).unwrap(),
-            format!("0x{lower}")
-        );
-        assert_eq!(
-            canonical_txid(Network::TRON, "manual-42").unwrap(),
-            "manual-42"
-        );
-        assert_eq!(canonical_txid(Network::TRON, "0xAB").unwrap(), "0xab");
-        assert_eq!(canonical_txid(Network::TRON, "ABC").unwrap(), "abc");
-        assert!(canonical_txid(Network::TRON, "").is_err());
-        assert!(canonical_txid(Network::TRON, "a b").is_err());
-        assert!(canonical_txid(Network::TRON, &"x".repeat(129)).is_err());
-        assert!(canonical_txid(Network::TRON, &"x".repeat(128)).is_ok());
-    }
-
-    #[test]
-    fn deposits_validate_network_and_amount() {
-        let req = |amount: &str, network: &str| DepositRequest {
-            amount: amount.into(),
-            network: network.into(),
-            txid: "t1".into(),
-            note: Some("  ".into()),
-        };
-        let ok = req("100.5", "TRON").validate().unwrap();
-        assert_eq!(ok.amount.micros(), 100_500_000);
-        assert_eq!(ok.network, "tron");
-        assert_eq!(ok.note, None);
-        assert_eq!(ok.transfer_id(), "dep:tron:t1");
-        assert_eq!(
-            param(req("0", "tron").validate().unwrap_err()),
-            (ErrorCode::InvalidAmount, "amount".into())
-        );
-        assert_eq!(
-            param(req("1", "bitcoin").validate().unwrap_err()),
-            (ErrorCode::UnsupportedNetwork, "network".into())
-        );
-    }
-
-    #[test]
-    fn quotes_validate_bounds() {
-        let cny = FiatCurrency::find("CNY").unwrap();
-        let req = |rate: &str, min: &str, max: &str| QuoteRequest {
-            rate: rate.into(),
-            min_amount: min.into(),
-            max_amount: max.into(),
-        };
-        let ok = req("7.18", "10.00", "5000").validate(cny).unwrap();
-        assert_eq!(ok.rate.to_string(), "7.18");
-        assert_eq!(ok.min_amount.micros(), 10_000_000);
-        assert_eq!(
-            param(req("0", "1", "2").validate(cny).unwrap_err()),
-            (ErrorCode::InvalidAmount, "rate".into())
-        );
-        assert_eq!(
-            param(req("20000000", "1", "2").validate(cny).unwrap_err()),
-            (ErrorCode::InvalidAmount, "rate".into())
-        );
-        assert_eq!(
-            param(req("7", "3", "2").validate(cny).unwrap_err()),
-            (ErrorCode::InvalidAmount, "min_amount".into())
-        );
-        assert_eq!(
-            param(req("7", "1", "x").validate(cny).unwrap_err()),
-            (ErrorCode::InvalidAmount, "max_amount".into())
-        );
-        assert!(req("7", "2", "2").validate(cny).is_ok());
-    }
-
-    #[test]
-    fn payment_methods_validate_method_and_details() {
-        let req = |method: &str, details: Value| PaymentMethodRequest {
-            fiat: "cny".into(),
-            method: method.into(),
-            details,
-        };
-        let ok = req(
-            "bank_transfer",
-            json!({"bank_name": " ICBC ", "account_number": "1"}),
-        )
-        .validate()
-        .unwrap();
-        assert_eq!(ok.fiat.code, "CNY");
-        assert_eq!(
-            serde_json::from_str::<Value>(&ok.details).unwrap()["bank_name"],
-            "ICBC"
-        );
-        for bad in ["", "Bank", "bank-transfer", &"a".repeat(33)] {
-            assert_eq!(
-                param(req(bad, json!({"a": "b"})).validate().unwrap_err()).1,
-                "method"
-            );
-        }
-        for bad in [
-            json!(null),
-            json!("x"),
-            json!({}),
-            json!({"a": 1}),
-            json!({"reference": "x"}),
-            json!({"a": "x".repeat(2100)}),
-        ] {
-            assert_eq!(
-                param(req("alipay", bad).validate().unwrap_err()).1,
-                "details"
-            );
-        }
-        let unsupported = PaymentMethodRequest {
-            fiat: "XXX".into(),
-            method: "alipay".into(),
-            details: json!({"a": "b"}),
-        };
-        assert_eq!(
-            param(unsupported.validate().unwrap_err()),
-            (ErrorCode::UnsupportedCurrency, "fiat".into())
-        );
-    }
-
-    #[test]
-    fn stats_arithmetic() {
-        assert_eq!(completion_rate(0, 0), "0.00");
-        assert_eq!(completion_rate(19, 20), "0.95");
-        assert_eq!(completion_rate(2, 3), "0.67");
-        assert_eq!(completion_rate(1, 1), "1.00");
-        assert_eq!(avg_release_seconds(0, 0), None);
-        assert_eq!(avg_release_seconds(90_000, 2), Some(45));
-        assert_eq!(avg_release_seconds(1_500, 1), Some(2));
-        assert_eq!(avg_release_seconds(1_499, 1), Some(1));
-    }
-}
+mod tests;

@@ -13,18 +13,23 @@
 
 use std::collections::HashMap;
 
-use matching_engine::Command;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbErr, IntoActiveModel, SqlErr,
     TransactionTrait,
 };
 use serde_json::{Map, Value, json};
 
-use super::model::{
-    AcceptorPatch, AcceptorStatus, AcceptorView, BalanceView, NewAcceptor, NewDeposit,
-    NewPaymentMethod, NewQuote, StatsView, StatusAction,
+use super::engine_sync::{
+    requeue_unpaid, sync_max_concurrent_orders, sync_payment_methods, sync_presence, sync_quote,
+    sync_status,
 };
-use super::store::{self, acceptor, deposit, payment_method, quote};
+use super::entity::{acceptor, payment_method, quote};
+use super::history;
+use super::model::{
+    AcceptorPatch, AcceptorStatus, AcceptorView, BalanceView, NewAcceptor, NewPaymentMethod,
+    NewQuote, StatsView, StatusAction,
+};
+use super::store;
 use crate::audit::{self, AuditEntry};
 use crate::auth::Role;
 use crate::auth::service::{CreateUserError, create_user};
@@ -32,8 +37,8 @@ use crate::db::now_ms;
 use crate::engine;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::ids;
-use crate::ledger::{self, AccountKey, TransferRequest};
-use crate::money::{FiatCurrency, Rate};
+use crate::ledger::{self, AccountKey};
+use crate::money::FiatCurrency;
 use crate::orders;
 use crate::orders::order;
 use crate::orders::service::Scope;
@@ -48,7 +53,7 @@ pub struct AdminContext<'a> {
 }
 
 impl AdminContext<'_> {
-    fn entry<'e>(
+    pub(super) fn entry<'e>(
         &'e self,
         action: &'e str,
         acceptor_id: &'e str,
@@ -66,11 +71,11 @@ impl AdminContext<'_> {
     }
 }
 
-fn not_found() -> ApiError {
+pub(super) fn not_found() -> ApiError {
     ApiError::not_found("acceptor")
 }
 
-fn is_unique_violation(err: &DbErr) -> bool {
+pub(super) fn is_unique_violation(err: &DbErr) -> bool {
     matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
 }
 
@@ -418,125 +423,6 @@ pub async fn update(
     Ok(updated)
 }
 
-/// What [`deposit`] did.
-#[derive(Debug, Clone)]
-pub enum DepositOutcome {
-    /// Credited now.
-    Created(deposit::Model),
-    /// The same transaction was already credited to this acceptor with this amount:
-    /// nothing changed (an idempotent replay).
-    Replayed(deposit::Model),
-}
-
-impl DepositOutcome {
-    pub fn deposit(&self) -> &deposit::Model {
-        match self {
-            Self::Created(d) | Self::Replayed(d) => d,
-        }
-    }
-}
-
-/// Credits an on-chain deposit to the acceptor: a posted ledger transfer
-/// `custody → acceptor` and the deposit row, in one transaction. Idempotent on
-/// network + txid: the same transaction again for the same acceptor and amount is a
-/// replay; with other values it is `409 conflict`.
-pub async fn deposit(
-    state: &AppState,
-    ctx: AdminContext<'_>,
-    acceptor_id: &str,
-    new: NewDeposit,
-) -> ApiResult<DepositOutcome> {
-    let target = get(&state.db, acceptor_id).await?;
-    let outcome = match credit_deposit(state, ctx, &target.id, &new).await? {
-        Some(created) => DepositOutcome::Created(created),
-        None => {
-            let existing = store::find_deposit(&state.db, new.network, &new.txid)
-                .await?
-                .ok_or_else(|| ApiError::internal("a deposit vanished after a conflict"))?;
-            if existing.acceptor_id != target.id || existing.amount != new.amount.micros() {
-                return Err(ApiError::new(
-                    ErrorCode::Conflict,
-                    format!(
-                        "This transaction was already credited as deposit {} with another acceptor or amount.",
-                        existing.id
-                    ),
-                )
-                .with_param("txid"));
-            }
-            DepositOutcome::Replayed(existing)
-        }
-    };
-    if let DepositOutcome::Created(d) = &outcome {
-        engine::notify(
-            state,
-            Command::AdjustLiquidity {
-                acceptor: d.acceptor_id.clone(),
-                delta: d.amount,
-            },
-        )
-        .await;
-    }
-    Ok(outcome)
-}
-
-/// The deposit transaction. `None` when the network + txid is already recorded
-/// (found first, or lost a race on the unique index).
-async fn credit_deposit(
-    state: &AppState,
-    ctx: AdminContext<'_>,
-    acceptor_id: &str,
-    new: &NewDeposit,
-) -> ApiResult<Option<deposit::Model>> {
-    let txn = state.db.begin().await?;
-    if store::find_deposit(&txn, new.network, &new.txid)
-        .await?
-        .is_some()
-    {
-        txn.rollback().await?;
-        return Ok(None);
-    }
-    let now = now_ms();
-    let custody = AccountKey::custody(true);
-    let account = AccountKey::acceptor(acceptor_id.to_owned(), true);
-    ledger::open_accounts(&txn, &[custody.clone(), account.clone()]).await?;
-    // The row first: a concurrent duplicate waits on the unique index and fails there,
-    // before it touches the ledger.
-    let created = match store::insert_deposit(&txn, acceptor_id, new, ctx.admin_id, now).await {
-        Ok(created) => created,
-        Err(err) if is_unique_violation(&err) => {
-            txn.rollback().await?;
-            return Ok(None);
-        }
-        Err(err) => return Err(err.into()),
-    };
-    ledger::apply(
-        &txn,
-        &[
-            TransferRequest::posted(new.transfer_id(), custody, account, new.amount.micros())
-                .with_kind("deposit")
-                .with_reference(created.id.clone()),
-        ],
-        now,
-    )
-    .await?;
-    audit::record(
-        &txn,
-        ctx.entry(
-            "acceptor.deposit",
-            acceptor_id,
-            json!({
-                "deposit_id": created.id,
-                "amount": new.amount.to_string(),
-                "network": new.network,
-                "txid": new.txid,
-            }),
-        ),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(Some(created))
-}
-
 // ---------------------------------------------------------------------------------------
 // The acceptor's own calls
 
@@ -628,7 +514,7 @@ pub async fn orders_page(
     starting_after: Option<&str>,
     limit: u64,
 ) -> ApiResult<Page<order::Model>> {
-    let rows = store::orders_of(db, &a.id, status, starting_after, limit + 1).await?;
+    let rows = history::orders_of(db, &a.id, status, starting_after, limit + 1).await?;
     Ok(Page::from_rows(rows, limit))
 }
 
@@ -704,162 +590,4 @@ async fn check_release_totp(
     )
     .await?;
     Ok(())
-}
-
-// ---------------------------------------------------------------------------------------
-// Engine updates, after the commit. Each re-reads the committed row so that the last
-// command the engine gets reflects the database's latest state.
-
-async fn reread(state: &AppState, acceptor_id: &str) -> Option<acceptor::Model> {
-    match store::find_acceptor(&state.db, acceptor_id).await {
-        Ok(found) => found,
-        Err(err) => {
-            tracing::warn!(acceptor = %acceptor_id, error = %err, "engine update skipped: acceptor not readable");
-            None
-        }
-    }
-}
-
-async fn sync_status(state: &AppState, acceptor_id: &str) {
-    if let Some(a) = reread(state, acceptor_id).await {
-        engine::notify(
-            state,
-            Command::SetStatus {
-                acceptor: a.id.clone(),
-                status: engine::status_of(&a.status),
-            },
-        )
-        .await;
-    }
-}
-
-async fn sync_presence(state: &AppState, acceptor_id: &str) {
-    if let Some(a) = reread(state, acceptor_id).await {
-        engine::notify(
-            state,
-            Command::SetPresence {
-                acceptor: a.id.clone(),
-                online: a.online,
-            },
-        )
-        .await;
-    }
-}
-
-async fn sync_max_concurrent_orders(state: &AppState, acceptor_id: &str) {
-    if let Some(a) = reread(state, acceptor_id).await {
-        engine::notify(
-            state,
-            Command::SetMaxConcurrentOrders {
-                acceptor: a.id.clone(),
-                max: u32::try_from(a.max_concurrent_orders).unwrap_or(0),
-            },
-        )
-        .await;
-    }
-}
-
-async fn sync_quote(state: &AppState, acceptor_id: &str, fiat: FiatCurrency) {
-    let command = match store::find_quote(&state.db, acceptor_id, fiat.code).await {
-        Ok(Some(q)) => match Rate::parse(&q.rate) {
-            Ok(rate) => Command::SetQuote {
-                acceptor: acceptor_id.to_owned(),
-                fiat: q.fiat,
-                quote: matching_engine::Quote {
-                    rate: rate.decimal(),
-                    min_amount: q.min_amount,
-                    max_amount: q.max_amount,
-                },
-            },
-            Err(err) => {
-                tracing::warn!(acceptor = %acceptor_id, fiat = %fiat.code, error = %err, "stored rate unparseable");
-                return;
-            }
-        },
-        Ok(None) => Command::RemoveQuote {
-            acceptor: acceptor_id.to_owned(),
-            fiat: fiat.code.to_owned(),
-        },
-        Err(err) => {
-            tracing::warn!(acceptor = %acceptor_id, error = %err, "engine update skipped: quote not readable");
-            return;
-        }
-    };
-    engine::notify(state, command).await;
-}
-
-async fn sync_payment_methods(state: &AppState, acceptor_id: &str, fiat: &str) {
-    match store::methods_for_fiat(&state.db, acceptor_id, fiat).await {
-        Ok(methods) => {
-            engine::notify(
-                state,
-                Command::SetPaymentMethods {
-                    acceptor: acceptor_id.to_owned(),
-                    fiat: fiat.to_owned(),
-                    methods,
-                },
-            )
-            .await;
-        }
-        Err(err) => {
-            tracing::warn!(acceptor = %acceptor_id, error = %err, "engine update skipped: payment methods not readable");
-        }
-    }
-}
-
-/// Hands assigned-but-unpaid orders to other acceptors. The status change that calls
-/// it is committed already, so a failure is logged, not returned.
-async fn requeue_unpaid(state: &AppState, acceptor_id: &str) {
-    match orders::service::requeue_unpaid_orders_of(state, acceptor_id).await {
-        Ok(0) => {}
-        Ok(moved) => tracing::info!(acceptor = %acceptor_id, moved, "requeued unpaid orders"),
-        Err(err) => {
-            tracing::warn!(acceptor = %acceptor_id, error = %err, "unpaid orders not requeued")
-        }
-    }
-}
-
-// ---------------------------------------------------------------------------------------
-// History and earnings (read only)
-
-/// A page of the acceptor's order history, newest first, narrowed by `filter`.
-pub async fn history_page(
-    db: &impl ConnectionTrait,
-    a: &acceptor::Model,
-    filter: &store::HistoryFilter,
-    starting_after: Option<&str>,
-    limit: u64,
-) -> ApiResult<Page<order::Model>> {
-    let rows = store::history_of(db, &a.id, filter, starting_after, limit + 1).await?;
-    Ok(Page::from_rows(rows, limit))
-}
-
-/// Commission earned on one UTC day.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DayEarnings {
-    /// Midnight UTC of the day, ms.
-    pub day_start_ms: i64,
-    /// Micro-USDT credited to the acceptor as commission that day.
-    pub commission: i64,
-}
-
-/// The commission the acceptor earned per UTC day over the last `days` days (today
-/// included), newest first; days without commission are left out.
-pub async fn earnings_per_day(
-    db: &impl ConnectionTrait,
-    a: &acceptor::Model,
-    days: i64,
-    now: i64,
-) -> ApiResult<Vec<DayEarnings>> {
-    let today = now.div_euclid(store::DAY_MS);
-    let since = (today - days.max(1) + 1) * store::DAY_MS;
-    let account = AccountKey::acceptor(a.id.clone(), true).id();
-    Ok(store::commission_per_day(db, &account, since)
-        .await?
-        .into_iter()
-        .map(|(day, commission)| DayEarnings {
-            day_start_ms: day * store::DAY_MS,
-            commission,
-        })
-        .collect())
 }

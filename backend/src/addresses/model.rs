@@ -36,10 +36,8 @@
 //!
 //! The normalized form is the address itself (base58 has a single spelling).
 
-use sha2::{Digest, Sha256};
-use sha3::Keccak256;
+use sha3::{Digest, Keccak256};
 
-use super::base58;
 use crate::public::networks::{AddressFormat, Network};
 
 /// Why an address is not valid for a network.
@@ -84,11 +82,15 @@ pub const TRON_ADDRESS_CHARS: usize = 34;
 /// Bytes of a decoded TRON address: version, 20-byte account, 4-byte checksum.
 pub const TRON_ADDRESS_BYTES: usize = 25;
 
+/// The Bitcoin base58 alphabet (TRON's): no `0`, `O`, `I`, `l`.
+pub const BASE58_ALPHABET: &[u8; 58] =
+    b"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+
 fn validate_tron(address: &str) -> Result<String, AddressError> {
     if address.starts_with("0x") || address.starts_with("0X") {
         return Err(AddressError::BadPrefix);
     }
-    if !base58::is_base58(address) {
+    if !address.bytes().all(|b| BASE58_ALPHABET.contains(&b)) {
         return Err(AddressError::BadCharacters);
     }
     // All characters are ASCII now, so `len` counts characters. Checking it first also
@@ -96,22 +98,24 @@ fn validate_tron(address: &str) -> Result<String, AddressError> {
     if address.len() != TRON_ADDRESS_CHARS {
         return Err(AddressError::BadLength);
     }
-    let bytes = base58::decode(address).ok_or(AddressError::BadCharacters)?;
+    let bytes = bs58::decode(address)
+        .into_vec()
+        .map_err(|_| AddressError::BadCharacters)?;
     if bytes.len() != TRON_ADDRESS_BYTES {
         return Err(AddressError::BadLength);
     }
-    let (payload, checksum) = bytes.split_at(TRON_ADDRESS_BYTES - 4);
-    if payload.first() != Some(&TRON_VERSION) {
+    if bytes.first() != Some(&TRON_VERSION) {
         return Err(AddressError::BadPrefix);
     }
-    if double_sha256(payload).get(..4) != Some(checksum) {
+    // The shape and the version are right, so only the checksum can fail here.
+    if bs58::decode(address)
+        .with_check(Some(TRON_VERSION))
+        .into_vec()
+        .is_err()
+    {
         return Err(AddressError::BadChecksum);
     }
     Ok(address.to_owned())
-}
-
-fn double_sha256(data: &[u8]) -> Vec<u8> {
-    Sha256::digest(Sha256::digest(data)).to_vec()
 }
 
 /// Hex digits of an EVM address.
@@ -158,6 +162,11 @@ pub fn eip55(hex_digits: &str) -> String {
 mod tests {
     use super::*;
     use AddressError::*;
+    use sha2::Sha256;
+
+    fn double_sha256(data: &[u8]) -> Vec<u8> {
+        Sha256::digest(Sha256::digest(data)).to_vec()
+    }
 
     const TRON_USDT: &str = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t";
     const ETH_USDT: &str = "0xdAC17F958D2ee523a2206206994597C13D831ec7";
@@ -208,7 +217,7 @@ mod tests {
             assert_eq!(tron(address).as_deref(), Ok(*address), "{address}");
         }
         // The USDT contract is 41a614f8…d13c in TRON's hex form.
-        let bytes = base58::decode(TRON_USDT).unwrap();
+        let bytes = bs58::decode(TRON_USDT).into_vec().unwrap();
         assert_eq!(
             hex::encode(&bytes[..21]),
             "41a614f803b6fd780986a42c78ec9c7f77e6ded13c"
@@ -357,7 +366,7 @@ mod tests {
                 let changed = with_char(TRON_USDT, i, bad);
                 assert_eq!(tron(&changed), Err(BadCharacters), "{changed:?}");
             }
-            for &c in base58::ALPHABET {
+            for &c in BASE58_ALPHABET {
                 let c = char::from(c);
                 if c == original {
                     continue;
@@ -444,7 +453,11 @@ mod tests {
             payload.extend_from_slice(&account);
             let checksum = double_sha256(&payload);
             payload.extend_from_slice(&checksum[..4]);
-            let address = base58::encode(&payload);
+            let address = bs58::encode(&payload).into_string();
+            assert_eq!(
+                address,
+                bs58::encode(&payload[..21]).with_check().into_string()
+            );
             assert_eq!(address.len(), TRON_ADDRESS_CHARS);
             assert!(address.starts_with('T'));
             assert_eq!(tron(&address).as_deref(), Ok(address.as_str()));
@@ -457,5 +470,54 @@ mod tests {
         assert_eq!(BadLength.reason(), "bad_length");
         assert_eq!(BadPrefix.reason(), "bad_prefix");
         assert_eq!(BadCharacters.reason(), "bad_characters");
+    }
+
+    #[test]
+    fn the_base58_codec_matches_bitcoin_core_vectors() {
+        // From the base58 test vectors of Bitcoin Core (src/test/data/base58_encode_decode.json).
+        let vectors: &[(&str, &str)] = &[
+            ("", ""),
+            ("61", "2g"),
+            ("626262", "a3gV"),
+            ("636363", "aPEr"),
+            (
+                "73696d706c792061206c6f6e6720737472696e67",
+                "2cFupjhnEsSn59qHXstmK2ffpLv2",
+            ),
+            (
+                "00eb15231dfceb60925886b67d065299925915aeb172c06647",
+                "1NS17iag9jJgTHD1VXjvLCEnZuQ3rJDE9L",
+            ),
+            ("516b6fcd0f", "ABnLTmg"),
+            ("bf4f89001e670274dd", "3SEo3LWLoPntC"),
+            ("572e4794", "3EFU7m"),
+            ("ecac89cad93923c02321", "EJDM8drfXA6uyA"),
+            ("10c8511e", "Rt5zm"),
+            ("00000000000000000000", "1111111111"),
+            ("00", "1"),
+            ("0000", "11"),
+        ];
+        for (hex_bytes, text) in vectors {
+            let bytes = hex::decode(hex_bytes).unwrap();
+            assert_eq!(
+                bs58::encode(&bytes).into_string(),
+                *text,
+                "encode {hex_bytes}"
+            );
+            assert_eq!(
+                bs58::decode(text).into_vec().unwrap(),
+                bytes,
+                "decode {text}"
+            );
+        }
+        // Our alphabet check and the codec agree on every character.
+        for byte in 0u8..=127 {
+            let text = char::from(byte).to_string();
+            assert_eq!(
+                BASE58_ALPHABET.contains(&byte),
+                bs58::decode(&text).into_vec().is_ok(),
+                "{text:?}"
+            );
+        }
     }
 }

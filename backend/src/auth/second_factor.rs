@@ -23,8 +23,6 @@ use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::infra::rate_limit::Quota;
 use crate::state::AppState;
 
-pub const LOCKOUTS_METRIC: &str = "second_factor_lockouts_total";
-
 /// What a code is checked for (the audit log and the metric say it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {
@@ -172,9 +170,7 @@ pub fn totp_required(message: &'static str) -> ApiError {
 
 async fn record_lockout(state: &AppState, user: &store::Model, purpose: Purpose) {
     tracing::warn!(user = %user.id, purpose = purpose.as_str(), "second factor locked after repeated wrong codes");
-    state
-        .metrics
-        .inc_counter(LOCKOUTS_METRIC, &[("purpose", purpose.as_str())], 1);
+    state.metrics.second_factor_lockout(purpose.as_str());
     let entry = AuditEntry {
         actor_id: Some(&user.id),
         actor_role: &user.role,

@@ -3,7 +3,7 @@
 
 use actix_web::{HttpResponse, web};
 
-use super::service;
+use super::check::check_and_report;
 use crate::auth::AdminUser;
 use crate::error::ApiResult;
 use crate::state::AppState;
@@ -13,6 +13,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 async fn check(_admin: AdminUser, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
-    let report = service::check_and_report(&state).await?;
+    let report = check_and_report(&state).await?;
     Ok(HttpResponse::Ok().json(report))
 }

@@ -1,11 +1,13 @@
 //! The double-entry ledger: TigerBeetle's model on SQL, amounts in micro-USDT `i64`.
 //!
-//! - `model.rs`: account keys and codes, flags, transfer requests, errors, the pure
-//!   balance arithmetic ([`model::apply_effect`]) and the check report types.
+//! - `model.rs`: account keys and codes, flags, transfer requests, errors and the check
+//!   report types;
+//! - `effect.rs`: the pure balance arithmetic of one transfer ([`effect::apply_effect`]);
 //! - `store.rs`: the `ledger_accounts` / `ledger_transfers` entities and queries, including
-//!   the SQL of the invariant check.
+//!   the SQL of the invariant check;
 //! - `service.rs`: opening accounts, applying linked batches atomically (row locks on
-//!   PostgreSQL), balances, statements, the invariant check.
+//!   PostgreSQL), balances, statements;
+//! - `check.rs`: the invariant check ([`check`]) and the admin's audit ([`audit`]).
 //! - `http.rs`: `GET /api/v1/admin/ledger/check`.
 //!
 //! Every balance change is a batch of transfers applied with [`apply`] inside the
@@ -15,17 +17,20 @@
 //! of the transfers; a pending transfer resolves at most once and never for more than its
 //! amount.
 
+pub mod check;
+pub mod effect;
 pub mod http;
 pub mod model;
 pub mod service;
 pub mod store;
 
+pub use check::{audit, check, check_in};
 pub use model::{
     Account, AccountCode, AccountKey, Balance, Balances, LedgerError, LedgerReport, PLATFORM_OWNER,
     RejectReason, Transfer, TransferOp, TransferOutcome, TransferRequest, Violation, account_flags,
     transfer_flags, violation_kind,
 };
 pub use service::{
-    account, apply, apply_new, audit, balance, check, check_in, find_transfer, open_account,
-    open_accounts, transfer, transfers_of_account,
+    account, apply, apply_new, balance, find_transfer, open_account, open_accounts, transfer,
+    transfers_of_account,
 };

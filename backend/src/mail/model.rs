@@ -19,6 +19,22 @@ pub enum MailKind {
 }
 
 impl MailKind {
+    const ALL: [Self; 8] = [
+        Self::VerifyEmail,
+        Self::ResetPassword,
+        Self::AccountApproved,
+        Self::DisputeOpened,
+        Self::DisputeResolved,
+        Self::MerchantInvitation,
+        Self::NewOrder,
+        Self::DisputeMessage,
+    ];
+
+    /// The kind a stored `mail_outbox.kind` names.
+    pub fn parse(stored: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == stored)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::VerifyEmail => "verify_email",

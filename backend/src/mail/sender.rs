@@ -11,6 +11,7 @@ use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, To
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use super::model::MailKind;
 use super::store;
 use crate::db::now_ms;
 use crate::state::AppState;
@@ -101,9 +102,8 @@ async fn round(state: &AppState, transport: &Transport, from: &Mailbox) -> anyho
         match send(transport, from, &mail).await {
             Ok(()) => {
                 store::mark_sent(&state.db, &mail.id, now_ms()).await?;
-                state
-                    .metrics
-                    .inc_counter("mail_sent_total", &[("kind", mail.kind.as_str())], 1);
+                let kind = MailKind::parse(&mail.kind).map_or("other", MailKind::as_str);
+                state.metrics.mail_sent(kind);
                 sent += 1;
             }
             Err(err) => {

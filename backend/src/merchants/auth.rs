@@ -91,7 +91,7 @@ pub const AUTH_FAILURES_PER_MINUTE: u32 = 30;
 /// `last_used_at` is precise to this much.
 pub const LAST_USED_RESOLUTION_MS: i64 = 60_000;
 /// The largest body a signed request may carry (API.md: 64 KiB).
-pub const MAX_SIGNED_BODY_BYTES: usize = crate::startup::MAX_BODY_BYTES;
+pub const MAX_SIGNED_BODY_BYTES: usize = crate::http_body::MAX_BODY_BYTES;
 
 const X_RATELIMIT_LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
 const X_RATELIMIT_REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");

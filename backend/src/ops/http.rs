@@ -41,6 +41,6 @@ async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
 
 async fn metrics(metrics: web::Data<Metrics>) -> HttpResponse {
     HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .content_type(crate::metrics::CONTENT_TYPE)
         .body(metrics.render())
 }

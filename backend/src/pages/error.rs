@@ -1,16 +1,12 @@
 //! Errors of page handlers, rendered as pages: the logged-out are sent to `/login`, the
 //! wrong role gets a 403 page, another tenant's object a 404 page, and an unexpected
 //! failure a 500 page that shows the request id to quote.
+//!
+//! Only the type: how it is rendered is in `error_page.rs`, which needs the page context
+//! (the layout), while the context's extractors fail with this type.
 
-use actix_web::http::StatusCode;
-use actix_web::http::header::LOCATION;
-use actix_web::{HttpResponse, ResponseError};
-use askama::Template;
-
-use super::context::{PageCtx, urlencode};
 use crate::error::{ApiError, ErrorCode};
 use crate::i18n::Tr;
-use crate::telemetry::current_request_id;
 
 #[derive(Debug)]
 pub enum PageError {
@@ -43,71 +39,5 @@ impl PageError {
 impl std::fmt::Display for PageError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{self:?}")
-    }
-}
-
-#[derive(Template)]
-#[template(path = "error.html")]
-struct ErrorPage<'a> {
-    ctx: PageCtx,
-    status: u16,
-    title: &'a str,
-    message: String,
-    request_id: Option<String>,
-}
-
-impl ResponseError for PageError {
-    fn status_code(&self) -> StatusCode {
-        match self {
-            Self::Login { .. } => StatusCode::SEE_OTHER,
-            Self::Forbidden(_) => StatusCode::FORBIDDEN,
-            Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::BadRequest(..) => StatusCode::BAD_REQUEST,
-            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        let (tr, key, message) = match self {
-            Self::Login { next } => {
-                return HttpResponse::SeeOther()
-                    .insert_header((LOCATION, format!("/login?next={}", urlencode(next))))
-                    .finish();
-            }
-            Self::Forbidden(tr) => (
-                *tr,
-                "error.forbidden",
-                tr.t("error.forbidden_text").to_owned(),
-            ),
-            Self::NotFound(tr) => (
-                *tr,
-                "error.not_found",
-                tr.t("error.not_found_text").to_owned(),
-            ),
-            Self::BadRequest(tr, text) => (*tr, "error.bad_request", text.clone()),
-            Self::Internal(tr) => (
-                *tr,
-                "error.internal",
-                tr.t("error.internal_text").to_owned(),
-            ),
-        };
-        let status = self.status_code();
-        let page = ErrorPage {
-            ctx: PageCtx::bare(tr),
-            status: status.as_u16(),
-            title: tr.t(key),
-            message,
-            request_id: current_request_id(),
-        };
-        match page.render() {
-            Ok(body) => HttpResponse::build(status)
-                .content_type("text/html; charset=utf-8")
-                .insert_header(("Cache-Control", "no-store"))
-                .body(body),
-            Err(err) => {
-                tracing::error!(error = %err, "error page did not render");
-                HttpResponse::build(status).finish()
-            }
-        }
     }
 }

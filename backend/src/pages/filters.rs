@@ -1,7 +1,7 @@
 //! The date filters of the list pages (history, orders, audit log): `YYYY-MM-DD` days
 //! in UTC, read from a form's `from` and `to` fields.
 
-pub use crate::acceptors::store::DAY_MS;
+pub use crate::acceptors::history::DAY_MS;
 
 /// Midnight UTC of a `YYYY-MM-DD` date, ms; `None` when it is not such a date.
 pub fn day_start_ms(text: &str) -> Option<i64> {

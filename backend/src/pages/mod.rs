@@ -15,6 +15,7 @@ pub mod admin;
 pub mod cashier;
 pub mod context;
 pub mod error;
+mod error_page;
 pub mod filters;
 pub mod merchant;
 pub mod security;

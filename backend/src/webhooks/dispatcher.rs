@@ -41,8 +41,6 @@ pub const LEASE_MS: i64 = 60_000;
 /// Time limit of one attempt, from connecting to the end of the response.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 
-pub const ATTEMPTS_METRIC: &str = "webhook_attempts_total";
-
 /// The error logged when an event has neither a `callback_url` nor a merchant endpoint.
 pub const NO_ENDPOINT: &str = "no endpoint";
 
@@ -87,10 +85,6 @@ pub fn spawn(state: web::Data<AppState>, shutdown: watch::Receiver<bool>) -> Joi
             tracing::debug!("the webhook dispatcher is already running");
             return;
         };
-        state.metrics.describe(
-            ATTEMPTS_METRIC,
-            "Webhook delivery attempts, by result (success or failure).",
-        );
         let dispatcher = match Dispatcher::new(state.into_inner()) {
             Ok(dispatcher) => dispatcher,
             Err(err) => {
@@ -279,11 +273,7 @@ impl Dispatcher {
                 NextStep::GiveUp => AfterAttempt::Failed,
             }
         };
-        self.state.metrics.inc_counter(
-            ATTEMPTS_METRIC,
-            &[("result", if success { "success" } else { "failure" })],
-            1,
-        );
+        self.state.metrics.webhook_attempt(success);
         tracing::info!(
             event_id = %claimed.id,
             event_type = %claimed.event_type,

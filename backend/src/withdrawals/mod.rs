@@ -2,7 +2,8 @@
 //!
 //! - `model.rs`: the state machine (`review → approved → completed`, or `rejected`, or
 //!   `failed`), the request parser, ledger transfer ids and the JSON views.
-//! - `store.rs`: the `withdrawals` entity and its queries; the statement queries on
+//! - `entity.rs`: the `withdrawals` entity (the table shape only).
+//! - `store.rs`: the `withdrawals` queries; the statement queries on
 //!   `ledger_transfers`.
 //! - `service.rs`: creation with its ledger hold (and automatic approval below the
 //!   merchant's threshold), admin transitions — each one transaction with the row lock,
@@ -15,6 +16,7 @@
 //! `amount` to `custody` (paid out) and `fee` to `revenue`. Test-mode keys use the
 //! `livemode = false` accounts only.
 
+pub mod entity;
 pub mod http;
 pub mod model;
 pub mod service;

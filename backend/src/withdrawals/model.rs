@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::store::withdrawal;
+use super::entity::withdrawal;
 use crate::addresses::{self, Txid};
 use crate::db::rfc3339;
 use crate::error::{ApiError, ApiResult, ErrorCode};

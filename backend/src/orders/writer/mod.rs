@@ -59,11 +59,6 @@ pub const MAX_BATCH: usize = 64;
 /// while another is being written, and two batches never lock the same accounts.
 pub const WRITERS: usize = 4;
 
-/// Counter of the transactions the writer committed; with `orders_group_committed_total`
-/// it gives the mean batch size.
-pub const BATCHES_METRIC: &str = "order_write_batches_total";
-pub const ORDERS_METRIC: &str = "orders_group_committed_total";
-
 impl OrderWriter {
     /// One writer task per connection in `connections` (see `db::connect_writers`).
     /// `event_bus` and `webhook_wakeup`: where a written batch is announced (see
@@ -114,7 +109,6 @@ impl Writer {
             match write_batch(&self.db, &self.public_url, &self.opened, &jobs).await {
                 Ok((models, opened)) => {
                     self.opened.extend(opened);
-                    self.metrics.inc_counter(BATCHES_METRIC, &[], 1);
                     let mut events = Vec::with_capacity(3 * models.len());
                     let mut replies = Vec::with_capacity(models.len());
                     for written in models {
@@ -124,7 +118,7 @@ impl Writer {
                         }));
                     }
                     let count = replies.iter().flatten().count();
-                    self.metrics.inc_counter(ORDERS_METRIC, &[], count as u64);
+                    self.metrics.order_batch_written(count as u64);
                     for (job, reply) in jobs.drain(..).zip(replies) {
                         let _ = job.reply.send(Ok(reply));
                     }

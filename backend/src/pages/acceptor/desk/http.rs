@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::model::{ActionForm, DeskPage, NewOrderMailForm, OnlineForm, OrderPage, OrderRow};
 use crate::acceptors::model::{DisputeRequest, RejectRequest};
-use crate::acceptors::{service, store};
+use crate::acceptors::service;
 use crate::error::{ApiError, ErrorCode};
 use crate::pages::context::state_of;
 use crate::pages::{AcceptorPage, PageCtx, PageError, render, time_pair};
@@ -46,7 +46,7 @@ async fn desk(page: AcceptorPage, req: HttpRequest) -> Result<HttpResponse, Page
         .await
         .map_err(api(&ctx))?;
     let since = crate::db::now_ms() - FINISHED_ROWS_MS;
-    let rows = store::desk_orders_of(&state.db, &acceptor.id, since)
+    let rows = crate::acceptors::history::desk_orders_of(&state.db, &acceptor.id, since)
         .await
         .map_err(|e| PageError::from_api(ctx.tr, e.into()))?;
     let totp = two_factor_on(&state, &user.user_id)

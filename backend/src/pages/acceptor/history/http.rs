@@ -4,9 +4,9 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::model::{EarningRow, HistoryPage, HistoryQuery, OrderRow};
+use crate::acceptors::history::{self, HistoryFilter};
 use crate::acceptors::model::OrderListQuery;
 use crate::acceptors::service;
-use crate::acceptors::store::HistoryFilter;
 use crate::db::now_ms;
 use crate::money::format_usdt;
 use crate::pages::context::{state_of, urlencode};
@@ -56,7 +56,7 @@ async fn show(
         until_ms,
     };
 
-    let page = service::history_page(
+    let page = history::history_page(
         &state.db,
         &a,
         &filter,
@@ -77,7 +77,7 @@ async fn show(
         _ => None,
     };
 
-    let earnings = service::earnings_per_day(&state.db, &a, EARNING_DAYS, now_ms())
+    let earnings = history::earnings_per_day(&state.db, &a, EARNING_DAYS, now_ms())
         .await
         .map_err(api)?;
     let total: i64 = earnings.iter().map(|d| d.commission).sum();

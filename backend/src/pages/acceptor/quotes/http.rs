@@ -6,9 +6,10 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::model::{FieldError, MethodForm, MethodRow, QuoteForm, QuoteRow, QuotesPage};
-use crate::acceptors::model::{AcceptorStatus, PaymentMethodRequest, QuoteRequest, parse_fiat};
+use crate::acceptors::model::{AcceptorStatus, PaymentMethodRequest, QuoteRequest};
 use crate::acceptors::service::{self, status_of};
 use crate::acceptors::store::{self, acceptor};
+use crate::acceptors::validation::parse_fiat;
 use crate::error::{ApiError, ErrorCode};
 use crate::pages::context::{flash_cookie, state_of};
 use crate::pages::{AcceptorPage, PageCtx, PageError, render};

@@ -6,10 +6,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use super::model::{
     AcceptorPage, AcceptorsPage, DepositForm, EditForm, ListQuery, OrderRow, networks,
 };
+use crate::acceptors::deposits::{self, DepositOutcome};
 use crate::acceptors::model::{
     AcceptorListQuery, DepositRequest, StatusAction, UpdateAcceptorRequest,
 };
-use crate::acceptors::service::{self, AdminContext, DepositOutcome};
+use crate::acceptors::service::{self, AdminContext};
 use crate::client_addr::client_ip;
 use crate::pages::admin::{ActionForm, Chrome, api, back_with, db, money_gate, refusal};
 use crate::pages::context::{state_of, urlencode};
@@ -85,7 +86,7 @@ async fn detail(
     let state = state_of(&req)?;
     let a = service::get(&state.db, &path).await.map_err(api(&ctx))?;
     let view = service::view(&state.db, &a).await.map_err(api(&ctx))?;
-    let orders = crate::acceptors::store::orders_of(&state.db, &a.id, None, None, PAGE_SIZE)
+    let orders = crate::acceptors::history::orders_of(&state.db, &a.id, None, None, PAGE_SIZE)
         .await
         .map_err(db(&ctx))?;
     let page = AcceptorPage {
@@ -233,7 +234,7 @@ async fn deposit(
         ip: Some(&ip),
     };
     let outcome = match request.validate() {
-        Ok(new) => service::deposit(&state, admin, &path, new).await,
+        Ok(new) => deposits::deposit(&state, admin, &path, new).await,
         Err(err) => Err(err),
     };
     match outcome {

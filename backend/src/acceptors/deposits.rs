@@ -1,0 +1,137 @@
+//! On-chain deposits credited to an acceptor by an admin: the ledger transfer
+//! `custody → acceptor` and the deposit row in one transaction, idempotent on
+//! network + txid.
+
+use matching_engine::Command;
+use sea_orm::TransactionTrait;
+use serde_json::json;
+
+use super::entity::deposit;
+use super::model::NewDeposit;
+use super::service::{AdminContext, get, is_unique_violation};
+use super::store;
+use crate::audit;
+use crate::db::now_ms;
+use crate::engine;
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::ledger::{self, AccountKey, TransferRequest};
+use crate::state::AppState;
+
+/// What [`deposit`] did.
+#[derive(Debug, Clone)]
+pub enum DepositOutcome {
+    /// Credited now.
+    Created(deposit::Model),
+    /// The same transaction was already credited to this acceptor with this amount:
+    /// nothing changed (an idempotent replay).
+    Replayed(deposit::Model),
+}
+
+impl DepositOutcome {
+    pub fn deposit(&self) -> &deposit::Model {
+        match self {
+            Self::Created(d) | Self::Replayed(d) => d,
+        }
+    }
+}
+
+/// Credits an on-chain deposit to the acceptor: a posted ledger transfer
+/// `custody → acceptor` and the deposit row, in one transaction. Idempotent on
+/// network + txid: the same transaction again for the same acceptor and amount is a
+/// replay; with other values it is `409 conflict`.
+pub async fn deposit(
+    state: &AppState,
+    ctx: AdminContext<'_>,
+    acceptor_id: &str,
+    new: NewDeposit,
+) -> ApiResult<DepositOutcome> {
+    let target = get(&state.db, acceptor_id).await?;
+    let outcome = match credit_deposit(state, ctx, &target.id, &new).await? {
+        Some(created) => DepositOutcome::Created(created),
+        None => {
+            let existing = store::find_deposit(&state.db, new.network, &new.txid)
+                .await?
+                .ok_or_else(|| ApiError::internal("a deposit vanished after a conflict"))?;
+            if existing.acceptor_id != target.id || existing.amount != new.amount.micros() {
+                return Err(ApiError::new(
+                    ErrorCode::Conflict,
+                    format!(
+                        "This transaction was already credited as deposit {} with another acceptor or amount.",
+                        existing.id
+                    ),
+                )
+                .with_param("txid"));
+            }
+            DepositOutcome::Replayed(existing)
+        }
+    };
+    if let DepositOutcome::Created(d) = &outcome {
+        engine::notify(
+            state,
+            Command::AdjustLiquidity {
+                acceptor: d.acceptor_id.clone(),
+                delta: d.amount,
+            },
+        )
+        .await;
+    }
+    Ok(outcome)
+}
+
+/// The deposit transaction. `None` when the network + txid is already recorded
+/// (found first, or lost a race on the unique index).
+async fn credit_deposit(
+    state: &AppState,
+    ctx: AdminContext<'_>,
+    acceptor_id: &str,
+    new: &NewDeposit,
+) -> ApiResult<Option<deposit::Model>> {
+    let txn = state.db.begin().await?;
+    if store::find_deposit(&txn, new.network, &new.txid)
+        .await?
+        .is_some()
+    {
+        txn.rollback().await?;
+        return Ok(None);
+    }
+    let now = now_ms();
+    let custody = AccountKey::custody(true);
+    let account = AccountKey::acceptor(acceptor_id.to_owned(), true);
+    ledger::open_accounts(&txn, &[custody.clone(), account.clone()]).await?;
+    // The row first: a concurrent duplicate waits on the unique index and fails there,
+    // before it touches the ledger.
+    let created = match store::insert_deposit(&txn, acceptor_id, new, ctx.admin_id, now).await {
+        Ok(created) => created,
+        Err(err) if is_unique_violation(&err) => {
+            txn.rollback().await?;
+            return Ok(None);
+        }
+        Err(err) => return Err(err.into()),
+    };
+    ledger::apply(
+        &txn,
+        &[
+            TransferRequest::posted(new.transfer_id(), custody, account, new.amount.micros())
+                .with_kind("deposit")
+                .with_reference(created.id.clone()),
+        ],
+        now,
+    )
+    .await?;
+    audit::record(
+        &txn,
+        ctx.entry(
+            "acceptor.deposit",
+            acceptor_id,
+            json!({
+                "deposit_id": created.id,
+                "amount": new.amount.to_string(),
+                "network": new.network,
+                "txid": new.txid,
+            }),
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(Some(created))
+}

@@ -1,0 +1,121 @@
+//! The matching engine's view of acceptors, updated after each commit. Each update
+//! re-reads the committed row, so the last command the engine gets reflects the
+//! database's latest state whatever the order of concurrent changes.
+
+use matching_engine::Command;
+
+use super::entity::acceptor;
+use super::store;
+use crate::engine;
+use crate::money::{FiatCurrency, Rate};
+use crate::orders;
+use crate::state::AppState;
+
+async fn reread(state: &AppState, acceptor_id: &str) -> Option<acceptor::Model> {
+    match store::find_acceptor(&state.db, acceptor_id).await {
+        Ok(found) => found,
+        Err(err) => {
+            tracing::warn!(acceptor = %acceptor_id, error = %err, "engine update skipped: acceptor not readable");
+            None
+        }
+    }
+}
+
+pub(super) async fn sync_status(state: &AppState, acceptor_id: &str) {
+    if let Some(a) = reread(state, acceptor_id).await {
+        engine::notify(
+            state,
+            Command::SetStatus {
+                acceptor: a.id.clone(),
+                status: engine::status_of(&a.status),
+            },
+        )
+        .await;
+    }
+}
+
+pub(super) async fn sync_presence(state: &AppState, acceptor_id: &str) {
+    if let Some(a) = reread(state, acceptor_id).await {
+        engine::notify(
+            state,
+            Command::SetPresence {
+                acceptor: a.id.clone(),
+                online: a.online,
+            },
+        )
+        .await;
+    }
+}
+
+pub(super) async fn sync_max_concurrent_orders(state: &AppState, acceptor_id: &str) {
+    if let Some(a) = reread(state, acceptor_id).await {
+        engine::notify(
+            state,
+            Command::SetMaxConcurrentOrders {
+                acceptor: a.id.clone(),
+                max: u32::try_from(a.max_concurrent_orders).unwrap_or(0),
+            },
+        )
+        .await;
+    }
+}
+
+pub(super) async fn sync_quote(state: &AppState, acceptor_id: &str, fiat: FiatCurrency) {
+    let command = match store::find_quote(&state.db, acceptor_id, fiat.code).await {
+        Ok(Some(q)) => match Rate::parse(&q.rate) {
+            Ok(rate) => Command::SetQuote {
+                acceptor: acceptor_id.to_owned(),
+                fiat: q.fiat,
+                quote: matching_engine::Quote {
+                    rate: rate.decimal(),
+                    min_amount: q.min_amount,
+                    max_amount: q.max_amount,
+                },
+            },
+            Err(err) => {
+                tracing::warn!(acceptor = %acceptor_id, fiat = %fiat.code, error = %err, "stored rate unparseable");
+                return;
+            }
+        },
+        Ok(None) => Command::RemoveQuote {
+            acceptor: acceptor_id.to_owned(),
+            fiat: fiat.code.to_owned(),
+        },
+        Err(err) => {
+            tracing::warn!(acceptor = %acceptor_id, error = %err, "engine update skipped: quote not readable");
+            return;
+        }
+    };
+    engine::notify(state, command).await;
+}
+
+pub(super) async fn sync_payment_methods(state: &AppState, acceptor_id: &str, fiat: &str) {
+    match store::methods_for_fiat(&state.db, acceptor_id, fiat).await {
+        Ok(methods) => {
+            engine::notify(
+                state,
+                Command::SetPaymentMethods {
+                    acceptor: acceptor_id.to_owned(),
+                    fiat: fiat.to_owned(),
+                    methods,
+                },
+            )
+            .await;
+        }
+        Err(err) => {
+            tracing::warn!(acceptor = %acceptor_id, error = %err, "engine update skipped: payment methods not readable");
+        }
+    }
+}
+
+/// Hands assigned-but-unpaid orders to other acceptors. The status change that calls
+/// it is committed already, so a failure is logged, not returned.
+pub(super) async fn requeue_unpaid(state: &AppState, acceptor_id: &str) {
+    match orders::service::requeue_unpaid_orders_of(state, acceptor_id).await {
+        Ok(0) => {}
+        Ok(moved) => tracing::info!(acceptor = %acceptor_id, moved, "requeued unpaid orders"),
+        Err(err) => {
+            tracing::warn!(acceptor = %acceptor_id, error = %err, "unpaid orders not requeued")
+        }
+    }
+}
