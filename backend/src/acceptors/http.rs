@@ -13,7 +13,6 @@ use super::model::{
 };
 use super::service::{self, AdminContext};
 use super::store::acceptor;
-use super::validation::parse_fiat;
 use crate::auth::AdminUser;
 use crate::auth::extract::{AcceptorUser, MoneyAdmin};
 use crate::client_addr::client_ip;
@@ -22,6 +21,7 @@ use crate::http_body::optional_json;
 use crate::orders::view::OrderView;
 use crate::pagination::PageQuery;
 use crate::state::AppState;
+use crate::values::parse_fiat_code_any_case;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/v1/admin/acceptors", web::post().to(create))
@@ -247,7 +247,7 @@ async fn put_quote(
     body: crate::http_body::Json<QuoteRequest>,
 ) -> ApiResult<HttpResponse> {
     let a = me(&state, &user).await?;
-    let fiat = parse_fiat("fiat", &path)?;
+    let fiat = parse_fiat_code_any_case("fiat", &path)?;
     let new = body.into_inner().validate(fiat)?;
     let saved = service::put_quote(&state, &a, new).await?;
     Ok(HttpResponse::Ok().json(QuoteView::from(&saved)))
@@ -259,7 +259,7 @@ async fn delete_quote(
     path: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let a = me(&state, &user).await?;
-    let fiat = parse_fiat("fiat", &path)?;
+    let fiat = parse_fiat_code_any_case("fiat", &path)?;
     service::delete_quote(&state, &a, fiat).await?;
     Ok(HttpResponse::NoContent().finish())
 }

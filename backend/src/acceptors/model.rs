@@ -12,16 +12,16 @@ use serde_json::Value;
 use super::entity::{acceptor, deposit, payment_method, quote};
 use super::stats::{OrderCounts, avg_release_seconds, completion_rate};
 use super::validation::{
-    DEFAULT_MAX_CONCURRENT_ORDERS, MAX_DISPLAY_NAME_CHARS, MAX_METHOD_CHARS, MAX_NOTE_CHARS,
-    MAX_REASON_CHARS, canonical_txid, invalid, invalid_amount, optional_text,
-    parse_commission_rate, parse_fiat, parse_max_concurrent_orders, required_text,
-    validate_details,
+    DEFAULT_MAX_CONCURRENT_ORDERS, MAX_DISPLAY_NAME_CHARS, MAX_NOTE_CHARS, MAX_REASON_CHARS,
+    invalid, invalid_amount, optional_text, parse_commission_rate, parse_max_concurrent_orders,
+    required_text, validate_details,
 };
+use crate::addresses::Txid;
 use crate::auth::model::{check_password_policy, normalize_email};
 use crate::db::rfc3339;
-use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::error::{ApiError, ApiResult};
 use crate::money::{FiatCurrency, Rate, Usdt, format_usdt};
-use crate::public::Network;
+use crate::values::{PaymentMethodCode, parse_fiat_code_any_case, parse_network_any_case};
 
 /// `acceptors.status`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -257,7 +257,7 @@ pub struct DepositRequest {
 pub struct NewDeposit {
     pub amount: Usdt,
     pub network: &'static str,
-    /// Canonical form (see [`canonical_txid`]).
+    /// Canonical form (see [`Txid::canonical`]).
     pub txid: String,
     pub note: Option<String>,
 }
@@ -275,23 +275,8 @@ impl DepositRequest {
         let amount = Usdt::parse(&self.amount).map_err(|e| {
             invalid_amount("amount", format!("amount {e}; send USDT like \"100.50\"."))
         })?;
-        let network =
-            Network::find(&self.network.trim().to_ascii_lowercase()).ok_or_else(|| {
-                ApiError::new(
-                    ErrorCode::UnsupportedNetwork,
-                    format!(
-                        "The network {:?} is not supported; use one of {}.",
-                        self.network,
-                        crate::public::NETWORKS
-                            .iter()
-                            .map(|n| n.id)
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                )
-                .with_param("network")
-            })?;
-        let txid = canonical_txid(network, &self.txid)?;
+        let network = parse_network_any_case("network", &self.network)?;
+        let txid = Txid::parse(&self.txid)?.canonical(network);
         let note = optional_text("note", self.note.as_deref(), MAX_NOTE_CHARS)?;
         Ok(NewDeposit {
             amount,
@@ -382,25 +367,12 @@ pub struct NewPaymentMethod {
 
 impl PaymentMethodRequest {
     pub fn validate(self) -> ApiResult<NewPaymentMethod> {
-        let fiat = parse_fiat("fiat", &self.fiat)?;
-        let method = self.method.trim();
-        let method_ok = !method.is_empty()
-            && method.len() <= MAX_METHOD_CHARS
-            && method
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-        if !method_ok {
-            return Err(invalid(
-                "method",
-                format!(
-                    "method must have 1 to {MAX_METHOD_CHARS} characters of a-z, 0-9 and _, like \"bank_transfer\"."
-                ),
-            ));
-        }
+        let fiat = parse_fiat_code_any_case("fiat", &self.fiat)?;
+        let method = PaymentMethodCode::parse("method", &self.method)?;
         let details = validate_details(self.details)?;
         Ok(NewPaymentMethod {
             fiat,
-            method: method.to_owned(),
+            method: method.into_string(),
             details,
         })
     }

@@ -5,15 +5,12 @@
 use serde_json::{Map, Value};
 
 use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::money::{FiatCurrency, Rate};
-use crate::public::{AddressFormat, Network};
+use crate::money::Rate;
 
 pub const DEFAULT_MAX_CONCURRENT_ORDERS: i32 = 10;
 pub const MAX_CONCURRENT_ORDERS_LIMIT: i64 = 1000;
 pub const MAX_DISPLAY_NAME_CHARS: usize = 100;
-pub const MAX_TXID_CHARS: usize = 128;
 pub const MAX_NOTE_CHARS: usize = 500;
-pub const MAX_METHOD_CHARS: usize = 32;
 /// The serialized `details` of a payment method.
 pub const MAX_DETAILS_BYTES: usize = 2048;
 pub const MAX_REASON_CHARS: usize = 2000;
@@ -91,17 +88,6 @@ pub(super) fn parse_max_concurrent_orders(value: i64) -> ApiResult<i32> {
     }
 }
 
-/// Looks a fiat code up; lower case is accepted (`cny` → `CNY`).
-pub fn parse_fiat(param: &'static str, code: &str) -> ApiResult<FiatCurrency> {
-    FiatCurrency::find(&code.trim().to_ascii_uppercase()).ok_or_else(|| {
-        ApiError::new(
-            ErrorCode::UnsupportedCurrency,
-            format!("The currency {code:?} is not supported; see GET /api/v1/public/currencies."),
-        )
-        .with_param(param)
-    })
-}
-
 pub(super) fn validate_details(details: Value) -> ApiResult<String> {
     let Value::Object(map) = details else {
         return Err(invalid(
@@ -147,43 +133,4 @@ pub(super) fn validate_details(details: Value) -> ApiResult<String> {
         ));
     }
     Ok(text)
-}
-
-/// Trims the transaction id and puts hash-shaped ids in one canonical form, so that the
-/// same on-chain transaction typed in another case or with/without `0x` is recognised
-/// as the same deposit: hex is lower-cased; a 32-byte hash gets `0x` on EVM networks and
-/// loses it on TRON (the explorers' forms). Other ids (1–128 visible characters) are
-/// kept as given.
-pub fn canonical_txid(network: Network, text: &str) -> ApiResult<String> {
-    let text = text.trim();
-    let count = text.chars().count();
-    if count == 0 || count > MAX_TXID_CHARS {
-        return Err(invalid(
-            "txid",
-            format!("txid must have 1 to {MAX_TXID_CHARS} characters."),
-        ));
-    }
-    if text.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        return Err(invalid(
-            "txid",
-            "txid must not contain spaces or control characters.",
-        ));
-    }
-    let bare = text
-        .strip_prefix("0x")
-        .or_else(|| text.strip_prefix("0X"))
-        .unwrap_or(text);
-    let is_hex = !bare.is_empty() && bare.bytes().all(|b| b.is_ascii_hexdigit());
-    if !is_hex {
-        return Ok(text.to_owned());
-    }
-    let bare = bare.to_ascii_lowercase();
-    let had_prefix = bare.len() != text.len();
-    let is_hash = bare.len() == 64;
-    Ok(match network.address_format {
-        AddressFormat::Tron if is_hash => bare,
-        AddressFormat::Evm if is_hash => format!("0x{bare}"),
-        _ if had_prefix => format!("0x{bare}"),
-        _ => bare,
-    })
 }

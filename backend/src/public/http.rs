@@ -14,13 +14,12 @@ use serde_json::Value;
 use super::model::{
     self, RatesQuery, RatesView, TimeView, ValidateAddressRequest, ValidateAddressView,
 };
-use super::networks::{NETWORKS, Network};
 use super::service;
 use crate::addresses;
 use crate::db::now_ms;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
-use crate::values::parse_fiat_code;
+use crate::values::{parse_fiat_code, parse_network};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/v1/public/time", web::get().to(time))
@@ -64,7 +63,7 @@ async fn validate_address(
     body: crate::http_body::Json<ValidateAddressRequest>,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
-    let network = parse_network(body.network)?;
+    let network = parse_network("network", body.network.as_ref())?;
     let address = match body.address {
         Some(Value::String(address)) => address,
         Some(Value::Null) | None => {
@@ -78,27 +77,4 @@ async fn validate_address(
     };
     let result = addresses::validate(network, &address);
     Ok(HttpResponse::Ok().json(ValidateAddressView::from_result(network, result)))
-}
-
-fn parse_network(value: Option<Value>) -> ApiResult<Network> {
-    let supported = || NETWORKS.iter().map(|n| n.id).collect::<Vec<_>>().join(", ");
-    let found = match &value {
-        Some(Value::String(id)) => Network::find(id),
-        _ => None,
-    };
-    found.ok_or_else(|| {
-        let message = match value {
-            Some(Value::String(id)) => {
-                format!(
-                    "The network {id:?} is not supported; use one of {}.",
-                    supported()
-                )
-            }
-            Some(Value::Null) | None => {
-                format!("network is required; use one of {}.", supported())
-            }
-            Some(_) => format!("network must be a string, one of {}.", supported()),
-        };
-        ApiError::new(ErrorCode::UnsupportedNetwork, message).with_param("network")
-    })
 }

@@ -18,6 +18,13 @@ pub fn parse_fiat_code(param: &'static str, code: &str) -> ApiResult<FiatCurrenc
     })
 }
 
+/// The same codes typed by a person (the acceptor portal's quote paths such as
+/// `/api/v1/acceptor/quotes/jpy` and payment methods): trimmed, in either case. The
+/// merchant API's fields stay exact ([`parse_fiat_code`]).
+pub fn parse_fiat_code_any_case(param: &'static str, text: &str) -> ApiResult<FiatCurrency> {
+    parse_fiat_code(param, &text.trim().to_ascii_uppercase())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -30,5 +37,10 @@ mod tests {
             assert_eq!(e.code, ErrorCode::UnsupportedCurrency, "{bad:?}");
             assert_eq!(e.param.as_deref(), Some("fiat"));
         }
+        assert_eq!(
+            parse_fiat_code_any_case("fiat", " jpy ").unwrap().code,
+            "JPY"
+        );
+        assert!(parse_fiat_code_any_case("fiat", "xxx").is_err());
     }
 }

@@ -1,17 +1,20 @@
 //! Parse-once values shared by features: each type is made from request text by its one
 //! `parse` and carried typed afterwards, so that a rule (what a fiat code, a payment
-//! method, a callback URL or an order lifetime may be) is written in exactly one place
+//! method, a network id, a callback URL or an order lifetime may be) is written in exactly one place
 //! and every feature that reads one from a request applies the same rule.
 //!
 //! Errors are the contract's: `invalid_request` or `unsupported_currency`, with the
-//! offending field as `param`. Depends on `error` and `money` only.
+//! offending field as `param`. Depends on `error`, `money` and the network table
+//! (`public::networks`) only.
 
 mod expires_in;
 mod fiat;
 mod http_url;
+mod network;
 mod payment_method;
 
 pub use expires_in::ExpiresIn;
-pub use fiat::parse_fiat_code;
+pub use fiat::{parse_fiat_code, parse_fiat_code_any_case};
 pub use http_url::HttpUrl;
+pub use network::{parse_network, parse_network_any_case};
 pub use payment_method::PaymentMethodCode;

@@ -22,7 +22,8 @@ use crate::db::rfc3339;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::money::{Usdt, format_usdt};
 use crate::orders::request::{parse_merchant_order_id, parse_usdt};
-use crate::public::networks::{NETWORKS, Network};
+use crate::public::networks::Network;
+use crate::values::parse_network;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -147,10 +148,6 @@ pub struct WithdrawalParams {
     pub amount: Usdt,
 }
 
-fn supported_networks() -> String {
-    NETWORKS.iter().map(|n| n.id).collect::<Vec<_>>().join(", ")
-}
-
 /// `merchant_withdrawal_id`: the same rule as `merchant_order_id` (1–64 of
 /// `A-Za-z0-9._:-`), reported under its own name.
 pub fn parse_merchant_withdrawal_id(value: Option<Value>) -> ApiResult<String> {
@@ -164,32 +161,6 @@ pub fn parse_merchant_withdrawal_id(value: Option<Value>) -> ApiResult<String> {
         ))
         .with_param(PARAM)
     })
-}
-
-/// `network`: one of [`NETWORKS`]; anything else is `400 unsupported_network`.
-pub fn parse_network(value: Option<Value>) -> ApiResult<Network> {
-    match &value {
-        Some(Value::String(id)) => Network::find(id).ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::UnsupportedNetwork,
-                format!(
-                    "The network {id:?} is not supported; use one of {}.",
-                    supported_networks()
-                ),
-            )
-            .with_param("network")
-        }),
-        Some(Value::Null) | None => Err(ApiError::new(
-            ErrorCode::UnsupportedNetwork,
-            format!("network is required; use one of {}.", supported_networks()),
-        )
-        .with_param("network")),
-        Some(_) => Err(ApiError::new(
-            ErrorCode::UnsupportedNetwork,
-            format!("network must be a string, one of {}.", supported_networks()),
-        )
-        .with_param("network")),
-    }
 }
 
 /// `address` on `network`, normalized; a bad one is `400 invalid_address`.
@@ -219,7 +190,7 @@ impl CreateWithdrawalRequest {
     /// valid USDT amount, then at least the network's minimum).
     pub fn parse(self) -> ApiResult<WithdrawalParams> {
         let merchant_withdrawal_id = parse_merchant_withdrawal_id(self.merchant_withdrawal_id)?;
-        let network = parse_network(self.network)?;
+        let network = parse_network("network", self.network.as_ref())?;
         let address = parse_address(network, self.address)?;
         let amount = parse_usdt(self.amount, "amount")?;
         if amount.micros() < network.min_withdrawal {

@@ -1,4 +1,5 @@
 use super::*;
+use crate::error::ErrorCode;
 use serde_json::json;
 
 fn create(body: Value) -> ApiResult<NewAcceptor> {
@@ -98,35 +99,6 @@ fn patch_rejects_unknown_fields() {
             .unwrap();
     assert_eq!(patch.max_concurrent_orders, Some(3));
     assert_eq!(patch.display_name, None);
-}
-
-#[test]
-fn txids_are_canonical() {
-    let h = "AB".repeat(32);
-    let lower = "ab".repeat(32);
-    assert_eq!(canonical_txid(Network::TRON, &h).unwrap(), lower);
-    assert_eq!(
-        canonical_txid(Network::TRON, &format!("0x{h}")).unwrap(),
-        lower
-    );
-    assert_eq!(
-        canonical_txid(Network::ETHEREUM, &h).unwrap(),
-        format!("0x{lower}")
-    );
-    assert_eq!(
-        canonical_txid(Network::BSC, &format!(" 0X{h} ")).unwrap(),
-        format!("0x{lower}")
-    );
-    assert_eq!(
-        canonical_txid(Network::TRON, "manual-42").unwrap(),
-        "manual-42"
-    );
-    assert_eq!(canonical_txid(Network::TRON, "0xAB").unwrap(), "0xab");
-    assert_eq!(canonical_txid(Network::TRON, "ABC").unwrap(), "abc");
-    assert!(canonical_txid(Network::TRON, "").is_err());
-    assert!(canonical_txid(Network::TRON, "a b").is_err());
-    assert!(canonical_txid(Network::TRON, &"x".repeat(129)).is_err());
-    assert!(canonical_txid(Network::TRON, &"x".repeat(128)).is_ok());
 }
 
 #[test]

@@ -9,11 +9,11 @@ use super::model::{FieldError, MethodForm, MethodRow, QuoteForm, QuoteRow, Quote
 use crate::acceptors::model::{AcceptorStatus, PaymentMethodRequest, QuoteRequest};
 use crate::acceptors::service::{self, status_of};
 use crate::acceptors::store::{self, acceptor};
-use crate::acceptors::validation::parse_fiat;
 use crate::error::{ApiError, ErrorCode};
 use crate::pages::context::{flash_cookie, state_of};
 use crate::pages::{AcceptorPage, PageCtx, PageError, render};
 use crate::state::AppState;
+use crate::values::parse_fiat_code_any_case;
 
 const PAGE: &str = "/acceptor/quotes";
 
@@ -162,7 +162,9 @@ async fn save_quote(
         min_amount: form.min_amount.clone(),
         max_amount: form.max_amount.clone(),
     };
-    let outcome = match parse_fiat("fiat", &form.fiat).and_then(|fiat| request.validate(fiat)) {
+    let outcome = match parse_fiat_code_any_case("fiat", &form.fiat)
+        .and_then(|fiat| request.validate(fiat))
+    {
         Ok(new) => service::put_quote(&state, &a, new).await,
         Err(err) => Err(err),
     };
@@ -193,7 +195,7 @@ async fn remove_quote(
     ctx.check_csrf(&form.csrf_token)?;
     let state = state_of(&req)?;
     let a = acceptor_of(&state, &ctx, &user.user_id).await?;
-    let fiat = parse_fiat("fiat", &path).map_err(|_| PageError::NotFound(ctx.tr))?;
+    let fiat = parse_fiat_code_any_case("fiat", &path).map_err(|_| PageError::NotFound(ctx.tr))?;
     service::delete_quote(&state, &a, fiat)
         .await
         .map_err(|err| PageError::from_api(ctx.tr, err))?;
