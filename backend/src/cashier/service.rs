@@ -45,7 +45,7 @@ pub async fn appeal(
     reason: Option<String>,
     contact: Option<String>,
 ) -> ApiResult<dispute::Model> {
-    let reason = crate::orders::request::parse_reason(reason)?;
+    let reason = crate::values::parse_reason(reason)?;
     let contact = contact
         .map(|c| {
             c.trim()

@@ -11,8 +11,8 @@ use crate::audit;
 use crate::db::now_ms;
 use crate::error::{ApiError, ApiResult};
 use crate::ids;
-use crate::orders::request::bounded_text;
 use crate::state::AppState;
+use crate::values::{bounded_text, parse_usdt};
 
 /// Who writes a message.
 pub enum Author<'a> {
@@ -168,7 +168,7 @@ pub async fn resolve(
                         .ok_or_else(|| ApiError::not_found("order"))?
                         .amount
                 }
-                some => crate::orders::request::parse_usdt(some, "amount")?.micros(),
+                some => parse_usdt(some, "amount")?.micros(),
             };
             Resolution::Release { amount }
         }

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::model::OrderStatus;
-use super::request::{CreateOrderRequest, parse_reason};
+use super::request::CreateOrderRequest;
 use super::service::{self, Scope};
 use super::store;
 use super::view::OrderView;
@@ -15,6 +15,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::merchants::auth::SignedRequest;
 use crate::pagination::{Page, PageQuery};
 use crate::state::AppState;
+use crate::values::parse_reason;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/v1/orders", web::post().to(create))

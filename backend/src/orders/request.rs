@@ -7,7 +7,9 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::money::{FiatCurrency, Usdt};
-use crate::values::{ExpiresIn, HttpUrl, PaymentMethodCode, parse_fiat_code};
+use crate::values::{
+    ExpiresIn, HttpUrl, PaymentMethodCode, parse_fiat_code, parse_merchant_ref, parse_usdt,
+};
 
 pub const MAX_METADATA_BYTES: usize = 4 * 1024;
 
@@ -79,47 +81,6 @@ fn optional_string(value: Option<Value>, param: &'static str) -> ApiResult<Optio
     }
 }
 
-/// `merchant_order_id`: 1–64 of `A-Za-z0-9._:-`.
-pub fn parse_merchant_order_id(value: Option<Value>) -> ApiResult<String> {
-    let id = optional_string(value, "merchant_order_id")?
-        .ok_or_else(|| invalid("merchant_order_id", "merchant_order_id is required."))?;
-    let ok = (1..=64).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'));
-    if ok {
-        Ok(id)
-    } else {
-        Err(invalid(
-            "merchant_order_id",
-            "merchant_order_id must be 1 to 64 characters of A-Z a-z 0-9 . _ : -",
-        ))
-    }
-}
-
-/// A USDT amount given as a decimal string.
-pub fn parse_usdt(value: Option<Value>, param: &'static str) -> ApiResult<Usdt> {
-    let text = match value {
-        Some(Value::String(s)) => s,
-        None | Some(Value::Null) => {
-            return Err(
-                ApiError::new(ErrorCode::InvalidAmount, format!("{param} is required."))
-                    .with_param(param),
-            );
-        }
-        Some(_) => {
-            return Err(ApiError::new(
-                ErrorCode::InvalidAmount,
-                format!("{param} must be a decimal string such as \"100.50\"."),
-            )
-            .with_param(param));
-        }
-    };
-    Usdt::parse(&text).map_err(|e| {
-        ApiError::new(ErrorCode::InvalidAmount, format!("{param} {e}.")).with_param(param)
-    })
-}
-
 fn parse_url(value: Option<Value>, param: &'static str) -> ApiResult<Option<HttpUrl>> {
     optional_string(value, param)?
         .map(|url| HttpUrl::parse(param, &url))
@@ -129,7 +90,7 @@ fn parse_url(value: Option<Value>, param: &'static str) -> ApiResult<Option<Http
 impl CreateOrderRequest {
     /// Checks every field; `default_fiat` is the merchant's default fiat, if any.
     pub fn parse(self, default_fiat: Option<&str>) -> ApiResult<OrderParams> {
-        let merchant_order_id = parse_merchant_order_id(self.merchant_order_id)?;
+        let merchant_order_id = parse_merchant_ref("merchant_order_id", self.merchant_order_id)?;
         let amount = parse_usdt(self.amount, "amount")?;
         match optional_string(self.currency, "currency")?.as_deref() {
             None | Some("USDT") => {}
@@ -204,23 +165,6 @@ impl OrderParams {
         ]);
         hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
     }
-}
-
-/// A required free text (reasons, notes, messages): trimmed, 1 to `max` characters.
-pub fn bounded_text(param: &'static str, text: Option<String>, max: usize) -> ApiResult<String> {
-    let text = text.map(|t| t.trim().to_owned()).unwrap_or_default();
-    if text.is_empty() || text.chars().count() > max || text.contains('\0') {
-        return Err(
-            ApiError::invalid_request(format!("{param} must be 1 to {max} characters."))
-                .with_param(param),
-        );
-    }
-    Ok(text)
-}
-
-/// A dispute reason: 1–2000 characters.
-pub fn parse_reason(reason: Option<String>) -> ApiResult<String> {
-    bounded_text("reason", reason, 2000)
 }
 
 #[cfg(test)]

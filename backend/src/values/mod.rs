@@ -12,9 +12,13 @@ mod fiat;
 mod http_url;
 mod network;
 mod payment_method;
+mod text;
+mod usdt;
 
 pub use expires_in::ExpiresIn;
 pub use fiat::{parse_fiat_code, parse_fiat_code_any_case};
 pub use http_url::HttpUrl;
 pub use network::{parse_network, parse_network_any_case};
 pub use payment_method::PaymentMethodCode;
+pub use text::{bounded_text, parse_merchant_ref, parse_reason};
+pub use usdt::parse_usdt;

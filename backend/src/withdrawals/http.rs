@@ -24,9 +24,9 @@ use crate::auth::AdminUser;
 use crate::client_addr::client_ip;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::merchants::auth::SignedRequest;
-use crate::orders::request::parse_reason;
 use crate::pagination::{Page, PageQuery};
 use crate::state::AppState;
+use crate::values::parse_reason;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(

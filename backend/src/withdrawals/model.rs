@@ -21,9 +21,9 @@ use crate::addresses::{self, Txid};
 use crate::db::rfc3339;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::money::{Usdt, format_usdt};
-use crate::orders::request::{parse_merchant_order_id, parse_usdt};
 use crate::public::networks::Network;
 use crate::values::parse_network;
+use crate::values::{parse_merchant_ref, parse_usdt};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -148,21 +148,6 @@ pub struct WithdrawalParams {
     pub amount: Usdt,
 }
 
-/// `merchant_withdrawal_id`: the same rule as `merchant_order_id` (1–64 of
-/// `A-Za-z0-9._:-`), reported under its own name.
-pub fn parse_merchant_withdrawal_id(value: Option<Value>) -> ApiResult<String> {
-    const PARAM: &str = "merchant_withdrawal_id";
-    if matches!(value, None | Some(Value::Null)) {
-        return Err(ApiError::invalid_request(format!("{PARAM} is required.")).with_param(PARAM));
-    }
-    parse_merchant_order_id(value).map_err(|_| {
-        ApiError::invalid_request(format!(
-            "{PARAM} must be 1 to 64 characters of A-Z a-z 0-9 . _ : -"
-        ))
-        .with_param(PARAM)
-    })
-}
-
 /// `address` on `network`, normalized; a bad one is `400 invalid_address`.
 pub fn parse_address(network: Network, value: Option<Value>) -> ApiResult<String> {
     let address = match value {
@@ -189,7 +174,8 @@ impl CreateWithdrawalRequest {
     /// Checks every field, in the order of the body: id, network, address, amount (a
     /// valid USDT amount, then at least the network's minimum).
     pub fn parse(self) -> ApiResult<WithdrawalParams> {
-        let merchant_withdrawal_id = parse_merchant_withdrawal_id(self.merchant_withdrawal_id)?;
+        let merchant_withdrawal_id =
+            parse_merchant_ref("merchant_withdrawal_id", self.merchant_withdrawal_id)?;
         let network = parse_network("network", self.network.as_ref())?;
         let address = parse_address(network, self.address)?;
         let amount = parse_usdt(self.amount, "amount")?;
