@@ -91,6 +91,22 @@ pub fn supports_row_locks(db: &impl ConnectionTrait) -> bool {
 }
 
 /// A cheap round trip for `/readyz`.
+/// A read-only transaction that sees one consistent snapshot (PostgreSQL
+/// `REPEATABLE READ READ ONLY`; SQLite's single connection is one anyway), for reports
+/// made of several queries: the ledger check, a statement page.
+pub async fn read_snapshot(db: &DatabaseConnection) -> Result<sea_orm::DatabaseTransaction, DbErr> {
+    use sea_orm::{AccessMode, IsolationLevel, TransactionTrait};
+    if supports_row_locks(db) {
+        db.begin_with_config(
+            Some(IsolationLevel::RepeatableRead),
+            Some(AccessMode::ReadOnly),
+        )
+        .await
+    } else {
+        db.begin().await
+    }
+}
+
 pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {
     db.ping().await
 }

@@ -1,4 +1,5 @@
-//! JSON request bodies. Two rules hold for every route that reads one:
+//! JSON request bodies, and the answer to a create that may be a replay
+//! ([`created`]). Two rules hold for every route that reads one:
 //! - `Content-Type: application/json` (or a `+json` type), else `415
 //!   unsupported_media_type`;
 //! - the body is a JSON object, else `400 invalid_request` — serde would otherwise read
@@ -107,6 +108,20 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             let raw = raw.await?.into_inner();
             Ok(Json(parse_object(raw.get().as_bytes())?))
         })
+    }
+}
+
+/// The answer to a create keyed by the client's own id (`merchant_order_id`,
+/// `merchant_withdrawal_id`, a deposit's txid): `201` with the object, or — for a
+/// replay of an earlier identical request — `200` with the same object and
+/// `Idempotent-Replayed: true`.
+pub fn created(replayed: bool, body: &impl serde::Serialize) -> actix_web::HttpResponse {
+    if replayed {
+        actix_web::HttpResponse::Ok()
+            .insert_header(("Idempotent-Replayed", "true"))
+            .json(body)
+    } else {
+        actix_web::HttpResponse::Created().json(body)
     }
 }
 

@@ -204,12 +204,8 @@ async fn deposit(
     let admin = AdminUser::from(admin);
     let outcome = deposits::deposit(&state, admin_context(&admin, &ip), &path, new).await?;
     let view = DepositView::from(outcome.deposit());
-    Ok(match outcome {
-        DepositOutcome::Created(_) => HttpResponse::Created().json(view),
-        DepositOutcome::Replayed(_) => HttpResponse::Ok()
-            .insert_header(("Idempotent-Replayed", "true"))
-            .json(view),
-    })
+    let replayed = matches!(outcome, DepositOutcome::Replayed(_));
+    Ok(crate::http_body::created(replayed, &view))
 }
 
 // ---------------------------------------------------------------------------------------

@@ -2,26 +2,15 @@
 //! no-overdraft account, cached balances equal a replay of the transfers, pending
 //! transfers resolved at most once and for at most their amount. Read only.
 
-use sea_orm::{
-    AccessMode, ConnectionTrait, DatabaseConnection, DbErr, IsolationLevel, TransactionTrait,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 
 use super::model::{Balances, LedgerReport, Violation, mode_str, transfer_flags, violation_kind};
 use super::store;
-use crate::db::supports_row_locks;
 
 /// Checks the ledger on a consistent snapshot: a read-only REPEATABLE READ transaction on
 /// PostgreSQL, a read transaction on SQLite. See [`check_in`] for what is checked.
 pub async fn check(db: &DatabaseConnection) -> Result<LedgerReport, DbErr> {
-    let txn = if supports_row_locks(db) {
-        db.begin_with_config(
-            Some(IsolationLevel::RepeatableRead),
-            Some(AccessMode::ReadOnly),
-        )
-        .await?
-    } else {
-        db.begin().await?
-    };
+    let txn = crate::db::read_snapshot(db).await?;
     let report = check_in(&txn).await;
     txn.rollback().await?;
     report

@@ -30,13 +30,7 @@ async fn create(state: web::Data<AppState>, signed: SignedRequest) -> ApiResult<
     let params = request.parse(signed.merchant.default_fiat.as_deref())?;
     let created = service::create(&state, &signed.merchant, signed.livemode, params).await?;
     let view = OrderView::new(&created.order, &state.public_url, true);
-    Ok(if created.replayed {
-        HttpResponse::Ok()
-            .insert_header(("Idempotent-Replayed", "true"))
-            .json(view)
-    } else {
-        HttpResponse::Created().json(view)
-    })
+    Ok(crate::http_body::created(created.replayed, &view))
 }
 
 async fn get(

@@ -83,13 +83,7 @@ async fn create(state: web::Data<AppState>, signed: SignedRequest) -> ApiResult<
     let params = request.parse()?;
     let created = service::create(&state, &signed.merchant, signed.livemode, params).await?;
     let view = WithdrawalView::from(&created.withdrawal);
-    Ok(if created.replayed {
-        HttpResponse::Ok()
-            .insert_header(("Idempotent-Replayed", "true"))
-            .json(view)
-    } else {
-        HttpResponse::Created().json(view)
-    })
+    Ok(crate::http_body::created(created.replayed, &view))
 }
 
 async fn get(

@@ -6,8 +6,8 @@
 //! and the audit entry; the webhook dispatcher is woken after the commit.
 
 use sea_orm::{
-    AccessMode, ActiveModelTrait, ActiveValue::Set, DatabaseConnection, DatabaseTransaction, DbErr,
-    EntityTrait, IntoActiveModel, IsolationLevel, QuerySelect, SqlErr, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, DatabaseConnection, DatabaseTransaction, DbErr,
+    EntityTrait, IntoActiveModel, QuerySelect, SqlErr, TransactionTrait,
 };
 use serde_json::json;
 
@@ -488,15 +488,7 @@ pub async fn statement(
     starting_after: Option<&str>,
     limit: u64,
 ) -> ApiResult<Page<StatementEntry>> {
-    let txn = if db::supports_row_locks(db) {
-        db.begin_with_config(
-            Some(IsolationLevel::RepeatableRead),
-            Some(AccessMode::ReadOnly),
-        )
-        .await?
-    } else {
-        db.begin().await?
-    };
+    let txn = crate::db::read_snapshot(db).await?;
     let page = statement_in(&txn, account, starting_after, limit).await;
     txn.rollback().await?;
     page
