@@ -230,12 +230,7 @@ impl Fields {
 }
 
 fn string(value: Value, param: &'static str) -> ApiResult<String> {
-    match value {
-        Value::String(s) => Ok(s),
-        _ => {
-            Err(ApiError::invalid_request(format!("`{param}` must be a string.")).with_param(param))
-        }
-    }
+    crate::values::required_string(param, Some(value))
 }
 
 pub fn parse_name(value: Value) -> ApiResult<String> {

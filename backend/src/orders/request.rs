@@ -8,7 +8,8 @@ use sha2::{Digest, Sha256};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::money::{FiatCurrency, Usdt};
 use crate::values::{
-    ExpiresIn, HttpUrl, PaymentMethodCode, parse_fiat_code, parse_merchant_ref, parse_usdt,
+    ExpiresIn, HttpUrl, PaymentMethodCode, optional_string, parse_fiat_code, parse_merchant_ref,
+    parse_usdt,
 };
 
 pub const MAX_METADATA_BYTES: usize = 4 * 1024;
@@ -73,16 +74,8 @@ fn invalid(param: &'static str, message: impl Into<String>) -> ApiError {
     ApiError::invalid_request(message.into()).with_param(param)
 }
 
-fn optional_string(value: Option<Value>, param: &'static str) -> ApiResult<Option<String>> {
-    match value {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
-        Some(_) => Err(invalid(param, format!("{param} must be a string."))),
-    }
-}
-
 fn parse_url(value: Option<Value>, param: &'static str) -> ApiResult<Option<HttpUrl>> {
-    optional_string(value, param)?
+    optional_string(param, value)?
         .map(|url| HttpUrl::parse(param, &url))
         .transpose()
 }
@@ -92,7 +85,7 @@ impl CreateOrderRequest {
     pub fn parse(self, default_fiat: Option<&str>) -> ApiResult<OrderParams> {
         let merchant_order_id = parse_merchant_ref("merchant_order_id", self.merchant_order_id)?;
         let amount = parse_usdt(self.amount, "amount")?;
-        match optional_string(self.currency, "currency")?.as_deref() {
+        match optional_string("currency", self.currency)?.as_deref() {
             None | Some("USDT") => {}
             Some(_) => {
                 return Err(ApiError::new(
@@ -102,11 +95,11 @@ impl CreateOrderRequest {
                 .with_param("currency"));
             }
         }
-        let fiat_code = optional_string(self.fiat_currency, "fiat_currency")?
+        let fiat_code = optional_string("fiat_currency", self.fiat_currency)?
             .or_else(|| default_fiat.map(str::to_owned))
             .ok_or_else(|| invalid("fiat_currency", "fiat_currency is required."))?;
         let fiat = parse_fiat_code("fiat_currency", &fiat_code)?;
-        let payment_method = optional_string(self.payment_method, "payment_method")?
+        let payment_method = optional_string("payment_method", self.payment_method)?
             .map(|method| PaymentMethodCode::parse("payment_method", &method))
             .transpose()?;
         let callback_url = parse_url(self.callback_url, "callback_url")?;

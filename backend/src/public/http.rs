@@ -9,7 +9,6 @@
 //!   non-string address → `400 invalid_request` (param `address`).
 
 use actix_web::{HttpResponse, web};
-use serde_json::Value;
 
 use super::model::{
     self, RatesQuery, RatesView, TimeView, ValidateAddressRequest, ValidateAddressView,
@@ -19,7 +18,7 @@ use crate::addresses;
 use crate::db::now_ms;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
-use crate::values::{parse_fiat_code, parse_network};
+use crate::values::{parse_fiat_code, parse_network, required_string};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/v1/public/time", web::get().to(time))
@@ -64,17 +63,7 @@ async fn validate_address(
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
     let network = parse_network("network", body.network.as_ref())?;
-    let address = match body.address {
-        Some(Value::String(address)) => address,
-        Some(Value::Null) | None => {
-            return Err(ApiError::invalid_request("address is required.").with_param("address"));
-        }
-        Some(_) => {
-            return Err(
-                ApiError::invalid_request("address must be a string.").with_param("address")
-            );
-        }
-    };
+    let address = required_string("address", body.address)?;
     let result = addresses::validate(network, &address);
     Ok(HttpResponse::Ok().json(ValidateAddressView::from_result(network, result)))
 }

@@ -10,6 +10,7 @@
 mod expires_in;
 mod fiat;
 mod http_url;
+mod json;
 mod network;
 mod payment_method;
 mod text;
@@ -18,6 +19,7 @@ mod usdt;
 pub use expires_in::ExpiresIn;
 pub use fiat::{parse_fiat_code, parse_fiat_code_any_case};
 pub use http_url::HttpUrl;
+pub use json::{optional_string, required_string};
 pub use network::{parse_network, parse_network_any_case};
 pub use payment_method::PaymentMethodCode;
 pub use text::{bounded_text, parse_merchant_ref, parse_reason};

@@ -25,12 +25,7 @@ pub fn parse_reason(reason: Option<String>) -> ApiResult<String> {
 /// A merchant's own id for an object (`merchant_order_id`, `merchant_withdrawal_id`):
 /// 1–64 of `A-Za-z0-9._:-`, required.
 pub fn parse_merchant_ref(param: &'static str, value: Option<Value>) -> ApiResult<String> {
-    let invalid = |m: String| ApiError::invalid_request(m).with_param(param);
-    let id = match value {
-        None | Some(Value::Null) => return Err(invalid(format!("{param} is required."))),
-        Some(Value::String(id)) => id,
-        Some(_) => return Err(invalid(format!("{param} must be a string."))),
-    };
+    let id = super::required_string(param, value)?;
     let ok = (1..=64).contains(&id.len())
         && id
             .bytes()
@@ -38,9 +33,10 @@ pub fn parse_merchant_ref(param: &'static str, value: Option<Value>) -> ApiResul
     if ok {
         Ok(id)
     } else {
-        Err(invalid(format!(
+        Err(ApiError::invalid_request(format!(
             "{param} must be 1 to 64 characters of A-Z a-z 0-9 . _ : -"
-        )))
+        ))
+        .with_param(param))
     }
 }
 

@@ -26,7 +26,7 @@ use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::merchants::auth::SignedRequest;
 use crate::pagination::{Page, PageQuery};
 use crate::state::AppState;
-use crate::values::parse_reason;
+use crate::values::{optional_string, parse_reason};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -191,10 +191,8 @@ async fn admin_action(
         crate::auth::extract::may_move_money(&state, &admin.0)?;
     }
     let mut fields: serde_json::Map<String, Value> = crate::http_body::optional_json(&req, &body)?;
-    let reason = |fields: &mut serde_json::Map<String, Value>| match fields.remove("reason") {
-        None | Some(Value::Null) => parse_reason(None),
-        Some(Value::String(s)) => parse_reason(Some(s)),
-        Some(_) => Err(ApiError::invalid_request("reason must be a string.").with_param("reason")),
+    let reason = |fields: &mut serde_json::Map<String, Value>| {
+        parse_reason(optional_string("reason", fields.remove("reason"))?)
     };
     let action = match verb.as_str() {
         "approve" => Action::Approve,

@@ -23,7 +23,7 @@ use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::money::{Usdt, format_usdt};
 use crate::public::networks::Network;
 use crate::values::parse_network;
-use crate::values::{parse_merchant_ref, parse_usdt};
+use crate::values::{parse_merchant_ref, parse_usdt, required_string};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -150,17 +150,7 @@ pub struct WithdrawalParams {
 
 /// `address` on `network`, normalized; a bad one is `400 invalid_address`.
 pub fn parse_address(network: Network, value: Option<Value>) -> ApiResult<String> {
-    let address = match value {
-        Some(Value::String(address)) => address,
-        Some(Value::Null) | None => {
-            return Err(ApiError::invalid_request("address is required.").with_param("address"));
-        }
-        Some(_) => {
-            return Err(
-                ApiError::invalid_request("address must be a string.").with_param("address")
-            );
-        }
-    };
+    let address = required_string("address", value)?;
     addresses::validate(network, &address).map_err(|e| {
         ApiError::new(
             ErrorCode::InvalidAddress,
@@ -221,13 +211,7 @@ impl WithdrawalParams {
 
 /// `txid` of `POST …/complete` (see [`Txid`]).
 pub fn parse_txid(value: Option<Value>) -> ApiResult<Txid> {
-    match value {
-        Some(Value::String(s)) => Txid::parse(&s),
-        Some(Value::Null) | None => {
-            Err(ApiError::invalid_request("txid is required.").with_param("txid"))
-        }
-        Some(_) => Err(ApiError::invalid_request("txid must be a string.").with_param("txid")),
-    }
+    Txid::parse(&required_string("txid", value)?)
 }
 
 // ---------------------------------------------------------------------------------------
