@@ -15,7 +15,6 @@ use crate::disputes::model::DisputeView;
 use crate::error::ApiResult;
 use crate::money::format_usdt;
 use crate::orders::order;
-use crate::orders::view::format_fiat;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -46,7 +45,7 @@ impl From<&order::Model> for CashierStatus {
         Self {
             status: o.status.as_str().to_owned(),
             amount: format_usdt(o.amount),
-            fiat_amount: o.fiat_amount.map(|f| format_fiat(&o.fiat_currency, f)),
+            fiat_amount: crate::orders::view::fiat_amount_of(o),
             fiat_currency: o.fiat_currency.clone(),
             payment_details: o
                 .payment_details

@@ -81,8 +81,26 @@ pub fn cashier_url(public_url: &str, token: &str) -> String {
 }
 
 pub fn format_fiat(fiat: &str, minor: i64) -> String {
-    let scale = FiatCurrency::find(fiat).map_or(2, |f| f.scale);
+    let scale = FiatCurrency::find(fiat).map_or_else(
+        || {
+            // Orders are only made in listed currencies: this is a corrupt row.
+            tracing::error!(fiat, "stored fiat currency is not in the table");
+            2
+        },
+        |f| f.scale,
+    );
     format_scaled(minor, scale)
+}
+
+/// The order's fixed fiat amount as a decimal string (`"718.00"`), once assigned.
+pub fn fiat_amount_of(o: &order::Model) -> Option<String> {
+    o.fiat_amount
+        .map(|minor| format_fiat(&o.fiat_currency, minor))
+}
+
+/// [`fiat_amount_of`] with its currency, as people read it (`"718.00 CNY"`).
+pub fn fiat_label_of(o: &order::Model) -> Option<String> {
+    fiat_amount_of(o).map(|amount| format!("{amount} {}", o.fiat_currency))
 }
 
 impl OrderView {
@@ -100,7 +118,7 @@ impl OrderView {
             fee: format_usdt(o.fee),
             net_amount: format_usdt(net),
             fiat_currency: o.fiat_currency.clone(),
-            fiat_amount: o.fiat_amount.map(|f| format_fiat(&o.fiat_currency, f)),
+            fiat_amount: fiat_amount_of(o),
             rate: o.rate.clone(),
             payment_method: o.payment_method.clone(),
             payment_details: o

@@ -170,10 +170,7 @@ pub async fn mail_new_orders<'o>(
             let to = recipients
                 .iter()
                 .find(|r| o.acceptor_id.as_deref() == Some(r.acceptor_id.as_str()))?;
-            let fiat = o
-                .fiat_amount
-                .map(|minor| crate::orders::view::format_fiat(&o.fiat_currency, minor))
-                .unwrap_or_default();
+            let fiat = crate::orders::view::fiat_amount_of(o).unwrap_or_default();
             Some(crate::mail::Letter {
                 kind: crate::mail::MailKind::NewOrder,
                 tr: crate::i18n::Tr(crate::i18n::Lang::parse(&to.lang).unwrap_or_default()),

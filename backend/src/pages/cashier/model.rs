@@ -8,7 +8,6 @@ use serde_json::Value;
 use crate::db::{now_ms, rfc3339};
 use crate::money::format_usdt;
 use crate::orders::order;
-use crate::orders::view::format_fiat;
 use crate::pages::PageCtx;
 
 /// One line of the payment details.
@@ -79,7 +78,7 @@ impl CashierPage {
             ctx,
             token: o.cashier_token.clone(),
             status,
-            fiat_amount: o.fiat_amount.map(|f| format_fiat(&o.fiat_currency, f)),
+            fiat_amount: crate::orders::view::fiat_amount_of(o),
             fiat_currency: o.fiat_currency.clone(),
             usdt_amount: format_usdt(o.amount),
             reference: o.reference.clone(),

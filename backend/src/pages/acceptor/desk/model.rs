@@ -7,7 +7,6 @@ use crate::acceptors::model::AcceptorView;
 use crate::money::format_usdt;
 use crate::orders::model::OrderStatus;
 use crate::orders::order;
-use crate::orders::view::format_fiat;
 use crate::pages::PageCtx;
 
 /// An order as the desk shows it.
@@ -36,10 +35,7 @@ impl OrderRow {
             reference: o.reference.clone(),
             status: o.status.as_str().to_owned(),
             amount: format_usdt(o.amount),
-            fiat_amount: o
-                .fiat_amount
-                .map(|f| format_fiat(&o.fiat_currency, f))
-                .unwrap_or_default(),
+            fiat_amount: crate::orders::view::fiat_amount_of(o).unwrap_or_default(),
             fiat_currency: o.fiat_currency.clone(),
             payer_name: o.payer_name.clone(),
             deadline: deadline.map(crate::pages::time_pair),

@@ -8,7 +8,6 @@ use crate::db::rfc3339;
 use crate::money::format_usdt;
 use crate::orders::model::OrderStatus;
 use crate::orders::order;
-use crate::orders::view::format_fiat;
 use crate::pages::PageCtx;
 use crate::pages::context::urlencode;
 
@@ -69,7 +68,7 @@ impl From<&order::Model> for OrderRow {
             created_at: rfc3339(o.created_at),
             created_text: readable_time(o.created_at),
             usdt: format_usdt(o.amount),
-            fiat: o.fiat_amount.map(|f| format_fiat(&o.fiat_currency, f)),
+            fiat: crate::orders::view::fiat_amount_of(o),
             fiat_currency: o.fiat_currency.clone(),
             status: o.status.as_str(),
         }

@@ -6,7 +6,6 @@ use serde::Deserialize;
 use crate::acceptors::model::AcceptorView;
 use crate::money::format_usdt;
 use crate::orders::order;
-use crate::orders::view::format_fiat;
 use crate::pages::PageCtx;
 use crate::pages::admin::{Chrome, order_status_key};
 use crate::public::networks::{NETWORKS, Network};
@@ -84,10 +83,7 @@ impl OrderRow {
             reference: o.reference.clone(),
             status: o.status.as_str().to_owned(),
             amount: format_usdt(o.amount),
-            fiat: o
-                .fiat_amount
-                .map(|f| format!("{} {}", format_fiat(&o.fiat_currency, f), o.fiat_currency))
-                .unwrap_or_default(),
+            fiat: crate::orders::view::fiat_label_of(o).unwrap_or_default(),
             created_at: crate::pages::time_pair(o.created_at),
         }
     }

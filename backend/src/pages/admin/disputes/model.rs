@@ -7,7 +7,6 @@ use serde::Deserialize;
 use crate::disputes::dispute;
 use crate::money::format_usdt;
 use crate::orders::order;
-use crate::orders::view::format_fiat;
 use crate::pages::PageCtx;
 use crate::pages::admin::{Chrome, order_status_key};
 
@@ -70,10 +69,7 @@ impl OrderFacts {
             reference: o.reference.clone(),
             status: o.status.as_str().to_owned(),
             amount: format_usdt(o.amount),
-            fiat: o
-                .fiat_amount
-                .map(|f| format!("{} {}", format_fiat(&o.fiat_currency, f), o.fiat_currency))
-                .unwrap_or_default(),
+            fiat: crate::orders::view::fiat_label_of(o).unwrap_or_default(),
             merchant_order_id: o.merchant_order_id.clone(),
             payer_name: o.payer_name.clone(),
             livemode: o.livemode,

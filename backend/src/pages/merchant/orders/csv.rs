@@ -6,7 +6,6 @@
 use crate::db::rfc3339;
 use crate::money::format_usdt;
 use crate::orders::order;
-use crate::orders::view::format_fiat;
 
 pub const HEADER: &str = "id,reference,merchant_order_id,mode,status,amount,fee,currency,fiat_amount,fiat_currency,created_at,completed_at\r\n";
 
@@ -41,9 +40,7 @@ pub fn line(o: &order::Model) -> String {
         format_usdt(o.amount),
         format_usdt(o.fee),
         "USDT".to_owned(),
-        o.fiat_amount
-            .map(|f| format_fiat(&o.fiat_currency, f))
-            .unwrap_or_default(),
+        crate::orders::view::fiat_amount_of(o).unwrap_or_default(),
         text_field(&o.fiat_currency),
         rfc3339(o.created_at),
         o.completed_at.map(rfc3339).unwrap_or_default(),

@@ -7,7 +7,6 @@ use serde::Deserialize;
 use crate::money::format_usdt;
 use crate::orders::model::OrderStatus;
 use crate::orders::order;
-use crate::orders::view::format_fiat;
 use crate::pages::PageCtx;
 use crate::pages::acceptor::history::model::status_key;
 use crate::pages::context::urlencode;
@@ -75,7 +74,7 @@ impl From<&order::Model> for OrderRow {
             merchant_order_id: o.merchant_order_id.clone(),
             created: time_pair(o.created_at),
             usdt: format_usdt(o.amount),
-            fiat: o.fiat_amount.map(|f| format_fiat(&o.fiat_currency, f)),
+            fiat: crate::orders::view::fiat_amount_of(o),
             fiat_currency: o.fiat_currency.clone(),
             status: o.status.as_str(),
         }
