@@ -38,7 +38,7 @@
 
 use sha3::{Digest, Keccak256};
 
-use crate::public::networks::{AddressFormat, Network};
+use crate::values::networks::{AddressFormat, Network};
 
 /// Why an address is not valid for a network.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error, utoipa::ToSchema)]

@@ -4,7 +4,7 @@
 use std::fmt;
 
 use crate::error::{ApiError, ApiResult};
-use crate::public::networks::{AddressFormat, Network};
+use crate::values::networks::{AddressFormat, Network};
 
 /// A transaction id as typed: trimmed, 1–[`Txid::MAX_CHARS`] visible characters (a
 /// hash, or e.g. a bank reference for a manual deposit). What is stored is its

@@ -8,8 +8,8 @@ use utoipa::ToSchema;
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{Object, Schema, Type};
 
-use super::networks::{NETWORKS, Network};
 use crate::money::{FIATS, Rate, USDT_SCALE, format_usdt};
+use crate::values::networks::{NETWORKS, Network};
 
 /// `GET /api/v1/public/time`.
 #[derive(Debug, Serialize, ToSchema)]

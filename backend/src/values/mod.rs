@@ -4,14 +4,15 @@
 //! and every feature that reads one from a request applies the same rule.
 //!
 //! Errors are the contract's: `invalid_request` or `unsupported_currency`, with the
-//! offending field as `param`. Depends on `error`, `money` and the network table
-//! (`public::networks`) only.
+//! offending field as `param`. Depends on `error` and `money` only. `networks.rs` is
+//! the one table of the chains USDT moves on.
 
 mod expires_in;
 mod fiat;
 mod http_url;
 mod json;
 mod network;
+pub mod networks;
 mod payment_method;
 mod text;
 mod usdt;

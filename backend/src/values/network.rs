@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::public::networks::{NETWORKS, Network};
+use crate::values::networks::{NETWORKS, Network};
 
 /// `param` as a network id of [`NETWORKS`], exactly as listed (an id, not a name:
 /// `TRON` is not `tron`); anything else is `400 unsupported_network` naming the ids.

@@ -23,8 +23,8 @@ use crate::ledger::{self, AccountKey, TransferRequest};
 use crate::merchants::store::merchant;
 use crate::money::format_usdt;
 use crate::pagination::Page;
-use crate::public::networks::Network;
 use crate::state::AppState;
+use crate::values::networks::Network;
 use crate::{audit, ids, webhooks};
 
 /// The outcome of `POST /api/v1/withdrawals`.

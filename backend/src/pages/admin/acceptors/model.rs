@@ -8,7 +8,7 @@ use crate::money::format_usdt;
 use crate::orders::order;
 use crate::pages::PageCtx;
 use crate::pages::admin::{Chrome, order_status_key};
-use crate::public::networks::{NETWORKS, Network};
+use crate::values::networks::{NETWORKS, Network};
 
 /// `GET /admin/acceptors?status=&starting_after=`.
 #[derive(Debug, Default, Deserialize)]

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use crate::money::format_usdt;
 use crate::pages::{PageCtx, time_pair};
-use crate::public::networks::NETWORKS;
+use crate::values::networks::NETWORKS;
 use crate::withdrawals::store::withdrawal;
 
 /// `POST /merchant/withdrawals`.
