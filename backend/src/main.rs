@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 use otcpay::auth;
 use otcpay::config::Settings;
 use otcpay::startup::{self, Application};
-use otcpay::{ledger, telemetry};
+use otcpay::telemetry;
 
 // glibc malloc was 20 % of the server's CPU under load (many small, short-lived
 // allocations freed on other threads); mimalloc keeps them thread-local.
@@ -129,7 +129,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
         }
         Command::CheckLedger => {
             let state = startup::build_state(settings.clone(), settings.cli_public_url()).await?;
-            let report = ledger::check::audit(&state.db).await?;
+            let report = otcpay::ops::audit::audit(&state.db).await?;
             println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(if report.ok {
                 ExitCode::SUCCESS

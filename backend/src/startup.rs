@@ -22,8 +22,8 @@ use crate::infra::Infra;
 use crate::metrics::Metrics;
 use crate::state::AppState;
 use crate::{
-    acceptors, audit, auth, cashier, db, disputes, engine, ledger, merchants, openapi, ops, orders,
-    public, telemetry, webhooks, withdrawals,
+    acceptors, audit, auth, cashier, db, disputes, engine, merchants, openapi, ops, orders, public,
+    telemetry, webhooks, withdrawals,
 };
 
 pub struct Application {
@@ -200,7 +200,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     public::http::configure(cfg);
     auth::http::configure(cfg);
     audit::http::configure(cfg);
-    ledger::http::configure(cfg);
+    ops::audit::configure(cfg);
     merchants::http::configure(cfg);
     acceptors::http::configure(cfg);
     disputes::http::configure(cfg);

@@ -16,28 +16,6 @@ pub async fn check(db: &DatabaseConnection) -> Result<LedgerReport, DbErr> {
     report
 }
 
-/// The full audit served by `GET /api/v1/admin/ledger/check` and `otcpay check-ledger`:
-/// the ledger's own invariants ([`check`]) plus feature-level ones.
-pub async fn audit(db: &DatabaseConnection) -> Result<LedgerReport, DbErr> {
-    let mut report = check(db).await?;
-    // Feature-level invariants: every completed order is credited exactly once.
-    report.add_violations(crate::orders::service::check_credited_once(db).await?);
-    // Every withdrawal holds, pays out or returns exactly what its status says.
-    report.add_violations(crate::withdrawals::service::check_withdrawals(db).await?);
-    Ok(report)
-}
-
-/// [`audit`] as the admin's check runs it (the JSON route and the console's overview):
-/// the report, with the `ledger_check_ok` gauge set (1 or 0) and a violation logged.
-pub async fn check_and_report(state: &crate::state::AppState) -> Result<LedgerReport, DbErr> {
-    let report = audit(&state.db).await?;
-    state.metrics.ledger_checked(report.ok);
-    if !report.ok {
-        tracing::error!(violations = report.violations.len(), "ledger check failed");
-    }
-    Ok(report)
-}
-
 /// Runs the ledger's invariant checks on `conn` as it is (inside a caller's transaction,
 /// for instance):
 /// - per livemode, Σ debits_posted = Σ credits_posted and Σ debits_pending = Σ credits_pending;

@@ -7,8 +7,8 @@
 //!   the SQL of the invariant check;
 //! - `service.rs`: opening accounts, applying linked batches atomically (row locks on
 //!   PostgreSQL), balances, statements;
-//! - `check.rs`: the invariant check ([`check`]) and the admin's audit ([`audit`]).
-//! - `http.rs`: `GET /api/v1/admin/ledger/check`.
+//! - `check.rs`: the invariant check ([`check`]); the admin's audit, which adds the
+//!   features' invariants, is `ops::audit`.
 //!
 //! Every balance change is a batch of transfers applied with [`apply`] inside the
 //! caller's transaction (or [`transfer`] in its own). Accounts are opened on demand with
@@ -19,12 +19,11 @@
 
 pub mod check;
 pub mod effect;
-pub mod http;
 pub mod model;
 pub mod service;
 pub mod store;
 
-pub use check::{audit, check, check_in};
+pub use check::{check, check_in};
 pub use model::{
     Account, AccountCode, AccountKey, Balance, Balances, LedgerError, LedgerReport, PLATFORM_OWNER,
     RejectReason, Transfer, TransferOp, TransferOutcome, TransferRequest, Violation, account_flags,

@@ -158,7 +158,7 @@ pub async fn void_reservation(
 
 /// Ledger invariant of the order flow: every completed order is credited exactly once,
 /// with `released − fee`, and nothing else is credited as an order. Added to the ledger
-/// check by `ledger::audit`.
+/// check by `ops::audit`.
 pub async fn check_credited_once(
     conn: &impl ConnectionTrait,
 ) -> Result<Vec<ledger::Violation>, sea_orm::DbErr> {

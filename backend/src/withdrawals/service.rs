@@ -553,7 +553,7 @@ async fn statement_in(
 // ---------------------------------------------------------------------------------------
 // Invariant check
 
-/// Feature-level ledger invariants of withdrawals, for `ledger::audit` (the admin ledger
+/// Feature-level ledger invariants of withdrawals, for `ops::audit` (the admin ledger
 /// check): every withdrawal has exactly its hold (`merchant → withdrawals`, pending,
 /// `amount + fee`); the hold is open while the withdrawal is `review` or `approved`,
 /// posted in full when `completed` (with the payout of `amount` to custody and the fee

@@ -39,7 +39,7 @@ async fn show(page: AdminPage, req: HttpRequest) -> Result<HttpResponse, PageErr
     let (webhooks_pending, webhooks_failed) = crate::webhooks::service::backlog(&state.db)
         .await
         .map_err(db(&ctx))?;
-    let report = crate::ledger::check::check_and_report(&state)
+    let report = crate::ops::audit::check_and_report(&state)
         .await
         .map_err(db(&ctx))?;
     let page = OverviewPage {
