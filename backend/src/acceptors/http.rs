@@ -24,7 +24,8 @@ use crate::state::AppState;
 use crate::values::parse_fiat_code_any_case;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/v1/admin/acceptors", web::post().to(create))
+    cfg.route("/api/v1/auth/register", web::post().to(register))
+        .route("/api/v1/admin/acceptors", web::post().to(create))
         .route("/api/v1/admin/acceptors", web::get().to(list))
         .route("/api/v1/admin/acceptors/{id}", web::get().to(get))
         .route("/api/v1/admin/acceptors/{id}", web::patch().to(update))
@@ -206,6 +207,19 @@ async fn deposit(
     let view = DepositView::from(outcome.deposit());
     let replayed = matches!(outcome, DepositOutcome::Replayed(_));
     Ok(crate::http_body::created(replayed, &view))
+}
+
+/// `POST /api/v1/auth/register`: a pending acceptor and its verification mail (in the
+/// language of the request). Under `/auth/` in the API, but an acceptor's use case.
+async fn register(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: crate::http_body::Json<super::model::RegisterRequest>,
+) -> ApiResult<HttpResponse> {
+    let new = body.into_inner().validate()?;
+    let created = service::register(&state, new, crate::i18n::Lang::of(&req)).await?;
+    let view = service::view(&state.db, &created).await?;
+    Ok(HttpResponse::Created().json(view))
 }
 
 // ---------------------------------------------------------------------------------------

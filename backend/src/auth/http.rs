@@ -1,4 +1,5 @@
-//! `POST /api/v1/auth/login`, `/logout` and the two-factor routes
+//! `POST /api/v1/auth/login`, `/logout`, e-mail verification, password reset and the
+//! two-factor routes
 //! (`/api/v1/auth/totp/*`).
 
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -11,7 +12,6 @@ use crate::client_addr::client_ip;
 use crate::db::rfc3339;
 use crate::error::ApiResult;
 use crate::http_body::Json;
-use crate::i18n::Lang;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -20,7 +20,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/api/v1/auth/totp/setup", web::post().to(totp_setup))
         .route("/api/v1/auth/totp/enable", web::post().to(totp_enable))
         .route("/api/v1/auth/totp/disable", web::post().to(totp_disable))
-        .route("/api/v1/auth/register", web::post().to(register))
         .route("/api/v1/auth/verify-email", web::post().to(verify_email))
         .route(
             "/api/v1/auth/password-reset",
@@ -121,19 +120,6 @@ async fn totp_disable(
 ) -> ApiResult<HttpResponse> {
     service::disable_totp(&state, &user.user_id, &body.code).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"totp_enabled": false})))
-}
-
-/// `POST /api/v1/auth/register`: a pending acceptor and its verification mail (in the
-/// language of the request).
-async fn register(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    body: Json<crate::acceptors::model::RegisterRequest>,
-) -> ApiResult<HttpResponse> {
-    let new = body.into_inner().validate()?;
-    let created = crate::acceptors::service::register(&state, new, Lang::of(&req)).await?;
-    let view = crate::acceptors::service::view(&state.db, &created).await?;
-    Ok(HttpResponse::Created().json(view))
 }
 
 #[derive(Deserialize)]
