@@ -10,13 +10,19 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 use serde_json::Value;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 pub use crate::disputes::model::DisputeView as Dispute;
 pub use crate::orders::model::OrderStatus;
 pub use crate::orders::request::CreateOrderRequest;
 pub use crate::orders::view::OrderView as Order;
+pub use crate::pagination::PageQuery as Pagination;
 pub use crate::public::model::NetworkId;
+pub use crate::withdrawals::model::{
+    AdminWithdrawalList, AdminWithdrawalView as AdminWithdrawal, CreateWithdrawalRequest,
+    LedgerEntryList, StatementEntry as LedgerEntry, WithdrawalList, WithdrawalStatus,
+    WithdrawalView as Withdrawal,
+};
 
 /// A list page: `data` newest first, and whether older items exist.
 macro_rules! list_schema {
@@ -34,19 +40,6 @@ macro_rules! list_schema {
 
 // ---------------------------------------------------------------------------------------
 // Shared enums
-
-/// `review → approved → completed`, or `rejected` (from review), or `failed` (from
-/// approved).
-#[derive(ToSchema, Serialize)]
-#[serde(rename_all = "snake_case")]
-#[schema(rename_all = "snake_case")]
-pub enum WithdrawalStatus {
-    Review,
-    Approved,
-    Completed,
-    Rejected,
-    Failed,
-}
 
 // ---------------------------------------------------------------------------------------
 // Operations
@@ -227,115 +220,8 @@ pub struct MerchantBalance {
     pub pending: String,
 }
 
-/// One posted movement of the merchant's balance.
-#[derive(ToSchema)]
-#[schema(example = json!({"id": "ord_01JD3Q4ZK8M6W2X9V7T5R3P1NB:credit", "kind": "order_credit", "amount": "99.00", "balance_after": "1520.50", "reference": "ord_01JD3Q4ZK8M6W2X9V7T5R3P1NB", "created_at": "2026-11-21T10:20:00Z"}))]
-pub struct LedgerEntry {
-    /// The ledger transfer id (also the `starting_after` cursor).
-    pub id: String,
-    /// What moved the money: `order_credit`, `withdrawal`, …
-    pub kind: String,
-    /// Signed: positive credits, negative debits.
-    #[schema(format = "decimal")]
-    pub amount: String,
-    /// The posted balance right after this entry.
-    #[schema(format = "decimal")]
-    pub balance_after: String,
-    /// The business object (an order id, a withdrawal id, …).
-    pub reference: String,
-    #[schema(format = DateTime)]
-    pub created_at: String,
-}
-
-list_schema!(
-    /// A page of the statement.
-    LedgerEntryList,
-    LedgerEntry
-);
-
 // ---------------------------------------------------------------------------------------
 // Withdrawals
-
-#[derive(ToSchema)]
-#[schema(example = json!({"merchant_withdrawal_id": "w-1", "network": "tron", "address": "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t", "amount": "50.00"}))]
-pub struct CreateWithdrawalRequest {
-    /// Your id: 1–64 of `A-Za-z0-9._:-`; the idempotency key.
-    #[schema(pattern = "^[A-Za-z0-9._:-]{1,64}$")]
-    pub merchant_withdrawal_id: String,
-    #[schema(value_type = NetworkId)]
-    pub network: String,
-    /// A valid address on `network` (stored normalized).
-    #[schema(min_length = 1)]
-    pub address: String,
-    /// USDT to send, at least the network's `min_withdrawal`; the network fee is
-    /// charged on top.
-    #[schema(
-        format = "decimal",
-        min_length = 1,
-        pattern = "^[0-9]{1,18}(\\.[0-9]{1,6})?$"
-    )]
-    pub amount: String,
-}
-
-/// A withdrawal (merchant API and `withdrawal.*` webhooks).
-#[derive(ToSchema, Serialize)]
-#[schema(example = json!({"id": "wd_01JD3Q4ZK8M6W2X9V7T5R3P1NB", "merchant_withdrawal_id": "w-1", "status": "review", "amount": "50.00", "fee": "1.00", "currency": "USDT", "network": "tron", "address": "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t", "txid": null, "reason": null, "reviewed_at": null, "completed_at": null, "created_at": "2026-11-21T10:15:00Z", "updated_at": "2026-11-21T10:15:00Z", "livemode": true}))]
-pub struct Withdrawal {
-    #[schema(example = "wd_01JD3Q4ZK8M6W2X9V7T5R3P1NB")]
-    pub id: String,
-    pub merchant_withdrawal_id: String,
-    pub status: WithdrawalStatus,
-    #[schema(format = "decimal")]
-    pub amount: String,
-    /// The network fee, charged on top of `amount`.
-    #[schema(format = "decimal")]
-    pub fee: String,
-    #[schema(example = "USDT")]
-    pub currency: String,
-    #[schema(value_type = NetworkId)]
-    pub network: String,
-    pub address: String,
-    /// The on-chain transaction id once completed.
-    #[schema(required = true)]
-    pub txid: Option<String>,
-    /// Why it was rejected or failed.
-    #[schema(required = true)]
-    pub reason: Option<String>,
-    #[schema(required = true, format = DateTime)]
-    pub reviewed_at: Option<String>,
-    #[schema(required = true, format = DateTime)]
-    pub completed_at: Option<String>,
-    #[schema(format = DateTime)]
-    pub created_at: String,
-    #[schema(format = DateTime)]
-    pub updated_at: String,
-    pub livemode: bool,
-}
-
-list_schema!(
-    /// A page of withdrawals.
-    WithdrawalList,
-    Withdrawal
-);
-
-/// The admin's view of a withdrawal: the merchant's plus its owner and reviewer.
-#[derive(ToSchema, Serialize)]
-pub struct AdminWithdrawal {
-    #[serde(flatten)]
-    pub withdrawal: Withdrawal,
-    #[schema(example = "mch_01JD3Q4ZK8M6W2X9V7T5R3P1NB")]
-    pub merchant_id: String,
-    /// The admin user who approved or rejected it; `"system"` for automatic approval,
-    /// `null` while under review.
-    #[schema(required = true)]
-    pub reviewed_by: Option<String>,
-}
-
-list_schema!(
-    /// A page of withdrawals (admin view).
-    AdminWithdrawalList,
-    AdminWithdrawal
-);
 
 #[derive(ToSchema)]
 #[schema(example = json!({"reason": "The address belongs to a sanctioned service."}))]
@@ -1086,14 +972,3 @@ pub struct CashierDisputeRequest {
 // ---------------------------------------------------------------------------------------
 // Query parameters
 
-/// `?limit=&starting_after=` of every list.
-#[derive(IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct Pagination {
-    /// Page size, 1–100 (default 20); out of range → `400 invalid_request` (`param`:
-    /// `limit`).
-    #[param(minimum = 1, maximum = 100, default = 20)]
-    pub limit: Option<u32>,
-    /// Return the items older than this id (the last `id` of the previous page).
-    pub starting_after: Option<String>,
-}
