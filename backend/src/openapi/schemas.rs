@@ -18,6 +18,10 @@ pub use crate::orders::request::CreateOrderRequest;
 pub use crate::orders::view::OrderView as Order;
 pub use crate::pagination::PageQuery as Pagination;
 pub use crate::public::model::NetworkId;
+pub use crate::webhooks::model::{
+    AttemptFilter as DeliveryOutcome, DeliveryView as WebhookDelivery, RedeliverView as Redelivery,
+    WebhookData, WebhookDeliveryList, WebhookEvent, WebhookEventType,
+};
 pub use crate::withdrawals::model::{
     AdminWithdrawalList, AdminWithdrawalView as AdminWithdrawal, CreateWithdrawalRequest,
     LedgerEntryList, StatementEntry as LedgerEntry, WithdrawalList, WithdrawalStatus,
@@ -245,103 +249,6 @@ pub struct CompleteWithdrawalRequest {
 
 // ---------------------------------------------------------------------------------------
 // Webhooks
-
-/// One delivery attempt of a webhook event.
-#[derive(ToSchema)]
-pub struct WebhookDelivery {
-    pub id: String,
-    #[schema(example = "evt_01JD3Q4ZK8M6W2X9V7T5R3P1NB")]
-    pub event_id: String,
-    #[schema(example = "order.completed")]
-    pub event_type: String,
-    #[schema(format = "uri")]
-    pub url: String,
-    /// 1 for the first attempt.
-    pub attempt: i32,
-    /// Whether the endpoint answered 2xx.
-    pub success: bool,
-    /// The endpoint's HTTP status; `null` when no answer came.
-    #[schema(required = true)]
-    pub status_code: Option<i32>,
-    /// Why the attempt failed (timeout, connection refused, …).
-    #[schema(required = true)]
-    pub error: Option<String>,
-    /// The start of the endpoint's answer.
-    #[schema(required = true)]
-    pub response_excerpt: Option<String>,
-    pub duration_ms: i64,
-    #[schema(format = DateTime)]
-    pub created_at: String,
-}
-
-list_schema!(
-    /// A page of delivery attempts.
-    WebhookDeliveryList,
-    WebhookDelivery
-);
-
-#[derive(ToSchema)]
-#[schema(example = json!({"id": "evt_01JD3Q4ZK8M6W2X9V7T5R3P1NB", "status": "pending"}))]
-pub struct Redelivery {
-    pub id: String,
-    /// `pending`: an attempt is due now.
-    pub status: String,
-}
-
-#[derive(ToSchema)]
-#[schema(rename_all = "snake_case")]
-pub enum DeliveryOutcome {
-    Succeeded,
-    Failed,
-}
-
-/// The body of a webhook (`POST` to the order's `callback_url` or the merchant's
-/// webhook URL).
-#[derive(ToSchema)]
-#[schema(example = json!({"id": "evt_01JD3Q4ZK8M6W2X9V7T5R3P1NB", "type": "order.completed", "created_at": "2026-11-21T10:20:00Z", "livemode": true, "data": {"id": "ord_01JD3Q4ZK8M6W2X9V7T5R3P1NB", "status": "completed"}}))]
-pub struct WebhookEvent {
-    /// The event id, also in the `webhook-id` header; deduplicate on it.
-    pub id: String,
-    #[schema(rename = "type")]
-    pub event_type: WebhookEventType,
-    #[schema(format = DateTime)]
-    pub created_at: String,
-    pub livemode: bool,
-    /// The order (for `order.*`, without `qr_code`) or the withdrawal (for
-    /// `withdrawal.*`) after the change.
-    pub data: WebhookData,
-}
-
-#[derive(ToSchema, Serialize)]
-#[serde(untagged)]
-pub enum WebhookData {
-    Order(Box<Order>),
-    Withdrawal(Box<Withdrawal>),
-}
-
-#[derive(ToSchema)]
-pub enum WebhookEventType {
-    #[schema(rename = "order.assigned")]
-    OrderAssigned,
-    #[schema(rename = "order.paid")]
-    OrderPaid,
-    #[schema(rename = "order.completed")]
-    OrderCompleted,
-    #[schema(rename = "order.expired")]
-    OrderExpired,
-    #[schema(rename = "order.cancelled")]
-    OrderCancelled,
-    #[schema(rename = "order.disputed")]
-    OrderDisputed,
-    #[schema(rename = "order.dispute_resolved")]
-    OrderDisputeResolved,
-    #[schema(rename = "withdrawal.reviewed")]
-    WithdrawalReviewed,
-    #[schema(rename = "withdrawal.completed")]
-    WithdrawalCompleted,
-    #[schema(rename = "withdrawal.failed")]
-    WithdrawalFailed,
-}
 
 // ---------------------------------------------------------------------------------------
 // Admin: merchants
