@@ -13,6 +13,12 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 pub use crate::disputes::model::DisputeView as Dispute;
+pub use crate::merchants::model::{
+    ApiKeyView as ApiKeySummary, BalanceResponse, IssuedKeyView as IssuedApiKey, KeyKind, KeyMode,
+    MerchantBalance, MerchantCreated, MerchantList, MerchantPatch as UpdateMerchantRequest,
+    MerchantStatus, MerchantView as Merchant, NewApiKey as CreateApiKeyRequest,
+    NewMerchant as CreateMerchantRequest,
+};
 pub use crate::orders::model::OrderStatus;
 pub use crate::orders::request::CreateOrderRequest;
 pub use crate::orders::view::OrderView as Order;
@@ -206,24 +212,6 @@ pub struct DisputeRequest {
 // ---------------------------------------------------------------------------------------
 // Balance and statement
 
-#[derive(ToSchema)]
-#[schema(example = json!({"balances": [{"currency": "USDT", "available": "1520.50", "pending": "51.00"}]}))]
-pub struct BalanceResponse {
-    pub balances: Vec<MerchantBalance>,
-}
-
-#[derive(ToSchema)]
-pub struct MerchantBalance {
-    #[schema(example = "USDT")]
-    pub currency: String,
-    /// Spendable now.
-    #[schema(format = "decimal")]
-    pub available: String,
-    /// Held by withdrawals under review or approved (amount + fee).
-    #[schema(format = "decimal")]
-    pub pending: String,
-}
-
 // ---------------------------------------------------------------------------------------
 // Withdrawals
 
@@ -252,183 +240,6 @@ pub struct CompleteWithdrawalRequest {
 
 // ---------------------------------------------------------------------------------------
 // Admin: merchants
-
-#[derive(ToSchema, Serialize)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"name": "Example Shop", "email": "billing@shop.example", "fee_rate": "0.01", "default_fiat": "CNY", "webhook_url": "https://shop.example/webhooks/otcpay", "rate_limit_per_minute": 100, "auto_approve_withdrawals_below": "100.00"}))]
-pub struct CreateMerchantRequest {
-    /// 1–100 printable characters, not blank.
-    #[schema(min_length = 1, max_length = 100, pattern = "\\S")]
-    pub name: String,
-    #[schema(format = Email, min_length = 1)]
-    pub email: String,
-    /// The fee as a fraction of the order amount, 0 ≤ fee < 1.
-    #[schema(
-        format = "decimal",
-        min_length = 1,
-        pattern = "^0(\\.[0-9]{1,8})?$",
-        example = "0.01"
-    )]
-    pub fee_rate: String,
-    /// The fiat of orders that name none.
-    pub default_fiat: Option<String>,
-    /// Where webhooks go by default: http(s), ≤ 2048 characters.
-    #[schema(format = "uri")]
-    pub webhook_url: Option<String>,
-    /// Signed requests per minute per key, 1–100000 (default 100).
-    #[schema(minimum = 1, maximum = 100000, default = 100)]
-    pub rate_limit_per_minute: Option<i32>,
-    /// Withdrawals below this USDT amount are approved automatically.
-    #[schema(
-        format = "decimal",
-        min_length = 1,
-        pattern = "^[0-9]{1,18}(\\.[0-9]{1,6})?$"
-    )]
-    pub auto_approve_withdrawals_below: Option<String>,
-}
-
-/// Every field optional; `null` clears `default_fiat`, `webhook_url` and
-/// `auto_approve_withdrawals_below`; unknown fields are refused.
-#[derive(ToSchema, Serialize)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"status": "suspended"}))]
-pub struct UpdateMerchantRequest {
-    /// 1–100 printable characters, not blank; not `null`.
-    #[schema(nullable = false, min_length = 1, max_length = 100, pattern = "\\S")]
-    pub name: Option<String>,
-    /// Not `null`.
-    #[schema(
-        nullable = false,
-        format = "decimal",
-        min_length = 1,
-        pattern = "^0(\\.[0-9]{1,8})?$"
-    )]
-    pub fee_rate: Option<String>,
-    /// `active` or `suspended` (every key of a suspended merchant is refused); not `null`.
-    #[schema(nullable = false)]
-    pub status: Option<MerchantStatus>,
-    pub default_fiat: Option<String>,
-    #[schema(format = "uri")]
-    pub webhook_url: Option<String>,
-    /// Not `null`.
-    #[schema(nullable = false, minimum = 1, maximum = 100000)]
-    pub rate_limit_per_minute: Option<i32>,
-    #[schema(
-        format = "decimal",
-        min_length = 1,
-        pattern = "^[0-9]{1,18}(\\.[0-9]{1,6})?$"
-    )]
-    pub auto_approve_withdrawals_below: Option<String>,
-}
-
-#[derive(ToSchema, Serialize)]
-#[serde(rename_all = "snake_case")]
-#[schema(rename_all = "snake_case")]
-pub enum MerchantStatus {
-    Active,
-    Suspended,
-}
-
-#[derive(ToSchema)]
-pub struct Merchant {
-    #[schema(example = "mch_01JD3Q4ZK8M6W2X9V7T5R3P1NB")]
-    pub id: String,
-    pub name: String,
-    pub email: String,
-    pub status: MerchantStatus,
-    #[schema(format = "decimal", example = "0.01")]
-    pub fee_rate: String,
-    #[schema(required = true)]
-    pub default_fiat: Option<String>,
-    #[schema(required = true, format = "uri")]
-    pub webhook_url: Option<String>,
-    pub rate_limit_per_minute: i32,
-    #[schema(required = true, format = "decimal")]
-    pub auto_approve_withdrawals_below: Option<String>,
-    /// The merchant's keys, without secrets.
-    pub api_keys: Vec<ApiKeySummary>,
-    #[schema(format = DateTime)]
-    pub created_at: String,
-    #[schema(format = DateTime)]
-    pub updated_at: String,
-}
-
-list_schema!(
-    /// A page of merchants.
-    MerchantList,
-    Merchant
-);
-
-/// An API key as listed (never its secret).
-#[derive(ToSchema)]
-pub struct ApiKeySummary {
-    /// The mode prefix and 4 characters of the key id, e.g. `mk_live_AbC1`.
-    #[schema(example = "mk_live_AbC1")]
-    pub key_id_prefix: String,
-    pub mode: KeyMode,
-    pub kind: KeyKind,
-    #[schema(format = DateTime)]
-    pub created_at: String,
-    /// Precise to a minute.
-    #[schema(required = true, format = DateTime)]
-    pub last_used_at: Option<String>,
-    #[schema(required = true, format = DateTime)]
-    pub revoked_at: Option<String>,
-}
-
-/// `live` keys move real money; `test` keys (`mk_test_…`) work in the sandbox.
-#[derive(ToSchema, Serialize)]
-#[serde(rename_all = "snake_case")]
-#[schema(rename_all = "snake_case")]
-pub enum KeyMode {
-    Live,
-    Test,
-}
-
-/// How requests of the key are signed.
-#[derive(ToSchema)]
-#[schema(rename_all = "snake_case")]
-pub enum KeyKind {
-    Hmac,
-    EcdsaP256,
-}
-
-/// A newly issued key. The secret is shown once.
-#[derive(ToSchema)]
-#[schema(example = json!({"key_id": "mk_live_AbC1dEf2GhI3jKl4MnO5pQr6", "secret": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", "mode": "live", "kind": "hmac"}))]
-pub struct IssuedApiKey {
-    /// The full key id: `mk_live_` or `mk_test_` + 24 alphanumerics; send it in `API-Key`.
-    pub key_id: String,
-    /// The HMAC secret (64 hex characters; its UTF-8 bytes are the HMAC key). Absent for
-    /// ECDSA keys: the merchant keeps the private key.
-    pub secret: Option<String>,
-    pub mode: KeyMode,
-    pub kind: KeyKind,
-}
-
-/// The new merchant with its first keys and webhook secret (all shown once).
-#[derive(ToSchema)]
-pub struct MerchantCreated {
-    pub merchant: Merchant,
-    /// The live key (`mk_live_…`).
-    pub api_key: IssuedApiKey,
-    /// The sandbox key (`mk_test_…`).
-    pub test_api_key: IssuedApiKey,
-    /// The Standard Webhooks secret (`whsec_` + base64 of 32 bytes).
-    #[schema(example = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")]
-    pub webhook_secret: String,
-}
-
-#[derive(ToSchema, Serialize)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"mode": "live"}))]
-pub struct CreateApiKeyRequest {
-    pub mode: KeyMode,
-    /// An ECDSA P-256 public key in SPKI PEM (`-----BEGIN PUBLIC KEY-----`, ≤ 4096
-    /// bytes) for an ECDSA key; absent for an HMAC key.
-    #[schema(min_length = 1, max_length = 4096)]
-    pub public_key_pem: Option<String>,
-}
 
 // ---------------------------------------------------------------------------------------
 // Admin and portal: acceptors
@@ -878,4 +689,3 @@ pub struct CashierDisputeRequest {
 
 // ---------------------------------------------------------------------------------------
 // Query parameters
-
