@@ -12,6 +12,13 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
+pub use crate::acceptors::model::{
+    AcceptorList, AcceptorStatus, AcceptorView as Acceptor, BalanceView as AcceptorBalance,
+    ConfirmRequest, CreateAcceptorRequest, DepositRequest, DepositView as Deposit, DisputeRequest,
+    OnlineRequest, PaymentMethodList, PaymentMethodRequest, PaymentMethodView as PaymentMethod,
+    QuoteList, QuoteRequest, QuoteView as Quote, RegisterRequest, RejectRequest,
+    StatsView as AcceptorStats, UpdateAcceptorRequest,
+};
 pub use crate::disputes::model::DisputeView as Dispute;
 pub use crate::merchants::model::{
     ApiKeyView as ApiKeySummary, BalanceResponse, IssuedKeyView as IssuedApiKey, KeyKind, KeyMode,
@@ -113,19 +120,6 @@ pub struct TotpDisableRequest {
     pub code: String,
 }
 
-#[derive(ToSchema)]
-#[schema(example = json!({"email": "ann@otc.example", "password": "a-long-password", "display_name": "Ann's OTC"}))]
-pub struct RegisterRequest {
-    #[schema(min_length = 1, format = "email")]
-    pub email: String,
-    /// At least 10 characters.
-    #[schema(min_length = 10, max_length = 256)]
-    pub password: String,
-    /// Shown to admins.
-    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
-    pub display_name: String,
-}
-
 /// The token of a link sent by mail.
 #[derive(ToSchema)]
 pub struct TokenRequest {
@@ -201,14 +195,6 @@ list_schema!(
     Order
 );
 
-#[derive(ToSchema)]
-#[schema(example = json!({"reason": "I paid but the order expired."}))]
-pub struct DisputeRequest {
-    /// 1–2000 characters, not blank.
-    #[schema(min_length = 1, max_length = 2000, pattern = "\\S")]
-    pub reason: String,
-}
-
 // ---------------------------------------------------------------------------------------
 // Balance and statement
 
@@ -243,233 +229,6 @@ pub struct CompleteWithdrawalRequest {
 
 // ---------------------------------------------------------------------------------------
 // Admin and portal: acceptors
-
-#[derive(ToSchema)]
-#[schema(example = json!({"email": "trader@otc.example", "password": "a long passphrase", "display_name": "Trader One", "commission_rate": "0.004", "max_concurrent_orders": 10}))]
-pub struct CreateAcceptorRequest {
-    #[schema(format = Email, min_length = 1)]
-    pub email: String,
-    /// At least 10 characters.
-    #[schema(format = Password, min_length = 10)]
-    pub password: String,
-    /// 1–100 characters, not blank.
-    #[schema(min_length = 1, max_length = 100, pattern = "\\S")]
-    pub display_name: String,
-    /// The acceptor's share of each order amount, 0 ≤ rate < 1 (default 0).
-    #[schema(format = "decimal", min_length = 1, pattern = "^0(\\.[0-9]{1,8})?$")]
-    pub commission_rate: Option<String>,
-    /// 1–1000 (default 10).
-    #[schema(minimum = 1, maximum = 1000, default = 10)]
-    pub max_concurrent_orders: Option<i64>,
-}
-
-/// Every field optional; unknown fields are refused.
-#[derive(ToSchema, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateAcceptorRequest {
-    /// 1–100 characters, not blank.
-    #[schema(min_length = 1, max_length = 100, pattern = "\\S")]
-    pub display_name: Option<String>,
-    /// A fraction 0 ≤ rate < 1.
-    #[schema(format = "decimal", min_length = 1, pattern = "^0(\\.[0-9]{1,8})?$")]
-    pub commission_rate: Option<String>,
-    #[schema(minimum = 1, maximum = 1000)]
-    pub max_concurrent_orders: Option<i64>,
-}
-
-#[derive(ToSchema)]
-#[schema(rename_all = "snake_case")]
-pub enum AcceptorStatus {
-    Pending,
-    Active,
-    Frozen,
-}
-
-/// An acceptor (admin API and the acceptor's own profile).
-#[derive(ToSchema)]
-pub struct Acceptor {
-    #[schema(example = "acc_01JD3Q4ZK8M6W2X9V7T5R3P1NB")]
-    pub id: String,
-    pub email: String,
-    pub display_name: String,
-    /// `pending` (waiting for approval), `active` (may trade) or `frozen`.
-    pub status: AcceptorStatus,
-    /// Whether the acceptor takes new orders now.
-    pub online: bool,
-    #[schema(format = "decimal")]
-    pub commission_rate: String,
-    pub max_concurrent_orders: i32,
-    pub balance: AcceptorBalance,
-    pub stats: AcceptorStats,
-    #[schema(format = DateTime)]
-    pub created_at: String,
-}
-
-list_schema!(
-    /// A page of acceptors.
-    AcceptorList,
-    Acceptor
-);
-
-/// Live USDT of the acceptor.
-#[derive(ToSchema)]
-pub struct AcceptorBalance {
-    /// Can back new orders.
-    #[schema(format = "decimal")]
-    pub available: String,
-    /// Backs orders in flight.
-    #[schema(format = "decimal")]
-    pub reserved: String,
-}
-
-#[derive(ToSchema)]
-pub struct AcceptorStats {
-    pub completed: i64,
-    /// completed ÷ (completed + expired + cancelled), two decimals.
-    #[schema(format = "decimal", example = "0.98")]
-    pub completion_rate: String,
-    /// Mean seconds from "paid" to release; `null` without data.
-    #[schema(required = true)]
-    pub avg_release_seconds: Option<i64>,
-    pub disputes: i64,
-}
-
-#[derive(ToSchema)]
-#[schema(example = json!({"amount": "5000.00", "network": "tron", "txid": "7c2d…", "note": "initial float"}))]
-pub struct DepositRequest {
-    #[schema(
-        format = "decimal",
-        min_length = 1,
-        pattern = "^[0-9]{1,18}(\\.[0-9]{1,6})?$"
-    )]
-    pub amount: String,
-    #[schema(value_type = NetworkId)]
-    pub network: String,
-    /// 1–128 visible characters, no spaces (surrounding spaces are trimmed); hash-shaped
-    /// ids are compared case-insensitively and with or without `0x`.
-    #[schema(
-        min_length = 1,
-        pattern = "^\\s*[^\\s\\x00-\\x1f\\x7f-\\x9f]{1,128}\\s*$"
-    )]
-    pub txid: String,
-    /// Up to 500 characters; blank is the same as absent.
-    #[schema(max_length = 500)]
-    pub note: Option<String>,
-}
-
-/// A credited on-chain deposit of an acceptor.
-#[derive(ToSchema)]
-pub struct Deposit {
-    pub id: String,
-    pub acceptor_id: String,
-    #[schema(format = "decimal")]
-    pub amount: String,
-    #[schema(value_type = NetworkId)]
-    pub network: String,
-    /// In canonical form.
-    pub txid: String,
-    #[schema(required = true)]
-    pub note: Option<String>,
-    #[schema(format = DateTime)]
-    pub created_at: String,
-}
-
-#[derive(ToSchema)]
-#[schema(example = json!({"online": true}))]
-pub struct OnlineRequest {
-    pub online: bool,
-}
-
-#[derive(ToSchema)]
-#[schema(example = json!({"rate": "7.18", "min_amount": "10.00", "max_amount": "5000.00"}))]
-pub struct QuoteRequest {
-    /// Fiat per USDT.
-    #[schema(
-        format = "decimal",
-        min_length = 1,
-        pattern = "^[0-9]{1,10}(\\.[0-9]{1,8})?$"
-    )]
-    pub rate: String,
-    /// The smallest order (USDT) the acceptor takes in this fiat.
-    #[schema(
-        format = "decimal",
-        min_length = 1,
-        pattern = "^[0-9]{1,18}(\\.[0-9]{1,6})?$"
-    )]
-    pub min_amount: String,
-    /// The largest order (USDT); not below `min_amount`.
-    #[schema(
-        format = "decimal",
-        min_length = 1,
-        pattern = "^[0-9]{1,18}(\\.[0-9]{1,6})?$"
-    )]
-    pub max_amount: String,
-}
-
-#[derive(ToSchema)]
-pub struct Quote {
-    #[schema(example = "CNY")]
-    pub fiat: String,
-    #[schema(format = "decimal")]
-    pub rate: String,
-    #[schema(format = "decimal")]
-    pub min_amount: String,
-    #[schema(format = "decimal")]
-    pub max_amount: String,
-    #[schema(format = DateTime)]
-    pub updated_at: String,
-}
-
-list_schema!(
-    /// All quotes of the acceptor (`has_more` is always `false`).
-    QuoteList,
-    Quote
-);
-
-#[derive(ToSchema)]
-#[schema(example = json!({"fiat": "CNY", "method": "bank_transfer", "details": {"bank_name": "Example Bank", "account_name": "Li Wei", "account_number": "6222 0000 0000 0000"}}))]
-pub struct PaymentMethodRequest {
-    /// A supported fiat code (case-insensitive).
-    #[schema(min_length = 1)]
-    pub fiat: String,
-    /// 1–32 of `a-z0-9_`.
-    #[schema(pattern = "^[a-z0-9_]{1,32}$")]
-    pub method: String,
-    /// What the customer sees: a non-empty object of strings, ≤ 2048 bytes of JSON,
-    /// without the keys `method` and `reference` (the platform sets them).
-    pub details: BTreeMap<String, String>,
-}
-
-#[derive(ToSchema)]
-pub struct PaymentMethod {
-    pub id: String,
-    pub fiat: String,
-    pub method: String,
-    pub details: BTreeMap<String, String>,
-    #[schema(format = DateTime)]
-    pub created_at: String,
-}
-
-list_schema!(
-    /// All payment methods of the acceptor (`has_more` is always `false`).
-    PaymentMethodList,
-    PaymentMethod
-);
-
-/// The body is optional.
-#[derive(ToSchema)]
-pub struct ConfirmRequest {
-    /// Required when the acceptor has two-factor authentication enabled.
-    pub totp_code: Option<String>,
-}
-
-/// The body is optional.
-#[derive(ToSchema)]
-pub struct RejectRequest {
-    /// Up to 2000 characters.
-    #[schema(max_length = 2000)]
-    pub reason: Option<String>,
-}
 
 // ---------------------------------------------------------------------------------------
 // Admin: disputes

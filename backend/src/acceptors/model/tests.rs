@@ -1,4 +1,5 @@
 use super::*;
+use crate::acceptors::stats::{avg_release_seconds, completion_rate};
 use serde_json::json;
 
 fn create(body: Value) -> ApiResult<NewAcceptor> {
