@@ -19,6 +19,11 @@ pub use crate::acceptors::model::{
     QuoteList, QuoteRequest, QuoteView as Quote, RegisterRequest, RejectRequest,
     StatsView as AcceptorStats, UpdateAcceptorRequest,
 };
+pub use crate::auth::model::{
+    Accepted, EmailVerified, LoginRequest, LoginResponse, PasswordResetConfirm, PasswordResetDone,
+    PasswordResetRequest, Role, TokenRequest, TotpDisableRequest, TotpEnableRequest, TotpEnabled,
+    TotpSetupResponse, UserView as PortalUser,
+};
 pub use crate::disputes::model::DisputeView as Dispute;
 pub use crate::merchants::model::{
     ApiKeyView as ApiKeySummary, BalanceResponse, IssuedKeyView as IssuedApiKey, KeyKind, KeyMode,
@@ -26,6 +31,7 @@ pub use crate::merchants::model::{
     MerchantStatus, MerchantView as Merchant, NewApiKey as CreateApiKeyRequest,
     NewMerchant as CreateMerchantRequest,
 };
+pub use crate::ops::http::{Health, Readiness};
 pub use crate::orders::model::OrderStatus;
 pub use crate::orders::request::CreateOrderRequest;
 pub use crate::orders::view::OrderView as Order;
@@ -61,130 +67,8 @@ macro_rules! list_schema {
 // ---------------------------------------------------------------------------------------
 // Operations
 
-#[derive(ToSchema)]
-#[schema(example = json!({"status": "ok"}))]
-pub struct Health {
-    #[schema(example = "ok")]
-    pub status: String,
-}
-
-/// The process answers and its dependencies too.
-#[derive(ToSchema)]
-#[schema(example = json!({"status": "ok", "database": "ok", "redis": "not_configured"}))]
-pub struct Readiness {
-    #[schema(example = "ok")]
-    pub status: String,
-    #[schema(example = "ok")]
-    pub database: String,
-    /// `ok`, or `not_configured` when the server runs without Redis.
-    #[schema(example = "not_configured")]
-    pub redis: String,
-}
-
 // ---------------------------------------------------------------------------------------
 // Portal authentication
-
-#[derive(ToSchema)]
-#[schema(example = json!({"email": "ops@otcpay.example", "password": "correct horse battery"}))]
-pub struct LoginRequest {
-    #[schema(format = Email, min_length = 1)]
-    pub email: String,
-    #[schema(format = Password, min_length = 1)]
-    pub password: String,
-    /// The authenticator's current 6-digit code; required when the user enabled
-    /// two-factor authentication. Each code logs in once.
-    pub totp_code: Option<String>,
-}
-
-#[derive(ToSchema)]
-pub struct TotpSetupResponse {
-    /// Base32 (RFC 4648, no padding), for typing into an authenticator app.
-    pub secret: String,
-    /// The same secret as an `otpauth://totp/…` URI (for a QR code).
-    pub otpauth_url: String,
-}
-
-#[derive(ToSchema)]
-#[schema(example = json!({"code": "492039"}))]
-pub struct TotpEnableRequest {
-    /// The authenticator's current 6-digit code.
-    #[schema(min_length = 1, example = "492039")]
-    pub code: String,
-}
-
-#[derive(ToSchema)]
-#[schema(example = json!({"code": "492039"}))]
-pub struct TotpDisableRequest {
-    /// The authenticator's current 6-digit code.
-    #[schema(min_length = 1, example = "492039")]
-    pub code: String,
-}
-
-/// The token of a link sent by mail.
-#[derive(ToSchema)]
-pub struct TokenRequest {
-    #[schema(min_length = 1)]
-    pub token: String,
-}
-
-#[derive(ToSchema)]
-pub struct EmailVerified {
-    pub email_verified: bool,
-}
-
-#[derive(ToSchema)]
-pub struct PasswordResetRequest {
-    #[schema(min_length = 1)]
-    pub email: String,
-}
-
-#[derive(ToSchema)]
-pub struct Accepted {
-    pub accepted: bool,
-}
-
-#[derive(ToSchema)]
-pub struct PasswordResetConfirm {
-    #[schema(min_length = 1)]
-    pub token: String,
-    #[schema(min_length = 10, max_length = 256)]
-    pub new_password: String,
-}
-
-#[derive(ToSchema)]
-pub struct PasswordResetDone {
-    pub password_reset: bool,
-}
-
-/// Whether two-factor authentication is now on.
-#[derive(ToSchema)]
-pub struct TotpEnabled {
-    pub totp_enabled: bool,
-}
-
-#[derive(ToSchema)]
-pub struct LoginResponse {
-    /// The session JWT: send it as `Authorization: Bearer <token>`.
-    pub token: String,
-    #[schema(format = DateTime)]
-    pub expires_at: String,
-    pub user: PortalUser,
-}
-
-#[derive(ToSchema)]
-pub struct PortalUser {
-    pub id: String,
-    pub email: String,
-    pub role: Role,
-}
-
-#[derive(ToSchema)]
-#[schema(rename_all = "snake_case")]
-pub enum Role {
-    Admin,
-    Acceptor,
-    Merchant,
-}
 
 // ---------------------------------------------------------------------------------------
 // Orders
