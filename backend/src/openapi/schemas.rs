@@ -8,7 +8,6 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
@@ -24,7 +23,12 @@ pub use crate::auth::model::{
     PasswordResetRequest, Role, TokenRequest, TotpDisableRequest, TotpEnableRequest, TotpEnabled,
     TotpSetupResponse, UserView as PortalUser,
 };
-pub use crate::disputes::model::DisputeView as Dispute;
+pub use crate::disputes::model::{
+    DisputeAcceptor, DisputeDetail, DisputeList, DisputeMerchant, DisputeOutcome, DisputeParties,
+    DisputeResolution, DisputeStatusSchema as DisputeStatus, DisputeView as Dispute,
+    MessageRequest as DisputeMessageRequest, MessageView as DisputeMessage,
+    OrderEventView as OrderEvent, ResolveRequest as ResolveDisputeRequest,
+};
 pub use crate::merchants::model::{
     ApiKeyView as ApiKeySummary, BalanceResponse, IssuedKeyView as IssuedApiKey, KeyKind, KeyMode,
     MerchantBalance, MerchantCreated, MerchantList, MerchantPatch as UpdateMerchantRequest,
@@ -116,130 +120,6 @@ pub struct CompleteWithdrawalRequest {
 
 // ---------------------------------------------------------------------------------------
 // Admin: disputes
-
-list_schema!(
-    /// A page of disputes.
-    DisputeList,
-    Dispute
-);
-
-/// A dispute with everything an admin needs to decide it.
-#[derive(ToSchema)]
-pub struct DisputeDetail {
-    pub dispute: Dispute,
-    /// The order (without `qr_code`).
-    pub order: Order,
-    pub parties: DisputeParties,
-    pub messages: Vec<DisputeMessage>,
-    /// The order's history, oldest first.
-    pub events: Vec<OrderEvent>,
-}
-
-#[derive(ToSchema)]
-pub struct DisputeParties {
-    #[schema(required = true)]
-    pub merchant: Option<DisputeMerchant>,
-    #[schema(required = true)]
-    pub acceptor: Option<DisputeAcceptor>,
-    /// The name the customer gave when marking the order paid.
-    #[schema(required = true)]
-    pub payer_name: Option<String>,
-}
-
-#[derive(ToSchema)]
-pub struct DisputeMerchant {
-    pub id: String,
-    pub name: String,
-    pub email: String,
-}
-
-#[derive(ToSchema)]
-pub struct DisputeAcceptor {
-    pub id: String,
-    pub display_name: String,
-}
-
-#[derive(ToSchema)]
-pub struct DisputeMessage {
-    pub id: String,
-    /// `admin`, `acceptor` or `customer`.
-    pub author_role: String,
-    #[schema(required = true)]
-    pub author_id: Option<String>,
-    pub body: String,
-    #[schema(format = DateTime)]
-    pub created_at: String,
-}
-
-/// One state change of an order.
-#[derive(ToSchema)]
-pub struct OrderEvent {
-    pub id: String,
-    /// The event kind, e.g. `order.paid`.
-    #[schema(rename = "type")]
-    pub kind: String,
-    #[schema(required = true)]
-    pub from_status: Option<String>,
-    #[schema(required = true)]
-    pub to_status: Option<String>,
-    /// `merchant`, `acceptor`, `customer`, `admin` or `system`.
-    pub actor: String,
-    #[schema(required = true)]
-    pub actor_id: Option<String>,
-    #[schema(required = true)]
-    pub note: Option<String>,
-    #[schema(format = DateTime)]
-    pub created_at: String,
-}
-
-#[derive(ToSchema)]
-#[schema(example = json!({"body": "Please upload the bank receipt."}))]
-pub struct DisputeMessageRequest {
-    /// 1–5000 characters, not blank.
-    #[schema(min_length = 1, max_length = 5000, pattern = "\\S")]
-    pub body: String,
-}
-
-#[derive(ToSchema)]
-#[schema(example = json!({"outcome": "release", "amount": "60.00", "note": "Partial payment proven by receipt."}))]
-pub struct ResolveDisputeRequest {
-    pub outcome: DisputeOutcome,
-    /// USDT to release (`release` only; default the whole order amount). Below the
-    /// order amount it is a partial release.
-    #[schema(
-        format = "decimal",
-        min_length = 1,
-        pattern = "^[0-9]{1,18}(\\.[0-9]{1,6})?$"
-    )]
-    pub amount: Option<String>,
-    /// 1–2000 characters, not blank.
-    #[schema(min_length = 1, max_length = 2000, pattern = "\\S")]
-    pub note: String,
-}
-
-/// The state of a dispute.
-#[derive(ToSchema, Serialize)]
-#[serde(rename_all = "snake_case")]
-#[schema(rename_all = "snake_case")]
-pub enum DisputeStatus {
-    Open,
-    Resolved,
-}
-
-/// `release`: the order completes and the merchant is credited; `cancel`: the order is
-/// cancelled and the acceptor's reservation returns.
-#[derive(ToSchema)]
-#[schema(rename_all = "snake_case")]
-pub enum DisputeOutcome {
-    Release,
-    Cancel,
-}
-
-#[derive(ToSchema)]
-pub struct DisputeResolution {
-    pub dispute: Dispute,
-    pub order: Order,
-}
 
 // ---------------------------------------------------------------------------------------
 // Admin: ledger and audit
