@@ -105,10 +105,3 @@ fn every_ref_resolves() {
         .collect();
     assert!(dangling.is_empty(), "{dangling:?}");
 }
-
-#[test]
-#[ignore]
-fn dump_document() {
-    let path = std::env::var("OTCPAY_DUMP_DOC").unwrap();
-    std::fs::write(path, document_json().unwrap()).unwrap();
-}

@@ -85,6 +85,12 @@ pub fn format_fiat(fiat: &str, minor: i64) -> String {
     format_scaled(minor, scale)
 }
 
+crate::page_schema!(
+    /// A page of orders.
+    OrderList,
+    OrderView
+);
+
 impl OrderView {
     /// The merchant's view. `with_qr` adds the PNG data URI of the cashier link (the API
     /// responses have it; webhooks and live events leave it out to stay small).

@@ -413,6 +413,31 @@ crate::page_schema!(
     StatementEntry
 );
 
+// The bodies of `POST /api/v1/admin/withdrawals/{id}/reject | fail` and `…/complete`
+// as the document shows them; `http::admin_action` reads these fields from the object.
+
+#[derive(utoipa::ToSchema)]
+#[schema(example = json!({"reason": "The address belongs to a sanctioned service."}))]
+#[allow(dead_code)]
+pub struct ReasonRequest {
+    /// 1–2000 characters, not blank.
+    #[schema(min_length = 1, max_length = 2000, pattern = "\\S")]
+    pub reason: String,
+}
+
+#[derive(utoipa::ToSchema)]
+#[schema(example = json!({"txid": "3f1c2a…"}))]
+#[allow(dead_code)]
+pub struct CompleteWithdrawalRequest {
+    /// The on-chain transaction id: 1–128 visible characters, no spaces (surrounding
+    /// spaces are trimmed).
+    #[schema(
+        min_length = 1,
+        pattern = "^\\s*[^\\s\\x00-\\x1f\\x7f-\\x9f]{1,128}\\s*$"
+    )]
+    pub txid: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
