@@ -9,9 +9,15 @@ use crate::error::{ApiError, ApiResult};
 pub const DEFAULT_LIMIT: u64 = 20;
 pub const MAX_LIMIT: u64 = 100;
 
-#[derive(Debug, Clone, Default, Deserialize)]
+/// `?limit=&starting_after=` of every list.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
+    /// Page size, 1–100 (default 20); out of range → `400 invalid_request` (`param`:
+    /// `limit`).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100, default = 20)]
     pub limit: Option<u64>,
+    /// Return the items older than this id (the last `id` of the previous page).
     pub starting_after: Option<String>,
 }
 
@@ -28,6 +34,8 @@ impl PageQuery {
     }
 }
 
+/// A list page. In the document each list is its own component, declared with
+/// [`page_schema!`].
 #[derive(Debug, Serialize)]
 pub struct Page<T> {
     pub data: Vec<T>,
@@ -52,6 +60,24 @@ impl<T> Page<T> {
             has_more: self.has_more,
         }
     }
+}
+
+/// Declares the document's component for a [`Page`] of `$item`: `{"data": [...],
+/// "has_more": bool}` under the name `$name` (e.g. `OrderList`). Nothing constructs it:
+/// handlers answer with `Page<$item>`, which serializes to the same shape.
+#[macro_export]
+macro_rules! page_schema {
+    ($(#[$meta:meta])* $name:ident, $item:ty) => {
+        $(#[$meta])*
+        #[derive(utoipa::ToSchema)]
+        #[allow(dead_code)]
+        pub struct $name {
+            /// The page, newest first.
+            pub data: Vec<$item>,
+            /// `true` when older items exist: pass the last `id` as `starting_after`.
+            pub has_more: bool,
+        }
+    };
 }
 
 #[cfg(test)]

@@ -9,8 +9,6 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::entity::{acceptor, deposit, payment_method, quote};
-use super::stats::{OrderCounts, avg_release_seconds, completion_rate};
 use super::validation::{
     DEFAULT_MAX_CONCURRENT_ORDERS, MAX_DISPLAY_NAME_CHARS, MAX_NOTE_CHARS, MAX_REASON_CHARS,
     invalid, invalid_amount, optional_text, parse_commission_rate, parse_max_concurrent_orders,
@@ -18,14 +16,14 @@ use super::validation::{
 };
 use crate::addresses::Txid;
 use crate::auth::model::{check_password_policy, normalize_email};
-use crate::db::rfc3339;
 use crate::error::{ApiError, ApiResult};
-use crate::money::{FiatCurrency, Rate, Usdt, format_usdt};
+use crate::money::{FiatCurrency, Rate, Usdt};
 use crate::values::{PaymentMethodCode, parse_fiat_code_any_case, parse_network_any_case};
 
 /// `acceptors.status`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
+#[schema(description = "The state of an acceptor.")]
 pub enum AcceptorStatus {
     /// Registered, waiting for an admin's approval.
     Pending,
@@ -112,24 +110,40 @@ impl StatusAction {
 // ---------------------------------------------------------------------------------------
 // Admin requests
 
-/// `POST /api/v1/admin/acceptors`.
-#[derive(Debug, Deserialize)]
+// `POST /api/v1/admin/acceptors`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"email": "trader@otc.example", "password": "a long passphrase", "display_name": "Trader One", "commission_rate": "0.004", "max_concurrent_orders": 10}))]
 pub struct CreateAcceptorRequest {
+    #[schema(format = Email, min_length = 1)]
     pub email: String,
+    /// At least 10 characters.
+    #[schema(format = Password, min_length = 10)]
     pub password: String,
+    /// 1–100 characters, not blank.
+    #[schema(min_length = 1, max_length = 100, pattern = "\\S")]
     pub display_name: String,
+    /// The acceptor's share of each order amount, 0 ≤ rate < 1 (default 0).
     #[serde(default)]
+    #[schema(format = "decimal", min_length = 1, pattern = "^0(\\.[0-9]{1,8})?$")]
     pub commission_rate: Option<String>,
+    /// 1–1000 (default 10).
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 1000, default = 10)]
     pub max_concurrent_orders: Option<i64>,
 }
 
-/// `POST /api/v1/auth/register`: an acceptor signs up (commission and limits are the
-/// defaults; an admin may change them).
-#[derive(Debug, Deserialize)]
+// `POST /api/v1/auth/register`: an acceptor signs up (commission and limits are the
+// defaults; an admin may change them).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"email": "ann@otc.example", "password": "a-long-password", "display_name": "Ann's OTC"}))]
 pub struct RegisterRequest {
+    #[schema(min_length = 1, format = "email")]
     pub email: String,
+    /// At least 10 characters.
+    #[schema(min_length = 10, max_length = 256)]
     pub password: String,
+    /// Shown to admins.
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
     pub display_name: String,
 }
 
@@ -181,16 +195,22 @@ impl CreateAcceptorRequest {
     }
 }
 
-/// `PATCH /api/v1/admin/acceptors/{id}`: every field optional; unknown fields are
-/// refused so that a typo is not silently ignored.
-#[derive(Debug, Default, Deserialize)]
+/// Every field optional; unknown fields are refused.
+// `PATCH /api/v1/admin/acceptors/{id}`: unknown fields are refused so that a typo is not
+// silently ignored.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateAcceptorRequest {
+    /// 1–100 characters, not blank.
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 100, pattern = "\\S")]
     pub display_name: Option<String>,
+    /// A fraction 0 ≤ rate < 1.
     #[serde(default)]
+    #[schema(format = "decimal", min_length = 1, pattern = "^0(\\.[0-9]{1,8})?$")]
     pub commission_rate: Option<String>,
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 1000)]
     pub max_concurrent_orders: Option<i64>,
 }
 
@@ -243,13 +263,28 @@ impl AcceptorListQuery {
     }
 }
 
-/// `POST /api/v1/admin/acceptors/{id}/deposits`.
-#[derive(Debug, Deserialize)]
+// `POST /api/v1/admin/acceptors/{id}/deposits`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"amount": "5000.00", "network": "tron", "txid": "7c2d…", "note": "initial float"}))]
 pub struct DepositRequest {
+    #[schema(
+        format = "decimal",
+        min_length = 1,
+        pattern = "^[0-9]{1,18}(\\.[0-9]{1,6})?$"
+    )]
     pub amount: String,
+    #[schema(value_type = crate::public::model::NetworkId)]
     pub network: String,
+    /// 1–128 visible characters, no spaces (surrounding spaces are trimmed); hash-shaped
+    /// ids are compared case-insensitively and with or without `0x`.
+    #[schema(
+        min_length = 1,
+        pattern = "^\\s*[^\\s\\x00-\\x1f\\x7f-\\x9f]{1,128}\\s*$"
+    )]
     pub txid: String,
+    /// Up to 500 characters; blank is the same as absent.
     #[serde(default)]
+    #[schema(max_length = 500)]
     pub note: Option<String>,
 }
 
@@ -290,17 +325,37 @@ impl DepositRequest {
 // ---------------------------------------------------------------------------------------
 // Acceptor requests
 
-/// `PUT /api/v1/acceptor/online`.
-#[derive(Debug, Deserialize)]
+// `PUT /api/v1/acceptor/online`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"online": true}))]
 pub struct OnlineRequest {
     pub online: bool,
 }
 
-/// `PUT /api/v1/acceptor/quotes/{fiat}`.
-#[derive(Debug, Deserialize)]
+// `PUT /api/v1/acceptor/quotes/{fiat}`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"rate": "7.18", "min_amount": "10.00", "max_amount": "5000.00"}))]
 pub struct QuoteRequest {
+    /// Fiat per USDT.
+    #[schema(
+        format = "decimal",
+        min_length = 1,
+        pattern = "^[0-9]{1,10}(\\.[0-9]{1,8})?$"
+    )]
     pub rate: String,
+    /// The smallest order (USDT) the acceptor takes in this fiat.
+    #[schema(
+        format = "decimal",
+        min_length = 1,
+        pattern = "^[0-9]{1,18}(\\.[0-9]{1,6})?$"
+    )]
     pub min_amount: String,
+    /// The largest order (USDT); not below `min_amount`.
+    #[schema(
+        format = "decimal",
+        min_length = 1,
+        pattern = "^[0-9]{1,18}(\\.[0-9]{1,6})?$"
+    )]
     pub max_amount: String,
 }
 
@@ -348,12 +403,20 @@ impl QuoteRequest {
     }
 }
 
-/// `POST /api/v1/acceptor/payment-methods`.
-#[derive(Debug, Deserialize)]
+// `POST /api/v1/acceptor/payment-methods`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"fiat": "CNY", "method": "bank_transfer", "details": {"bank_name": "Example Bank", "account_name": "Li Wei", "account_number": "6222 0000 0000 0000"}}))]
 pub struct PaymentMethodRequest {
+    /// A supported fiat code (case-insensitive).
+    #[schema(min_length = 1)]
     pub fiat: String,
+    /// 1–32 of `a-z0-9_`.
+    #[schema(pattern = "^[a-z0-9_]{1,32}$")]
     pub method: String,
+    /// What the customer sees: a non-empty object of strings, ≤ 2048 bytes of JSON,
+    /// without the keys `method` and `reference` (the platform sets them).
     #[serde(default)]
+    #[schema(required = true, value_type = std::collections::BTreeMap<String, String>)]
     pub details: Value,
 }
 
@@ -402,17 +465,22 @@ impl OrderListQuery {
     }
 }
 
-/// `POST /api/v1/acceptor/orders/{id}/confirm` (the body is optional).
-#[derive(Debug, Default, Deserialize)]
+/// The body is optional.
+// `POST /api/v1/acceptor/orders/{id}/confirm`.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct ConfirmRequest {
+    /// Required when the acceptor has two-factor authentication enabled.
     #[serde(default)]
     pub totp_code: Option<String>,
 }
 
-/// `POST /api/v1/acceptor/orders/{id}/reject` (the body and the reason are optional).
-#[derive(Debug, Default, Deserialize)]
+/// The body is optional.
+// `POST /api/v1/acceptor/orders/{id}/reject` (the reason is optional too).
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct RejectRequest {
+    /// Up to 2000 characters.
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub reason: Option<String>,
 }
 
@@ -422,10 +490,14 @@ impl RejectRequest {
     }
 }
 
-/// `POST /api/v1/acceptor/orders/{id}/dispute`.
-#[derive(Debug, Default, Deserialize)]
+// `POST /api/v1/acceptor/orders/{id}/dispute`; the document shows it for the merchant's
+// `POST /api/v1/orders/{id}/disputes` too, which takes the same body.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"reason": "I paid but the order expired."}))]
 pub struct DisputeRequest {
+    /// 1–2000 characters, not blank.
     #[serde(default)]
+    #[schema(required = true, min_length = 1, max_length = 2000, pattern = "\\S")]
     pub reason: String,
 }
 
@@ -435,166 +507,8 @@ impl DisputeRequest {
     }
 }
 
-// ---------------------------------------------------------------------------------------
-// Views
-
-/// The acceptor object (admin API and `GET /api/v1/acceptor/profile`).
-#[derive(Debug, Clone, Serialize)]
-pub struct AcceptorView {
-    pub id: String,
-    pub email: String,
-    pub display_name: String,
-    pub status: String,
-    pub online: bool,
-    pub commission_rate: String,
-    pub max_concurrent_orders: i32,
-    pub balance: BalanceView,
-    pub stats: StatsView,
-    pub created_at: String,
-}
-
-/// Live USDT of the acceptor: `available` can back new orders, `reserved` backs
-/// orders in flight.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct BalanceView {
-    pub available: String,
-    pub reserved: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct StatsView {
-    pub completed: i64,
-    /// completed ÷ (completed + expired + cancelled), two decimals.
-    pub completion_rate: String,
-    /// Mean seconds from "paid" to the acceptor's release; null without data.
-    pub avg_release_seconds: Option<i64>,
-    pub disputes: i64,
-}
-
-impl StatsView {
-    pub fn new(counts: OrderCounts, disputes: i64) -> Self {
-        Self {
-            completed: counts.completed,
-            completion_rate: completion_rate(counts.completed, counts.finished),
-            avg_release_seconds: avg_release_seconds(counts.release_ms_total, counts.timed),
-            disputes,
-        }
-    }
-}
-
-impl AcceptorView {
-    pub fn new(a: &acceptor::Model, email: String, balance: BalanceView, stats: StatsView) -> Self {
-        let commission_rate = Rate::parse_fraction(&a.commission_rate)
-            .map(|r| r.to_string())
-            .unwrap_or_else(|_| a.commission_rate.clone());
-        Self {
-            id: a.id.clone(),
-            email,
-            display_name: a.display_name.clone(),
-            status: a.status.clone(),
-            online: a.online,
-            commission_rate,
-            max_concurrent_orders: a.max_concurrent_orders,
-            balance,
-            stats,
-            created_at: rfc3339(a.created_at),
-        }
-    }
-}
-
-impl BalanceView {
-    pub fn new(balance: crate::ledger::Balance) -> Self {
-        Self {
-            available: format_usdt(balance.available),
-            reserved: format_usdt(balance.pending_debits),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct QuoteView {
-    pub fiat: String,
-    pub rate: String,
-    pub min_amount: String,
-    pub max_amount: String,
-    pub updated_at: String,
-}
-
-impl From<&quote::Model> for QuoteView {
-    fn from(q: &quote::Model) -> Self {
-        Self {
-            fiat: q.fiat.clone(),
-            rate: Rate::parse(&q.rate)
-                .map(|r| r.to_string())
-                .unwrap_or_else(|_| q.rate.clone()),
-            min_amount: format_usdt(q.min_amount),
-            max_amount: format_usdt(q.max_amount),
-            updated_at: rfc3339(q.updated_at),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct PaymentMethodView {
-    pub id: String,
-    pub fiat: String,
-    pub method: String,
-    pub details: Value,
-    pub created_at: String,
-}
-
-impl From<&payment_method::Model> for PaymentMethodView {
-    fn from(m: &payment_method::Model) -> Self {
-        Self {
-            id: m.id.clone(),
-            fiat: m.fiat.clone(),
-            method: m.method.clone(),
-            details: serde_json::from_str(&m.details).unwrap_or(Value::Null),
-            created_at: rfc3339(m.created_at),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct DepositView {
-    pub id: String,
-    pub acceptor_id: String,
-    pub amount: String,
-    pub network: String,
-    pub txid: String,
-    pub note: Option<String>,
-    pub created_at: String,
-}
-
-impl From<&deposit::Model> for DepositView {
-    fn from(d: &deposit::Model) -> Self {
-        Self {
-            id: d.id.clone(),
-            acceptor_id: d.acceptor_id.clone(),
-            amount: format_usdt(d.amount),
-            network: d.network.clone(),
-            txid: d.txid.clone(),
-            note: d.note.clone(),
-            created_at: rfc3339(d.created_at),
-        }
-    }
-}
-
-/// A list without pagination (an acceptor's quotes or payment methods: a handful).
-#[derive(Debug, Serialize)]
-pub struct ListView<T> {
-    pub data: Vec<T>,
-    pub has_more: bool,
-}
-
-impl<T> ListView<T> {
-    pub fn all(data: Vec<T>) -> Self {
-        Self {
-            data,
-            has_more: false,
-        }
-    }
-}
+mod views;
+pub use views::*;
 
 #[cfg(test)]
 mod tests;

@@ -14,18 +14,34 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/v1/admin/audit-log", web::get().to(list));
 }
 
-#[derive(Serialize)]
-struct AuditView {
+/// One audited action.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = AuditEntry)]
+pub struct AuditView {
     id: String,
+    #[schema(required = true)]
     actor_id: Option<String>,
+    /// `admin`, `acceptor`, `system`, …
     actor_role: String,
+    /// e.g. `merchant.create`, `acceptor.approve`, `withdrawal.approve`.
     action: String,
     target_type: String,
+    #[schema(required = true)]
     target_id: Option<String>,
+    /// Action-specific details (never secrets).
+    #[schema(value_type = Object)]
     details: serde_json::Value,
+    #[schema(required = true)]
     ip: Option<String>,
+    #[schema(format = DateTime)]
     created_at: String,
 }
+
+crate::page_schema!(
+    /// A page of the audit log.
+    AuditEntryList,
+    AuditView
+);
 
 impl From<store::Model> for AuditView {
     fn from(m: store::Model) -> Self {

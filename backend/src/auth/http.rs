@@ -3,9 +3,13 @@
 //! (`/api/v1/auth/totp/*`).
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::{Deserialize, Serialize};
 
 use super::extract::AuthUser;
+use super::model::{
+    Accepted, EmailVerified, LoginRequest, LoginResponse, PasswordResetConfirm, PasswordResetDone,
+    PasswordResetRequest, TokenRequest, TotpDisableRequest, TotpEnableRequest, TotpEnabled,
+    TotpSetupResponse, UserView,
+};
 use super::tokens::Purpose as TokenPurpose;
 use super::{service, session};
 use crate::client_addr::client_ip;
@@ -29,29 +33,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/api/v1/auth/password-reset/confirm",
             web::post().to(password_reset_confirm),
         );
-}
-
-#[derive(Deserialize)]
-pub struct LoginRequest {
-    pub email: String,
-    pub password: String,
-    /// Required when the user enabled two-factor authentication.
-    #[serde(default)]
-    pub totp_code: Option<String>,
-}
-
-#[derive(Serialize)]
-pub struct LoginResponse {
-    pub token: String,
-    pub expires_at: String,
-    pub user: UserView,
-}
-
-#[derive(Serialize)]
-pub struct UserView {
-    pub id: String,
-    pub email: String,
-    pub role: &'static str,
 }
 
 async fn login(
@@ -85,12 +66,6 @@ async fn logout(state: web::Data<AppState>, user: AuthUser) -> ApiResult<HttpRes
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[derive(Serialize)]
-pub struct TotpSetupResponse {
-    pub secret: String,
-    pub otpauth_url: String,
-}
-
 async fn totp_setup(state: web::Data<AppState>, user: AuthUser) -> ApiResult<HttpResponse> {
     let setup = service::setup_totp(&state, &user.user_id).await?;
     Ok(HttpResponse::Ok().json(TotpSetupResponse {
@@ -99,32 +74,24 @@ async fn totp_setup(state: web::Data<AppState>, user: AuthUser) -> ApiResult<Htt
     }))
 }
 
-#[derive(Deserialize)]
-pub struct TotpCodeRequest {
-    pub code: String,
-}
-
 async fn totp_enable(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: Json<TotpCodeRequest>,
+    body: Json<TotpEnableRequest>,
 ) -> ApiResult<HttpResponse> {
     service::enable_totp(&state, &user.user_id, &user.session_id, &body.code).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({"totp_enabled": true})))
+    Ok(HttpResponse::Ok().json(TotpEnabled { totp_enabled: true }))
 }
 
 async fn totp_disable(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: Json<TotpCodeRequest>,
+    body: Json<TotpDisableRequest>,
 ) -> ApiResult<HttpResponse> {
     service::disable_totp(&state, &user.user_id, &body.code).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({"totp_enabled": false})))
-}
-
-#[derive(Deserialize)]
-pub struct TokenRequest {
-    pub token: String,
+    Ok(HttpResponse::Ok().json(TotpEnabled {
+        totp_enabled: false,
+    }))
 }
 
 async fn verify_email(
@@ -132,12 +99,9 @@ async fn verify_email(
     body: Json<TokenRequest>,
 ) -> ApiResult<HttpResponse> {
     service::verify_email(&state, &body.token).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({"email_verified": true})))
-}
-
-#[derive(Deserialize)]
-pub struct PasswordResetRequest {
-    pub email: String,
+    Ok(HttpResponse::Ok().json(EmailVerified {
+        email_verified: true,
+    }))
 }
 
 /// Always `202`: whether the address is registered is not told.
@@ -146,13 +110,7 @@ async fn password_reset(
     body: Json<PasswordResetRequest>,
 ) -> ApiResult<HttpResponse> {
     service::request_password_reset(&state, &body.email).await?;
-    Ok(HttpResponse::Accepted().json(serde_json::json!({"accepted": true})))
-}
-
-#[derive(Deserialize)]
-pub struct PasswordResetConfirm {
-    pub token: String,
-    pub new_password: String,
+    Ok(HttpResponse::Accepted().json(Accepted { accepted: true }))
 }
 
 async fn password_reset_confirm(
@@ -166,5 +124,7 @@ async fn password_reset_confirm(
         TokenPurpose::ResetPassword,
     )
     .await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({"password_reset": true})))
+    Ok(HttpResponse::Ok().json(PasswordResetDone {
+        password_reset: true,
+    }))
 }

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Admin,
@@ -97,4 +97,104 @@ mod tests {
         assert!(normalize_email("a@b").is_none());
         assert!(normalize_email("a b@c.de").is_none());
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// The JSON bodies of `/api/v1/auth/*`
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"email": "ops@otcpay.example", "password": "correct horse battery"}))]
+pub struct LoginRequest {
+    #[schema(format = Email, min_length = 1)]
+    pub email: String,
+    #[schema(format = Password, min_length = 1)]
+    pub password: String,
+    /// The authenticator's current 6-digit code; required when the user enabled
+    /// two-factor authentication. Each code logs in once.
+    #[serde(default)]
+    pub totp_code: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct LoginResponse {
+    /// The session JWT: send it as `Authorization: Bearer <token>`.
+    pub token: String,
+    #[schema(format = DateTime)]
+    pub expires_at: String,
+    pub user: UserView,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = PortalUser)]
+pub struct UserView {
+    pub id: String,
+    pub email: String,
+    #[schema(value_type = Role)]
+    pub role: &'static str,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TotpSetupResponse {
+    /// Base32 (RFC 4648, no padding), for typing into an authenticator app.
+    pub secret: String,
+    /// The same secret as an `otpauth://totp/…` URI (for a QR code).
+    pub otpauth_url: String,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"code": "492039"}))]
+pub struct TotpEnableRequest {
+    /// The authenticator's current 6-digit code.
+    #[schema(min_length = 1, example = "492039")]
+    pub code: String,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"code": "492039"}))]
+pub struct TotpDisableRequest {
+    /// The authenticator's current 6-digit code.
+    #[schema(min_length = 1, example = "492039")]
+    pub code: String,
+}
+
+/// Whether two-factor authentication is now on.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TotpEnabled {
+    pub totp_enabled: bool,
+}
+
+/// The token of a link sent by mail.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct TokenRequest {
+    #[schema(min_length = 1)]
+    pub token: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct EmailVerified {
+    pub email_verified: bool,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct PasswordResetRequest {
+    #[schema(min_length = 1)]
+    pub email: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Accepted {
+    pub accepted: bool,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct PasswordResetConfirm {
+    #[schema(min_length = 1)]
+    pub token: String,
+    #[schema(min_length = 10, max_length = 256)]
+    pub new_password: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PasswordResetDone {
+    pub password_reset: bool,
 }

@@ -29,14 +29,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/pay/{token}/events", web::get().to(events));
 }
 
-#[derive(Serialize)]
-struct CashierStatus {
+/// What the customer's page shows.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"status": "assigned", "amount": "100.00", "fiat_amount": "718.00", "fiat_currency": "CNY", "payment_details": {"method": "bank_transfer", "bank_name": "Example Bank", "account_name": "Li Wei", "account_number": "6222 0000 0000 0000", "reference": "R7K2Q9"}, "reference": "R7K2Q9", "expires_at": "2026-11-21T10:30:00Z"}))]
+pub struct CashierStatus {
+    #[schema(value_type = crate::orders::model::OrderStatus)]
     status: String,
+    #[schema(format = "decimal")]
     amount: String,
+    #[schema(required = true, format = "decimal")]
     fiat_amount: Option<String>,
     fiat_currency: String,
+    #[schema(required = true, value_type = Option<std::collections::BTreeMap<String, String>>)]
     payment_details: Option<Value>,
+    /// Put it in the transfer memo.
     reference: String,
+    #[schema(format = DateTime)]
     expires_at: String,
 }
 
@@ -62,8 +70,11 @@ async fn status(state: web::Data<AppState>, path: web::Path<String>) -> ApiResul
     Ok(HttpResponse::Ok().json(CashierStatus::from(&o)))
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct PaidRequest {
+/// JSON, or the page's form (`application/x-www-form-urlencoded`); the body is optional.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"payer_name": "Li Wei"}))]
+pub struct PaidRequest {
+    /// The name on the customer's account (trimmed to 100 characters).
     payer_name: Option<String>,
 }
 
@@ -90,9 +101,19 @@ async fn paid(
     Ok(HttpResponse::Ok().json(CashierStatus::from(&updated)))
 }
 
-#[derive(Debug, Deserialize)]
-struct DisputeRequest {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = CashierDisputeRequest, example = json!({"reason": "I paid 718.00 CNY at 10:20 but the order expired.", "contact": "li.wei@mail.example"}))]
+pub struct DisputeRequest {
+    /// 1–2000 characters, not blank.
+    #[schema(
+        required = true,
+        value_type = String,
+        min_length = 1,
+        max_length = 2000,
+        pattern = "\\S"
+    )]
     reason: Option<String>,
+    /// How to reach the customer (trimmed to 200 characters).
     contact: Option<String>,
 }
 

@@ -3,13 +3,14 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
-use serde_json::json;
 
-use super::model::{DisputeView, MessageView};
+use super::model::{
+    DisputeAcceptor, DisputeDetail, DisputeMerchant, DisputeParties, DisputeResolution,
+    DisputeView, MessageRequest, MessageView, OrderEventView, ResolveRequest,
+};
 use super::store;
 use crate::auth::AdminUser;
 use crate::auth::extract::MoneyAdmin;
-use crate::db::rfc3339;
 use crate::error::{ApiError, ApiResult};
 use crate::orders::view::OrderView;
 use crate::pagination::{Page, PageQuery};
@@ -75,31 +76,24 @@ async fn detail(
         messages,
         events,
     } = super::service::case_of(&state, &path).await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "dispute": DisputeView::from(&dispute),
-        "order": OrderView::new(&order, &state.public_url, false),
-        "parties": {
-            "merchant": {"id": merchant.id, "name": merchant.name, "email": merchant.email},
-            "acceptor": acceptor.map(|a| json!({"id": a.id, "display_name": a.display_name})),
-            "payer_name": order.payer_name,
+    Ok(HttpResponse::Ok().json(DisputeDetail {
+        dispute: DisputeView::from(&dispute),
+        order: OrderView::new(&order, &state.public_url, false),
+        parties: DisputeParties {
+            merchant: DisputeMerchant {
+                id: merchant.id,
+                name: merchant.name,
+                email: merchant.email,
+            },
+            acceptor: acceptor.map(|a| DisputeAcceptor {
+                id: a.id,
+                display_name: a.display_name,
+            }),
+            payer_name: order.payer_name,
         },
-        "messages": messages.iter().map(MessageView::from).collect::<Vec<_>>(),
-        "events": events.iter().map(|e| json!({
-            "id": e.id,
-            "type": e.kind,
-            "from_status": e.from_status,
-            "to_status": e.to_status,
-            "actor": e.actor,
-            "actor_id": e.actor_id,
-            "note": e.note,
-            "created_at": rfc3339(e.created_at),
-        })).collect::<Vec<_>>(),
-    })))
-}
-
-#[derive(Debug, Deserialize)]
-struct MessageRequest {
-    body: Option<String>,
+        messages: messages.iter().map(MessageView::from).collect(),
+        events: events.iter().map(OrderEventView::from).collect(),
+    }))
 }
 
 async fn add_message(
@@ -126,13 +120,6 @@ async fn add_message(
     Ok(HttpResponse::Created().json(MessageView::from(&saved)))
 }
 
-#[derive(Debug, Deserialize)]
-struct ResolveRequest {
-    outcome: Option<String>,
-    amount: Option<serde_json::Value>,
-    note: Option<String>,
-}
-
 async fn resolve(
     admin: MoneyAdmin,
     state: web::Data<AppState>,
@@ -146,8 +133,8 @@ async fn resolve(
         note: body.note,
     };
     let (order, resolved) = super::service::resolve(&state, &path, input, &admin.0.user_id).await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "dispute": DisputeView::from(&resolved),
-        "order": OrderView::new(&order, &state.public_url, false),
-    })))
+    Ok(HttpResponse::Ok().json(DisputeResolution {
+        dispute: DisputeView::from(&resolved),
+        order: OrderView::new(&order, &state.public_url, false),
+    }))
 }

@@ -601,9 +601,11 @@ pub mod violation_kind {
 }
 
 /// One broken invariant.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = LedgerViolation)]
 pub struct Violation {
-    /// One of [`violation_kind`], or a feature's own kind (e.g. `order_not_credited`).
+    // One of [`violation_kind`], or a feature's own kind.
+    /// What is wrong, e.g. `balance_mismatch` or `order_not_credited`.
     pub kind: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account: Option<String>,
@@ -633,9 +635,11 @@ impl Violation {
     }
 }
 
-/// The result of the invariant check (`GET /api/v1/admin/ledger/check`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+// The result of the invariant check (`GET /api/v1/admin/ledger/check`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = LedgerCheck, example = json!({"ok": true, "accounts": 42, "transfers": 1337, "violations": []}))]
 pub struct LedgerReport {
+    /// `true` when no invariant is violated.
     pub ok: bool,
     pub accounts: u64,
     pub transfers: u64,

@@ -2,11 +2,13 @@
 //! audited) and the signed `GET /api/v1/balance`.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::auth::SignedRequest;
-use super::model::{MerchantPatch, MerchantView, NewApiKey, NewMerchant};
+use super::model::{
+    BalanceResponse, IssuedKeyView, MerchantBalance, MerchantCreated, MerchantPatch, MerchantView,
+    NewApiKey, NewMerchant,
+};
 use super::service::{self, Actor, IssuedKey};
 use crate::auth::AdminUser;
 use crate::client_addr::client_ip;
@@ -53,15 +55,6 @@ fn actor<'a>(admin: &'a AdminUser, ip: &'a str) -> Actor<'a> {
     }
 }
 
-#[derive(Serialize)]
-struct IssuedKeyView {
-    key_id: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    secret: Option<String>,
-    mode: &'static str,
-    kind: &'static str,
-}
-
 impl From<IssuedKey> for IssuedKeyView {
     fn from(key: IssuedKey) -> Self {
         Self {
@@ -83,12 +76,12 @@ async fn create_merchant(
     let ip = client_ip(&req);
     let created = service::create_merchant(&state, actor(&admin, &ip), input).await?;
     let view = MerchantView::new(&created.merchant, &created.keys());
-    Ok(HttpResponse::Created().json(json!({
-        "merchant": view,
-        "api_key": IssuedKeyView::from(created.live_key),
-        "test_api_key": IssuedKeyView::from(created.test_key),
-        "webhook_secret": created.webhook_secret,
-    })))
+    Ok(HttpResponse::Created().json(MerchantCreated {
+        merchant: view,
+        api_key: IssuedKeyView::from(created.live_key),
+        test_api_key: IssuedKeyView::from(created.test_key),
+        webhook_secret: created.webhook_secret,
+    }))
 }
 
 async fn list_merchants(
@@ -155,11 +148,11 @@ async fn revoke_api_key(
 /// `pending` is the amount held by withdrawals under review.
 async fn balance(state: web::Data<AppState>, signed: SignedRequest) -> ApiResult<HttpResponse> {
     let balance = ledger::balance(&state.db, &signed.account()).await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "balances": [{
-            "currency": "USDT",
-            "available": format_usdt(balance.available),
-            "pending": format_usdt(balance.pending_debits),
-        }]
-    })))
+    Ok(HttpResponse::Ok().json(BalanceResponse {
+        balances: vec![MerchantBalance {
+            currency: "USDT",
+            available: format_usdt(balance.available),
+            pending: format_usdt(balance.pending_debits),
+        }],
+    }))
 }

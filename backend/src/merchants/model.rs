@@ -9,14 +9,11 @@ use std::str::FromStr;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::store::{api_key, merchant};
-use crate::db::rfc3339;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::ids;
-use crate::money::{FiatCurrency, Rate, Usdt, format_usdt};
+use crate::money::{FiatCurrency, Rate, Usdt};
 use crate::values::{HttpUrl, parse_fiat_code};
 
 pub const DEFAULT_RATE_LIMIT_PER_MINUTE: i32 = 100;
@@ -31,7 +28,8 @@ pub const KEY_DISPLAY_RANDOM_CHARS: usize = 4;
 pub const WEBHOOK_SECRET_PREFIX: &str = "whsec_";
 
 /// `merchants.status`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(rename_all = "snake_case", description = "The state of a merchant.")]
 pub enum MerchantStatus {
     Active,
     /// Every API key of the merchant is refused (`401 invalid_api_key`).
@@ -56,7 +54,11 @@ impl MerchantStatus {
 }
 
 /// Live keys move real money; test keys (`mk_test_…`) work in the sandbox ledger.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(
+    rename_all = "snake_case",
+    description = "`live` keys move real money; `test` keys (`mk_test_…`) work in the sandbox."
+)]
 pub enum KeyMode {
     Live,
     Test,
@@ -95,7 +97,11 @@ impl KeyMode {
 }
 
 /// `api_keys.kind`: how requests made with the key are signed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(
+    rename_all = "snake_case",
+    description = "How requests of the key are signed."
+)]
 pub enum KeyKind {
     /// HMAC-SHA256 with a shared secret (sealed at rest).
     Hmac,
@@ -307,15 +313,47 @@ pub fn parse_auto_approve(value: Value) -> ApiResult<i64> {
     }
 }
 
-/// A validated `POST /api/v1/admin/merchants` body.
-#[derive(Debug, Clone)]
+// A validated `POST /api/v1/admin/merchants` body (in the document: the body as sent).
+#[derive(Debug, Clone, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = CreateMerchantRequest, example = json!({"name": "Example Shop", "email": "billing@shop.example", "fee_rate": "0.01", "default_fiat": "CNY", "webhook_url": "https://shop.example/webhooks/otcpay", "rate_limit_per_minute": 100, "auto_approve_withdrawals_below": "100.00"}))]
 pub struct NewMerchant {
+    /// 1–100 printable characters, not blank.
+    #[schema(min_length = 1, max_length = 100, pattern = "\\S")]
     pub name: String,
+    #[schema(format = Email, min_length = 1)]
     pub email: String,
+    /// The fee as a fraction of the order amount, 0 ≤ fee < 1.
+    #[schema(
+        value_type = String,
+        format = "decimal",
+        min_length = 1,
+        pattern = "^0(\\.[0-9]{1,8})?$",
+        example = "0.01"
+    )]
     pub fee_rate: Rate,
+    /// The fiat of orders that name none.
+    #[schema(value_type = Option<String>)]
     pub default_fiat: Option<FiatCurrency>,
+    /// Where webhooks go by default: http(s), ≤ 2048 characters.
+    #[schema(format = "uri")]
     pub webhook_url: Option<String>,
+    /// Signed requests per minute per key, 1–100000 (default 100).
+    #[schema(
+        value_type = Option<i32>,
+        required = false,
+        minimum = 1,
+        maximum = 100000,
+        default = 100
+    )]
     pub rate_limit_per_minute: i32,
+    /// Withdrawals below this USDT amount are approved automatically.
+    #[schema(
+        value_type = Option<String>,
+        format = "decimal",
+        min_length = 1,
+        pattern = "^[0-9]{1,18}(\\.[0-9]{1,6})?$"
+    )]
     pub auto_approve_withdrawals_below: Option<i64>,
 }
 
@@ -379,16 +417,41 @@ fn nullable<T>(
     }
 }
 
-/// A validated `PATCH /api/v1/admin/merchants/{id}` body: `None` leaves a field alone;
-/// for the nullable fields `Some(None)` clears it.
-#[derive(Debug, Clone, Default)]
+/// Every field optional; `null` clears `default_fiat`, `webhook_url` and
+/// `auto_approve_withdrawals_below`; unknown fields are refused.
+// Validated: `None` leaves a field alone; for the nullable fields `Some(None)` clears it.
+#[derive(Debug, Clone, Default, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = UpdateMerchantRequest, example = json!({"status": "suspended"}))]
 pub struct MerchantPatch {
+    /// 1–100 printable characters, not blank; not `null`.
+    #[schema(nullable = false, min_length = 1, max_length = 100, pattern = "\\S")]
     pub name: Option<String>,
+    /// Not `null`.
+    #[schema(
+        value_type = Option<String>,
+        nullable = false,
+        format = "decimal",
+        min_length = 1,
+        pattern = "^0(\\.[0-9]{1,8})?$"
+    )]
     pub fee_rate: Option<Rate>,
+    /// `active` or `suspended` (every key of a suspended merchant is refused); not `null`.
+    #[schema(nullable = false)]
     pub status: Option<MerchantStatus>,
+    #[schema(value_type = Option<String>)]
     pub default_fiat: Option<Option<FiatCurrency>>,
+    #[schema(value_type = Option<String>, format = "uri")]
     pub webhook_url: Option<Option<String>>,
+    /// Not `null`.
+    #[schema(nullable = false, minimum = 1, maximum = 100000)]
     pub rate_limit_per_minute: Option<i32>,
+    #[schema(
+        value_type = Option<String>,
+        format = "decimal",
+        min_length = 1,
+        pattern = "^[0-9]{1,18}(\\.[0-9]{1,6})?$"
+    )]
     pub auto_approve_withdrawals_below: Option<Option<i64>>,
 }
 
@@ -460,11 +523,17 @@ impl MerchantPatch {
     }
 }
 
-/// A validated `POST /api/v1/admin/merchants/{id}/api-keys` body.
-#[derive(Debug, Clone)]
+// A validated `POST /api/v1/admin/merchants/{id}/api-keys` body (in the document: the
+// body as sent).
+#[derive(Debug, Clone, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = CreateApiKeyRequest, example = json!({"mode": "live"}))]
 pub struct NewApiKey {
     pub mode: KeyMode,
-    /// Canonical SPKI PEM of an ECDSA P-256 public key; `None` for an HMAC key.
+    // Stored: the canonical SPKI PEM of an ECDSA P-256 public key; `None` for an HMAC key.
+    /// An ECDSA P-256 public key in SPKI PEM (`-----BEGIN PUBLIC KEY-----`, ≤ 4096
+    /// bytes) for an ECDSA key; absent for an HMAC key.
+    #[schema(min_length = 1, max_length = 4096)]
     pub public_key_pem: Option<String>,
 }
 
@@ -499,71 +568,8 @@ impl NewApiKey {
     }
 }
 
-// ---- Views (never any secret).
-
-#[derive(Debug, Serialize)]
-pub struct ApiKeyView {
-    pub key_id_prefix: String,
-    pub mode: &'static str,
-    pub kind: &'static str,
-    pub created_at: String,
-    pub last_used_at: Option<String>,
-    pub revoked_at: Option<String>,
-}
-
-impl From<&api_key::Model> for ApiKeyView {
-    fn from(key: &api_key::Model) -> Self {
-        Self {
-            key_id_prefix: key.key_id_prefix.clone(),
-            mode: KeyMode::from_livemode(key.livemode).as_str(),
-            kind: KeyKind::parse(&key.kind).map_or("hmac", KeyKind::as_str),
-            created_at: rfc3339(key.created_at),
-            last_used_at: key.last_used_at.map(rfc3339),
-            revoked_at: key.revoked_at.map(rfc3339),
-        }
-    }
-}
-
-#[derive(Debug, Serialize)]
-pub struct MerchantView {
-    pub id: String,
-    pub name: String,
-    pub email: String,
-    pub status: String,
-    pub fee_rate: String,
-    pub default_fiat: Option<String>,
-    pub webhook_url: Option<String>,
-    pub rate_limit_per_minute: i32,
-    pub auto_approve_withdrawals_below: Option<String>,
-    pub api_keys: Vec<ApiKeyView>,
-    pub created_at: String,
-    pub updated_at: String,
-}
-
-impl MerchantView {
-    /// `keys` are the merchant's keys (others are ignored).
-    pub fn new(m: &merchant::Model, keys: &[api_key::Model]) -> Self {
-        Self {
-            id: m.id.clone(),
-            name: m.name.clone(),
-            email: m.email.clone(),
-            status: m.status.clone(),
-            fee_rate: Rate::parse_fraction(&m.fee_rate)
-                .map_or_else(|_| m.fee_rate.clone(), |r| r.to_string()),
-            default_fiat: m.default_fiat.clone(),
-            webhook_url: m.webhook_url.clone(),
-            rate_limit_per_minute: m.rate_limit_per_minute,
-            auto_approve_withdrawals_below: m.auto_approve_withdrawals_below.map(format_usdt),
-            api_keys: keys
-                .iter()
-                .filter(|k| k.merchant_id == m.id)
-                .map(ApiKeyView::from)
-                .collect(),
-            created_at: rfc3339(m.created_at),
-            updated_at: rfc3339(m.updated_at),
-        }
-    }
-}
+mod views;
+pub use views::*;
 
 #[cfg(test)]
 mod tests;

@@ -6,16 +6,15 @@
 //!   binary, no external assets) that fetches the document and renders it.
 //!
 //! The document is assembled in [`document`]: the operations are the doc-only functions
-//! of [`paths`] (one per mounted route), their bodies the real request and view types
-//! where they derive `ToSchema` (the error body, public, orders, disputes so far) and
-//! the doc-only types of [`schemas`] for the rest. Then the cross-cutting parts are
-//! added: the security schemes, the signed-request headers, the common response headers,
-//! and the error responses of every operation from [`errors`]. The black-box tests check
+//! of [`paths`] (one per mounted route), their bodies the real request and view types of
+//! the features, which derive `ToSchema` under the document's component names
+//! (`#[schema(as = ...)]`); list pages are declared with `page_schema!`. Then the
+//! cross-cutting parts are added: the security schemes, the signed-request headers, the
+//! common response headers, and the error responses of every operation from [`errors`]. The black-box tests check
 //! every JSON response they receive against this document (`otcpay_tests::contract`).
 
 pub mod errors;
 pub mod paths;
-pub mod schemas;
 
 use std::sync::OnceLock;
 
@@ -149,13 +148,13 @@ pub fn document_json() -> ApiResult<&'static str> {
     ),
     components(schemas(
         crate::error::ErrorBody,
-        schemas::WebhookEvent,
+        crate::webhooks::model::WebhookEvent,
         // Only used by query parameters, which do not collect their schemas.
-        schemas::DeliveryOutcome,
-        schemas::AcceptorStatus,
-        schemas::WithdrawalStatus,
-        schemas::OrderStatus,
-        schemas::DisputeStatus,
+        crate::webhooks::model::AttemptFilter,
+        crate::acceptors::model::AcceptorStatus,
+        crate::withdrawals::model::WithdrawalStatus,
+        crate::orders::model::OrderStatus,
+        crate::disputes::model::DisputeStatusSchema,
     ))
 )]
 struct ApiDoc;

@@ -2,7 +2,7 @@
 //! Redis answer), `GET /metrics` (Prometheus text).
 
 use actix_web::{HttpResponse, web};
-use serde_json::json;
+use serde::Serialize;
 
 use crate::db;
 use crate::error::{ApiError, ApiResult, ErrorCode};
@@ -15,8 +15,28 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/metrics", web::get().to(metrics));
 }
 
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"status": "ok"}))]
+pub struct Health {
+    #[schema(value_type = String, example = "ok")]
+    pub status: &'static str,
+}
+
+/// The process answers and its dependencies too.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"status": "ok", "database": "ok", "redis": "not_configured"}))]
+pub struct Readiness {
+    #[schema(value_type = String, example = "ok")]
+    pub status: &'static str,
+    #[schema(value_type = String, example = "ok")]
+    pub database: &'static str,
+    /// `ok`, or `not_configured` when the server runs without Redis.
+    #[schema(value_type = String, example = "not_configured")]
+    pub redis: &'static str,
+}
+
 async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(json!({"status": "ok"}))
+    HttpResponse::Ok().json(Health { status: "ok" })
 }
 
 async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
@@ -36,7 +56,11 @@ async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     } else {
         "not_configured"
     };
-    Ok(HttpResponse::Ok().json(json!({"status": "ok", "database": "ok", "redis": redis})))
+    Ok(HttpResponse::Ok().json(Readiness {
+        status: "ok",
+        database: "ok",
+        redis,
+    }))
 }
 
 async fn metrics(metrics: web::Data<Metrics>) -> HttpResponse {

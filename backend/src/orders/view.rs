@@ -103,6 +103,12 @@ pub fn fiat_label_of(o: &order::Model) -> Option<String> {
     fiat_amount_of(o).map(|amount| format!("{amount} {}", o.fiat_currency))
 }
 
+crate::page_schema!(
+    /// A page of orders.
+    OrderList,
+    OrderView
+);
+
 impl OrderView {
     /// The merchant's view. `with_qr` adds the PNG data URI of the cashier link (the API
     /// responses have it; webhooks and live events leave it out to stay small).

@@ -3,9 +3,12 @@
 use std::time::Duration;
 
 use serde::Serialize;
+use serde_json::Value;
 
 use super::store::{delivery, event};
 use crate::db::rfc3339;
+use crate::orders::view::OrderView;
+use crate::withdrawals::model::WithdrawalView;
 
 /// Delays before the retries that follow the first (immediate) attempt, before jitter:
 /// 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h (API.md "Webhooks").
@@ -86,8 +89,9 @@ pub fn excerpt(body: &[u8]) -> String {
     text
 }
 
-/// Filter of the delivery log: `succeeded` or `failed` attempts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+// Filter of the delivery log: `succeeded` or `failed` attempts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(as = DeliveryOutcome, rename_all = "snake_case")]
 pub enum AttemptFilter {
     Succeeded,
     Failed,
@@ -107,21 +111,40 @@ impl AttemptFilter {
     }
 }
 
-/// One attempt as `GET /api/v1/webhooks/deliveries` shows it.
-#[derive(Debug, Clone, Serialize)]
+/// One delivery attempt of a webhook event.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = WebhookDelivery)]
 pub struct DeliveryView {
     pub id: String,
+    #[schema(example = "evt_01JD3Q4ZK8M6W2X9V7T5R3P1NB")]
     pub event_id: String,
+    #[schema(example = "order.completed")]
     pub event_type: String,
+    #[schema(format = "uri")]
     pub url: String,
+    /// 1 for the first attempt.
     pub attempt: i32,
+    /// Whether the endpoint answered 2xx.
     pub success: bool,
+    /// The endpoint's HTTP status; `null` when no answer came.
+    #[schema(required = true)]
     pub status_code: Option<i32>,
+    /// Why the attempt failed (timeout, connection refused, …).
+    #[schema(required = true)]
     pub error: Option<String>,
+    /// The start of the endpoint's answer.
+    #[schema(required = true)]
     pub response_excerpt: Option<String>,
     pub duration_ms: i64,
+    #[schema(format = DateTime)]
     pub created_at: String,
 }
+
+crate::page_schema!(
+    /// A page of delivery attempts.
+    WebhookDeliveryList,
+    DeliveryView
+);
 
 impl DeliveryView {
     pub fn new(d: delivery::Model, event_type: String) -> Self {
@@ -141,10 +164,12 @@ impl DeliveryView {
     }
 }
 
-/// The answer of `POST /api/v1/webhooks/events/{id}/redeliver`.
-#[derive(Debug, Clone, Serialize)]
+// The answer of `POST /api/v1/webhooks/events/{id}/redeliver`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = Redelivery, example = json!({"id": "evt_01JD3Q4ZK8M6W2X9V7T5R3P1NB", "status": "pending"}))]
 pub struct RedeliverView {
     pub id: String,
+    /// `pending`: an attempt is due now.
     pub status: String,
 }
 
@@ -155,6 +180,61 @@ impl RedeliverView {
             status: e.status.clone(),
         }
     }
+}
+
+/// The body of a webhook (`POST` to the order's `callback_url` or the merchant's
+/// webhook URL).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"id": "evt_01JD3Q4ZK8M6W2X9V7T5R3P1NB", "type": "order.completed", "created_at": "2026-11-21T10:20:00Z", "livemode": true, "data": {"id": "ord_01JD3Q4ZK8M6W2X9V7T5R3P1NB", "status": "completed"}}))]
+pub struct WebhookEvent {
+    /// The event id, also in the `webhook-id` header; deduplicate on it.
+    pub id: String,
+    #[serde(rename = "type")]
+    #[schema(value_type = WebhookEventType)]
+    pub event_type: String,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    pub livemode: bool,
+    /// The order (for `order.*`, without `qr_code`) or the withdrawal (for
+    /// `withdrawal.*`) after the change.
+    #[schema(value_type = WebhookData)]
+    pub data: Value,
+}
+
+// The shapes of `WebhookEvent::data` in the document (the body carries them as JSON).
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum WebhookData {
+    Order(Box<OrderView>),
+    Withdrawal(Box<WithdrawalView>),
+}
+
+// The kinds of `WebhookEvent` in the document; the code names them with the `KIND`
+// strings of the order transitions and the withdrawal events.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub enum WebhookEventType {
+    #[schema(rename = "order.assigned")]
+    OrderAssigned,
+    #[schema(rename = "order.paid")]
+    OrderPaid,
+    #[schema(rename = "order.completed")]
+    OrderCompleted,
+    #[schema(rename = "order.expired")]
+    OrderExpired,
+    #[schema(rename = "order.cancelled")]
+    OrderCancelled,
+    #[schema(rename = "order.disputed")]
+    OrderDisputed,
+    #[schema(rename = "order.dispute_resolved")]
+    OrderDisputeResolved,
+    #[schema(rename = "withdrawal.reviewed")]
+    WithdrawalReviewed,
+    #[schema(rename = "withdrawal.completed")]
+    WithdrawalCompleted,
+    #[schema(rename = "withdrawal.failed")]
+    WithdrawalFailed,
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use sea_orm::{
 };
 use serde_json::{Value, json};
 
-use super::model::{AttemptFilter, DeliveryView};
+use super::model::{AttemptFilter, DeliveryView, WebhookEvent};
 use super::store::{delivery, event};
 use crate::db::{now_ms, rfc3339, supports_row_locks};
 use crate::error::{ApiError, ApiResult};
@@ -50,19 +50,20 @@ pub fn outbox_row(
     target_url: Option<&str>,
 ) -> event::ActiveModel {
     let now = now_ms();
-    let body = json!({
-        "id": id,
-        "type": event_type,
-        "created_at": rfc3339(now),
-        "livemode": livemode,
-        "data": data,
-    });
+    let body = WebhookEvent {
+        id: id.to_owned(),
+        event_type: event_type.to_owned(),
+        created_at: rfc3339(now),
+        livemode,
+        data,
+    };
     event::ActiveModel {
         id: Set(id.to_owned()),
         merchant_id: Set(merchant_id.to_owned()),
         livemode: Set(livemode),
         event_type: Set(event_type.to_owned()),
-        payload: Set(body.to_string()),
+        // Strings, a bool and a JSON value: serializing cannot fail.
+        payload: Set(serde_json::to_string(&body).unwrap_or_default()),
         target_url: Set(target_url.map(str::to_owned)),
         status: Set(STATUS_PENDING.to_owned()),
         attempts: Set(0),

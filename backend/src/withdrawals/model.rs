@@ -21,11 +21,14 @@ use crate::addresses::{self, Txid};
 use crate::db::rfc3339;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::money::{Usdt, format_usdt};
+use crate::public::model::NetworkId;
 use crate::values::networks::Network;
 use crate::values::parse_network;
 use crate::values::{parse_merchant_ref, parse_usdt, required_string};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+/// `review → approved → completed`, or `rejected` (from review), or `failed` (from
+/// approved).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum WithdrawalStatus {
     Review,
@@ -128,13 +131,27 @@ pub mod transfer_kinds {
 // ---------------------------------------------------------------------------------------
 // The merchant's request
 
-/// `POST /api/v1/withdrawals` as sent. Fields are JSON values so that a wrong type is
-/// reported with the field's own error code and `param`.
-#[derive(Debug, Deserialize)]
+// `POST /api/v1/withdrawals` as sent. Fields are JSON values so that a wrong type is
+// reported with the field's own error code and `param`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"merchant_withdrawal_id": "w-1", "network": "tron", "address": "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t", "amount": "50.00"}))]
 pub struct CreateWithdrawalRequest {
+    /// Your id: 1–64 of `A-Za-z0-9._:-`; the idempotency key.
+    #[schema(value_type = String, pattern = "^[A-Za-z0-9._:-]{1,64}$")]
     pub merchant_withdrawal_id: Option<Value>,
+    #[schema(value_type = NetworkId)]
     pub network: Option<Value>,
+    /// A valid address on `network` (stored normalized).
+    #[schema(value_type = String, min_length = 1)]
     pub address: Option<Value>,
+    /// USDT to send, at least the network's `min_withdrawal`; the network fee is
+    /// charged on top.
+    #[schema(
+        value_type = String,
+        format = "decimal",
+        min_length = 1,
+        pattern = "^[0-9]{1,18}(\\.[0-9]{1,6})?$"
+    )]
     pub amount: Option<Value>,
 }
 
@@ -217,25 +234,47 @@ pub fn parse_txid(value: Option<Value>) -> ApiResult<Txid> {
 // ---------------------------------------------------------------------------------------
 // Views
 
-/// The withdrawal object of the merchant API and of the `withdrawal.*` webhooks.
-#[derive(Debug, Clone, Serialize)]
+/// A withdrawal (merchant API and `withdrawal.*` webhooks).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = Withdrawal, example = json!({"id": "wd_01JD3Q4ZK8M6W2X9V7T5R3P1NB", "merchant_withdrawal_id": "w-1", "status": "review", "amount": "50.00", "fee": "1.00", "currency": "USDT", "network": "tron", "address": "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t", "txid": null, "reason": null, "reviewed_at": null, "completed_at": null, "created_at": "2026-11-21T10:15:00Z", "updated_at": "2026-11-21T10:15:00Z", "livemode": true}))]
 pub struct WithdrawalView {
+    #[schema(example = "wd_01JD3Q4ZK8M6W2X9V7T5R3P1NB")]
     pub id: String,
     pub merchant_withdrawal_id: String,
+    #[schema(value_type = WithdrawalStatus)]
     pub status: String,
+    #[schema(format = "decimal")]
     pub amount: String,
+    /// The network fee, charged on top of `amount`.
+    #[schema(format = "decimal")]
     pub fee: String,
+    #[schema(value_type = String, example = "USDT")]
     pub currency: &'static str,
+    #[schema(value_type = NetworkId)]
     pub network: String,
     pub address: String,
+    /// The on-chain transaction id once completed.
+    #[schema(required = true)]
     pub txid: Option<String>,
+    /// Why it was rejected or failed.
+    #[schema(required = true)]
     pub reason: Option<String>,
+    #[schema(required = true, format = DateTime)]
     pub reviewed_at: Option<String>,
+    #[schema(required = true, format = DateTime)]
     pub completed_at: Option<String>,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
     pub livemode: bool,
 }
+
+crate::page_schema!(
+    /// A page of withdrawals.
+    WithdrawalList,
+    WithdrawalView
+);
 
 impl From<&withdrawal::Model> for WithdrawalView {
     fn from(w: &withdrawal::Model) -> Self {
@@ -259,14 +298,25 @@ impl From<&withdrawal::Model> for WithdrawalView {
     }
 }
 
-/// The admin's view: the merchant's plus who it belongs to and who reviewed it.
-#[derive(Debug, Clone, Serialize)]
+/// The admin's view of a withdrawal: the merchant's plus its owner and reviewer.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = AdminWithdrawal)]
 pub struct AdminWithdrawalView {
     #[serde(flatten)]
     pub withdrawal: WithdrawalView,
+    #[schema(example = "mch_01JD3Q4ZK8M6W2X9V7T5R3P1NB")]
     pub merchant_id: String,
+    /// The admin user who approved or rejected it; `"system"` for automatic approval,
+    /// `null` while under review.
+    #[schema(required = true)]
     pub reviewed_by: Option<String>,
 }
+
+crate::page_schema!(
+    /// A page of withdrawals (admin view).
+    AdminWithdrawalList,
+    AdminWithdrawalView
+);
 
 impl From<&withdrawal::Model> for AdminWithdrawalView {
     fn from(w: &withdrawal::Model) -> Self {
@@ -278,20 +328,55 @@ impl From<&withdrawal::Model> for AdminWithdrawalView {
     }
 }
 
-/// One line of `GET /api/v1/ledger/entries`: a posted effect on the merchant's account.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One posted movement of the merchant's balance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = LedgerEntry, example = json!({"id": "ord_01JD3Q4ZK8M6W2X9V7T5R3P1NB:credit", "kind": "order_credit", "amount": "99.00", "balance_after": "1520.50", "reference": "ord_01JD3Q4ZK8M6W2X9V7T5R3P1NB", "created_at": "2026-11-21T10:20:00Z"}))]
 pub struct StatementEntry {
     /// The ledger transfer id (also the `starting_after` cursor).
     pub id: String,
-    /// The transfer kind: `order_credit`, `withdrawal`, …
+    /// What moved the money: `order_credit`, `withdrawal`, …
     pub kind: String,
-    /// Signed decimal: `+` credit, `-` debit of the merchant's account.
+    /// Signed: positive credits, negative debits.
+    #[schema(format = "decimal")]
     pub amount: String,
     /// The posted balance right after this entry.
+    #[schema(format = "decimal")]
     pub balance_after: String,
-    /// The business object (order id, withdrawal id, …).
+    /// The business object (an order id, a withdrawal id, …).
     pub reference: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
+}
+
+crate::page_schema!(
+    /// A page of the statement.
+    LedgerEntryList,
+    StatementEntry
+);
+
+// The bodies of `POST /api/v1/admin/withdrawals/{id}/reject | fail` and `…/complete`
+// as the document shows them; `http::admin_action` reads these fields from the object.
+
+#[derive(utoipa::ToSchema)]
+#[schema(example = json!({"reason": "The address belongs to a sanctioned service."}))]
+#[allow(dead_code)]
+pub struct ReasonRequest {
+    /// 1–2000 characters, not blank.
+    #[schema(min_length = 1, max_length = 2000, pattern = "\\S")]
+    pub reason: String,
+}
+
+#[derive(utoipa::ToSchema)]
+#[schema(example = json!({"txid": "3f1c2a…"}))]
+#[allow(dead_code)]
+pub struct CompleteWithdrawalRequest {
+    /// The on-chain transaction id: 1–128 visible characters, no spaces (surrounding
+    /// spaces are trimmed).
+    #[schema(
+        min_length = 1,
+        pattern = "^\\s*[^\\s\\x00-\\x1f\\x7f-\\x9f]{1,128}\\s*$"
+    )]
+    pub txid: String,
 }
 
 #[cfg(test)]

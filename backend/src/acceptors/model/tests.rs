@@ -1,4 +1,5 @@
 use super::*;
+use crate::acceptors::stats::{avg_release_seconds, completion_rate};
 use crate::error::ErrorCode;
 use serde_json::json;
 

@@ -1,9 +1,15 @@
 //! The acceptor's own API (Bearer, role `acceptor`; trading calls need status
 //! `active`).
 
+use crate::acceptors::model::{
+    AcceptorView, ConfirmRequest, DisputeRequest, OnlineRequest, PaymentMethodList,
+    PaymentMethodRequest, PaymentMethodView, QuoteList, QuoteRequest, QuoteView, RejectRequest,
+};
 use crate::error::ErrorCode as E;
 use crate::openapi::errors::OpErrors;
-use crate::openapi::schemas::*;
+use crate::orders::model::OrderStatus;
+use crate::orders::view::{OrderList, OrderView};
+use crate::pagination::PageQuery;
 
 const NO_PROFILE: (E, &str) = (E::Forbidden, "no acceptor profile is linked to the account");
 const NOT_ACTIVE: (E, &str) = (
@@ -144,7 +150,7 @@ pub const ERRORS: &[OpErrors] = &[
     operation_id = "getAcceptorProfile",
     tag = "Acceptor portal",
     security(("bearerAuth" = [])),
-    responses((status = 200, description = "The profile.", body = Acceptor))
+    responses((status = 200, description = "The profile.", body = AcceptorView))
 )]
 pub fn profile() {}
 
@@ -159,7 +165,7 @@ pub fn profile() {}
     tag = "Acceptor portal",
     security(("bearerAuth" = [])),
     request_body = OnlineRequest,
-    responses((status = 200, description = "The profile.", body = Acceptor))
+    responses((status = 200, description = "The profile.", body = AcceptorView))
 )]
 pub fn online() {}
 
@@ -186,7 +192,7 @@ pub fn quotes() {}
     security(("bearerAuth" = [])),
     params(("fiat" = String, Path, description = "The fiat code (case-insensitive), e.g. `CNY`.")),
     request_body = QuoteRequest,
-    responses((status = 200, description = "The quote.", body = Quote))
+    responses((status = 200, description = "The quote.", body = QuoteView))
 )]
 pub fn put_quote() {}
 
@@ -224,7 +230,7 @@ pub fn payment_methods() {}
     tag = "Acceptor portal",
     security(("bearerAuth" = [])),
     request_body = PaymentMethodRequest,
-    responses((status = 201, description = "The payment method.", body = PaymentMethod))
+    responses((status = 201, description = "The payment method.", body = PaymentMethodView))
 )]
 pub fn add_payment_method() {}
 
@@ -251,7 +257,7 @@ pub fn delete_payment_method() {}
     security(("bearerAuth" = [])),
     params(
         ("status" = Option<OrderStatus>, Query, description = "Only orders in this status."),
-        Pagination
+        PageQuery
     ),
     responses((status = 200, description = "A page of orders.", body = OrderList))
 )]
@@ -265,7 +271,7 @@ pub fn orders() {}
     tag = "Acceptor portal",
     security(("bearerAuth" = [])),
     params(("id" = String, Path, description = "The order id (`ord_…`).")),
-    responses((status = 200, description = "The order.", body = Order))
+    responses((status = 200, description = "The order.", body = OrderView))
 )]
 pub fn order() {}
 
@@ -282,7 +288,7 @@ pub fn order() {}
     security(("bearerAuth" = [])),
     params(("id" = String, Path, description = "The order id (`ord_…`).")),
     request_body(content = ConfirmRequest, description = "Optional."),
-    responses((status = 200, description = "The order, now `completed`.", body = Order))
+    responses((status = 200, description = "The order, now `completed`.", body = OrderView))
 )]
 pub fn confirm() {}
 
@@ -298,7 +304,7 @@ pub fn confirm() {}
     security(("bearerAuth" = [])),
     params(("id" = String, Path, description = "The order id (`ord_…`).")),
     request_body(content = RejectRequest, description = "Optional."),
-    responses((status = 200, description = "The order, back in matching.", body = Order))
+    responses((status = 200, description = "The order, back in matching.", body = OrderView))
 )]
 pub fn reject() {}
 
@@ -313,7 +319,7 @@ pub fn reject() {}
     security(("bearerAuth" = [])),
     params(("id" = String, Path, description = "The order id (`ord_…`).")),
     request_body = DisputeRequest,
-    responses((status = 200, description = "The order, now `disputed`.", body = Order))
+    responses((status = 200, description = "The order, now `disputed`.", body = OrderView))
 )]
 pub fn dispute() {}
 

@@ -1,9 +1,27 @@
 //! The admin API (Bearer, role `admin`): merchants, acceptors, disputes, withdrawals,
 //! ledger check, audit log. Every change is recorded in the audit log.
 
+use crate::acceptors::model::{
+    AcceptorList, AcceptorStatus, AcceptorView, CreateAcceptorRequest, DepositRequest, DepositView,
+    UpdateAcceptorRequest,
+};
+use crate::audit::http::AuditEntryList;
+use crate::disputes::model::{
+    DisputeDetail, DisputeList, DisputeResolution, DisputeStatusSchema, MessageRequest,
+    MessageView, ResolveRequest,
+};
 use crate::error::ErrorCode as E;
+use crate::ledger::model::LedgerReport;
+use crate::merchants::model::{
+    IssuedKeyView, MerchantCreated, MerchantList, MerchantPatch, MerchantView, NewApiKey,
+    NewMerchant,
+};
 use crate::openapi::errors::OpErrors;
-use crate::openapi::schemas::*;
+use crate::pagination::PageQuery;
+use crate::withdrawals::model::{
+    AdminWithdrawalList, AdminWithdrawalView, CompleteWithdrawalRequest, ReasonRequest,
+    WithdrawalStatus,
+};
 
 const LIMIT: (E, &str) = (E::InvalidRequest, "`limit` out of range (`param`: `limit`)");
 const NO_MERCHANT: (E, &str) = (E::NotFound, "no such merchant");
@@ -270,7 +288,7 @@ pub const ERRORS: &[OpErrors] = &[
     operation_id = "createMerchant",
     tag = "Admin: merchants",
     security(("bearerAuth" = [])),
-    request_body = CreateMerchantRequest,
+    request_body = NewMerchant,
     responses((status = 201, description = "The merchant and its secrets.", body = MerchantCreated))
 )]
 pub fn create_merchant() {}
@@ -282,7 +300,7 @@ pub fn create_merchant() {}
     operation_id = "listMerchants",
     tag = "Admin: merchants",
     security(("bearerAuth" = [])),
-    params(Pagination),
+    params(PageQuery),
     responses((status = 200, description = "A page of merchants.", body = MerchantList))
 )]
 pub fn list_merchants() {}
@@ -295,7 +313,7 @@ pub fn list_merchants() {}
     tag = "Admin: merchants",
     security(("bearerAuth" = [])),
     params(("id" = String, Path, description = "The merchant id (`mch_…`).")),
-    responses((status = 200, description = "The merchant.", body = Merchant))
+    responses((status = 200, description = "The merchant.", body = MerchantView))
 )]
 pub fn get_merchant() {}
 
@@ -310,8 +328,8 @@ pub fn get_merchant() {}
     tag = "Admin: merchants",
     security(("bearerAuth" = [])),
     params(("id" = String, Path, description = "The merchant id (`mch_…`).")),
-    request_body = UpdateMerchantRequest,
-    responses((status = 200, description = "The updated merchant.", body = Merchant))
+    request_body = MerchantPatch,
+    responses((status = 200, description = "The updated merchant.", body = MerchantView))
 )]
 pub fn update_merchant() {}
 
@@ -326,8 +344,8 @@ pub fn update_merchant() {}
     tag = "Admin: merchants",
     security(("bearerAuth" = [])),
     params(("id" = String, Path, description = "The merchant id (`mch_…`).")),
-    request_body = CreateApiKeyRequest,
-    responses((status = 201, description = "The new key.", body = IssuedApiKey))
+    request_body = NewApiKey,
+    responses((status = 201, description = "The new key.", body = IssuedKeyView))
 )]
 pub fn create_api_key() {}
 
@@ -362,7 +380,7 @@ pub fn revoke_api_key() {}
     tag = "Admin: acceptors",
     security(("bearerAuth" = [])),
     request_body = CreateAcceptorRequest,
-    responses((status = 201, description = "The acceptor.", body = Acceptor))
+    responses((status = 201, description = "The acceptor.", body = AcceptorView))
 )]
 pub fn create_acceptor() {}
 
@@ -375,7 +393,7 @@ pub fn create_acceptor() {}
     security(("bearerAuth" = [])),
     params(
         ("status" = Option<AcceptorStatus>, Query, description = "Only acceptors in this status."),
-        Pagination
+        PageQuery
     ),
     responses((status = 200, description = "A page of acceptors.", body = AcceptorList))
 )]
@@ -389,7 +407,7 @@ pub fn list_acceptors() {}
     tag = "Admin: acceptors",
     security(("bearerAuth" = [])),
     params(("id" = String, Path, description = "The acceptor id (`acc_…`).")),
-    responses((status = 200, description = "The acceptor.", body = Acceptor))
+    responses((status = 200, description = "The acceptor.", body = AcceptorView))
 )]
 pub fn get_acceptor() {}
 
@@ -402,7 +420,7 @@ pub fn get_acceptor() {}
     security(("bearerAuth" = [])),
     params(("id" = String, Path, description = "The acceptor id (`acc_…`).")),
     request_body = UpdateAcceptorRequest,
-    responses((status = 200, description = "The updated acceptor.", body = Acceptor))
+    responses((status = 200, description = "The updated acceptor.", body = AcceptorView))
 )]
 pub fn update_acceptor() {}
 
@@ -416,7 +434,7 @@ pub fn update_acceptor() {}
     tag = "Admin: acceptors",
     security(("bearerAuth" = [])),
     params(("id" = String, Path, description = "The acceptor id (`acc_…`).")),
-    responses((status = 200, description = "The acceptor, now `active`.", body = Acceptor))
+    responses((status = 200, description = "The acceptor, now `active`.", body = AcceptorView))
 )]
 pub fn approve_acceptor() {}
 
@@ -431,7 +449,7 @@ pub fn approve_acceptor() {}
     tag = "Admin: acceptors",
     security(("bearerAuth" = [])),
     params(("id" = String, Path, description = "The acceptor id (`acc_…`).")),
-    responses((status = 200, description = "The acceptor, now `frozen`.", body = Acceptor))
+    responses((status = 200, description = "The acceptor, now `frozen`.", body = AcceptorView))
 )]
 pub fn freeze_acceptor() {}
 
@@ -445,7 +463,7 @@ pub fn freeze_acceptor() {}
     tag = "Admin: acceptors",
     security(("bearerAuth" = [])),
     params(("id" = String, Path, description = "The acceptor id (`acc_…`).")),
-    responses((status = 200, description = "The acceptor, now `active`.", body = Acceptor))
+    responses((status = 200, description = "The acceptor, now `active`.", body = AcceptorView))
 )]
 pub fn unfreeze_acceptor() {}
 
@@ -463,11 +481,11 @@ pub fn unfreeze_acceptor() {}
     params(("id" = String, Path, description = "The acceptor id (`acc_…`).")),
     request_body = DepositRequest,
     responses(
-        (status = 201, description = "The deposit was credited.", body = Deposit),
+        (status = 201, description = "The deposit was credited.", body = DepositView),
         (
             status = 200,
             description = "The same deposit was already credited.",
-            body = Deposit,
+            body = DepositView,
             headers(("Idempotent-Replayed" = String, description = "`true` on a replay."))
         )
     )
@@ -485,8 +503,8 @@ pub fn create_deposit() {}
     tag = "Admin: disputes",
     security(("bearerAuth" = [])),
     params(
-        ("status" = Option<DisputeStatus>, Query, description = "Only disputes in this status."),
-        Pagination
+        ("status" = Option<DisputeStatusSchema>, Query, description = "Only disputes in this status."),
+        PageQuery
     ),
     responses((status = 200, description = "A page of disputes.", body = DisputeList))
 )]
@@ -514,8 +532,8 @@ pub fn get_dispute() {}
     tag = "Admin: disputes",
     security(("bearerAuth" = [])),
     params(("id" = String, Path, description = "The dispute id (`dsp_…`).")),
-    request_body = DisputeMessageRequest,
-    responses((status = 201, description = "The message.", body = DisputeMessage))
+    request_body = MessageRequest,
+    responses((status = 201, description = "The message.", body = MessageView))
 )]
 pub fn add_dispute_message() {}
 
@@ -531,7 +549,7 @@ pub fn add_dispute_message() {}
     tag = "Admin: disputes",
     security(("bearerAuth" = [])),
     params(("id" = String, Path, description = "The dispute id (`dsp_…`).")),
-    request_body = ResolveDisputeRequest,
+    request_body = ResolveRequest,
     responses((status = 200, description = "The resolved dispute and the order.", body = DisputeResolution))
 )]
 pub fn resolve_dispute() {}
@@ -549,7 +567,7 @@ pub fn resolve_dispute() {}
     params(
         ("status" = Option<WithdrawalStatus>, Query, description = "Only withdrawals in this status, e.g. `review`."),
         ("livemode" = Option<bool>, Query, description = "Only live (`true`) or sandbox (`false`) withdrawals."),
-        Pagination
+        PageQuery
     ),
     responses((status = 200, description = "A page of withdrawals.", body = AdminWithdrawalList))
 )]
@@ -563,7 +581,7 @@ pub fn admin_list_withdrawals() {}
     tag = "Admin: withdrawals",
     security(("bearerAuth" = [])),
     params(("id" = String, Path, description = "The withdrawal id (`wd_…`).")),
-    responses((status = 200, description = "The withdrawal.", body = AdminWithdrawal))
+    responses((status = 200, description = "The withdrawal.", body = AdminWithdrawalView))
 )]
 pub fn admin_get_withdrawal() {}
 
@@ -577,7 +595,7 @@ pub fn admin_get_withdrawal() {}
     tag = "Admin: withdrawals",
     security(("bearerAuth" = [])),
     params(("id" = String, Path, description = "The withdrawal id (`wd_…`).")),
-    responses((status = 200, description = "The withdrawal, now `approved`.", body = AdminWithdrawal))
+    responses((status = 200, description = "The withdrawal, now `approved`.", body = AdminWithdrawalView))
 )]
 pub fn approve_withdrawal() {}
 
@@ -592,7 +610,7 @@ pub fn approve_withdrawal() {}
     security(("bearerAuth" = [])),
     params(("id" = String, Path, description = "The withdrawal id (`wd_…`).")),
     request_body = ReasonRequest,
-    responses((status = 200, description = "The withdrawal, now `rejected`.", body = AdminWithdrawal))
+    responses((status = 200, description = "The withdrawal, now `rejected`.", body = AdminWithdrawalView))
 )]
 pub fn reject_withdrawal() {}
 
@@ -608,7 +626,7 @@ pub fn reject_withdrawal() {}
     security(("bearerAuth" = [])),
     params(("id" = String, Path, description = "The withdrawal id (`wd_…`).")),
     request_body = CompleteWithdrawalRequest,
-    responses((status = 200, description = "The withdrawal, now `completed`.", body = AdminWithdrawal))
+    responses((status = 200, description = "The withdrawal, now `completed`.", body = AdminWithdrawalView))
 )]
 pub fn complete_withdrawal() {}
 
@@ -624,7 +642,7 @@ pub fn complete_withdrawal() {}
     security(("bearerAuth" = [])),
     params(("id" = String, Path, description = "The withdrawal id (`wd_…`).")),
     request_body = ReasonRequest,
-    responses((status = 200, description = "The withdrawal, now `failed`.", body = AdminWithdrawal))
+    responses((status = 200, description = "The withdrawal, now `failed`.", body = AdminWithdrawalView))
 )]
 pub fn fail_withdrawal() {}
 
@@ -642,7 +660,7 @@ pub fn fail_withdrawal() {}
     operation_id = "checkLedger",
     tag = "Admin: ledger and audit",
     security(("bearerAuth" = [])),
-    responses((status = 200, description = "The report.", body = LedgerCheck))
+    responses((status = 200, description = "The report.", body = LedgerReport))
 )]
 pub fn check_ledger() {}
 
@@ -655,7 +673,7 @@ pub fn check_ledger() {}
     operation_id = "listAuditLog",
     tag = "Admin: ledger and audit",
     security(("bearerAuth" = [])),
-    params(Pagination),
+    params(PageQuery),
     responses((status = 200, description = "A page of the audit log.", body = AuditEntryList))
 )]
 pub fn audit_log() {}

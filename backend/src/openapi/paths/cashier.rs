@@ -1,9 +1,10 @@
 //! The customer's cashier. No authentication: the unguessable token in the path (48 hex
 //! characters, from the order's `cashier_url`) is the capability.
 
+use crate::cashier::http::{CashierStatus, PaidRequest};
+use crate::disputes::model::{DisputeView, MessageRequest, MessageView};
 use crate::error::ErrorCode as E;
 use crate::openapi::errors::OpErrors;
-use crate::openapi::schemas::*;
 
 const NO_ORDER: (E, &str) = (
     E::NotFound,
@@ -114,8 +115,8 @@ pub fn paid() {}
     operation_id = "cashierDispute",
     tag = "Cashier",
     params(("token" = String, Path, description = "The cashier token (48 hex characters, from the order's `cashier_url`). The token in the path is the capability: no other credential is needed.")),
-    request_body = CashierDisputeRequest,
-    responses((status = 201, description = "The dispute was opened.", body = Dispute))
+    request_body = crate::cashier::http::DisputeRequest,
+    responses((status = 201, description = "The dispute was opened.", body = DisputeView))
 )]
 pub fn dispute() {}
 
@@ -133,12 +134,12 @@ pub fn dispute() {}
     params(("token" = String, Path, description = "The cashier token (48 hex characters, from the order's `cashier_url`). The token in the path is the capability: no other credential is needed.")),
     request_body(
         content(
-            (DisputeMessageRequest = "application/json"),
-            (DisputeMessageRequest = "application/x-www-form-urlencoded")
+            (MessageRequest = "application/json"),
+            (MessageRequest = "application/x-www-form-urlencoded")
         )
     ),
     responses(
-        (status = 201, description = "JSON request: the message; `author_role` is `customer`.", body = DisputeMessage),
+        (status = 201, description = "JSON request: the message; `author_role` is `customer`.", body = MessageView),
         (
             status = 303,
             description = "Form request: back to the page.",

@@ -1,8 +1,18 @@
 //! Signed merchant routes: orders, balance, statement, withdrawals, webhook deliveries.
 
+use crate::acceptors::model::DisputeRequest;
+use crate::disputes::model::DisputeView;
 use crate::error::ErrorCode as E;
+use crate::merchants::model::BalanceResponse;
 use crate::openapi::errors::OpErrors;
-use crate::openapi::schemas::*;
+use crate::orders::model::OrderStatus;
+use crate::orders::request::CreateOrderRequest;
+use crate::orders::view::{OrderList, OrderView};
+use crate::pagination::PageQuery;
+use crate::webhooks::model::{AttemptFilter, RedeliverView, WebhookDeliveryList, WebhookEvent};
+use crate::withdrawals::model::{
+    CreateWithdrawalRequest, LedgerEntryList, WithdrawalList, WithdrawalStatus, WithdrawalView,
+};
 
 pub const ERRORS: &[OpErrors] = &[
     (
@@ -151,11 +161,11 @@ pub const ERRORS: &[OpErrors] = &[
     security(("merchantSignature" = [])),
     request_body = CreateOrderRequest,
     responses(
-        (status = 201, description = "The order was created.", body = Order),
+        (status = 201, description = "The order was created.", body = OrderView),
         (
             status = 200,
             description = "A replay of an earlier identical request: the existing order.",
-            body = Order,
+            body = OrderView,
             headers(("Idempotent-Replayed" = String, description = "`true` on a replay."))
         )
     )
@@ -176,7 +186,7 @@ pub fn create_order() {}
         ("status" = Option<OrderStatus>, Query, description = "Only orders in this status."),
         ("created_gte" = Option<String>, Query, format = DateTime, description = "Created at or after (RFC 3339)."),
         ("created_lt" = Option<String>, Query, format = DateTime, description = "Created before (RFC 3339)."),
-        Pagination
+        PageQuery
     ),
     responses((status = 200, description = "A page of orders.", body = OrderList))
 )]
@@ -190,7 +200,7 @@ pub fn list_orders() {}
     tag = "Orders",
     security(("merchantSignature" = [])),
     params(("id" = String, Path, description = "The order id (`ord_…`).")),
-    responses((status = 200, description = "The order.", body = Order))
+    responses((status = 200, description = "The order.", body = OrderView))
 )]
 pub fn get_order() {}
 
@@ -205,7 +215,7 @@ pub fn get_order() {}
     tag = "Orders",
     security(("merchantSignature" = [])),
     params(("id" = String, Path, description = "The order id (`ord_…`).")),
-    responses((status = 200, description = "The order, now `cancelled`.", body = Order))
+    responses((status = 200, description = "The order, now `cancelled`.", body = OrderView))
 )]
 pub fn cancel_order() {}
 
@@ -221,7 +231,7 @@ pub fn cancel_order() {}
     security(("merchantSignature" = [])),
     params(("id" = String, Path, description = "The order id (`ord_…`).")),
     request_body = DisputeRequest,
-    responses((status = 201, description = "The dispute was opened.", body = Dispute))
+    responses((status = 201, description = "The dispute was opened.", body = DisputeView))
 )]
 pub fn open_order_dispute() {}
 
@@ -248,7 +258,7 @@ pub fn balance() {}
     operation_id = "listLedgerEntries",
     tag = "Balance",
     security(("merchantSignature" = [])),
-    params(Pagination),
+    params(PageQuery),
     responses((status = 200, description = "A page of entries.", body = LedgerEntryList))
 )]
 pub fn ledger_entries() {}
@@ -271,11 +281,11 @@ pub fn ledger_entries() {}
     security(("merchantSignature" = [])),
     request_body = CreateWithdrawalRequest,
     responses(
-        (status = 201, description = "The withdrawal was created.", body = Withdrawal),
+        (status = 201, description = "The withdrawal was created.", body = WithdrawalView),
         (
             status = 200,
             description = "A replay of an earlier identical request: the existing withdrawal.",
-            body = Withdrawal,
+            body = WithdrawalView,
             headers(("Idempotent-Replayed" = String, description = "`true` on a replay."))
         )
     )
@@ -291,7 +301,7 @@ pub fn create_withdrawal() {}
     security(("merchantSignature" = [])),
     params(
         ("status" = Option<WithdrawalStatus>, Query, description = "Only withdrawals in this status."),
-        Pagination
+        PageQuery
     ),
     responses((status = 200, description = "A page of withdrawals.", body = WithdrawalList))
 )]
@@ -305,7 +315,7 @@ pub fn list_withdrawals() {}
     tag = "Withdrawals",
     security(("merchantSignature" = [])),
     params(("id" = String, Path, description = "The withdrawal id (`wd_…`).")),
-    responses((status = 200, description = "The withdrawal.", body = Withdrawal))
+    responses((status = 200, description = "The withdrawal.", body = WithdrawalView))
 )]
 pub fn get_withdrawal() {}
 
@@ -320,8 +330,8 @@ pub fn get_withdrawal() {}
     security(("merchantSignature" = [])),
     params(
         ("event_id" = Option<String>, Query, description = "Only attempts of this event (`evt_…`)."),
-        ("status" = Option<DeliveryOutcome>, Query, description = "Only successful or failed attempts."),
-        Pagination
+        ("status" = Option<AttemptFilter>, Query, description = "Only successful or failed attempts."),
+        PageQuery
     ),
     responses((status = 200, description = "A page of attempts.", body = WebhookDeliveryList))
 )]
@@ -337,7 +347,7 @@ pub fn webhook_deliveries() {}
     tag = "Webhooks",
     security(("merchantSignature" = [])),
     params(("id" = String, Path, description = "The event id (`evt_…`).")),
-    responses((status = 202, description = "An attempt is due now.", body = Redelivery))
+    responses((status = 202, description = "An attempt is due now.", body = RedeliverView))
 )]
 pub fn redeliver_webhook() {}
 

@@ -1,8 +1,14 @@
 //! Unauthenticated routes: operations, documentation, public data, portal login.
 
+use crate::acceptors::model::{AcceptorView, RegisterRequest};
+use crate::auth::model::{
+    Accepted, EmailVerified, LoginRequest, LoginResponse, PasswordResetConfirm, PasswordResetDone,
+    PasswordResetRequest, TokenRequest, TotpDisableRequest, TotpEnableRequest, TotpEnabled,
+    TotpSetupResponse,
+};
 use crate::error::ErrorCode as E;
 use crate::openapi::errors::OpErrors;
-use crate::openapi::schemas::*;
+use crate::ops::http::{Health, Readiness};
 use crate::public::model::{
     CurrenciesView, RatesView, TimeView, ValidateAddressRequest, ValidateAddressView,
 };
@@ -415,7 +421,7 @@ pub fn logout() {}
     operation_id = "register",
     tag = "Portal authentication",
     request_body = RegisterRequest,
-    responses((status = 201, description = "The pending acceptor.", body = Acceptor))
+    responses((status = 201, description = "The pending acceptor.", body = AcceptorView))
 )]
 pub fn register() {}
 
