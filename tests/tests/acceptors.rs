@@ -280,7 +280,7 @@ async fn pending_acceptor(app: &TestApp, email: &str) -> String {
     .await
     .unwrap();
     let now = otcpay::db::now_ms();
-    let row = otcpay::acceptors::store::acceptor::ActiveModel {
+    let row = otcpay::acceptors::acceptor::ActiveModel {
         id: Set(otcpay::ids::new("acc")),
         user_id: Set(user.id),
         display_name: Set("Pending".to_owned()),

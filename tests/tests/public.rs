@@ -1,7 +1,7 @@
 //! The public endpoints as a client sees them: server time, currencies and networks,
 //! the aggregated rates of active online acceptors, address validation.
 
-use otcpay::acceptors::store::{acceptor, quote};
+use otcpay::acceptors::{acceptor, quote};
 use otcpay::db::now_ms;
 use otcpay::ledger::{self, AccountKey, TransferRequest};
 use otcpay_tests::TestApp;

@@ -21,7 +21,7 @@ use matching_engine::{
 };
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait};
 
-use crate::acceptors::store::{acceptor, payment_method, quote};
+use crate::acceptors::{acceptor, payment_method, quote};
 use crate::ledger::{self, AccountKey};
 use crate::money::{FIATS, Rate};
 use crate::orders::model::OrderStatus;

@@ -499,3 +499,30 @@ pub async fn rotate_webhook_secret(
     state.api_keys.invalidate();
     Ok(secret)
 }
+
+/// The names of several merchants by id, in one query (ids that do not exist are left
+/// out): the admin lists show a name beside each row.
+pub async fn names_of(
+    db: &impl ConnectionTrait,
+    merchant_ids: impl IntoIterator<Item = String>,
+) -> Result<std::collections::HashMap<String, String>, sea_orm::DbErr> {
+    Ok(store::find_merchants(db, merchant_ids)
+        .await?
+        .into_iter()
+        .map(|m| (m.id, m.name))
+        .collect())
+}
+
+/// A merchant's name, empty when there is no such merchant.
+pub async fn name_of(
+    db: &impl ConnectionTrait,
+    merchant_id: &str,
+) -> Result<String, sea_orm::DbErr> {
+    Ok(store::find_merchant(db, merchant_id)
+        .await?
+        .map(|m| m.name)
+        .unwrap_or_default())
+}
+
+// Reads other features and the pages may use; the queries stay in `store.rs`.
+pub use super::store::{find_merchant, find_merchant_by_email, find_merchants};

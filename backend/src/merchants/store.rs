@@ -90,6 +90,17 @@ pub async fn find_merchant(
         .await
 }
 
+/// The merchant whose contact email (its login) is `email`.
+pub async fn find_merchant_by_email(
+    db: &impl ConnectionTrait,
+    email: &str,
+) -> Result<Option<merchant::Model>, DbErr> {
+    merchant::Entity::find()
+        .filter(merchant::Column::Email.eq(email))
+        .one(db)
+        .await
+}
+
 /// The merchant whose login user is `user_id`.
 pub async fn find_merchant_of_user(
     db: &impl ConnectionTrait,

@@ -20,7 +20,7 @@ use crate::addresses::Txid;
 use crate::db::{self, now_ms, rfc3339};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::ledger::{self, AccountKey, TransferRequest};
-use crate::merchants::store::merchant;
+use crate::merchants::merchant;
 use crate::money::format_usdt;
 use crate::pagination::Page;
 use crate::public::networks::Network;

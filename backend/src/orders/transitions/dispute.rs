@@ -148,7 +148,7 @@ pub(super) async fn mail_acceptor_about_dispute(
         .map(|key| ("outcome", key))
         .into_iter()
         .collect();
-    crate::mail::service::to_acceptor(
+    crate::acceptors::directory::mail_to(
         txn,
         &state.public_url,
         acceptor_id,

@@ -3,8 +3,8 @@
 use askama::Template;
 use serde::Deserialize;
 
+use crate::merchants::api_key;
 use crate::merchants::model::MerchantView;
-use crate::merchants::store::api_key;
 use crate::pages::PageCtx;
 use crate::pages::admin::Chrome;
 

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use crate::money::format_usdt;
 use crate::pages::PageCtx;
 use crate::pages::admin::Chrome;
-use crate::withdrawals::store::withdrawal;
+use crate::withdrawals::withdrawal;
 
 pub struct WithdrawalRow {
     pub id: String,

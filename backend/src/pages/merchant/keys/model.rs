@@ -4,7 +4,7 @@
 use askama::Template;
 use serde::Deserialize;
 
-use crate::merchants::store::api_key;
+use crate::merchants::api_key;
 use crate::pages::{PageCtx, time_pair};
 
 #[derive(Debug, Deserialize)]

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use crate::money::format_usdt;
 use crate::pages::{PageCtx, time_pair};
 use crate::public::networks::NETWORKS;
-use crate::withdrawals::store::withdrawal;
+use crate::withdrawals::withdrawal;
 
 /// `POST /merchant/withdrawals`.
 #[derive(Debug, Clone, Default, Deserialize)]
