@@ -785,7 +785,8 @@ async fn a_dispute_is_resolved_by_a_partial_release_from_the_console() {
             .await
             .unwrap()
             .unwrap()
-            .status,
+            .status
+            .as_str(),
         "open"
     );
 
@@ -912,7 +913,7 @@ async fn a_failed_resolution_leaves_no_audit_entry() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(d.status, "open");
+    assert_eq!(d.status.as_str(), "open");
     let drop = match backend {
         sea_orm::DatabaseBackend::Sqlite => "DROP TRIGGER refuse_mail",
         _ => "DROP TRIGGER refuse_mail ON mail_outbox",
@@ -1047,7 +1048,7 @@ async fn withdrawals_are_approved_completed_rejected_and_failed_from_the_queue()
             .await
             .unwrap()
             .unwrap();
-        statuses.push(w.status);
+        statuses.push(w.status.as_str());
     }
     assert_eq!(statuses, ["completed", "rejected", "failed"]);
     assert_eq!(audit_count(&app, "withdrawal.complete", &first).await, 1);
@@ -1154,12 +1155,12 @@ async fn money_actions_without_two_factor_lead_to_the_security_page_and_change_n
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(d.status, "open");
+    assert_eq!(d.status.as_str(), "open");
     let w = otcpay::withdrawals::service::find(&app.state.db, &withdrawal)
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(w.status, "review");
+    assert_eq!(w.status.as_str(), "review");
     // Rejecting moves no money: allowed.
     let rejected = submit(
         &app,
@@ -1274,7 +1275,8 @@ async fn console_forms_need_the_csrf_token() {
             .await
             .unwrap()
             .unwrap()
-            .status,
+            .status
+            .as_str(),
         "open"
     );
     assert_eq!(audit_count(&app, "acceptor.deposit", &acceptor.id).await, 1);

@@ -217,7 +217,7 @@ async fn create_acceptor(app: &TestApp, setup: AcceptorSetup<'_>) -> String {
         id: Set(id.clone()),
         user_id: Set(user.id),
         display_name: Set(setup.name.to_owned()),
-        status: Set(setup.status.to_owned()),
+        status: Set(setup.status.parse().unwrap()),
         online: Set(setup.online),
         commission_rate: Set("0.004".to_owned()),
         max_concurrent_orders: Set(5),

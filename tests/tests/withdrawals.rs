@@ -1319,7 +1319,7 @@ async fn the_withdrawal_check_finds_a_status_that_disagrees_with_the_ledger() {
         .unwrap()
         .unwrap();
     let mut active = row.clone().into_active_model();
-    active.status = Set("completed".to_owned());
+    active.status = Set(otcpay::withdrawals::model::WithdrawalStatus::Completed);
     active.update(&app.state.db).await.unwrap();
     let kinds: Vec<String> = otcpay::withdrawals::service::check_withdrawals(&app.state.db)
         .await

@@ -26,6 +26,9 @@ use crate::public::Network;
 /// `acceptors.status`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
+// Stored as its lower-case name; a stored value that is none of these fails the read.
+#[derive(sea_orm::DeriveValueType)]
+#[sea_orm(value_type = "String")]
 pub enum AcceptorStatus {
     /// Registered, waiting for an admin's approval.
     Pending,
@@ -48,6 +51,14 @@ impl AcceptorStatus {
 
     pub fn parse(text: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+impl std::str::FromStr for AcceptorStatus {
+    type Err = sea_orm::sea_query::ValueTypeErr;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Self::parse(text).ok_or(sea_orm::sea_query::ValueTypeErr)
     }
 }
 
@@ -519,7 +530,7 @@ impl AcceptorView {
             id: a.id.clone(),
             email,
             display_name: a.display_name.clone(),
-            status: a.status.clone(),
+            status: a.status.as_str().to_owned(),
             online: a.online,
             commission_rate,
             max_concurrent_orders: a.max_concurrent_orders,

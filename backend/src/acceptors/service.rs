@@ -79,16 +79,9 @@ pub(super) fn is_unique_violation(err: &DbErr) -> bool {
     matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
 }
 
-/// The stored status; an unknown value is an internal error.
-pub fn status_of(a: &acceptor::Model) -> ApiResult<AcceptorStatus> {
-    AcceptorStatus::parse(&a.status).ok_or_else(|| {
-        ApiError::internal(format!("acceptor {} has unknown status {}", a.id, a.status))
-    })
-}
-
 /// `403 forbidden` unless the acceptor is active.
 pub fn require_active(a: &acceptor::Model) -> ApiResult<()> {
-    match status_of(a)? {
+    match a.status {
         AcceptorStatus::Active => Ok(()),
         AcceptorStatus::Pending => Err(ApiError::new(
             ErrorCode::Forbidden,
@@ -265,7 +258,7 @@ async fn insert_acceptor(
         id: Set(ids::new("acc")),
         user_id: Set(user_id.to_owned()),
         display_name: Set(new.display_name.clone()),
-        status: Set(status.as_str().to_owned()),
+        status: Set(status),
         online: Set(false),
         commission_rate: Set(new.commission_rate.to_string()),
         max_concurrent_orders: Set(new.max_concurrent_orders),
@@ -335,10 +328,10 @@ pub async fn change_status(
     let current = store::lock_acceptor(&txn, acceptor_id)
         .await?
         .ok_or_else(not_found)?;
-    let from = status_of(&current)?;
+    let from = current.status;
     let to = action.apply_to(from)?;
     let mut active = current.into_active_model();
-    active.status = Set(to.as_str().to_owned());
+    active.status = Set(to);
     active.updated_at = Set(now_ms());
     let updated = active.update(&txn).await?;
     audit::record(

@@ -385,7 +385,7 @@ fn verify(
         .filter(|(k, m)| {
             k.revoked_at.is_none()
                 && k.livemode == mode.livemode()
-                && MerchantStatus::parse(&m.status) == Some(MerchantStatus::Active)
+                && m.status == MerchantStatus::Active
         })
         .ok_or_else(invalid_key)?;
 

@@ -32,6 +32,9 @@ pub const WEBHOOK_SECRET_PREFIX: &str = "whsec_";
 
 /// `merchants.status`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+// Stored as its lower-case name; a stored value that is none of these fails the read.
+#[derive(sea_orm::DeriveValueType)]
+#[sea_orm(value_type = "String")]
 pub enum MerchantStatus {
     Active,
     /// Every API key of the merchant is refused (`401 invalid_api_key`).
@@ -52,6 +55,20 @@ impl MerchantStatus {
             "suspended" => Some(Self::Suspended),
             _ => None,
         }
+    }
+}
+
+impl std::str::FromStr for MerchantStatus {
+    type Err = sea_orm::sea_query::ValueTypeErr;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Self::parse(text).ok_or(sea_orm::sea_query::ValueTypeErr)
+    }
+}
+
+impl std::fmt::Display for MerchantStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -552,7 +569,7 @@ impl MerchantView {
             id: m.id.clone(),
             name: m.name.clone(),
             email: m.email.clone(),
-            status: m.status.clone(),
+            status: m.status.as_str().to_owned(),
             fee_rate: Rate::parse_fraction(&m.fee_rate)
                 .map_or_else(|_| m.fee_rate.clone(), |r| r.to_string()),
             default_fiat: m.default_fiat.clone(),

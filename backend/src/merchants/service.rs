@@ -122,7 +122,7 @@ pub async fn create_merchant(
         user_id: Set(Some(user.id.clone())),
         name: Set(input.name),
         email: Set(input.email),
-        status: Set(MerchantStatus::Active.as_str().to_owned()),
+        status: Set(MerchantStatus::Active),
         fee_rate: Set(input.fee_rate.to_string()),
         default_fiat: Set(input.default_fiat.map(|f| f.code.to_owned())),
         webhook_url: Set(input.webhook_url),
@@ -259,7 +259,7 @@ pub async fn update_merchant_as(
         row.fee_rate = Set(fee_rate.to_string());
     }
     if let Some(status) = patch.status {
-        row.status = Set(status.as_str().to_owned());
+        row.status = Set(status);
     }
     if let Some(fiat) = patch.default_fiat {
         row.default_fiat = Set(fiat.map(|f| f.code.to_owned()));
@@ -285,7 +285,7 @@ pub async fn update_merchant_as(
             target_id: Some(&updated.id),
             details: json!({
                 "fields": fields,
-                "status": updated.status,
+                "status": updated.status.as_str(),
                 "fee_rate": updated.fee_rate,
                 "default_fiat": updated.default_fiat,
                 "webhook_url": updated.webhook_url,

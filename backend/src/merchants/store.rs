@@ -14,7 +14,7 @@ pub mod merchant {
         pub name: String,
         pub email: String,
         /// `active` | `suspended`.
-        pub status: String,
+        pub status: crate::merchants::model::MerchantStatus,
         /// Decimal fraction, e.g. "0.01".
         pub fee_rate: String,
         pub default_fiat: Option<String>,

@@ -8,7 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use super::model::{FieldError, MethodForm, MethodRow, QuoteForm, QuoteRow, QuotesPage};
 use crate::acceptors::acceptor;
 use crate::acceptors::model::{AcceptorStatus, PaymentMethodRequest, QuoteRequest};
-use crate::acceptors::service::{self, status_of};
+use crate::acceptors::service;
 use crate::acceptors::validation::parse_fiat;
 use crate::error::{ApiError, ErrorCode};
 use crate::pages::context::{flash_cookie, state_of};
@@ -44,7 +44,7 @@ async fn acceptor_of(
 
 /// Why this acceptor cannot change its quotes yet (pending) or now (frozen).
 fn status_notice(ctx: &PageCtx, a: &acceptor::Model) -> Option<String> {
-    match status_of(a).ok()? {
+    match a.status {
         AcceptorStatus::Active => None,
         AcceptorStatus::Pending => Some(ctx.t("quotes.pending").to_owned()),
         AcceptorStatus::Frozen => Some(ctx.t("quotes.frozen").to_owned()),

@@ -27,7 +27,7 @@ impl WithdrawalRow {
             id: w.id.clone(),
             merchant,
             merchant_id: w.merchant_id.clone(),
-            status: w.status.clone(),
+            status: w.status.as_str().to_owned(),
             amount: format_usdt(w.amount),
             fee: format_usdt(w.fee),
             network: w.network.clone(),

@@ -56,7 +56,7 @@ impl From<&withdrawal::Model> for WithdrawalRow {
             fee: format_usdt(w.fee),
             network: w.network.clone(),
             address: w.address.clone(),
-            status: w.status.clone(),
+            status: w.status.as_str().to_owned(),
             txid: w.txid.clone(),
             reason: w.reason.clone(),
             created: time_pair(w.created_at),
