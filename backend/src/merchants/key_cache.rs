@@ -90,7 +90,7 @@ mod tests {
             key_id_prefix: "mk_live_abcd".into(),
             merchant_id: "mer_1".into(),
             livemode: true,
-            kind: "hmac".into(),
+            kind: crate::merchants::model::KeyKind::Hmac,
             secret_enc: None,
             public_key_pem: None,
             revoked_at: None,

@@ -113,6 +113,9 @@ impl KeyMode {
 
 /// `api_keys.kind`: how requests made with the key are signed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+// Stored as its name; a stored value that is none of these fails the read.
+#[derive(sea_orm::DeriveValueType)]
+#[sea_orm(value_type = "String")]
 pub enum KeyKind {
     /// HMAC-SHA256 with a shared secret (sealed at rest).
     Hmac,
@@ -134,6 +137,20 @@ impl KeyKind {
             "ecdsa_p256" => Some(Self::EcdsaP256),
             _ => None,
         }
+    }
+}
+
+impl std::str::FromStr for KeyKind {
+    type Err = sea_orm::sea_query::ValueTypeErr;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Self::parse(text).ok_or(sea_orm::sea_query::ValueTypeErr)
+    }
+}
+
+impl std::fmt::Display for KeyKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -538,7 +555,7 @@ impl From<&api_key::Model> for ApiKeyView {
         Self {
             key_id_prefix: key.key_id_prefix.clone(),
             mode: KeyMode::from_livemode(key.livemode).as_str(),
-            kind: KeyKind::parse(&key.kind).map_or("hmac", KeyKind::as_str),
+            kind: key.kind.as_str(),
             created_at: rfc3339(key.created_at),
             last_used_at: key.last_used_at.map(rfc3339),
             revoked_at: key.revoked_at.map(rfc3339),

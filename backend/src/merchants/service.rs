@@ -79,7 +79,7 @@ async fn insert_key(
         key_id_prefix: Set(key_id_display_prefix(&key_id)),
         merchant_id: Set(merchant_id.to_owned()),
         livemode: Set(spec.mode.livemode()),
-        kind: Set(kind.as_str().to_owned()),
+        kind: Set(kind),
         secret_enc: Set(secret.as_deref().map(|s| state.keys.seal(s))),
         public_key_pem: Set(spec.public_key_pem.clone()),
         revoked_at: Set(None),

@@ -53,7 +53,7 @@ pub mod api_key {
         pub merchant_id: String,
         pub livemode: bool,
         /// `hmac` | `ecdsa_p256`.
-        pub kind: String,
+        pub kind: crate::merchants::model::KeyKind,
         /// HMAC secret sealed with the master key.
         pub secret_enc: Option<String>,
         pub public_key_pem: Option<String>,
