@@ -32,12 +32,12 @@ pub struct DemoCredentials {
 
 async fn demo_admin(state: &AppState) -> ApiResult<(String, Option<(String, String)>)> {
     if let Some(email) = &state.settings.admin_email
-        && let Some(user) = auth::store::find_by_email(&state.db, &email.to_lowercase()).await?
+        && let Some(user) = auth::service::find_by_email(&state.db, &email.to_lowercase()).await?
     {
         return Ok((user.id, None));
     }
     let email = "admin@otcpay.local".to_owned();
-    if let Some(user) = auth::store::find_by_email(&state.db, &email).await? {
+    if let Some(user) = auth::service::find_by_email(&state.db, &email).await? {
         return Ok((user.id, None));
     }
     let password = crate::ids::random_hex(8);
@@ -57,7 +57,7 @@ async fn demo_admin(state: &AppState) -> ApiResult<(String, Option<(String, Stri
 /// followed, so a newcomer can open the dashboard at once.
 async fn demo_merchant_login(
     state: &AppState,
-    merchant: &crate::merchants::store::merchant::Model,
+    merchant: &crate::merchants::merchant::Model,
 ) -> ApiResult<(String, String)> {
     let user_id = merchant
         .user_id
@@ -66,17 +66,14 @@ async fn demo_merchant_login(
     let password = crate::ids::random_hex(8);
     let hash = auth::service::hash_password(&state.settings, &password).await?;
     let now = crate::db::now_ms();
-    auth::store::set_password_hash(&state.db, &user_id, hash, now).await?;
-    auth::store::set_email_verified(&state.db, &user_id, true, now).await?;
+    auth::service::set_password_hash(&state.db, &user_id, hash, now).await?;
+    auth::service::set_email_verified(&state.db, &user_id, true, now).await?;
     Ok((merchant.email.clone(), password))
 }
 
 /// Seeds the demo data unless it exists. Returns the credentials when it seeded.
 pub async fn seed(state: &AppState) -> ApiResult<Option<DemoCredentials>> {
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-    let exists = crate::merchants::store::merchant::Entity::find()
-        .filter(crate::merchants::store::merchant::Column::Email.eq(DEMO_MERCHANT_EMAIL))
-        .one(&state.db)
+    let exists = crate::merchants::service::find_merchant_by_email(&state.db, DEMO_MERCHANT_EMAIL)
         .await?
         .is_some();
     if exists {

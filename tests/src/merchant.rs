@@ -338,7 +338,7 @@ pub const MERCHANT_PASSWORD: &str = "merchant-password-1";
 /// login made with the merchant gets [`MERCHANT_PASSWORD`] (the invitation's own path is
 /// tested in `pages.rs`).
 pub async fn merchant_login(app: &TestApp, merchant_id: &str) -> MerchantUser {
-    use otcpay::merchants::store::merchant;
+    use otcpay::merchants::merchant;
     use sea_orm::EntityTrait;
     let found = merchant::Entity::find_by_id(merchant_id.to_owned())
         .one(&app.state.db)
@@ -350,14 +350,14 @@ pub async fn merchant_login(app: &TestApp, merchant_id: &str) -> MerchantUser {
         .await
         .expect("hash");
     let now = otcpay::db::now_ms();
-    otcpay::auth::store::set_password_hash(&app.state.db, &user_id, hash, now)
+    otcpay::auth::service::set_password_hash(&app.state.db, &user_id, hash, now)
         .await
         .expect("password set");
-    otcpay::auth::store::set_email_verified(&app.state.db, &user_id, true, now)
+    otcpay::auth::service::set_email_verified(&app.state.db, &user_id, true, now)
         .await
         .expect("email verified");
     let email = found.email;
-    let user = otcpay::auth::store::find_by_id(&app.state.db, &user_id)
+    let user = otcpay::auth::service::find_by_id(&app.state.db, &user_id)
         .await
         .expect("user read")
         .expect("user exists");
@@ -376,7 +376,7 @@ pub async fn merchant_login(app: &TestApp, merchant_id: &str) -> MerchantUser {
 /// endpoint whose host was public when it was saved and resolves to a private address
 /// now (DNS rebinding), which only the dispatcher's own check can stop.
 pub async fn store_endpoint_unchecked(app: &TestApp, merchant_id: &str, url: &str) {
-    use otcpay::merchants::store::merchant;
+    use otcpay::merchants::merchant;
     use sea_orm::sea_query::Expr;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     merchant::Entity::update_many()

@@ -280,11 +280,11 @@ async fn pending_acceptor(app: &TestApp, email: &str) -> String {
     .await
     .unwrap();
     let now = otcpay::db::now_ms();
-    let row = otcpay::acceptors::store::acceptor::ActiveModel {
+    let row = otcpay::acceptors::acceptor::ActiveModel {
         id: Set(otcpay::ids::new("acc")),
         user_id: Set(user.id),
         display_name: Set("Pending".to_owned()),
-        status: Set("pending".to_owned()),
+        status: Set(otcpay::acceptors::model::AcceptorStatus::Pending),
         online: Set(false),
         commission_rate: Set("0".to_owned()),
         max_concurrent_orders: Set(10),

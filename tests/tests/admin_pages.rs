@@ -180,7 +180,7 @@ async fn disputed_order(
         )
         .await;
     assert_eq!(disputed.status(), 200, "{:?}", disputed.text().await);
-    let dispute = otcpay::disputes::store::open_dispute_of_order(&app.state.db, order_id)
+    let dispute = otcpay::disputes::service::open_dispute_of_order(&app.state.db, order_id)
         .await
         .unwrap()
         .expect("an open dispute");
@@ -233,12 +233,12 @@ async fn withdraw(merchant: &CreatedMerchant, amount: &str) -> String {
 }
 
 async fn audit_count(app: &TestApp, action: &str, target: &str) -> usize {
-    let filter = otcpay::audit::store::AuditFilter {
+    let filter = otcpay::audit::AuditFilter {
         action: Some(action.to_owned()),
         target_id: Some(target.to_owned()),
         ..Default::default()
     };
-    otcpay::audit::store::list_filtered(&app.state.db, &filter, 100)
+    otcpay::audit::service::list_filtered(&app.state.db, &filter, 100)
         .await
         .unwrap()
         .len()
@@ -665,7 +665,7 @@ async fn merchants_are_created_with_their_secrets_shown_once_and_managed() {
     )
     .await;
     assert_eq!(saved.status(), 303);
-    let m = otcpay::merchants::store::find_merchant(&app.state.db, &id)
+    let m = otcpay::merchants::service::find_merchant(&app.state.db, &id)
         .await
         .unwrap()
         .unwrap();
@@ -781,11 +781,12 @@ async fn a_dispute_is_resolved_by_a_partial_release_from_the_console() {
     assert!(html.contains("Release 40.00 USDT for order") && html.contains(">Confirm</button>"));
     assert!(html.contains("name=\"confirmed\" value=\"1\""));
     assert_eq!(
-        otcpay::disputes::store::find(&app.state.db, &dispute)
+        otcpay::disputes::service::find(&app.state.db, &dispute)
             .await
             .unwrap()
             .unwrap()
-            .status,
+            .status
+            .as_str(),
         "open"
     );
 
@@ -832,7 +833,7 @@ async fn a_dispute_is_resolved_by_a_partial_release_from_the_console() {
         !html.contains(">Release</button>"),
         "resolved: no more resolution"
     );
-    let o = otcpay::orders::store::find(&app.state.db, order_id)
+    let o = otcpay::orders::service::find(&app.state.db, order_id)
         .await
         .unwrap()
         .unwrap();
@@ -908,11 +909,11 @@ async fn a_failed_resolution_leaves_no_audit_entry() {
     .await;
     assert_eq!(failed.status(), 500);
     assert_eq!(audit_count(&app, "dispute.resolve", &dispute).await, 0);
-    let d = otcpay::disputes::store::find(&app.state.db, &dispute)
+    let d = otcpay::disputes::service::find(&app.state.db, &dispute)
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(d.status, "open");
+    assert_eq!(d.status.as_str(), "open");
     let drop = match backend {
         sea_orm::DatabaseBackend::Sqlite => "DROP TRIGGER refuse_mail",
         _ => "DROP TRIGGER refuse_mail ON mail_outbox",
@@ -1043,11 +1044,11 @@ async fn withdrawals_are_approved_completed_rejected_and_failed_from_the_queue()
 
     let mut statuses = Vec::new();
     for id in [&first, &second, &third] {
-        let w = otcpay::withdrawals::store::find(&app.state.db, id)
+        let w = otcpay::withdrawals::service::find(&app.state.db, id)
             .await
             .unwrap()
             .unwrap();
-        statuses.push(w.status);
+        statuses.push(w.status.as_str());
     }
     assert_eq!(statuses, ["completed", "rejected", "failed"]);
     assert_eq!(audit_count(&app, "withdrawal.complete", &first).await, 1);
@@ -1150,16 +1151,16 @@ async fn money_actions_without_two_factor_lead_to_the_security_page_and_change_n
         );
     }
     assert_eq!(available().await, before);
-    let d = otcpay::disputes::store::find(&app.state.db, &dispute)
+    let d = otcpay::disputes::service::find(&app.state.db, &dispute)
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(d.status, "open");
-    let w = otcpay::withdrawals::store::find(&app.state.db, &withdrawal)
+    assert_eq!(d.status.as_str(), "open");
+    let w = otcpay::withdrawals::service::find(&app.state.db, &withdrawal)
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(w.status, "review");
+    assert_eq!(w.status.as_str(), "review");
     // Rejecting moves no money: allowed.
     let rejected = submit(
         &app,
@@ -1270,11 +1271,12 @@ async fn console_forms_need_the_csrf_token() {
         .unwrap();
     assert_eq!(profile["status"], "active");
     assert_eq!(
-        otcpay::disputes::store::find(&app.state.db, &dispute)
+        otcpay::disputes::service::find(&app.state.db, &dispute)
             .await
             .unwrap()
             .unwrap()
-            .status,
+            .status
+            .as_str(),
         "open"
     );
     assert_eq!(audit_count(&app, "acceptor.deposit", &acceptor.id).await, 1);

@@ -3,7 +3,7 @@
 //! role checks and the audit trail.
 
 use base64::Engine as _;
-use otcpay::merchants::store::{api_key, merchant};
+use otcpay::merchants::{api_key, merchant};
 use otcpay_tests::TestApp;
 use otcpay_tests::app::assert_error;
 use otcpay_tests::merchant::{

@@ -292,7 +292,7 @@ async fn every_page_is_the_merchants_own_and_refuses_everyone_else() {
 /// Copies of `template` (an order of the merchant) straight into the database, with
 /// fresh (time-ordered) ids: many orders without many API calls.
 async fn bulk_orders(app: &TestApp, template_id: &str, count: usize) -> Vec<String> {
-    use otcpay::orders::store::order;
+    use otcpay::orders::order;
     use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel};
     let template = order::Entity::find_by_id(template_id.to_owned())
         .one(&app.state.db)

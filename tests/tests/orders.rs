@@ -62,7 +62,7 @@ async fn confirm(app: &TestApp, acceptor: &Acceptor, order_id: &str) -> reqwest:
 
 /// Moves a deadline of an order into the past and runs one scheduler round.
 async fn pass_deadline(app: &TestApp, order_id: &str, which: &str) {
-    let row = otcpay::orders::store::find(&app.state.db, order_id)
+    let row = otcpay::orders::service::find(&app.state.db, order_id)
         .await
         .unwrap()
         .unwrap();
@@ -600,7 +600,7 @@ async fn confirm_racing_expiry_has_exactly_one_outcome() {
         let (_, created) = order(&merchant, order_body(&format!("race-{i}"), "10.00")).await;
         let id = created["id"].as_str().unwrap().to_owned();
         // Make the payment window due, then fire confirm and the scheduler together.
-        let row = otcpay::orders::store::find(&app.state.db, &id)
+        let row = otcpay::orders::service::find(&app.state.db, &id)
             .await
             .unwrap()
             .unwrap();
@@ -1043,7 +1043,7 @@ async fn the_ledger_check_catches_an_order_credited_with_the_wrong_amount() {
     app.assert_ledger_ok().await;
 
     // Tamper with the order so that its credit no longer matches it.
-    let row = otcpay::orders::store::find(&app.state.db, id)
+    let row = otcpay::orders::service::find(&app.state.db, id)
         .await
         .unwrap()
         .unwrap();

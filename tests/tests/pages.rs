@@ -431,7 +431,7 @@ async fn the_cashier_offers_an_appeal_after_expiry_and_it_opens_a_dispute() {
     assert!(!html.contains(">Open dispute</button>"));
 
     // The payment window passes without a payment: expired, the appeal is offered.
-    let row = otcpay::orders::store::find(&app.state.db, &order_id)
+    let row = otcpay::orders::service::find(&app.state.db, &order_id)
         .await
         .unwrap()
         .unwrap();
@@ -669,7 +669,7 @@ async fn new_order_mail_is_sent_only_to_acceptors_who_asked_for_it() {
         200
     );
     // The outbox is written with the order: it holds exactly the one mail.
-    use otcpay::mail::store::{Column, Entity};
+    use otcpay::mail::outbox::{Column, Entity};
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     let new_order_mails = Entity::find()
         .filter(Column::Kind.eq("new_order"))
@@ -846,7 +846,7 @@ async fn customer_and_acceptor_write_in_the_dispute_thread() {
     assert_eq!(authors, ["customer", "acceptor", "customer"]);
     // The acceptor's own message mailed nobody: the open, and two customer messages.
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    use otcpay::mail::store::{Column, Entity};
+    use otcpay::mail::outbox::{Column, Entity};
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     let message_mails = Entity::find()
         .filter(Column::Kind.eq("dispute_message"))

@@ -190,7 +190,7 @@ async fn an_smtp_outage_delays_mail_but_never_loses_or_doubles_it() {
     // The mail is kept and retried while the server is down.
     let mut attempts = 0;
     for _ in 0..100 {
-        let row = otcpay::mail::store::Entity::find()
+        let row = otcpay::mail::outbox::Entity::find()
             .all(&app.state.db)
             .await
             .unwrap();

@@ -1,7 +1,7 @@
 //! The public endpoints as a client sees them: server time, currencies and networks,
 //! the aggregated rates of active online acceptors, address validation.
 
-use otcpay::acceptors::store::{acceptor, quote};
+use otcpay::acceptors::{acceptor, quote};
 use otcpay::db::now_ms;
 use otcpay::ledger::{self, AccountKey, TransferRequest};
 use otcpay_tests::TestApp;
@@ -217,7 +217,7 @@ async fn create_acceptor(app: &TestApp, setup: AcceptorSetup<'_>) -> String {
         id: Set(id.clone()),
         user_id: Set(user.id),
         display_name: Set(setup.name.to_owned()),
-        status: Set(setup.status.to_owned()),
+        status: Set(setup.status.parse().unwrap()),
         online: Set(setup.online),
         commission_rate: Set("0.004".to_owned()),
         max_concurrent_orders: Set(5),

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use hmac::{KeyInit, Mac};
-use otcpay::webhooks::store::{delivery, event};
+use otcpay::webhooks::{delivery, event};
 use otcpay::webhooks::{dispatcher, service, signing};
 use otcpay_tests::TestApp;
 use otcpay_tests::app::assert_error;

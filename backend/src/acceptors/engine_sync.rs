@@ -27,7 +27,7 @@ pub(super) async fn sync_status(state: &AppState, acceptor_id: &str) {
             state,
             Command::SetStatus {
                 acceptor: a.id.clone(),
-                status: engine::status_of(&a.status),
+                status: engine::status_of(a.status),
             },
         )
         .await;

@@ -9,7 +9,7 @@ use super::entity::acceptor;
 use crate::error::ApiResult;
 use crate::ledger::AccountKey;
 use crate::orders::model::OrderStatus;
-use crate::orders::store::order;
+use crate::orders::order;
 use crate::pagination::Page;
 
 /// The acceptor's orders (those it holds or held to the end), newest first, optionally
@@ -140,7 +140,7 @@ pub async fn commission_per_day(
     account_id: &str,
     since_ms: i64,
 ) -> Result<Vec<(i64, i64)>, DbErr> {
-    use crate::ledger::store::transfers;
+    use crate::ledger::transfers;
     let day = format!("CAST(created_at / {DAY_MS} AS BIGINT)");
     let rows = transfers::Entity::find()
         .select_only()

@@ -14,9 +14,15 @@
 //!   earnings);
 //! - `engine_sync.rs`: the matching-engine updates sent after each commit;
 //! - `presence.rs`: the desk's heartbeat and the sweeper;
+//! - `directory.rs`: the reads the order path needs, below `service` (which calls into
+//!   `orders`);
 //! - `http.rs`: the routes of `/api/v1/admin/acceptors…` and `/api/v1/acceptor/…`.
+//!
+//! Other features use [`service`] ([`directory`] from the order path) and the records
+//! re-exported here; `store` and `entity` are this feature's own.
 
 pub mod deposits;
+pub mod directory;
 mod engine_sync;
 pub mod entity;
 pub mod history;
@@ -27,3 +33,5 @@ pub mod service;
 pub mod stats;
 pub mod store;
 pub mod validation;
+
+pub use entity::{acceptor, deposit, payment_method, quote};

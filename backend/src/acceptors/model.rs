@@ -24,6 +24,9 @@ use crate::values::{PaymentMethodCode, parse_fiat_code_any_case, parse_network_a
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 #[schema(description = "The state of an acceptor.")]
+// Stored as its lower-case name; a stored value that is none of these fails the read.
+#[derive(sea_orm::DeriveValueType)]
+#[sea_orm(value_type = "String")]
 pub enum AcceptorStatus {
     /// Registered, waiting for an admin's approval.
     Pending,
@@ -46,6 +49,14 @@ impl AcceptorStatus {
 
     pub fn parse(text: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+impl std::str::FromStr for AcceptorStatus {
+    type Err = sea_orm::sea_query::ValueTypeErr;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Self::parse(text).ok_or(sea_orm::sea_query::ValueTypeErr)
     }
 }
 

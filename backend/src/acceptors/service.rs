@@ -79,16 +79,9 @@ pub(super) fn is_unique_violation(err: &DbErr) -> bool {
     matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
 }
 
-/// The stored status; an unknown value is an internal error.
-pub fn status_of(a: &acceptor::Model) -> ApiResult<AcceptorStatus> {
-    AcceptorStatus::parse(&a.status).ok_or_else(|| {
-        ApiError::internal(format!("acceptor {} has unknown status {}", a.id, a.status))
-    })
-}
-
 /// `403 forbidden` unless the acceptor is active.
 pub fn require_active(a: &acceptor::Model) -> ApiResult<()> {
-    match status_of(a)? {
+    match a.status {
         AcceptorStatus::Active => Ok(()),
         AcceptorStatus::Pending => Err(ApiError::new(
             ErrorCode::Forbidden,
@@ -143,12 +136,11 @@ pub async fn views(
         .map(|id| AccountKey::acceptor(id.clone(), true).id())
         .collect();
     let emails = store::emails_of(db, &user_ids).await?;
-    let balances: HashMap<String, ledger::Balance> =
-        ledger::store::load_accounts(db, &account_ids, false)
-            .await?
-            .into_iter()
-            .map(|account| (account.owner.clone(), account.balance()))
-            .collect();
+    let balances: HashMap<String, ledger::Balance> = ledger::find_accounts(db, &account_ids)
+        .await?
+        .into_iter()
+        .map(|account| (account.owner.clone(), account.balance()))
+        .collect();
     let counts = store::order_counts(db, &ids).await?;
     let disputes = store::dispute_counts(db, &ids).await?;
     Ok(acceptors
@@ -235,7 +227,7 @@ async fn acceptor_login(
     txn: &impl ConnectionTrait,
     state: &AppState,
     new: &NewAcceptor,
-) -> ApiResult<crate::auth::store::Model> {
+) -> ApiResult<crate::auth::user::Model> {
     match create_user(
         txn,
         &state.settings,
@@ -266,7 +258,7 @@ async fn insert_acceptor(
         id: Set(ids::new("acc")),
         user_id: Set(user_id.to_owned()),
         display_name: Set(new.display_name.clone()),
-        status: Set(status.as_str().to_owned()),
+        status: Set(status),
         online: Set(false),
         commission_rate: Set(new.commission_rate.to_string()),
         max_concurrent_orders: Set(new.max_concurrent_orders),
@@ -291,8 +283,8 @@ pub async fn register(
 ) -> ApiResult<acceptor::Model> {
     let txn = state.db.begin().await?;
     let user = acceptor_login(&txn, state, &new).await?;
-    crate::auth::store::set_email_verified(&txn, &user.id, false, now_ms()).await?;
-    crate::auth::store::set_lang(&txn, &user.id, lang.code()).await?;
+    crate::auth::service::set_email_verified(&txn, &user.id, false, now_ms()).await?;
+    crate::auth::service::set_lang(&txn, &user.id, lang.code()).await?;
     let created = insert_acceptor(&txn, &user.id, &new, AcceptorStatus::Pending).await?;
     let token = crate::auth::tokens::issue(
         &txn,
@@ -336,10 +328,10 @@ pub async fn change_status(
     let current = store::lock_acceptor(&txn, acceptor_id)
         .await?
         .ok_or_else(not_found)?;
-    let from = status_of(&current)?;
+    let from = current.status;
     let to = action.apply_to(from)?;
     let mut active = current.into_active_model();
-    active.status = Set(to.as_str().to_owned());
+    active.status = Set(to);
     active.updated_at = Set(now_ms());
     let updated = active.update(&txn).await?;
     audit::record(
@@ -352,7 +344,7 @@ pub async fn change_status(
     )
     .await?;
     if action == StatusAction::Approve {
-        crate::mail::service::to_acceptor(
+        super::directory::mail_to(
             &txn,
             &state.public_url,
             &updated.id,
@@ -579,7 +571,7 @@ async fn check_release_totp(
     a: &acceptor::Model,
     totp_code: Option<&str>,
 ) -> ApiResult<()> {
-    let user = crate::auth::store::find_by_id(&state.db, &a.user_id)
+    let user = crate::auth::service::find_by_id(&state.db, &a.user_id)
         .await?
         .ok_or_else(|| ApiError::internal("acceptor's user is missing"))?;
     crate::auth::second_factor::require(
@@ -591,3 +583,20 @@ async fn check_release_totp(
     .await?;
     Ok(())
 }
+
+/// The display names of several acceptors by id, in one query (ids that do not exist
+/// are left out): the admin lists show a name beside each row.
+pub async fn names_of(
+    db: &impl ConnectionTrait,
+    acceptor_ids: impl IntoIterator<Item = String>,
+) -> Result<HashMap<String, String>, sea_orm::DbErr> {
+    Ok(store::find_acceptors(db, acceptor_ids)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a.display_name))
+        .collect())
+}
+
+// Reads other features and the pages may use; the queries stay in `store.rs`.
+pub use super::directory::find_acceptor;
+pub use super::store::{payment_methods_of, quotes_of};

@@ -25,6 +25,17 @@ pub async fn find_acceptor(
         .await
 }
 
+/// Several acceptors by id, in one query (ids that do not exist are left out).
+pub async fn find_acceptors(
+    db: &impl ConnectionTrait,
+    acceptor_ids: impl IntoIterator<Item = String>,
+) -> Result<Vec<acceptor::Model>, DbErr> {
+    acceptor::Entity::find()
+        .filter(acceptor::Column::Id.is_in(acceptor_ids))
+        .all(db)
+        .await
+}
+
 pub async fn find_acceptor_by_user(
     db: &impl ConnectionTrait,
     user_id: &str,
@@ -70,7 +81,7 @@ pub async fn emails_of(
     db: &impl ConnectionTrait,
     user_ids: &[String],
 ) -> Result<HashMap<String, String>, DbErr> {
-    use crate::auth::store as users;
+    use crate::auth::user as users;
     if user_ids.is_empty() {
         return Ok(HashMap::new());
     }
@@ -306,8 +317,8 @@ pub async fn new_order_mail_recipients(
     if wanting.is_empty() {
         return Ok(Vec::new());
     }
-    let users = crate::auth::store::Entity::find()
-        .filter(crate::auth::store::Column::Id.is_in(wanting.iter().map(|a| a.user_id.clone())))
+    let users = crate::auth::user::Entity::find()
+        .filter(crate::auth::user::Column::Id.is_in(wanting.iter().map(|a| a.user_id.clone())))
         .all(db)
         .await?;
     Ok(wanting

@@ -36,3 +36,6 @@ pub async fn record(db: &impl ConnectionTrait, entry: AuditEntry<'_>) -> Result<
     .await?;
     Ok(())
 }
+
+// Reads the pages may use; the queries stay in `store.rs`.
+pub use super::store::{list, list_filtered};

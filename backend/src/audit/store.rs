@@ -3,25 +3,32 @@
 use sea_orm::entity::prelude::*;
 use sea_orm::{QueryOrder, QuerySelect};
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-#[sea_orm(table_name = "audit_log")]
-pub struct Model {
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub id: String,
-    pub actor_id: Option<String>,
-    pub actor_role: String,
-    pub action: String,
-    pub target_type: String,
-    pub target_id: Option<String>,
-    pub details: String,
-    pub ip: Option<String>,
-    pub created_at: i64,
+/// The `audit_log` table: one row per audited action.
+pub mod entry {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "audit_log")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub actor_id: Option<String>,
+        pub actor_role: String,
+        pub action: String,
+        pub target_type: String,
+        pub target_id: Option<String>,
+        pub details: String,
+        pub ip: Option<String>,
+        pub created_at: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
 }
 
-#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
-
-impl ActiveModelBehavior for ActiveModel {}
+pub use entry::{ActiveModel, Column, Entity, Model};
 
 /// Newest first; ids are time-ordered, so `starting_after` is an id comparison.
 pub async fn list(

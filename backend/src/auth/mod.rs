@@ -1,6 +1,9 @@
 //! Portal authentication: users (admins, acceptors, merchant users), argon2id password
 //! hashes, sessions (a JWT naming a revocable row), login and second-factor throttling,
 //! CSRF tokens, and the extractors that authorise routes.
+//!
+//! Other features use [`service`] and the record re-exported here ([`user`]); `store`
+//! is this feature's own.
 
 pub mod extract;
 pub mod http;
@@ -14,3 +17,4 @@ pub mod totp;
 
 pub use extract::{AdminUser, AuthUser};
 pub use model::Role;
+pub use store::user;

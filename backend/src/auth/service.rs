@@ -552,6 +552,25 @@ pub async fn create_admin(
     Ok(user)
 }
 
+/// Whether the user has two-factor authentication on (an unknown user has not).
+pub async fn two_factor_on(
+    db: &impl ConnectionTrait,
+    user_id: &str,
+) -> Result<bool, sea_orm::DbErr> {
+    Ok(store::find_by_id(db, user_id)
+        .await?
+        .is_some_and(|u| u.totp_enabled))
+}
+
+// Reads other features and the pages may use; the queries stay in `store.rs`.
+pub use super::store::{find_by_email, find_by_id};
+
+// Writes other features make in their own transaction (a new acceptor or merchant
+// login, the demo's printed password).
+pub use super::store::{
+    NewUser, insert as insert_user, set_email_verified, set_lang, set_password_hash,
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;

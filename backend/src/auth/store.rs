@@ -1,31 +1,38 @@
-//! The `users` table.
+//! The `users`, `sessions` and `auth_tokens` tables and their queries.
 
 use sea_orm::entity::prelude::*;
 use sea_orm::{ActiveValue::Set, ConnectionTrait, QueryFilter};
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-#[sea_orm(table_name = "users")]
-pub struct Model {
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub id: String,
-    pub email: String,
-    pub password_hash: String,
-    pub role: String,
-    pub display_name: String,
-    pub status: String,
-    pub email_verified: bool,
-    pub totp_secret_enc: Option<String>,
-    pub totp_enabled: bool,
-    pub created_at: i64,
-    pub updated_at: i64,
-    /// The language of the user's mail (`en`, `zh-CN`).
-    pub lang: String,
+/// The `users` table: every portal login (admins, acceptors, merchant users).
+pub mod user {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "users")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub email: String,
+        pub password_hash: String,
+        pub role: String,
+        pub display_name: String,
+        pub status: String,
+        pub email_verified: bool,
+        pub totp_secret_enc: Option<String>,
+        pub totp_enabled: bool,
+        pub created_at: i64,
+        pub updated_at: i64,
+        /// The language of the user's mail (`en`, `zh-CN`).
+        pub lang: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
 }
 
-#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
-
-impl ActiveModelBehavior for ActiveModel {}
+pub use user::{ActiveModel, Column, Entity, Model};
 
 pub async fn find_by_email(db: &impl ConnectionTrait, email: &str) -> Result<Option<Model>, DbErr> {
     Entity::find().filter(Column::Email.eq(email)).one(db).await

@@ -7,6 +7,7 @@
 pub mod http;
 pub mod model;
 pub mod service;
+pub mod status;
 pub mod store;
 
 pub use store::{dispute, message};

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub use super::status::DisputeStatus;
 use super::store::{dispute, message};
 use crate::db::rfc3339;
 use crate::money::format_usdt;
@@ -46,7 +47,7 @@ impl From<&dispute::Model> for DisputeView {
         Self {
             id: d.id.clone(),
             order_id: d.order_id.clone(),
-            status: d.status.clone(),
+            status: d.status.as_str().to_owned(),
             opened_by: d.opened_by.clone(),
             reason: d.reason.clone(),
             contact: d.contact.clone(),

@@ -75,7 +75,7 @@ pub async fn post_message(
         && let Some(acceptor_id) = order.as_ref().and_then(|o| o.acceptor_id.as_deref())
         && let Some(o) = &order
     {
-        crate::mail::service::to_acceptor(
+        crate::acceptors::directory::mail_to(
             &txn,
             &state.public_url,
             acceptor_id,
@@ -196,8 +196,8 @@ pub async fn open_of_order(state: &AppState, order_id: &str) -> ApiResult<disput
 pub struct DisputeCase {
     pub dispute: dispute::Model,
     pub order: crate::orders::order::Model,
-    pub merchant: crate::merchants::store::merchant::Model,
-    pub acceptor: Option<crate::acceptors::store::acceptor::Model>,
+    pub merchant: crate::merchants::merchant::Model,
+    pub acceptor: Option<crate::acceptors::acceptor::Model>,
     pub messages: Vec<message::Model>,
     pub events: Vec<crate::orders::order_event::Model>,
 }

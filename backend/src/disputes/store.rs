@@ -14,8 +14,7 @@ pub mod dispute {
         pub merchant_id: String,
         pub acceptor_id: Option<String>,
         pub livemode: bool,
-        /// `open` | `resolved`.
-        pub status: String,
+        pub status: crate::disputes::status::DisputeStatus,
         /// `acceptor` | `merchant` | `customer` | `system`.
         pub opened_by: String,
         pub reason: String,

@@ -21,7 +21,7 @@ use matching_engine::{
 };
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait};
 
-use crate::acceptors::store::{acceptor, payment_method, quote};
+use crate::acceptors::{acceptor, payment_method, quote};
 use crate::ledger::{self, AccountKey};
 use crate::money::{FIATS, Rate};
 use crate::orders::model::OrderStatus;
@@ -50,11 +50,12 @@ pub fn config(rate_tolerance_bps: u32, distinct_fiat_amounts: bool) -> EngineCon
     }
 }
 
-fn engine_status(status: &str) -> AcceptorStatus {
-    if status == "active" {
-        AcceptorStatus::Active
-    } else {
-        AcceptorStatus::Frozen
+/// Only an active acceptor trades; a pending one is held like a frozen one.
+fn engine_status(status: crate::acceptors::model::AcceptorStatus) -> AcceptorStatus {
+    use crate::acceptors::model::AcceptorStatus as Stored;
+    match status {
+        Stored::Active => AcceptorStatus::Active,
+        Stored::Pending | Stored::Frozen => AcceptorStatus::Frozen,
     }
 }
 
@@ -116,7 +117,7 @@ pub async fn load_state(db: &impl ConnectionTrait) -> Result<EngineState, DbErr>
         acceptor_states.push(AcceptorState {
             id: a.id,
             online: a.online,
-            status: engine_status(&a.status),
+            status: engine_status(a.status),
             liquidity,
             max_concurrent_orders: u32::try_from(a.max_concurrent_orders).unwrap_or(0),
             completion_score: 0,
@@ -184,7 +185,7 @@ pub fn register_commands(acceptor: &acceptor::Model) -> Vec<Command> {
         },
         Command::SetStatus {
             acceptor: acceptor.id.clone(),
-            status: engine_status(&acceptor.status),
+            status: engine_status(acceptor.status),
         },
         Command::SetMaxConcurrentOrders {
             acceptor: acceptor.id.clone(),
@@ -201,6 +202,6 @@ pub async fn notify_all(state: &AppState, commands: Vec<Command>) {
 }
 
 /// The engine status for an acceptor's stored status.
-pub fn status_of(stored: &str) -> AcceptorStatus {
+pub fn status_of(stored: crate::acceptors::model::AcceptorStatus) -> AcceptorStatus {
     engine_status(stored)
 }

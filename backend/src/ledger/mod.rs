@@ -10,6 +10,9 @@
 //! - `check.rs`: the invariant check ([`check`]); the admin's audit, which adds the
 //!   features' invariants, is `ops::audit`.
 //!
+//! Other features use the functions re-exported here and the records ([`accounts`],
+//! [`transfers`]); `store` is this feature's own.
+//!
 //! Every balance change is a batch of transfers applied with [`apply`] inside the
 //! caller's transaction (or [`transfer`] in its own). Accounts are opened on demand with
 //! [`open_account`]. Invariants (checked by [`check`]): per livemode, debits equal credits
@@ -30,6 +33,7 @@ pub use model::{
     transfer_flags, violation_kind,
 };
 pub use service::{
-    account, apply, apply_new, balance, find_transfer, open_account, open_accounts, transfer,
-    transfers_of_account,
+    account, apply, apply_new, balance, find_accounts, find_transfer, open_account, open_accounts,
+    transfer, transfers_of_account,
 };
+pub use store::{accounts, transfers};

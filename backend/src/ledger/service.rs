@@ -56,6 +56,15 @@ pub async fn account(
     store::find_account(conn, &key.id()).await
 }
 
+/// Several accounts by id, in one query, without locking them (a read for display; an
+/// account that does not exist is left out).
+pub async fn find_accounts(
+    conn: &impl ConnectionTrait,
+    ids: &[String],
+) -> Result<Vec<Account>, DbErr> {
+    store::load_accounts(conn, ids, false).await
+}
+
 /// The account's balance; all zero when the account does not exist.
 pub async fn balance(conn: &impl ConnectionTrait, key: &AccountKey) -> Result<Balance, DbErr> {
     Ok(account(conn, key)

@@ -12,3 +12,4 @@ pub mod store;
 
 pub use model::{Letter, MailKind};
 pub use service::enqueue;
+pub use store::outbox;

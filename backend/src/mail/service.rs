@@ -46,36 +46,3 @@ fn outbox_row(letter: &Letter<'_>, now: i64) -> ApiResult<store::Model> {
         sent_at: None,
     })
 }
-
-/// A mail to the acceptor behind `acceptor_id` (in its language, to its login's email),
-/// written with the caller's transaction. An acceptor without a login is skipped.
-pub async fn to_acceptor(
-    db: &impl ConnectionTrait,
-    public_url: &str,
-    acceptor_id: &str,
-    kind: super::MailKind,
-    link_path: &str,
-    args: Vec<(&str, String)>,
-    keyed_args: Vec<(&str, &'static str)>,
-) -> ApiResult<()> {
-    let Some(acceptor) = crate::acceptors::store::find_acceptor(db, acceptor_id).await? else {
-        return Ok(());
-    };
-    let Some(user) = crate::auth::store::find_by_id(db, &acceptor.user_id).await? else {
-        return Ok(());
-    };
-    let lang = crate::i18n::Lang::parse(&user.lang).unwrap_or_default();
-    enqueue(
-        db,
-        &Letter {
-            kind,
-            tr: crate::i18n::Tr(lang),
-            to: &user.email,
-            name: &acceptor.display_name,
-            link: Some(format!("{public_url}{link_path}")),
-            args,
-            keyed_args,
-        },
-    )
-    .await
-}

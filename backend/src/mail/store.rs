@@ -8,28 +8,35 @@ pub const PENDING: &str = "pending";
 pub const SENT: &str = "sent";
 pub const FAILED: &str = "failed";
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-#[sea_orm(table_name = "mail_outbox")]
-pub struct Model {
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub id: String,
-    pub to_address: String,
-    pub kind: String,
-    pub subject: String,
-    pub text_body: String,
-    pub html_body: String,
-    pub status: String,
-    pub attempts: i32,
-    pub next_attempt_at: Option<i64>,
-    pub last_error: Option<String>,
-    pub created_at: i64,
-    pub sent_at: Option<i64>,
+/// The `mail_outbox` table: one row per mail, pending until sent or given up.
+pub mod outbox {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "mail_outbox")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub to_address: String,
+        pub kind: String,
+        pub subject: String,
+        pub text_body: String,
+        pub html_body: String,
+        pub status: String,
+        pub attempts: i32,
+        pub next_attempt_at: Option<i64>,
+        pub last_error: Option<String>,
+        pub created_at: i64,
+        pub sent_at: Option<i64>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
 }
 
-#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
-
-impl ActiveModelBehavior for ActiveModel {}
+pub use outbox::{ActiveModel, Column, Entity, Model};
 
 pub async fn insert(db: &impl ConnectionTrait, row: Model) -> Result<(), DbErr> {
     ActiveModel::from(row).insert(db).await?;

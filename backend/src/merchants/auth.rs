@@ -385,7 +385,7 @@ fn verify(
         .filter(|(k, m)| {
             k.revoked_at.is_none()
                 && k.livemode == mode.livemode()
-                && MerchantStatus::parse(&m.status) == Some(MerchantStatus::Active)
+                && m.status == MerchantStatus::Active
         })
         .ok_or_else(invalid_key)?;
 
@@ -530,8 +530,8 @@ fn signature_ok(
     message: &[u8],
     signature: &str,
 ) -> ApiResult<bool> {
-    match KeyKind::parse(&key.kind) {
-        Some(KeyKind::Hmac) => {
+    match key.kind {
+        KeyKind::Hmac => {
             let sealed = key
                 .secret_enc
                 .as_deref()
@@ -543,7 +543,7 @@ fn signature_ok(
                 signature.to_ascii_lowercase().as_bytes(),
             ))
         }
-        Some(KeyKind::EcdsaP256) => {
+        KeyKind::EcdsaP256 => {
             use p256::ecdsa::signature::Verifier;
             let pem = key.public_key_pem.as_deref().ok_or_else(|| {
                 ApiError::internal(format!("API key {} has no public key", key.id))
@@ -559,10 +559,6 @@ fn signature_ok(
             };
             Ok(verifying_key.verify(message, &der).is_ok())
         }
-        None => Err(ApiError::internal(format!(
-            "API key {} has unknown kind {}",
-            key.id, key.kind
-        ))),
     }
 }
 

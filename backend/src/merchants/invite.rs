@@ -2,13 +2,14 @@
 //! merchant and invited by mail to choose its password (`/set-password?token=…`, a
 //! single-use token stored hashed, valid 7 days). One email names one account.
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::ConnectionTrait;
 
 use super::model::NewMerchant;
-use super::store::merchant;
+use super::store;
 use crate::auth::service::email_taken;
+use crate::auth::service::{self as users, NewUser};
 use crate::auth::tokens::{self, Purpose};
-use crate::auth::{Role, store as users};
+use crate::auth::{Role, user};
 use crate::error::ApiResult;
 use crate::i18n::{Lang, Tr};
 use crate::ids;
@@ -23,19 +24,17 @@ pub async fn create_login(
     input: &NewMerchant,
     placeholder_hash: String,
     now: i64,
-) -> ApiResult<users::Model> {
+) -> ApiResult<user::Model> {
     let taken_by_user = users::find_by_email(txn, &input.email).await?.is_some();
-    let taken_by_merchant = merchant::Entity::find()
-        .filter(merchant::Column::Email.eq(input.email.as_str()))
-        .one(txn)
+    let taken_by_merchant = store::find_merchant_by_email(txn, &input.email)
         .await?
         .is_some();
     if taken_by_user || taken_by_merchant {
         return Err(email_taken());
     }
-    Ok(users::insert(
+    Ok(users::insert_user(
         txn,
-        users::NewUser {
+        NewUser {
             id: ids::new("usr"),
             email: &input.email,
             password_hash: placeholder_hash,
@@ -52,7 +51,7 @@ pub async fn create_login(
 pub async fn send(
     txn: &impl ConnectionTrait,
     state: &AppState,
-    user: &users::Model,
+    user: &user::Model,
     merchant_name: &str,
 ) -> ApiResult<()> {
     let token = tokens::issue(txn, &state.keys, &user.id, Purpose::SetPassword).await?;

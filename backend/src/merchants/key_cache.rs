@@ -90,7 +90,7 @@ mod tests {
             key_id_prefix: "mk_live_abcd".into(),
             merchant_id: "mer_1".into(),
             livemode: true,
-            kind: "hmac".into(),
+            kind: crate::merchants::model::KeyKind::Hmac,
             secret_enc: None,
             public_key_pem: None,
             revoked_at: None,
@@ -102,7 +102,7 @@ mod tests {
             user_id: None,
             name: "Shop".into(),
             email: "shop@example.com".into(),
-            status: status.into(),
+            status: status.parse().unwrap(),
             fee_rate: "0.01".into(),
             default_fiat: None,
             webhook_url: None,
@@ -123,7 +123,10 @@ mod tests {
         assert!(cache.get("h").is_none());
         let (key, merchant) = rows("active");
         cache.store(cache.generation(), "h".into(), key, merchant);
-        assert_eq!(cache.get("h").map(|(_, m)| m.status), Some("active".into()));
+        assert_eq!(
+            cache.get("h").map(|(_, m)| m.status.as_str()),
+            Some("active")
+        );
         cache.mark_used("h", 42);
         assert_eq!(cache.get("h").and_then(|(k, _)| k.last_used_at), Some(42));
         cache.invalidate();

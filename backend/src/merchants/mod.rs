@@ -1,6 +1,9 @@
 //! Merchants: accounts managed by admins, API keys, signed-request authentication and
 //! per-key rate limits.
 //!
+//! Other features use [`service`] and the records re-exported here ([`merchant`],
+//! [`api_key`]); `store` is this feature's own.
+//!
 //! - `model.rs`: statuses, key modes and kinds, key and secret generation, validation of
 //!   admin input, the JSON views (which never contain a secret).
 //! - `store.rs`: the `merchants` and `api_keys` entities and their queries.
@@ -21,3 +24,4 @@ pub mod service;
 pub mod store;
 
 pub use auth::SignedRequest;
+pub use store::{api_key, merchant};

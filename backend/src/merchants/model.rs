@@ -30,6 +30,9 @@ pub const WEBHOOK_SECRET_PREFIX: &str = "whsec_";
 /// `merchants.status`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
 #[schema(rename_all = "snake_case", description = "The state of a merchant.")]
+// Stored as its lower-case name; a stored value that is none of these fails the read.
+#[derive(sea_orm::DeriveValueType)]
+#[sea_orm(value_type = "String")]
 pub enum MerchantStatus {
     Active,
     /// Every API key of the merchant is refused (`401 invalid_api_key`).
@@ -50,6 +53,20 @@ impl MerchantStatus {
             "suspended" => Some(Self::Suspended),
             _ => None,
         }
+    }
+}
+
+impl std::str::FromStr for MerchantStatus {
+    type Err = sea_orm::sea_query::ValueTypeErr;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Self::parse(text).ok_or(sea_orm::sea_query::ValueTypeErr)
+    }
+}
+
+impl std::fmt::Display for MerchantStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -102,6 +119,9 @@ impl KeyMode {
     rename_all = "snake_case",
     description = "How requests of the key are signed."
 )]
+// Stored as its name; a stored value that is none of these fails the read.
+#[derive(sea_orm::DeriveValueType)]
+#[sea_orm(value_type = "String")]
 pub enum KeyKind {
     /// HMAC-SHA256 with a shared secret (sealed at rest).
     Hmac,
@@ -123,6 +143,20 @@ impl KeyKind {
             "ecdsa_p256" => Some(Self::EcdsaP256),
             _ => None,
         }
+    }
+}
+
+impl std::str::FromStr for KeyKind {
+    type Err = sea_orm::sea_query::ValueTypeErr;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Self::parse(text).ok_or(sea_orm::sea_query::ValueTypeErr)
+    }
+}
+
+impl std::fmt::Display for KeyKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -14,7 +14,7 @@ pub mod merchant {
         pub name: String,
         pub email: String,
         /// `active` | `suspended`.
-        pub status: String,
+        pub status: crate::merchants::model::MerchantStatus,
         /// Decimal fraction, e.g. "0.01".
         pub fee_rate: String,
         pub default_fiat: Option<String>,
@@ -53,7 +53,7 @@ pub mod api_key {
         pub merchant_id: String,
         pub livemode: bool,
         /// `hmac` | `ecdsa_p256`.
-        pub kind: String,
+        pub kind: crate::merchants::model::KeyKind,
         /// HMAC secret sealed with the master key.
         pub secret_enc: Option<String>,
         pub public_key_pem: Option<String>,
@@ -86,6 +86,17 @@ pub async fn find_merchant(
     merchant_id: &str,
 ) -> Result<Option<merchant::Model>, DbErr> {
     merchant::Entity::find_by_id(merchant_id.to_owned())
+        .one(db)
+        .await
+}
+
+/// The merchant whose contact email (its login) is `email`.
+pub async fn find_merchant_by_email(
+    db: &impl ConnectionTrait,
+    email: &str,
+) -> Result<Option<merchant::Model>, DbErr> {
+    merchant::Entity::find()
+        .filter(merchant::Column::Email.eq(email))
         .one(db)
         .await
 }

@@ -60,7 +60,7 @@ pub fn webhook_row(
     o: &order::Model,
     event_type: &str,
     data: Value,
-) -> webhooks::store::event::ActiveModel {
+) -> webhooks::event::ActiveModel {
     webhooks::service::outbox_row(
         &ids::new("evt"),
         &o.merchant_id,

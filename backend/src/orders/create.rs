@@ -37,7 +37,7 @@ pub struct Created {
 /// written): the engine forgets its match and the earlier order is the answer.
 pub async fn create(
     state: &AppState,
-    merchant: &crate::merchants::store::merchant::Model,
+    merchant: &crate::merchants::merchant::Model,
     livemode: bool,
     params: OrderParams,
 ) -> ApiResult<Created> {
@@ -90,7 +90,7 @@ pub async fn create(
 /// The new order's row, still `matching`.
 fn new_row(
     state: &AppState,
-    merchant: &crate::merchants::store::merchant::Model,
+    merchant: &crate::merchants::merchant::Model,
     livemode: bool,
     params: &OrderParams,
     fingerprint: String,

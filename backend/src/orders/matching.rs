@@ -14,7 +14,7 @@ use super::store::order;
 use super::transition::{Scope, lock_order, save};
 use super::writer::EngineAssignment;
 use super::writer::assignment::{assigned_fields, assignment_rows, mail_new_orders};
-use crate::acceptors::store as acceptors_store;
+use crate::acceptors::directory as acceptor_directory;
 use crate::db::now_ms;
 use crate::error::ApiResult;
 use crate::ledger::{self, AccountKey};
@@ -85,7 +85,7 @@ async fn apply_assignment(
     let side = AcceptorSide::of(&o);
     let acceptor_ids = vec![assignment.acceptor.clone()];
     let methods = if side.has_payment_methods() {
-        acceptors_store::payment_methods_of_acceptors(txn, &acceptor_ids).await?
+        acceptor_directory::payment_methods_of_acceptors(txn, &acceptor_ids).await?
     } else {
         Vec::new()
     };

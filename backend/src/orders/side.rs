@@ -11,7 +11,7 @@ use serde_json::Value;
 use super::sandbox;
 use super::store::order;
 use super::writer::handle::EngineAssignment;
-use crate::acceptors::store as acceptors_store;
+use crate::acceptors::directory as acceptor_directory;
 use crate::error::{ApiError, ApiResult};
 use crate::ledger::{AccountKey, TransferRequest};
 use crate::money::{FiatCurrency, Rate};
@@ -104,7 +104,7 @@ impl AcceptorSide {
         if self == Self::Sandbox {
             return Ok(Rate::from_decimal(rust_decimal::Decimal::ZERO));
         }
-        let acceptor = acceptors_store::find_acceptor(conn, acceptor_id)
+        let acceptor = acceptor_directory::find_acceptor(conn, acceptor_id)
             .await?
             .ok_or_else(|| ApiError::internal("order's acceptor is missing"))?;
         Rate::parse_fraction(&acceptor.commission_rate).map_err(|err| {
@@ -118,7 +118,7 @@ impl AcceptorSide {
 /// details with the method and the order's reference. Unreadable stored details are
 /// corruption: an error (logged).
 pub fn method_details(
-    m: &acceptors_store::payment_method::Model,
+    m: &crate::acceptors::payment_method::Model,
     reference: &str,
 ) -> ApiResult<String> {
     let mut details: Value = serde_json::from_str(&m.details).map_err(|err| {

@@ -6,7 +6,7 @@ use sea_orm::sea_query::Query;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 
 use super::model::{DepthLevel, aggregate_depth};
-use crate::acceptors::store::{acceptor, quote};
+use crate::acceptors::{acceptor, quote};
 use crate::ledger::{self, AccountKey};
 use crate::money::{FiatCurrency, Rate};
 
@@ -43,7 +43,7 @@ pub async fn depth(
         .iter()
         .map(|q| AccountKey::acceptor(q.acceptor_id.as_str(), true).id())
         .collect();
-    let available: HashMap<String, i64> = ledger::store::load_accounts(db, &account_ids, false)
+    let available: HashMap<String, i64> = ledger::find_accounts(db, &account_ids)
         .await?
         .into_iter()
         .map(|account| (account.id.clone(), account.balance().available))

@@ -28,7 +28,8 @@ use super::signing;
 use super::ssrf;
 use super::store::event;
 use crate::db::now_ms;
-use crate::merchants::store::{find_merchants, merchant};
+use crate::merchants::merchant;
+use crate::merchants::service::find_merchants;
 use crate::state::AppState;
 
 /// Events claimed per round. With [`MAX_IN_FLIGHT`] and [`REQUEST_TIMEOUT`] it bounds a

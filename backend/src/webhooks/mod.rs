@@ -9,6 +9,9 @@
 //! - `ssrf` keeps webhooks away from private and other non-public addresses.
 //! - `model` holds the retry schedule and the delivery-log view; `http` the signed
 //!   merchant routes (attempt log, redelivery).
+//!
+//! Other features use [`service`] and the records re-exported here ([`event`],
+//! [`delivery`]); `store` is this feature's own.
 
 pub mod dispatcher;
 pub mod http;
@@ -17,3 +20,5 @@ pub mod service;
 pub mod signing;
 pub mod ssrf;
 pub mod store;
+
+pub use store::{delivery, event};

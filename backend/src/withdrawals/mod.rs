@@ -15,9 +15,15 @@
 //! `merchant → withdrawals`; rejection and failure void it; completion posts it and moves
 //! `amount` to `custody` (paid out) and `fee` to `revenue`. Test-mode keys use the
 //! `livemode = false` accounts only.
+//!
+//! Other features use [`service`] and the record re-exported here ([`withdrawal`]);
+//! `store` and `entity` are this feature's own.
 
 pub mod entity;
 pub mod http;
 pub mod model;
 pub mod service;
 pub mod store;
+
+pub use entity::withdrawal;
+pub use store::WithdrawalFilter;

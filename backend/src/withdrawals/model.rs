@@ -30,6 +30,9 @@ use crate::values::{parse_merchant_ref, parse_usdt, required_string};
 /// approved).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
+// Stored as its lower-case name; a stored value that is none of these fails the read.
+#[derive(sea_orm::DeriveValueType)]
+#[sea_orm(value_type = "String")]
 pub enum WithdrawalStatus {
     Review,
     Approved,
@@ -73,6 +76,14 @@ impl WithdrawalStatus {
             (self, next),
             (Review, Approved) | (Review, Rejected) | (Approved, Completed) | (Approved, Failed)
         )
+    }
+}
+
+impl std::str::FromStr for WithdrawalStatus {
+    type Err = sea_orm::sea_query::ValueTypeErr;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Self::parse(text).ok_or(sea_orm::sea_query::ValueTypeErr)
     }
 }
 
@@ -281,7 +292,7 @@ impl From<&withdrawal::Model> for WithdrawalView {
         Self {
             id: w.id.clone(),
             merchant_withdrawal_id: w.merchant_withdrawal_id.clone(),
-            status: w.status.clone(),
+            status: w.status.as_str().to_owned(),
             amount: format_usdt(w.amount),
             fee: format_usdt(w.fee),
             currency: "USDT",

@@ -20,7 +20,7 @@ use crate::addresses::Txid;
 use crate::db::{self, now_ms, rfc3339};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::ledger::{self, AccountKey, TransferRequest};
-use crate::merchants::store::merchant;
+use crate::merchants::merchant;
 use crate::money::format_usdt;
 use crate::pagination::Page;
 use crate::state::AppState;
@@ -42,15 +42,6 @@ fn accounts(merchant_id: &str, livemode: bool) -> [AccountKey; 4] {
         AccountKey::custody(livemode),
         AccountKey::revenue(livemode),
     ]
-}
-
-fn status_of(w: &withdrawal::Model) -> ApiResult<WithdrawalStatus> {
-    WithdrawalStatus::parse(&w.status).ok_or_else(|| {
-        ApiError::internal(format!(
-            "withdrawal {} has unknown status {}",
-            w.id, w.status
-        ))
-    })
 }
 
 /// The network a stored withdrawal is on; an unknown one is a corrupt row.
@@ -156,7 +147,7 @@ pub async fn create(
         address: params.address.clone(),
         amount: params.amount.micros(),
         fee: params.fee(),
-        status: status.as_str().to_owned(),
+        status,
         params_hash: fingerprint.clone(),
         txid: None,
         reason: None,
@@ -386,7 +377,7 @@ pub async fn transition(
 ) -> ApiResult<withdrawal::Model> {
     let txn = state.db.begin().await?;
     let w = lock_withdrawal(&txn, withdrawal_id).await?;
-    let from = status_of(&w)?;
+    let from = w.status;
     let to = action.target();
     if !from.can_become(to) {
         return Err(ApiError::invalid_state(format!(
@@ -401,7 +392,7 @@ pub async fn transition(
         ledger::apply(&txn, &batch, now).await?;
     }
     let mut active = w.into_active_model();
-    active.status = Set(to.as_str().to_owned());
+    active.status = Set(to);
     active.updated_at = Set(now);
     let detail = match &action {
         Action::Approve => json!({}),

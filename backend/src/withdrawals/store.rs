@@ -11,7 +11,7 @@ use sea_orm::{
 pub use super::entity::withdrawal;
 use super::model::WithdrawalStatus;
 use crate::ledger::model::transfer_flags;
-use crate::ledger::store::transfers;
+use crate::ledger::transfers;
 
 pub async fn find(
     db: &impl ConnectionTrait,

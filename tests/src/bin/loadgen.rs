@@ -550,11 +550,11 @@ async fn spawn_target(args: &Args, deliveries: Arc<AtomicU64>) -> anyhow::Result
     )
     .await;
     let merchant_id = shop.id().to_owned();
-    let row = otcpay::merchants::store::merchant::Entity::find_by_id(merchant_id.clone())
+    let row = otcpay::merchants::merchant::Entity::find_by_id(merchant_id.clone())
         .one(&app.db.db)
         .await?
         .ok_or_else(|| anyhow!("the new merchant is not in the database"))?;
-    let mut active: otcpay::merchants::store::merchant::ActiveModel = row.into();
+    let mut active: otcpay::merchants::merchant::ActiveModel = row.into();
     active.rate_limit_per_minute = Set(args.rate_limit);
     active.update(&app.db.db).await?;
 
@@ -989,7 +989,7 @@ async fn main() -> anyhow::Result<()> {
     }
     // The server commits before it answers: every assigned order must be in the database.
     if let (Some(app), Some(merchant_id)) = (&target.app, &target.merchant_id) {
-        use otcpay::orders::store::order;
+        use otcpay::orders::order;
         let persisted = order::Entity::find()
             .filter(order::Column::MerchantId.eq(merchant_id.as_str()))
             .filter(order::Column::Status.eq("assigned"))

@@ -82,7 +82,7 @@ impl AcceptorView {
             id: a.id.clone(),
             email,
             display_name: a.display_name.clone(),
-            status: a.status.clone(),
+            status: a.status.as_str().to_owned(),
             online: a.online,
             commission_rate,
             max_concurrent_orders: a.max_concurrent_orders,

@@ -81,7 +81,7 @@ impl From<&api_key::Model> for ApiKeyView {
         Self {
             key_id_prefix: key.key_id_prefix.clone(),
             mode: KeyMode::from_livemode(key.livemode).as_str(),
-            kind: KeyKind::parse(&key.kind).map_or("hmac", KeyKind::as_str),
+            kind: key.kind.as_str(),
             created_at: rfc3339(key.created_at),
             last_used_at: key.last_used_at.map(rfc3339),
             revoked_at: key.revoked_at.map(rfc3339),
@@ -128,7 +128,7 @@ impl MerchantView {
             id: m.id.clone(),
             name: m.name.clone(),
             email: m.email.clone(),
-            status: m.status.clone(),
+            status: m.status.as_str().to_owned(),
             fee_rate: Rate::parse_fraction(&m.fee_rate)
                 .map_or_else(|_| m.fee_rate.clone(), |r| r.to_string()),
             default_fiat: m.default_fiat.clone(),

@@ -5,6 +5,7 @@
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseTransaction};
 
 use crate::disputes::dispute;
+use crate::disputes::status::DisputeStatus;
 use crate::error::{ApiError, ApiResult};
 use crate::ids;
 use crate::mail::MailKind;
@@ -75,7 +76,7 @@ impl Transition for OpenDispute<'_> {
             merchant_id: Set(updated.merchant_id.clone()),
             acceptor_id: Set(updated.acceptor_id.clone()),
             livemode: Set(updated.livemode),
-            status: Set("open".to_owned()),
+            status: Set(DisputeStatus::Open),
             opened_by: Set(self.scope.actor().0.as_str().to_owned()),
             reason: Set(self.reason.clone()),
             contact: Set(self.contact.take()),
@@ -148,7 +149,7 @@ pub(super) async fn mail_acceptor_about_dispute(
         .map(|key| ("outcome", key))
         .into_iter()
         .collect();
-    crate::mail::service::to_acceptor(
+    crate::acceptors::directory::mail_to(
         txn,
         &state.public_url,
         acceptor_id,

@@ -12,6 +12,7 @@ use sea_orm::{
 use super::dispute::mail_acceptor_about_dispute;
 use crate::db;
 use crate::disputes::dispute;
+use crate::disputes::status::DisputeStatus;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::ledger;
 use crate::mail::MailKind;
@@ -67,7 +68,7 @@ impl Transition for Resolve<'_> {
             .one(txn)
             .await?
             .ok_or_else(|| ApiError::not_found("dispute"))?;
-        if d.status != "open" {
+        if d.status != DisputeStatus::Open {
             return Err(ApiError::invalid_state("The dispute is already resolved."));
         }
         let o = lock_order(txn, &d.order_id, Scope::Admin).await?;
@@ -161,7 +162,7 @@ impl Transition for Resolve<'_> {
             .take()
             .ok_or_else(|| ApiError::internal("the dispute was not locked"))?;
         let mut dactive = d.into_active_model();
-        dactive.status = Set("resolved".to_owned());
+        dactive.status = Set(DisputeStatus::Resolved);
         dactive.outcome = Set(Some(self.outcome().to_owned()));
         dactive.released_amount = Set(self.released);
         dactive.resolution_note = Set(Some(self.note.clone()));

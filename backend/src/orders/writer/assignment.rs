@@ -7,7 +7,7 @@ use matching_engine::Event;
 use sea_orm::{ActiveValue::Set, DatabaseTransaction, IntoActiveModel};
 
 use super::handle::EngineAssignment;
-use crate::acceptors::store as acceptors_store;
+use crate::acceptors::directory as acceptor_directory;
 use crate::error::ApiResult;
 use crate::ledger::{self, AccountKey, TransferRequest};
 use crate::money::Rate;
@@ -77,17 +77,17 @@ impl Reservation {
 
 /// The order with its assignment fields set (not yet written) and the reservation of
 /// its amount on the acceptor (not yet applied). `methods` holds at least the assigned
-/// acceptor's payment methods (see [`acceptors_store::payment_methods_of_acceptors`]).
+/// acceptor's payment methods (see [`acceptor_directory::payment_methods_of_acceptors`]).
 /// The order must be `matching`.
 pub fn assigned_fields(
     o: order::Model,
     assignment: &EngineAssignment,
-    methods: &[acceptors_store::payment_method::Model],
+    methods: &[crate::acceptors::payment_method::Model],
     now: i64,
 ) -> ApiResult<(order::ActiveModel, Reservation)> {
     check_transition(&o, Actor::System, OrderStatus::Assigned)?;
     let side = AcceptorSide::of(&o);
-    let method = acceptors_store::choose_payment_method(
+    let method = acceptor_directory::choose_payment_method(
         methods,
         &assignment.acceptor,
         &o.fiat_currency,
@@ -138,10 +138,7 @@ pub fn assigned_fields(
 pub fn assignment_rows(
     assigned: &order::Model,
     view: serde_json::Value,
-) -> (
-    order_event::ActiveModel,
-    webhooks::store::event::ActiveModel,
-) {
+) -> (order_event::ActiveModel, webhooks::event::ActiveModel) {
     let history = history_row(
         &assigned.id,
         "order.assigned",
@@ -161,7 +158,7 @@ pub async fn mail_new_orders<'o>(
     acceptor_ids: &[String],
     orders: impl Iterator<Item = &'o order::Model>,
 ) -> ApiResult<()> {
-    let recipients = acceptors_store::new_order_mail_recipients(txn, acceptor_ids).await?;
+    let recipients = acceptor_directory::new_order_mail_recipients(txn, acceptor_ids).await?;
     if recipients.is_empty() {
         return Ok(());
     }

@@ -44,7 +44,7 @@ use super::deadlines::next_deadline_for;
 use super::model::{Actor, OrderStatus};
 use super::side::AcceptorSide;
 use super::store::{order, order_event};
-use crate::acceptors::store as acceptors_store;
+use crate::acceptors::directory as acceptor_directory;
 use crate::db::now_ms;
 use crate::error::ApiResult;
 use crate::infra::event_bus::EventBus;
@@ -221,7 +221,7 @@ async fn insert_assigned(
         .into_iter()
         .cloned()
         .collect();
-    let methods = acceptors_store::payment_methods_of_acceptors(txn, &acceptor_ids).await?;
+    let methods = acceptor_directory::payment_methods_of_acceptors(txn, &acceptor_ids).await?;
 
     let mut rows = Vec::with_capacity(orders.len());
     let mut assigned = Vec::with_capacity(orders.len());

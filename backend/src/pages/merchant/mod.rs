@@ -14,7 +14,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use crate::error::ApiError;
-use crate::merchants::store::merchant;
+use crate::merchants::merchant;
 use crate::pages::context::state_of;
 use crate::pages::{MerchantPage, PageCtx, PageError};
 use crate::state::AppState;

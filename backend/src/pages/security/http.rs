@@ -76,7 +76,7 @@ async fn two_factor_of(
     user: &SessionUser,
     base: &str,
 ) -> Result<TwoFactor, PageError> {
-    let row = crate::auth::store::find_by_id(&state.db, &user.user_id)
+    let row = crate::auth::service::find_by_id(&state.db, &user.user_id)
         .await
         .map_err(|err| PageError::from_api(ctx.tr, ApiError::from(err)))?
         .ok_or(PageError::Login {

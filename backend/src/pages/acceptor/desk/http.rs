@@ -31,9 +31,7 @@ fn api(ctx: &PageCtx) -> impl Fn(ApiError) -> PageError + '_ {
 }
 
 async fn two_factor_on(state: &AppState, user_id: &str) -> Result<bool, ApiError> {
-    Ok(crate::auth::store::find_by_id(&state.db, user_id)
-        .await?
-        .is_some_and(|u| u.totp_enabled))
+    Ok(crate::auth::service::two_factor_on(&state.db, user_id).await?)
 }
 
 async fn desk(page: AcceptorPage, req: HttpRequest) -> Result<HttpResponse, PageError> {
@@ -192,13 +190,7 @@ async fn acting(
     page: &AcceptorPage,
     req: &HttpRequest,
     form: &ActionForm,
-) -> Result<
-    (
-        web::Data<AppState>,
-        crate::acceptors::store::acceptor::Model,
-    ),
-    PageError,
-> {
+) -> Result<(web::Data<AppState>, crate::acceptors::acceptor::Model), PageError> {
     page.ctx.check_csrf(&form.csrf_token)?;
     let state = state_of(req)?;
     let acceptor = service::acceptor_of_user(&state.db, &page.user.user_id)

@@ -6,9 +6,9 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::model::{FieldError, MethodForm, MethodRow, QuoteForm, QuoteRow, QuotesPage};
+use crate::acceptors::acceptor;
 use crate::acceptors::model::{AcceptorStatus, PaymentMethodRequest, QuoteRequest};
-use crate::acceptors::service::{self, status_of};
-use crate::acceptors::store::{self, acceptor};
+use crate::acceptors::service;
 use crate::error::{ApiError, ErrorCode};
 use crate::pages::context::{flash_cookie, state_of};
 use crate::pages::{AcceptorPage, PageCtx, PageError, render};
@@ -44,7 +44,7 @@ async fn acceptor_of(
 
 /// Why this acceptor cannot change its quotes yet (pending) or now (frozen).
 fn status_notice(ctx: &PageCtx, a: &acceptor::Model) -> Option<String> {
-    match status_of(a).ok()? {
+    match a.status {
         AcceptorStatus::Active => None,
         AcceptorStatus::Pending => Some(ctx.t("quotes.pending").to_owned()),
         AcceptorStatus::Frozen => Some(ctx.t("quotes.frozen").to_owned()),
@@ -60,8 +60,8 @@ async fn page(
     method: MethodForm,
 ) -> Result<QuotesPage, PageError> {
     let db_err = |err: sea_orm::DbErr| PageError::from_api(ctx.tr, ApiError::from(err));
-    let quotes = store::quotes_of(&state.db, &a.id).await.map_err(db_err)?;
-    let methods = store::payment_methods_of(&state.db, &a.id)
+    let quotes = service::quotes_of(&state.db, &a.id).await.map_err(db_err)?;
+    let methods = service::payment_methods_of(&state.db, &a.id)
         .await
         .map_err(db_err)?;
     Ok(QuotesPage {

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::acceptors::model::{PaymentMethodView, QuoteView};
-use crate::acceptors::store::{payment_method, quote};
+use crate::acceptors::{payment_method, quote};
 use crate::money::FIATS;
 use crate::pages::PageCtx;
 

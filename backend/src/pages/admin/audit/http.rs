@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::model::{AuditPage, AuditQuery, AuditRow, target_href};
-use crate::audit::store::{AuditFilter, list_filtered};
+use crate::audit::AuditFilter;
+use crate::audit::service::list_filtered;
 use crate::pages::admin::{Chrome, db};
 use crate::pages::context::{state_of, urlencode};
 use crate::pages::filters::day_range;
@@ -39,7 +40,7 @@ async fn show(
     // Who: an email is looked up; anything else is taken as a user id.
     let actor_id = match filled(&query.actor) {
         Some(actor) if actor.contains('@') => Some(
-            crate::auth::store::find_by_email(&state.db, &actor.to_lowercase())
+            crate::auth::service::find_by_email(&state.db, &actor.to_lowercase())
                 .await
                 .map_err(db(&ctx))?
                 .map_or_else(|| "(nobody)".to_owned(), |u| u.id),
@@ -62,7 +63,7 @@ async fn show(
     let mut emails: HashMap<String, String> = HashMap::new();
     for id in found.data.iter().filter_map(|r| r.actor_id.as_ref()) {
         if !emails.contains_key(id)
-            && let Some(u) = crate::auth::store::find_by_id(&state.db, id)
+            && let Some(u) = crate::auth::service::find_by_id(&state.db, id)
                 .await
                 .map_err(db(&ctx))?
         {

@@ -54,25 +54,18 @@ async fn list(
         .into_iter()
         .map(|o| (o.id.clone(), o))
         .collect();
-    let merchants: HashMap<String, String> = crate::merchants::store::find_merchants(
+    let merchants = crate::merchants::service::names_of(
         &state.db,
         found.data.iter().map(|d| d.merchant_id.clone()),
     )
     .await
-    .map_err(db(&ctx))?
-    .into_iter()
-    .map(|m| (m.id, m.name))
-    .collect();
-    let mut acceptors: HashMap<String, String> = HashMap::new();
-    for id in found.data.iter().filter_map(|d| d.acceptor_id.as_ref()) {
-        if !acceptors.contains_key(id)
-            && let Some(a) = crate::acceptors::store::find_acceptor(&state.db, id)
-                .await
-                .map_err(db(&ctx))?
-        {
-            acceptors.insert(a.id, a.display_name);
-        }
-    }
+    .map_err(db(&ctx))?;
+    let acceptors = crate::acceptors::service::names_of(
+        &state.db,
+        found.data.iter().filter_map(|d| d.acceptor_id.clone()),
+    )
+    .await
+    .map_err(db(&ctx))?;
     let ids: Vec<String> = found.data.iter().map(|d| d.id.clone()).collect();
     let counts = service::message_counts(&state.db, &ids)
         .await
@@ -225,11 +218,9 @@ async fn resolve(
             .await
             .map_err(db(ctx))?
             .ok_or(PageError::NotFound(ctx.tr))?;
-        let merchant = crate::merchants::store::find_merchant(&state.db, &o.merchant_id)
+        let merchant = crate::merchants::service::name_of(&state.db, &o.merchant_id)
             .await
-            .map_err(db(ctx))?
-            .map(|m| m.name)
-            .unwrap_or_default();
+            .map_err(db(ctx))?;
         let shown_amount = if amount.is_empty() {
             format_usdt(o.amount)
         } else {

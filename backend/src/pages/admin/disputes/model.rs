@@ -117,7 +117,7 @@ impl DisputePage {
     }
 
     pub fn is_open(&self) -> bool {
-        self.dispute.status == "open"
+        self.dispute.status == crate::disputes::model::DisputeStatus::Open
     }
 
     pub fn opened_at(&self) -> (String, String) {

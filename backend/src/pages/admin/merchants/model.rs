@@ -3,8 +3,8 @@
 use askama::Template;
 use serde::Deserialize;
 
+use crate::merchants::api_key;
 use crate::merchants::model::MerchantView;
-use crate::merchants::store::api_key;
 use crate::pages::PageCtx;
 use crate::pages::admin::Chrome;
 
@@ -108,7 +108,7 @@ impl KeyRow {
             id: k.id.clone(),
             prefix: k.key_id_prefix.clone(),
             livemode: k.livemode,
-            kind: k.kind.clone(),
+            kind: k.kind.as_str().to_owned(),
             created_at: crate::pages::time_pair(k.created_at),
             last_used_at: k.last_used_at.map(crate::pages::time_pair),
             revoked: k.revoked_at.is_some(),

@@ -1,7 +1,5 @@
 //! The withdrawal queue's handlers.
 
-use std::collections::HashMap;
-
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::model::{ActionForm, WithdrawalRow, WithdrawalsPage};
@@ -12,9 +10,9 @@ use crate::pages::admin::{Chrome, back_with, db, money_gate, refusal};
 use crate::pages::context::state_of;
 use crate::pages::{AdminPage, PageError, render};
 use crate::values::parse_reason;
+use crate::withdrawals::WithdrawalFilter;
 use crate::withdrawals::model::{WithdrawalStatus, parse_txid};
 use crate::withdrawals::service::{self, Action, Reviewer};
-use crate::withdrawals::store::{self, WithdrawalFilter};
 
 const LIST: &str = "/admin/withdrawals";
 /// Rows of each status shown.
@@ -34,22 +32,17 @@ async fn list(page: AdminPage, req: HttpRequest) -> Result<HttpResponse, PageErr
             status: Some(status),
             ..Default::default()
         };
-        let mut rows = store::list(&state.db, &filter, SHOWN)
+        let mut rows = service::list(&state.db, &filter, SHOWN)
             .await
             .map_err(db(&ctx))?;
         // Oldest first: the queue is worked from its head.
         rows.reverse();
         found.extend(rows);
     }
-    let names: HashMap<String, String> = crate::merchants::store::find_merchants(
-        &state.db,
-        found.iter().map(|w| w.merchant_id.clone()),
-    )
-    .await
-    .map_err(db(&ctx))?
-    .into_iter()
-    .map(|m| (m.id, m.name))
-    .collect();
+    let names =
+        crate::merchants::service::names_of(&state.db, found.iter().map(|w| w.merchant_id.clone()))
+            .await
+            .map_err(db(&ctx))?;
     let shown = WithdrawalsPage {
         chrome: Chrome::of(&state, &user),
         rows: found
@@ -80,15 +73,13 @@ async fn act(
     let reason = form.reason.clone().filter(|r| !r.trim().is_empty());
     if matches!(verb.as_str(), "reject" | "fail") && reason.is_none() {
         // Without JavaScript (or an empty reason): ask for it on a page of its own.
-        let w = store::find(&state.db, &id)
+        let w = service::find(&state.db, &id)
             .await
             .map_err(db(ctx))?
             .ok_or(PageError::NotFound(ctx.tr))?;
-        let merchant = crate::merchants::store::find_merchant(&state.db, &w.merchant_id)
+        let merchant = crate::merchants::service::name_of(&state.db, &w.merchant_id)
             .await
-            .map_err(db(ctx))?
-            .map(|m| m.name)
-            .unwrap_or_default();
+            .map_err(db(ctx))?;
         let args = [("amount", format_usdt(w.amount)), ("merchant", merchant)];
         let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let reject = verb == "reject";

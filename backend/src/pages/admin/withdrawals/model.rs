@@ -6,7 +6,7 @@ use serde::Deserialize;
 use crate::money::format_usdt;
 use crate::pages::PageCtx;
 use crate::pages::admin::Chrome;
-use crate::withdrawals::store::withdrawal;
+use crate::withdrawals::withdrawal;
 
 pub struct WithdrawalRow {
     pub id: String,
@@ -27,7 +27,7 @@ impl WithdrawalRow {
             id: w.id.clone(),
             merchant,
             merchant_id: w.merchant_id.clone(),
-            status: w.status.clone(),
+            status: w.status.as_str().to_owned(),
             amount: format_usdt(w.amount),
             fee: format_usdt(w.fee),
             network: w.network.clone(),

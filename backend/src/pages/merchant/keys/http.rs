@@ -7,9 +7,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::model::{CreateKeyForm, KeyRow, KeysPage, NewKey};
 use crate::client_addr::client_ip;
+use crate::merchants::merchant;
 use crate::merchants::model::{KeyMode, NewApiKey};
 use crate::merchants::service::{self, Actor, KeyRef};
-use crate::merchants::store::merchant;
 use crate::pages::merchant::{CsrfForm, api, back_with, merchant_of};
 use crate::pages::{MerchantPage, PageCtx, PageError, render};
 use crate::state::AppState;

@@ -4,7 +4,7 @@
 use askama::Template;
 use serde::Deserialize;
 
-use crate::merchants::store::api_key;
+use crate::merchants::api_key;
 use crate::pages::{PageCtx, time_pair};
 
 #[derive(Debug, Deserialize)]
@@ -32,7 +32,7 @@ impl From<&api_key::Model> for KeyRow {
             id: k.id.clone(),
             prefix: k.key_id_prefix.clone(),
             livemode: k.livemode,
-            kind: k.kind.clone(),
+            kind: k.kind.as_str().to_owned(),
             created: time_pair(k.created_at),
             last_used: k.last_used_at.map(time_pair),
             revoked: k.revoked_at.map(time_pair),

@@ -12,14 +12,14 @@ use super::model::{WithdrawalForm, WithdrawalRow, WithdrawalsPage, network_optio
 use crate::auth::second_factor::{self, Purpose};
 use crate::error::{ApiError, ErrorCode};
 use crate::ledger::{self, AccountKey};
-use crate::merchants::store::merchant;
+use crate::merchants::merchant;
 use crate::money::format_usdt;
 use crate::pages::context::urlencode;
 use crate::pages::merchant::{api, back_with, merchant_of};
 use crate::pages::{MerchantPage, PageCtx, PageError, render};
 use crate::state::AppState;
+use crate::withdrawals::WithdrawalFilter;
 use crate::withdrawals::model::CreateWithdrawalRequest;
-use crate::withdrawals::store::{self, WithdrawalFilter};
 
 /// Withdrawals per page.
 pub const PAGE_SIZE: u64 = 20;
@@ -56,7 +56,7 @@ async fn page(
         status: None,
         starting_after: starting_after.filter(|c| !c.is_empty()),
     };
-    let mut rows = store::list(&state.db, &filter, PAGE_SIZE + 1)
+    let mut rows = crate::withdrawals::service::list(&state.db, &filter, PAGE_SIZE + 1)
         .await
         .map_err(db_err)?;
     let has_more = rows.len() as u64 > PAGE_SIZE;
@@ -69,10 +69,9 @@ async fn page(
         )),
         _ => None,
     };
-    let totp = crate::auth::store::find_by_id(&state.db, user_id)
+    let totp = crate::auth::service::two_factor_on(&state.db, user_id)
         .await
-        .map_err(db_err)?
-        .is_some_and(|u| u.totp_enabled);
+        .map_err(db_err)?;
     Ok(WithdrawalsPage {
         ctx: ctx.clone(),
         livemode,
@@ -205,7 +204,7 @@ async fn request(
 /// The merchant user's second factor, when it is on (throttled; a code is accepted
 /// once).
 async fn second_factor_check(state: &AppState, user_id: &str, code: &str) -> Result<(), ApiError> {
-    let user = crate::auth::store::find_by_id(&state.db, user_id)
+    let user = crate::auth::service::find_by_id(&state.db, user_id)
         .await?
         .ok_or_else(ApiError::forbidden)?;
     second_factor::require(state, &user, Some(code), Purpose::Withdrawal).await?;

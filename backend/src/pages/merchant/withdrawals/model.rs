@@ -8,7 +8,7 @@ use serde::Deserialize;
 use crate::money::format_usdt;
 use crate::pages::{PageCtx, time_pair};
 use crate::values::networks::NETWORKS;
-use crate::withdrawals::store::withdrawal;
+use crate::withdrawals::withdrawal;
 
 /// `POST /merchant/withdrawals`.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -56,7 +56,7 @@ impl From<&withdrawal::Model> for WithdrawalRow {
             fee: format_usdt(w.fee),
             network: w.network.clone(),
             address: w.address.clone(),
-            status: w.status.clone(),
+            status: w.status.as_str().to_owned(),
             txid: w.txid.clone(),
             reason: w.reason.clone(),
             created: time_pair(w.created_at),
