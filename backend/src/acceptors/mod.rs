@@ -31,6 +31,7 @@ pub mod model;
 pub mod presence;
 pub mod service;
 pub mod stats;
+pub mod status;
 pub mod store;
 pub mod validation;
 

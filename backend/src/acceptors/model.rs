@@ -6,7 +6,7 @@
 //! `param`. The service layer only ever sees validated values.
 
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::validation::{
@@ -20,51 +20,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::money::{FiatCurrency, Rate, Usdt};
 use crate::values::{PaymentMethodCode, parse_fiat_code_any_case, parse_network_any_case};
 
-/// `acceptors.status`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-#[schema(description = "The state of an acceptor.")]
-// Stored as its lower-case name; a stored value that is none of these fails the read.
-#[derive(sea_orm::DeriveValueType)]
-#[sea_orm(value_type = "String")]
-pub enum AcceptorStatus {
-    /// Registered, waiting for an admin's approval.
-    Pending,
-    /// May trade.
-    Active,
-    /// Stopped by an admin: keeps its balance, gets no new orders, cannot trade.
-    Frozen,
-}
-
-impl AcceptorStatus {
-    pub const ALL: [Self; 3] = [Self::Pending, Self::Active, Self::Frozen];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Active => "active",
-            Self::Frozen => "frozen",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.as_str() == text)
-    }
-}
-
-impl std::str::FromStr for AcceptorStatus {
-    type Err = sea_orm::sea_query::ValueTypeErr;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        Self::parse(text).ok_or(sea_orm::sea_query::ValueTypeErr)
-    }
-}
-
-impl std::fmt::Display for AcceptorStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use super::status::AcceptorStatus;
 
 /// An admin's status change of an acceptor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -21,6 +21,7 @@ pub mod invite;
 pub mod key_cache;
 pub mod model;
 pub mod service;
+pub mod status;
 pub mod store;
 
 pub use auth::SignedRequest;

@@ -16,6 +16,8 @@ use crate::ids;
 use crate::money::{FiatCurrency, Rate, Usdt};
 use crate::values::{HttpUrl, parse_fiat_code};
 
+pub use super::status::{KeyKind, MerchantStatus};
+
 pub const DEFAULT_RATE_LIMIT_PER_MINUTE: i32 = 100;
 pub const MAX_RATE_LIMIT_PER_MINUTE: i64 = 100_000;
 pub const MAX_NAME_CHARS: usize = 100;
@@ -26,49 +28,6 @@ pub const KEY_RANDOM_LEN: usize = 24;
 /// Random characters kept in the display prefix (`mk_live_AbC1`).
 pub const KEY_DISPLAY_RANDOM_CHARS: usize = 4;
 pub const WEBHOOK_SECRET_PREFIX: &str = "whsec_";
-
-/// `merchants.status`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
-#[schema(rename_all = "snake_case", description = "The state of a merchant.")]
-// Stored as its lower-case name; a stored value that is none of these fails the read.
-#[derive(sea_orm::DeriveValueType)]
-#[sea_orm(value_type = "String")]
-pub enum MerchantStatus {
-    Active,
-    /// Every API key of the merchant is refused (`401 invalid_api_key`).
-    Suspended,
-}
-
-impl MerchantStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Active => "active",
-            Self::Suspended => "suspended",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "active" => Some(Self::Active),
-            "suspended" => Some(Self::Suspended),
-            _ => None,
-        }
-    }
-}
-
-impl std::str::FromStr for MerchantStatus {
-    type Err = sea_orm::sea_query::ValueTypeErr;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        Self::parse(text).ok_or(sea_orm::sea_query::ValueTypeErr)
-    }
-}
-
-impl std::fmt::Display for MerchantStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// Live keys move real money; test keys (`mk_test_…`) work in the sandbox ledger.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
@@ -110,53 +69,6 @@ impl KeyMode {
             Self::Live => LIVE_KEY_PREFIX,
             Self::Test => TEST_KEY_PREFIX,
         }
-    }
-}
-
-/// `api_keys.kind`: how requests made with the key are signed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
-#[schema(
-    rename_all = "snake_case",
-    description = "How requests of the key are signed."
-)]
-// Stored as its name; a stored value that is none of these fails the read.
-#[derive(sea_orm::DeriveValueType)]
-#[sea_orm(value_type = "String")]
-pub enum KeyKind {
-    /// HMAC-SHA256 with a shared secret (sealed at rest).
-    Hmac,
-    /// ECDSA P-256 / SHA-256 with the merchant's private key; we keep the public key.
-    EcdsaP256,
-}
-
-impl KeyKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Hmac => "hmac",
-            Self::EcdsaP256 => "ecdsa_p256",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "hmac" => Some(Self::Hmac),
-            "ecdsa_p256" => Some(Self::EcdsaP256),
-            _ => None,
-        }
-    }
-}
-
-impl std::str::FromStr for KeyKind {
-    type Err = sea_orm::sea_query::ValueTypeErr;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        Self::parse(text).ok_or(sea_orm::sea_query::ValueTypeErr)
-    }
-}
-
-impl std::fmt::Display for KeyKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

@@ -14,7 +14,7 @@ pub mod merchant {
         pub name: String,
         pub email: String,
         /// `active` | `suspended`.
-        pub status: crate::merchants::model::MerchantStatus,
+        pub status: crate::merchants::status::MerchantStatus,
         /// Decimal fraction, e.g. "0.01".
         pub fee_rate: String,
         pub default_fiat: Option<String>,
@@ -53,7 +53,7 @@ pub mod api_key {
         pub merchant_id: String,
         pub livemode: bool,
         /// `hmac` | `ecdsa_p256`.
-        pub kind: crate::merchants::model::KeyKind,
+        pub kind: crate::merchants::status::KeyKind,
         /// HMAC secret sealed with the master key.
         pub secret_enc: Option<String>,
         pub public_key_pem: Option<String>,

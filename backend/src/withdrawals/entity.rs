@@ -20,7 +20,7 @@ pub mod withdrawal {
         pub amount: i64,
         /// Micro-USDT network fee, charged on top of `amount`.
         pub fee: i64,
-        pub status: crate::withdrawals::model::WithdrawalStatus,
+        pub status: crate::withdrawals::status::WithdrawalStatus,
         pub params_hash: String,
         pub txid: Option<String>,
         pub reason: Option<String>,

@@ -2,7 +2,8 @@
 //!
 //! - `model.rs`: the state machine (`review → approved → completed`, or `rejected`, or
 //!   `failed`), the request parser, ledger transfer ids and the JSON views.
-//! - `entity.rs`: the `withdrawals` entity (the table shape only).
+//! - `entity.rs`: the `withdrawals` entity (the table shape only); `status.rs`: its
+//!   status enum, which `model.rs` re-exports.
 //! - `store.rs`: the `withdrawals` queries; the statement queries on
 //!   `ledger_transfers`.
 //! - `service.rs`: creation with its ledger hold (and automatic approval below the
@@ -23,6 +24,7 @@ pub mod entity;
 pub mod http;
 pub mod model;
 pub mod service;
+pub mod status;
 pub mod store;
 
 pub use entity::withdrawal;
