@@ -512,12 +512,21 @@ pub async fn bootstrap_admin(
     if store::admin_exists(db).await? {
         return Ok(None);
     }
-    let user = create_admin(db, settings, email, password.expose(), "system").await?;
+    // Configuration, not an action: nobody to audit (the CLI's `admin create` is).
+    let user = create_user(
+        db,
+        settings,
+        email,
+        password.expose(),
+        Role::Admin,
+        "Administrator",
+    )
+    .await?;
     Ok(Some(user.email))
 }
 
-/// Creates an admin outside any session (the first admin from the configuration, or
-/// `otcpay admin create`), with its audit row in the same transaction.
+/// Creates an admin from the command line (`otcpay admin create`), with its audit row
+/// in the same transaction.
 pub async fn create_admin(
     db: &sea_orm::DatabaseConnection,
     settings: &Settings,
