@@ -22,6 +22,21 @@ use crate::error::{ApiError, ApiResult};
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// Whether the request declares a JSON body.
+/// A route guard: the request carries an HTML form (`application/x-www-form-urlencoded`).
+/// Paths that answer both a page's form and JSON (the cashier's) mount one route per
+/// kind with it, so each layer owns its own handler.
+pub struct FormBody;
+
+impl actix_web::guard::Guard for FormBody {
+    fn check(&self, ctx: &actix_web::guard::GuardContext<'_>) -> bool {
+        ctx.head()
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"))
+    }
+}
+
 pub fn declares_json(req: &HttpRequest) -> bool {
     req.headers()
         .get(CONTENT_TYPE)

@@ -6,6 +6,7 @@
 //! (thin handlers), `service.rs` (use cases and transactions), `model.rs` (types and
 //! state machines), `store.rs` (sea-orm entities and queries). ARCHITECTURE.md is the map.
 
+pub mod acceptor_directory;
 pub mod acceptors;
 pub mod addresses;
 pub mod assets;
@@ -38,6 +39,7 @@ pub mod pagination;
 pub mod public;
 pub mod routing;
 pub mod security_headers;
+pub mod ssrf;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

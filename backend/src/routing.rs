@@ -3,61 +3,54 @@
 //!
 //! The known (method, path) pairs come from the OpenAPI document, which lists every
 //! mounted route (a test compares the two both ways), so there is no second route table
-//! to keep in step. It is the App's default service and every `web::resource`'s.
-
-use std::sync::OnceLock;
+//! to keep in step; the App holds them as [`KnownRoutes`]. It is the App's default
+//! service and every `web::resource`'s.
 
 use actix_web::http::header::{ALLOW, HeaderValue};
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::error::{ApiError, ApiResult, ErrorCode};
 
-/// A documented path template split into segments (`{…}` matches any one segment) and
-/// its methods.
+/// The documented routes: each path template split into segments (`{…}` matches any
+/// one segment) with its methods. Built at start from the OpenAPI document
+/// (`openapi::routes`) and given to the App as data, so this module depends on no
+/// feature.
+#[derive(Debug, Default)]
+pub struct KnownRoutes {
+    paths: Vec<KnownPath>,
+}
+
+#[derive(Debug)]
 struct KnownPath {
     segments: Vec<String>,
     methods: Vec<String>,
 }
 
-fn known_paths() -> &'static [KnownPath] {
-    static PATHS: OnceLock<Vec<KnownPath>> = OnceLock::new();
-    PATHS.get_or_init(|| {
-        let Ok(document) = crate::openapi::document() else {
-            return Vec::new();
-        };
-        document
-            .paths
+impl KnownRoutes {
+    /// `(template, methods)` pairs, e.g. `("/api/v1/orders/{id}", ["GET"])`.
+    pub fn new(routes: impl IntoIterator<Item = (String, Vec<String>)>) -> Self {
+        let paths = routes
+            .into_iter()
+            .map(|(template, methods)| KnownPath {
+                segments: template.split('/').map(str::to_owned).collect(),
+                methods: methods.iter().map(|m| m.to_ascii_uppercase()).collect(),
+            })
+            .collect();
+        Self { paths }
+    }
+
+    /// The methods a path is served for, sorted; empty for an unknown path.
+    pub fn allowed_methods(&self, path: &str) -> Vec<String> {
+        let mut methods: Vec<String> = self
             .paths
             .iter()
-            .map(|(template, item)| {
-                let methods = serde_json::to_value(item)
-                    .ok()
-                    .and_then(|v| v.as_object().cloned())
-                    .map(|ops| {
-                        ops.keys()
-                            .filter(|k| {
-                                matches!(
-                                    k.as_str(),
-                                    "get"
-                                        | "post"
-                                        | "put"
-                                        | "patch"
-                                        | "delete"
-                                        | "head"
-                                        | "options"
-                                )
-                            })
-                            .map(|k| k.to_ascii_uppercase())
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                KnownPath {
-                    segments: template.split('/').map(str::to_owned).collect(),
-                    methods,
-                }
-            })
-            .collect()
-    })
+            .filter(|known| template_matches(&known.segments, path))
+            .flat_map(|known| known.methods.iter().cloned())
+            .collect();
+        methods.sort();
+        methods.dedup();
+        methods
+    }
 }
 
 fn template_matches(segments: &[String], path: &str) -> bool {
@@ -69,20 +62,11 @@ fn template_matches(segments: &[String], path: &str) -> bool {
             .all(|(s, p)| (s.starts_with('{') && !p.is_empty()) || s == p)
 }
 
-/// The methods a path is served for, sorted; empty for an unknown path.
-pub fn allowed_methods(path: &str) -> Vec<String> {
-    let mut methods: Vec<String> = known_paths()
-        .iter()
-        .filter(|known| template_matches(&known.segments, path))
-        .flat_map(|known| known.methods.iter().cloned())
-        .collect();
-    methods.sort();
-    methods.dedup();
-    methods
-}
-
 pub async fn unrouted(req: HttpRequest) -> ApiResult<HttpResponse> {
-    let methods = allowed_methods(req.path());
+    let methods = req
+        .app_data::<web::Data<KnownRoutes>>()
+        .map(|known| known.allowed_methods(req.path()))
+        .unwrap_or_default();
     if methods.is_empty() {
         return Err(ApiError::new(ErrorCode::NotFound, "No such endpoint."));
     }
@@ -106,13 +90,30 @@ mod tests {
 
     #[test]
     fn known_paths_list_their_methods() {
-        assert_eq!(allowed_methods("/api/v1/orders"), ["GET", "POST"]);
-        assert_eq!(allowed_methods("/api/v1/orders/ord_x/cancel"), ["POST"]);
+        let known = KnownRoutes::new([
+            (
+                "/api/v1/orders".to_owned(),
+                vec!["post".to_owned(), "get".to_owned()],
+            ),
+            (
+                "/api/v1/orders/{id}/cancel".to_owned(),
+                vec!["post".to_owned()],
+            ),
+            (
+                "/api/v1/acceptor/quotes/{fiat}".to_owned(),
+                vec!["put".to_owned(), "delete".to_owned()],
+            ),
+        ]);
+        assert_eq!(known.allowed_methods("/api/v1/orders"), ["GET", "POST"]);
         assert_eq!(
-            allowed_methods("/api/v1/acceptor/quotes/CNY"),
+            known.allowed_methods("/api/v1/orders/ord_x/cancel"),
+            ["POST"]
+        );
+        assert_eq!(
+            known.allowed_methods("/api/v1/acceptor/quotes/CNY"),
             ["DELETE", "PUT"]
         );
-        assert!(allowed_methods("/api/v1/nothing").is_empty());
-        assert!(allowed_methods("/api/v1/orders//cancel").is_empty());
+        assert!(known.allowed_methods("/api/v1/nothing").is_empty());
+        assert!(known.allowed_methods("/api/v1/orders//cancel").is_empty());
     }
 }

@@ -20,9 +20,9 @@ use crate::error::{self, ApiError, ErrorCode};
 use crate::http_body::MAX_BODY_BYTES;
 use crate::infra::Infra;
 use crate::metrics::Metrics;
-use crate::state::AppState;
+use crate::state::{AppState, FeatureHandles};
 use crate::{
-    acceptors, audit, auth, cashier, db, disputes, engine, merchants, openapi, ops, orders, public,
+    acceptors, auth, cashier, db, disputes, engine, merchants, openapi, ops, orders, public,
     telemetry, webhooks, withdrawals,
 };
 
@@ -61,7 +61,7 @@ pub async fn build_state(settings: Settings, public_url: String) -> anyhow::Resu
         tracing::info!(%email, "created the first admin from OTCPAY_ADMIN_EMAIL");
     }
     let metrics = Arc::new(Metrics::default());
-    let (engine, pending_events) = engine::rebuild(
+    let (engine, pending_events) = orders::engine_state::rebuild(
         &db,
         engine::config(settings.rate_tolerance_bps, settings.distinct_fiat_amounts),
     )
@@ -79,9 +79,11 @@ pub async fn build_state(settings: Settings, public_url: String) -> anyhow::Resu
         &infra.event_bus,
         &webhook_wakeup,
     );
+    let mut handles = FeatureHandles::default();
+    handles.insert(merchants::key_cache::KeyCache::default());
+    handles.insert(order_writer);
     let state = AppState {
-        api_keys: merchants::key_cache::KeyCache::default(),
-        order_writer,
+        handles,
         db,
         settings: Arc::new(settings),
         keys,
@@ -114,10 +116,14 @@ impl Application {
             n => n,
         };
         let shutdown_timeout = state.settings.shutdown_timeout_seconds;
+        let known_routes = web::Data::new(crate::routing::KnownRoutes::new(
+            openapi::routes().map_err(|err| anyhow::anyhow!("building the route table: {err}"))?,
+        ));
         let app_state = state.clone();
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(app_state.clone())
+                .app_data(known_routes.clone())
                 .app_data(metrics.clone())
                 .app_data(trusted_proxies.clone())
                 .app_data(
@@ -199,7 +205,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     ops::http::configure(cfg);
     public::http::configure(cfg);
     auth::http::configure(cfg);
-    audit::http::configure(cfg);
+    crate::ops::audit_log::configure(cfg);
     ops::audit::configure(cfg);
     merchants::http::configure(cfg);
     acceptors::http::configure(cfg);

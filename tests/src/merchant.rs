@@ -385,5 +385,7 @@ pub async fn store_endpoint_unchecked(app: &TestApp, merchant_id: &str, url: &st
         .exec(&app.state.db)
         .await
         .expect("endpoint stored");
-    app.state.api_keys.invalidate();
+    otcpay::merchants::key_cache::KeyCache::of(&app.state)
+        .unwrap()
+        .invalidate();
 }

@@ -295,7 +295,7 @@ async fn pending_acceptor(app: &TestApp, email: &str) -> String {
     .insert(&app.state.db)
     .await
     .unwrap();
-    for command in otcpay::engine::register_commands(&row) {
+    for command in otcpay::acceptors::engine_sync::register_commands(&row) {
         app.state.engine.apply(command).await.unwrap();
     }
     row.id

@@ -753,7 +753,7 @@ async fn ssrf_forms_of_webhook_urls_are_refused() {
         "file:///etc/passwd",
     ] {
         assert!(
-            otcpay::webhooks::ssrf::check_url(url, false).await.is_err(),
+            otcpay::ssrf::check_url(url, false).await.is_err(),
             "{url} must be refused"
         );
     }

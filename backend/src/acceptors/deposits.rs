@@ -12,7 +12,6 @@ use super::service::{AdminContext, get, is_unique_violation};
 use super::store;
 use crate::audit;
 use crate::db::now_ms;
-use crate::engine;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::ledger::{self, AccountKey, TransferRequest};
 use crate::state::AppState;
@@ -66,14 +65,12 @@ pub async fn deposit(
         }
     };
     if let DepositOutcome::Created(d) = &outcome {
-        engine::notify(
-            state,
-            Command::AdjustLiquidity {
+        state
+            .notify_engine(Command::AdjustLiquidity {
                 acceptor: d.acceptor_id.clone(),
                 delta: d.amount,
-            },
-        )
-        .await;
+            })
+            .await;
     }
     Ok(outcome)
 }

@@ -6,10 +6,26 @@ use matching_engine::Command;
 
 use super::entity::acceptor;
 use super::store;
-use crate::engine;
 use crate::money::{FiatCurrency, Rate};
 use crate::orders;
 use crate::state::AppState;
+
+/// Registers a new acceptor with the engine (offline, with its status and limit).
+pub fn register_commands(acceptor: &acceptor::Model) -> Vec<Command> {
+    vec![
+        Command::RegisterAcceptor {
+            acceptor: acceptor.id.clone(),
+        },
+        Command::SetStatus {
+            acceptor: acceptor.id.clone(),
+            status: acceptor.status.in_engine(),
+        },
+        Command::SetMaxConcurrentOrders {
+            acceptor: acceptor.id.clone(),
+            max: u32::try_from(acceptor.max_concurrent_orders).unwrap_or(0),
+        },
+    ]
+}
 
 async fn reread(state: &AppState, acceptor_id: &str) -> Option<acceptor::Model> {
     match store::find_acceptor(&state.db, acceptor_id).await {
@@ -23,40 +39,34 @@ async fn reread(state: &AppState, acceptor_id: &str) -> Option<acceptor::Model> 
 
 pub(super) async fn sync_status(state: &AppState, acceptor_id: &str) {
     if let Some(a) = reread(state, acceptor_id).await {
-        engine::notify(
-            state,
-            Command::SetStatus {
+        state
+            .notify_engine(Command::SetStatus {
                 acceptor: a.id.clone(),
-                status: engine::status_of(a.status),
-            },
-        )
-        .await;
+                status: a.status.in_engine(),
+            })
+            .await;
     }
 }
 
 pub(super) async fn sync_presence(state: &AppState, acceptor_id: &str) {
     if let Some(a) = reread(state, acceptor_id).await {
-        engine::notify(
-            state,
-            Command::SetPresence {
+        state
+            .notify_engine(Command::SetPresence {
                 acceptor: a.id.clone(),
                 online: a.online,
-            },
-        )
-        .await;
+            })
+            .await;
     }
 }
 
 pub(super) async fn sync_max_concurrent_orders(state: &AppState, acceptor_id: &str) {
     if let Some(a) = reread(state, acceptor_id).await {
-        engine::notify(
-            state,
-            Command::SetMaxConcurrentOrders {
+        state
+            .notify_engine(Command::SetMaxConcurrentOrders {
                 acceptor: a.id.clone(),
                 max: u32::try_from(a.max_concurrent_orders).unwrap_or(0),
-            },
-        )
-        .await;
+            })
+            .await;
     }
 }
 
@@ -86,21 +96,19 @@ pub(super) async fn sync_quote(state: &AppState, acceptor_id: &str, fiat: FiatCu
             return;
         }
     };
-    engine::notify(state, command).await;
+    state.notify_engine(command).await;
 }
 
 pub(super) async fn sync_payment_methods(state: &AppState, acceptor_id: &str, fiat: &str) {
     match store::methods_for_fiat(&state.db, acceptor_id, fiat).await {
         Ok(methods) => {
-            engine::notify(
-                state,
-                Command::SetPaymentMethods {
+            state
+                .notify_engine(Command::SetPaymentMethods {
                     acceptor: acceptor_id.to_owned(),
                     fiat: fiat.to_owned(),
                     methods,
-                },
-            )
-            .await;
+                })
+                .await;
         }
         Err(err) => {
             tracing::warn!(acceptor = %acceptor_id, error = %err, "engine update skipped: payment methods not readable");

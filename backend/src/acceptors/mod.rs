@@ -5,7 +5,6 @@
 //! - `model.rs`: statuses, request bodies and their validation, API views;
 //! - `validation.rs`: the field rules and limits the request bodies share;
 //! - `stats.rs`: order counters and the figures the acceptor object shows;
-//! - `entity.rs`: the sea-orm entities (table shapes only);
 //! - `store.rs`: the acceptor-scoped queries (acceptors, quotes, payment methods,
 //!   deposits);
 //! - `service.rs`: use cases (one transaction each, audited for admins);
@@ -14,25 +13,23 @@
 //!   earnings);
 //! - `engine_sync.rs`: the matching-engine updates sent after each commit;
 //! - `presence.rs`: the desk's heartbeat and the sweeper;
-//! - `directory.rs`: the reads the order path needs, below `service` (which calls into
-//!   `orders`);
 //! - `http.rs`: the routes of `/api/v1/admin/acceptors…` and `/api/v1/acceptor/…`.
 //!
-//! Other features use [`service`] ([`directory`] from the order path) and the records
-//! re-exported here; `store` and `entity` are this feature's own.
+//! The records (tables `acceptors`, `quotes`, `payment_methods`, `deposits`) and the
+//! reads the order path needs are in `crate::acceptor_directory`, below `orders`;
+//! this feature owns every write to them. Other features use [`service`] and the
+//! records re-exported here; `store` is this feature's own.
 
 pub mod deposits;
-pub mod directory;
-mod engine_sync;
-pub mod entity;
+pub mod engine_sync;
 pub mod history;
 pub mod http;
 pub mod model;
 pub mod presence;
 pub mod service;
 pub mod stats;
-pub mod status;
 pub mod store;
 pub mod validation;
 
-pub use entity::{acceptor, deposit, payment_method, quote};
+pub use crate::acceptor_directory::{acceptor, deposit, payment_method, quote};
+pub use crate::acceptor_directory::{entity, status};

@@ -240,7 +240,7 @@ pub struct DepositRequest {
         pattern = "^[0-9]{1,18}(\\.[0-9]{1,6})?$"
     )]
     pub amount: String,
-    #[schema(value_type = crate::public::model::NetworkId)]
+    #[schema(value_type = crate::values::networks::NetworkId)]
     pub network: String,
     /// 1–128 visible characters, no spaces (surrounding spaces are trimmed); hash-shaped
     /// ids are compared case-insensitively and with or without `0x`.

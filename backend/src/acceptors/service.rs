@@ -3,7 +3,7 @@
 //! Admin actions (create, approve, freeze, unfreeze, update, deposit) are one database
 //! transaction each, with their audit entry in the same transaction. Every change that
 //! affects matching is committed first and then told to the engine
-//! ([`engine::notify`]); the command is built from the row as committed (re-read after
+//! ([`AppState::notify_engine`]); the command is built from the row as committed (re-read after
 //! the commit), so concurrent changes converge on the database's last word.
 //!
 //! Acceptor calls that add exposure (going online, quoting, adding a payment method,
@@ -34,7 +34,6 @@ use crate::audit::{self, AuditEntry};
 use crate::auth::Role;
 use crate::auth::service::{CreateUserError, create_user};
 use crate::db::now_ms;
-use crate::engine;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::ids;
 use crate::ledger::{self, AccountKey};
@@ -216,7 +215,9 @@ pub async fn create(
     )
     .await?;
     txn.commit().await?;
-    engine::notify_all(state, engine::register_commands(&created)).await;
+    state
+        .notify_engine_all(super::engine_sync::register_commands(&created))
+        .await;
     Ok(created)
 }
 
@@ -307,7 +308,9 @@ pub async fn register(
     )
     .await?;
     txn.commit().await?;
-    engine::notify_all(state, engine::register_commands(&created)).await;
+    state
+        .notify_engine_all(super::engine_sync::register_commands(&created))
+        .await;
     Ok(created)
 }
 
@@ -344,7 +347,7 @@ pub async fn change_status(
     )
     .await?;
     if action == StatusAction::Approve {
-        super::directory::mail_to(
+        crate::acceptor_directory::mail_to(
             &txn,
             &state.public_url,
             &updated.id,
@@ -598,5 +601,5 @@ pub async fn names_of(
 }
 
 // Reads other features and the pages may use; the queries stay in `store.rs`.
-pub use super::directory::find_acceptor;
 pub use super::store::{payment_methods_of, quotes_of};
+pub use crate::acceptor_directory::find_acceptor;

@@ -11,19 +11,11 @@ use sea_orm::{ActiveValue::Set, DatabaseTransaction, FromQueryResult, QueryOrder
 pub use super::entity::{acceptor, deposit, payment_method, quote};
 use super::model::{NewDeposit, NewPaymentMethod, NewQuote};
 use super::stats::OrderCounts;
+pub use crate::acceptor_directory::{choose_payment_method, find_acceptor};
 use crate::db::supports_row_locks;
-use crate::disputes::dispute;
+use crate::orders::dispute;
 use crate::orders::model::OrderStatus;
 use crate::orders::order;
-
-pub async fn find_acceptor(
-    db: &impl ConnectionTrait,
-    acceptor_id: &str,
-) -> Result<Option<acceptor::Model>, DbErr> {
-    acceptor::Entity::find_by_id(acceptor_id.to_owned())
-        .one(db)
-        .await
-}
 
 /// Several acceptors by id, in one query (ids that do not exist are left out).
 pub async fn find_acceptors(
@@ -291,50 +283,6 @@ pub async fn payment_methods_of(
 
 /// The payment methods of these acceptors, in id order (the order
 /// [`choose_payment_method`] relies on).
-/// Where to mail an acceptor who asked for a mail on each new order.
-#[derive(Debug, Clone)]
-pub struct NewOrderMailRecipient {
-    pub acceptor_id: String,
-    pub display_name: String,
-    pub email: String,
-    pub lang: String,
-}
-
-/// Those of `acceptor_ids` who asked for a mail on each new order. One query when none
-/// did (the usual case on the order path), two when some did.
-pub async fn new_order_mail_recipients(
-    db: &impl ConnectionTrait,
-    acceptor_ids: &[String],
-) -> Result<Vec<NewOrderMailRecipient>, DbErr> {
-    if acceptor_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let wanting = acceptor::Entity::find()
-        .filter(acceptor::Column::Id.is_in(acceptor_ids.iter().cloned()))
-        .filter(acceptor::Column::NotifyNewOrders.eq(true))
-        .all(db)
-        .await?;
-    if wanting.is_empty() {
-        return Ok(Vec::new());
-    }
-    let users = crate::auth::user::Entity::find()
-        .filter(crate::auth::user::Column::Id.is_in(wanting.iter().map(|a| a.user_id.clone())))
-        .all(db)
-        .await?;
-    Ok(wanting
-        .into_iter()
-        .filter_map(|a| {
-            let user = users.iter().find(|u| u.id == a.user_id)?;
-            Some(NewOrderMailRecipient {
-                acceptor_id: a.id,
-                display_name: a.display_name,
-                email: user.email.clone(),
-                lang: user.lang.clone(),
-            })
-        })
-        .collect())
-}
-
 /// Turns the acceptor's mail on each new order on or off.
 pub async fn set_notify_new_orders(
     db: &impl ConnectionTrait,
@@ -349,34 +297,6 @@ pub async fn set_notify_new_orders(
         .exec(db)
         .await?;
     Ok(())
-}
-
-pub async fn payment_methods_of_acceptors(
-    db: &impl ConnectionTrait,
-    acceptor_ids: &[String],
-) -> Result<Vec<payment_method::Model>, DbErr> {
-    use sea_orm::QueryOrder;
-    if acceptor_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    payment_method::Entity::find()
-        .filter(payment_method::Column::AcceptorId.is_in(acceptor_ids.iter().cloned()))
-        .order_by_asc(payment_method::Column::Id)
-        .all(db)
-        .await
-}
-
-/// The method an order is paid with: the acceptor's oldest method for the fiat, of the
-/// kind the merchant asked for if it did. `methods` as read by [`payment_methods_of_acceptors`].
-pub fn choose_payment_method<'a>(
-    methods: &'a [payment_method::Model],
-    acceptor_id: &str,
-    fiat: &str,
-    method: Option<&str>,
-) -> Option<&'a payment_method::Model> {
-    methods.iter().find(|m| {
-        m.acceptor_id == acceptor_id && m.fiat == fiat && method.is_none_or(|want| m.method == want)
-    })
 }
 
 /// One of the acceptor's payment methods; another acceptor's is `None`.

@@ -3,7 +3,6 @@
 //! Other features use [`service`] and the record re-exported here ([`entry`]); `store`
 //! is this feature's own.
 
-pub mod http;
 pub mod service;
 pub mod store;
 

@@ -1,11 +1,11 @@
-//! The customer's cashier, addressed by the order's unguessable token:
-//! `GET /pay/{token}` (the page, `pages::cashier`; it works without JavaScript),
+//! The customer's cashier as JSON, addressed by the order's unguessable token:
 //! `GET /pay/{token}/status`, `POST /pay/{token}/paid`, `POST /pay/{token}/dispute`,
 //! `POST /pay/{token}/messages` (the customer's message in the open dispute),
-//! `GET /pay/{token}/events` (Server-Sent Events of the order).
+//! `GET /pay/{token}/events` (Server-Sent Events of the order). The page (`GET
+//! /pay/{token}`) and its form posts to the same paths are `pages::cashier`'s: the
+//! routes here take every body that is not a form ([`FormBody`]).
 
-use actix_web::http::header::CONTENT_TYPE;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, guard, web};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -13,20 +13,24 @@ use super::service;
 use crate::db::rfc3339;
 use crate::disputes::model::DisputeView;
 use crate::error::ApiResult;
+use crate::http_body::FormBody;
 use crate::money::format_usdt;
 use crate::orders::order;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route(
-        "/pay/{token}",
-        web::get().to(crate::pages::cashier::http::page),
-    )
-    .route("/pay/{token}/status", web::get().to(status))
-    .route("/pay/{token}/paid", web::post().to(paid))
-    .route("/pay/{token}/dispute", web::post().to(dispute))
-    .route("/pay/{token}/messages", web::post().to(message))
-    .route("/pay/{token}/events", web::get().to(events));
+    let not_form = || guard::Not(FormBody);
+    cfg.route("/pay/{token}/status", web::get().to(status))
+        .route("/pay/{token}/paid", web::post().guard(not_form()).to(paid))
+        .route(
+            "/pay/{token}/dispute",
+            web::post().guard(not_form()).to(dispute),
+        )
+        .route(
+            "/pay/{token}/messages",
+            web::post().guard(not_form()).to(message),
+        )
+        .route("/pay/{token}/events", web::get().to(events));
 }
 
 /// What the customer's page shows.
@@ -78,24 +82,13 @@ pub struct PaidRequest {
     payer_name: Option<String>,
 }
 
-fn is_form(req: &HttpRequest) -> bool {
-    req.headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"))
-}
-
-/// Accepts JSON (`{"payer_name"?}`) or the page's form (handled by the page, which
-/// redirects back to it).
+/// `{"payer_name"?}`; the body may be left out.
 async fn paid(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<String>,
     body: web::Bytes,
-) -> Result<HttpResponse, actix_web::Error> {
-    if is_form(&req) {
-        return Ok(crate::pages::cashier::http::paid(req, path.into_inner(), &body).await?);
-    }
+) -> ApiResult<HttpResponse> {
     let request: PaidRequest = crate::http_body::optional_json(&req, &body)?;
     let updated = service::mark_paid(&state, &path, request.payer_name).await?;
     Ok(HttpResponse::Ok().json(CashierStatus::from(&updated)))
@@ -117,16 +110,13 @@ pub struct DisputeRequest {
     contact: Option<String>,
 }
 
-/// Accepts JSON (`{"reason", "contact"?}` → `201` dispute) or the page's form.
+/// `{"reason", "contact"?}` → `201` dispute.
 async fn dispute(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<String>,
     body: web::Bytes,
-) -> Result<HttpResponse, actix_web::Error> {
-    if is_form(&req) {
-        return Ok(crate::pages::cashier::http::dispute(req, path.into_inner(), &body).await?);
-    }
+) -> ApiResult<HttpResponse> {
     crate::http_body::require_json(&req, &body)?;
     let body: DisputeRequest = crate::http_body::parse_object(&body)?;
     let opened = service::appeal(&state, &path, body.reason, body.contact).await?;
@@ -138,16 +128,13 @@ struct MessageRequest {
     body: Option<String>,
 }
 
-/// Accepts JSON (`{"body"}` → `201` message) or the page's form.
+/// `{"body"}` → `201` message.
 async fn message(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<String>,
     body: web::Bytes,
-) -> Result<HttpResponse, actix_web::Error> {
-    if is_form(&req) {
-        return Ok(crate::pages::cashier::http::message(req, path.into_inner(), &body).await?);
-    }
+) -> ApiResult<HttpResponse> {
     crate::http_body::require_json(&req, &body)?;
     let body: MessageRequest = crate::http_body::parse_object(&body)?;
     let saved = service::post_message(&state, &path, body.body).await?;

@@ -1,5 +1,5 @@
-//! Admin dispute routes: list, detail (order, parties, messages, history), messages,
-//! resolution.
+//! Dispute routes: the merchant's `POST /api/v1/orders/{id}/disputes` (signed), and the
+//! admin's list, detail (order, parties, messages, history), messages, resolution.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
@@ -12,21 +12,28 @@ use super::store;
 use crate::auth::AdminUser;
 use crate::auth::extract::MoneyAdmin;
 use crate::error::{ApiError, ApiResult};
+use crate::merchants::auth::SignedRequest;
+use crate::orders::service::Scope;
 use crate::orders::view::OrderView;
 use crate::pagination::{Page, PageQuery};
 use crate::state::AppState;
+use crate::values::parse_reason;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/v1/admin/disputes", web::get().to(list))
-        .route("/api/v1/admin/disputes/{id}", web::get().to(detail))
-        .route(
-            "/api/v1/admin/disputes/{id}/messages",
-            web::post().to(add_message),
-        )
-        .route(
-            "/api/v1/admin/disputes/{id}/resolve",
-            web::post().to(resolve),
-        );
+    cfg.route(
+        "/api/v1/orders/{id}/disputes",
+        web::post().to(open_by_merchant),
+    )
+    .route("/api/v1/admin/disputes", web::get().to(list))
+    .route("/api/v1/admin/disputes/{id}", web::get().to(detail))
+    .route(
+        "/api/v1/admin/disputes/{id}/messages",
+        web::post().to(add_message),
+    )
+    .route(
+        "/api/v1/admin/disputes/{id}/resolve",
+        web::post().to(resolve),
+    );
 }
 
 #[derive(Debug, Deserialize)]
@@ -137,4 +144,26 @@ async fn resolve(
         dispute: DisputeView::from(&resolved),
         order: OrderView::new(&order, &state.public_url, false),
     }))
+}
+
+#[derive(Debug, Deserialize)]
+struct MerchantDisputeRequest {
+    reason: Option<String>,
+}
+
+/// `POST /api/v1/orders/{id}/disputes` (signed): the merchant disputes its order.
+async fn open_by_merchant(
+    state: web::Data<AppState>,
+    signed: SignedRequest,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let body: MerchantDisputeRequest = signed.json()?;
+    let reason = parse_reason(body.reason)?;
+    let scope = Scope::Merchant {
+        merchant_id: &signed.merchant.id,
+        livemode: signed.livemode,
+    };
+    let (_, dispute) =
+        crate::orders::service::open_dispute(&state, &path, scope, reason, None).await?;
+    Ok(HttpResponse::Created().json(DisputeView::from(&dispute)))
 }

@@ -3,10 +3,10 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-pub use super::status::DisputeStatus;
 use super::store::{dispute, message};
 use crate::db::rfc3339;
 use crate::money::format_usdt;
+pub use crate::orders::dispute::DisputeStatus;
 use crate::orders::order_event;
 use crate::orders::view::OrderView;
 
@@ -216,15 +216,4 @@ pub struct ResolveRequest {
 pub enum DisputeOutcome {
     Release,
     Cancel,
-}
-
-/// The state of a dispute.
-// In the document only (the `status` filter of the admin list), under the name
-// `DisputeStatus`.
-#[derive(utoipa::ToSchema)]
-#[schema(as = DisputeStatus, rename_all = "snake_case")]
-#[allow(dead_code)]
-pub enum DisputeStatusSchema {
-    Open,
-    Resolved,
 }

@@ -75,7 +75,7 @@ pub async fn post_message(
         && let Some(acceptor_id) = order.as_ref().and_then(|o| o.acceptor_id.as_deref())
         && let Some(o) = &order
     {
-        crate::acceptors::directory::mail_to(
+        crate::acceptor_directory::mail_to(
             &txn,
             &state.public_url,
             acceptor_id,

@@ -1,38 +1,9 @@
-//! The `disputes` and `dispute_messages` tables.
+//! Reads of the `disputes` table (its record is `orders::dispute`: the order
+//! transitions write it) and the `dispute_messages` table, this feature's own.
 
 use sea_orm::entity::prelude::*;
 
-pub mod dispute {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "disputes")]
-    pub struct Model {
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub id: String,
-        pub order_id: String,
-        pub merchant_id: String,
-        pub acceptor_id: Option<String>,
-        pub livemode: bool,
-        pub status: crate::disputes::status::DisputeStatus,
-        /// `acceptor` | `merchant` | `customer` | `system`.
-        pub opened_by: String,
-        pub reason: String,
-        pub contact: Option<String>,
-        /// `release` | `cancel` once resolved.
-        pub outcome: Option<String>,
-        pub released_amount: Option<i64>,
-        pub resolution_note: Option<String>,
-        pub resolved_by: Option<String>,
-        pub created_at: i64,
-        pub resolved_at: Option<i64>,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
+pub use crate::orders::dispute;
 
 pub mod message {
     use sea_orm::entity::prelude::*;

@@ -53,7 +53,7 @@ impl EngineHandle {
     }
 
     /// Applies one command and returns what the engine did. Nothing is persisted here:
-    /// use `engine::notify` unless the caller persists the events itself.
+    /// use `AppState::notify_engine` unless the caller persists the events itself.
     pub async fn apply(&self, command: Command) -> Result<Vec<Event>, EngineFailure> {
         let (reply, answer) = oneshot::channel();
         self.tx

@@ -2,9 +2,10 @@
 //! everyone else talks to it through an [`EngineHandle`].
 //!
 //! The database is the source of truth. At start the engine is rebuilt from acceptors,
-//! quotes, payment methods, ledger balances and open orders ([`rebuild`]). A change that
+//! quotes, payment methods, ledger balances and open orders (`orders::engine_state`,
+//! which can read all of them; this folder depends on no feature). A change that
 //! affects matching is first committed to the database, then applied to the engine with
-//! [`notify`], which also persists whatever the engine decided (assignments of waiting
+//! `AppState::notify_engine`, which also persists whatever the engine decided (assignments of waiting
 //! orders) through the decision handler registered at start
 //! (`AppState::engine_decisions`); the engine knows no feature's service. An assignment
 //! the database refuses is undone in the engine (`OrderReleased`).
@@ -13,33 +14,12 @@
 
 pub mod handle;
 
-use std::collections::HashMap;
+use matching_engine::{EngineConfig, Market};
 
-use matching_engine::{
-    AcceptorMarketState, AcceptorState, AcceptorStatus, Assignment, Command, Engine, EngineConfig,
-    EngineState, Event, Market, NewOrder, OrderState, Quote,
-};
-use sea_orm::{ConnectionTrait, DbErr, EntityTrait};
-
-use crate::acceptors::{acceptor, payment_method, quote};
-use crate::ledger::{self, AccountKey};
-use crate::money::{FIATS, Rate};
-use crate::orders::model::OrderStatus;
-use crate::orders::order;
-use crate::state::AppState;
+use crate::money::FIATS;
 
 pub use self::handle::{EngineFailure, EngineHandle};
 pub use matching_engine::AcceptorBalance;
-
-/// Applies a command whose database change is already committed, then persists what the
-/// engine decided. Failures are logged, not returned: the database change stands, and
-/// the engine is rebuilt from the database at the next start.
-pub async fn notify(state: &AppState, command: Command) {
-    match state.engine.apply(command).await {
-        Ok(events) => (state.engine_decisions)(state, events).await,
-        Err(err) => tracing::warn!(error = %err, "engine command refused"),
-    }
-}
 
 /// The engine's configuration: one market per fiat of the currency table.
 pub fn config(rate_tolerance_bps: u32, distinct_fiat_amounts: bool) -> EngineConfig {
@@ -48,160 +28,4 @@ pub fn config(rate_tolerance_bps: u32, distinct_fiat_amounts: bool) -> EngineCon
         rate_tolerance_bps,
         distinct_fiat_amounts,
     }
-}
-
-/// Only an active acceptor trades; a pending one is held like a frozen one.
-fn engine_status(status: crate::acceptors::model::AcceptorStatus) -> AcceptorStatus {
-    use crate::acceptors::model::AcceptorStatus as Stored;
-    match status {
-        Stored::Active => AcceptorStatus::Active,
-        Stored::Pending | Stored::Frozen => AcceptorStatus::Frozen,
-    }
-}
-
-/// Reads the engine's state from the database. Live money only: sandbox orders never
-/// reach real acceptors.
-pub async fn load_state(db: &impl ConnectionTrait) -> Result<EngineState, DbErr> {
-    let acceptors = acceptor::Entity::find().all(db).await?;
-    let quotes = quote::Entity::find().all(db).await?;
-    let methods = payment_method::Entity::find().all(db).await?;
-
-    let mut markets: HashMap<String, HashMap<String, AcceptorMarketState>> = HashMap::new();
-    for q in quotes {
-        let Ok(rate) = Rate::parse(&q.rate) else {
-            tracing::warn!(acceptor = %q.acceptor_id, fiat = %q.fiat, "unparseable stored rate");
-            continue;
-        };
-        let side = markets
-            .entry(q.acceptor_id.clone())
-            .or_default()
-            .entry(q.fiat.clone())
-            .or_insert_with(|| AcceptorMarketState {
-                fiat: q.fiat.clone(),
-                quote: None,
-                payment_methods: Vec::new(),
-                last_assigned: 0,
-            });
-        side.quote = Some(Quote {
-            rate: rate.decimal(),
-            min_amount: q.min_amount,
-            max_amount: q.max_amount,
-        });
-    }
-    for m in methods {
-        let side = markets
-            .entry(m.acceptor_id.clone())
-            .or_default()
-            .entry(m.fiat.clone())
-            .or_insert_with(|| AcceptorMarketState {
-                fiat: m.fiat.clone(),
-                quote: None,
-                payment_methods: Vec::new(),
-                last_assigned: 0,
-            });
-        if !side.payment_methods.contains(&m.method) {
-            side.payment_methods.push(m.method);
-        }
-    }
-
-    let mut acceptor_states = Vec::with_capacity(acceptors.len());
-    for a in acceptors {
-        let liquidity = ledger::balance(db, &AccountKey::acceptor(a.id.clone(), true))
-            .await?
-            .posted;
-        let mut sides: Vec<AcceptorMarketState> = markets
-            .remove(&a.id)
-            .map(|m| m.into_values().collect())
-            .unwrap_or_default();
-        sides.sort_by(|x, y| x.fiat.cmp(&y.fiat));
-        acceptor_states.push(AcceptorState {
-            id: a.id,
-            online: a.online,
-            status: engine_status(a.status),
-            liquidity,
-            max_concurrent_orders: u32::try_from(a.max_concurrent_orders).unwrap_or(0),
-            completion_score: 0,
-            markets: sides,
-        });
-    }
-
-    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
-    let open = order::Entity::find()
-        .filter(order::Column::Livemode.eq(true))
-        .filter(order::Column::Status.is_in(OrderStatus::HOLDING_ENGINE.iter().map(|s| s.as_str())))
-        .order_by_asc(order::Column::Id)
-        .all(db)
-        .await?;
-    let mut orders = Vec::with_capacity(open.len());
-    for o in open {
-        let excluded: Vec<String> = serde_json::from_str(&o.excluded_acceptors).unwrap_or_default();
-        let new_order = NewOrder {
-            id: o.id.clone(),
-            fiat: o.fiat_currency.clone(),
-            amount: o.amount,
-            payment_method: o.payment_method.clone(),
-            excluded_acceptors: excluded,
-            match_deadline: o.match_deadline.unwrap_or(o.expires_at),
-        };
-        let assignment = match (&o.acceptor_id, &o.rate, o.fiat_amount) {
-            (Some(acceptor), Some(rate), Some(fiat_amount))
-                if o.status != OrderStatus::Matching =>
-            {
-                Rate::parse(rate).ok().map(|rate| Assignment {
-                    acceptor: acceptor.clone(),
-                    rate: rate.decimal(),
-                    fiat_amount,
-                })
-            }
-            _ => None,
-        };
-        orders.push(OrderState {
-            order: new_order,
-            assignment,
-        });
-    }
-    Ok(EngineState {
-        acceptors: acceptor_states,
-        orders,
-    })
-}
-
-/// Rebuilds the engine from the database. The returned events (waiting orders that can
-/// be assigned now) must be persisted once the server state exists.
-pub async fn rebuild(
-    db: &impl ConnectionTrait,
-    config: EngineConfig,
-) -> anyhow::Result<(Engine, Vec<Event>)> {
-    let state = load_state(db).await?;
-    let (engine, events) = Engine::restore(config, state)?;
-    Ok((engine, events))
-}
-
-/// Registers a new acceptor with the engine (offline, with its status and limit).
-pub fn register_commands(acceptor: &acceptor::Model) -> Vec<Command> {
-    vec![
-        Command::RegisterAcceptor {
-            acceptor: acceptor.id.clone(),
-        },
-        Command::SetStatus {
-            acceptor: acceptor.id.clone(),
-            status: engine_status(acceptor.status),
-        },
-        Command::SetMaxConcurrentOrders {
-            acceptor: acceptor.id.clone(),
-            max: u32::try_from(acceptor.max_concurrent_orders).unwrap_or(0),
-        },
-    ]
-}
-
-/// Applies several commands in order (see [`notify`]).
-pub async fn notify_all(state: &AppState, commands: Vec<Command>) {
-    for command in commands {
-        notify(state, command).await;
-    }
-}
-
-/// The engine status for an acceptor's stored status.
-pub fn status_of(stored: crate::acceptors::model::AcceptorStatus) -> AcceptorStatus {
-    engine_status(stored)
 }

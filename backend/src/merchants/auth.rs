@@ -63,6 +63,7 @@ use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
+use super::key_cache::KeyCache;
 use super::model::{KeyKind, MerchantStatus, key_id_mode};
 use super::store::{self, api_key, merchant};
 use crate::client_addr::client_ip;
@@ -259,7 +260,7 @@ async fn authenticate(req: HttpRequest, payload: Payload) -> ApiResult<SignedReq
     // with step 6 and the key's limit (one round trip). Any other key is looked up only
     // after the gate, so a blocked address guessing keys never reaches the database.
     let lookup_hash = state.keys.lookup_hash(&creds.key_id);
-    let found = match state.api_keys.get(&lookup_hash) {
+    let found = match KeyCache::of(&state)?.get(&lookup_hash) {
         Some(found) => Some(found),
         None => {
             failures.check(&state).await?;
@@ -347,12 +348,10 @@ async fn load_key(
     state: &AppState,
     lookup_hash: String,
 ) -> ApiResult<Option<(api_key::Model, merchant::Model)>> {
-    let generation = state.api_keys.generation();
+    let generation = KeyCache::of(state)?.generation();
     let found = store::find_key_with_merchant(&state.db, &lookup_hash).await?;
     if let Some((key, merchant)) = &found {
-        state
-            .api_keys
-            .store(generation, lookup_hash, key.clone(), merchant.clone());
+        KeyCache::of(state)?.store(generation, lookup_hash, key.clone(), merchant.clone());
     }
     Ok(found)
 }
@@ -570,7 +569,9 @@ async fn touch_last_used(state: &AppState, key: &api_key::Model) {
     {
         return;
     }
-    state.api_keys.mark_used(&key.key_id_hash, now);
+    if let Ok(cache) = KeyCache::of(state) {
+        cache.mark_used(&key.key_id_hash, now);
+    }
     if let Err(err) =
         store::touch_key_last_used(&state.db, &key.id, now, LAST_USED_RESOLUTION_MS).await
     {

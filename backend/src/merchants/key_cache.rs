@@ -13,6 +13,8 @@ use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use super::store::{api_key, merchant};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
 
 /// How long another node's change to a key or merchant may go unseen here.
 pub const KEY_CACHE_TTL: Duration = Duration::from_secs(1);
@@ -30,6 +32,14 @@ pub struct KeyCache {
 }
 
 impl KeyCache {
+    /// The server's cache (inserted into `AppState::handles` at start).
+    pub fn of(state: &AppState) -> ApiResult<&Self> {
+        state
+            .handles
+            .get::<Self>()
+            .ok_or_else(|| ApiError::internal("the API-key cache was not started"))
+    }
+
     /// Take this before reading the database; pass it to [`KeyCache::store`].
     pub fn generation(&self) -> u64 {
         self.generation.load(Ordering::Acquire)

@@ -12,6 +12,7 @@ use sea_orm::{
 use serde_json::json;
 
 use super::invite;
+use super::key_cache::KeyCache;
 use super::model::{
     KeyKind, KeyMode, MerchantPatch, MerchantStatus, NewApiKey, NewMerchant, key_id_display_prefix,
     new_hmac_secret, new_key_id, new_webhook_secret,
@@ -298,7 +299,7 @@ pub async fn update_merchant_as(
     .await?;
     let keys = store::keys_of_merchants(&txn, std::slice::from_ref(&updated.id)).await?;
     txn.commit().await?;
-    state.api_keys.invalidate();
+    KeyCache::of(state)?.invalidate();
     Ok((updated, keys))
 }
 
@@ -402,7 +403,7 @@ pub async fn revoke_api_key_as(
     )
     .await?;
     txn.commit().await?;
-    state.api_keys.invalidate();
+    KeyCache::of(state)?.invalidate();
     Ok(())
 }
 
@@ -422,7 +423,7 @@ pub async fn merchant_of_user(
 /// or by the merchant — so that a refused endpoint is known then, not at the first
 /// delivery (which checks again: DNS may change).
 async fn check_endpoint(state: &AppState, url: &str) -> ApiResult<()> {
-    crate::webhooks::ssrf::check_url(url, state.settings.allow_private_webhooks())
+    crate::ssrf::check_url(url, state.settings.allow_private_webhooks())
         .await
         .map(drop)
         .map_err(|refused| {
@@ -496,7 +497,7 @@ pub async fn rotate_webhook_secret(
     )
     .await?;
     txn.commit().await?;
-    state.api_keys.invalidate();
+    KeyCache::of(state)?.invalidate();
     Ok(secret)
 }
 

@@ -15,6 +15,7 @@
 
 pub mod errors;
 pub mod paths;
+mod webhook_body;
 
 use std::sync::OnceLock;
 
@@ -154,7 +155,9 @@ pub fn document_json() -> ApiResult<&'static str> {
         crate::acceptors::model::AcceptorStatus,
         crate::withdrawals::model::WithdrawalStatus,
         crate::orders::model::OrderStatus,
-        crate::disputes::model::DisputeStatusSchema,
+        crate::orders::dispute::DisputeStatus,
+        webhook_body::WebhookData,
+        webhook_body::WebhookEventType,
     ))
 )]
 struct ApiDoc;
@@ -260,7 +263,9 @@ pub fn document() -> ApiResult<utoipa::openapi::OpenApi> {
         .map(|(key, item)| (key.trim_start_matches('/').to_owned(), item))
         .collect();
     api.webhooks = Some(webhooks);
-    add_components(api.components.get_or_insert_with(Components::new))?;
+    let components = api.components.get_or_insert_with(Components::new);
+    add_components(components)?;
+    webhook_body::name_shapes(components)?;
 
     let tables: Vec<OpErrors> = paths::ERROR_TABLES
         .iter()
@@ -272,6 +277,31 @@ pub fn document() -> ApiResult<utoipa::openapi::OpenApi> {
         }
     }
     Ok(api)
+}
+
+/// Every documented `(path template, methods)` pair, for `routing::KnownRoutes`.
+pub fn routes() -> ApiResult<Vec<(String, Vec<String>)>> {
+    let document = document()?;
+    let mut routes = Vec::with_capacity(document.paths.paths.len());
+    for (template, item) in document.paths.paths {
+        let json = serde_json::to_value(&item).map_err(ApiError::internal)?;
+        let methods = json
+            .as_object()
+            .map(|ops| {
+                ops.keys()
+                    .filter(|k| {
+                        matches!(
+                            k.as_str(),
+                            "get" | "post" | "put" | "patch" | "delete" | "head" | "options"
+                        )
+                    })
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        routes.push((template, methods));
+    }
+    Ok(routes)
 }
 
 fn from_json<T: serde::de::DeserializeOwned>(value: Value) -> ApiResult<T> {

@@ -15,7 +15,7 @@ use super::model::OrderStatus;
 use super::request::OrderParams;
 use super::side::AcceptorSide;
 use super::store::order;
-use super::writer::{self, EngineAssignment, Unbatched, assignment::assignment_of};
+use super::writer::{self, EngineAssignment, OrderWriter, Unbatched, assignment::assignment_of};
 use crate::db::now_ms;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::ids;
@@ -49,7 +49,7 @@ pub async fn create(
         None => match_in_engine(state, &row).await?,
     };
     let written = match &assignment {
-        Some(a) => match state.order_writer.write(row.clone(), a.clone()).await {
+        Some(a) => match OrderWriter::of(state)?.write(row.clone(), a.clone()).await {
             Ok(written) => Ok(written),
             // Its batch failed as a whole: alone, the order meets its own error (or none).
             Err(Unbatched) => write_alone(state, &row, Some(a)).await,

@@ -1,28 +1,25 @@
-//! Merchant order routes (signed): create, get, list, cancel, dispute.
+//! Merchant order routes (signed): create, get, list, cancel. (Opening a dispute is
+//! `disputes::http`'s.)
 
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
-use serde_json::json;
 
 use super::model::OrderStatus;
 use super::request::CreateOrderRequest;
-use super::service::{self, Scope};
+use super::service;
 use super::store;
 use super::view::OrderView;
 use crate::db::parse_rfc3339;
-use crate::disputes::model::DisputeView;
 use crate::error::{ApiError, ApiResult};
 use crate::merchants::auth::SignedRequest;
 use crate::pagination::{Page, PageQuery};
 use crate::state::AppState;
-use crate::values::parse_reason;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/v1/orders", web::post().to(create))
         .route("/api/v1/orders", web::get().to(list))
         .route("/api/v1/orders/{id}", web::get().to(get))
-        .route("/api/v1/orders/{id}/cancel", web::post().to(cancel))
-        .route("/api/v1/orders/{id}/disputes", web::post().to(dispute));
+        .route("/api/v1/orders/{id}/cancel", web::post().to(cancel));
 }
 
 async fn create(state: web::Data<AppState>, signed: SignedRequest) -> ApiResult<HttpResponse> {
@@ -110,24 +107,4 @@ async fn cancel(
 ) -> ApiResult<HttpResponse> {
     let order = service::cancel(&state, &signed.merchant.id, signed.livemode, &path).await?;
     Ok(HttpResponse::Ok().json(OrderView::new(&order, &state.public_url, true)))
-}
-
-#[derive(Debug, Deserialize)]
-struct DisputeRequest {
-    reason: Option<String>,
-}
-
-async fn dispute(
-    state: web::Data<AppState>,
-    signed: SignedRequest,
-    path: web::Path<String>,
-) -> ApiResult<HttpResponse> {
-    let body: DisputeRequest = signed.json()?;
-    let reason = parse_reason(body.reason)?;
-    let scope = Scope::Merchant {
-        merchant_id: &signed.merchant.id,
-        livemode: signed.livemode,
-    };
-    let (_, dispute) = service::open_dispute(&state, &path, scope, reason, None).await?;
-    Ok(HttpResponse::Created().json(json!(DisputeView::from(&dispute))))
 }

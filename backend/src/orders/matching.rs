@@ -14,7 +14,7 @@ use super::store::order;
 use super::transition::{Scope, lock_order, save};
 use super::writer::EngineAssignment;
 use super::writer::assignment::{assigned_fields, assignment_rows, mail_new_orders};
-use crate::acceptors::directory as acceptor_directory;
+use crate::acceptor_directory;
 use crate::db::now_ms;
 use crate::error::ApiResult;
 use crate::ledger::{self, AccountKey};
@@ -117,7 +117,7 @@ pub async fn resync_acceptor_liquidity(state: &AppState, acceptor_id: &str) {
                 acceptor: acceptor_id.to_owned(),
                 liquidity: balance.posted,
             };
-            crate::engine::notify(state, command).await;
+            state.notify_engine(command).await;
         }
         Err(err) => {
             tracing::warn!(acceptor = %acceptor_id, error = %err, "liquidity resync failed")

@@ -7,6 +7,8 @@
 pub mod announce;
 pub mod create;
 pub mod deadlines;
+pub mod dispute;
+pub mod engine_state;
 pub mod http;
 pub mod matching;
 pub mod model;

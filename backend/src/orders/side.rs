@@ -11,7 +11,7 @@ use serde_json::Value;
 use super::sandbox;
 use super::store::order;
 use super::writer::handle::EngineAssignment;
-use crate::acceptors::directory as acceptor_directory;
+use crate::acceptor_directory;
 use crate::error::{ApiError, ApiResult};
 use crate::ledger::{AccountKey, TransferRequest};
 use crate::money::{FiatCurrency, Rate};
@@ -118,7 +118,7 @@ impl AcceptorSide {
 /// details with the method and the order's reference. Unreadable stored details are
 /// corruption: an error (logged).
 pub fn method_details(
-    m: &crate::acceptors::payment_method::Model,
+    m: &crate::acceptor_directory::payment_method::Model,
     reference: &str,
 ) -> ApiResult<String> {
     let mut details: Value = serde_json::from_str(&m.details).map_err(|err| {

@@ -229,7 +229,9 @@ pub(crate) async fn run<T: Transition>(state: &AppState, mut t: T) -> ApiResult<
     let side = step.side;
     txn.commit().await?;
 
-    crate::engine::notify_all(state, side.engine_commands(effects.engine)).await;
+    state
+        .notify_engine_all(side.engine_commands(effects.engine))
+        .await;
     if let Some(view) = view {
         let events = live_events(&updated, T::KIND, view);
         announce::publish(

@@ -31,6 +31,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     account::http::configure(cfg);
     acceptor::configure(cfg);
     admin::configure(cfg);
+    cashier::http::configure(cfg);
     merchant::configure(cfg);
     security::http::configure(cfg);
 }

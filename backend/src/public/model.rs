@@ -5,11 +5,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
-use utoipa::openapi::RefOr;
-use utoipa::openapi::schema::{Object, Schema, Type};
 
 use crate::money::{FIATS, Rate, USDT_SCALE, format_usdt};
-use crate::values::networks::{NETWORKS, Network};
+use crate::values::networks::{NETWORKS, Network, NetworkId};
 
 /// `GET /api/v1/public/time`.
 #[derive(Debug, Serialize, ToSchema)]
@@ -55,21 +53,6 @@ pub struct NetworkView {
     #[schema(format = "decimal", example = "10.00")]
     pub min_withdrawal: String,
 }
-
-/// The id of a network of [`NETWORKS`] (`tron`, `ethereum`, `bsc`): its schema is the
-/// table's ids.
-pub struct NetworkId;
-
-impl utoipa::PartialSchema for NetworkId {
-    fn schema() -> RefOr<Schema> {
-        let mut schema = Object::with_type(Type::String);
-        schema.description = Some("A blockchain network of USDT.".to_owned());
-        schema.enum_values = Some(NETWORKS.iter().map(|n| Value::from(n.id)).collect());
-        RefOr::T(Schema::Object(schema))
-    }
-}
-
-impl ToSchema for NetworkId {}
 
 impl From<&Network> for NetworkView {
     fn from(network: &Network) -> Self {

@@ -7,7 +7,7 @@ use crate::error::{ApiError, ApiResult};
 
 /// An absolute `http`/`https` URL with a host, at most [`HttpUrl::MAX_LEN`] bytes,
 /// kept as written (trimmed): it is echoed back and signed over exactly. Whether its
-/// address may be called is the SSRF guard's business (`webhooks::ssrf`), when it is
+/// address may be called is the SSRF guard's business (`ssrf`), when it is
 /// saved and again at each delivery.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpUrl(String);

@@ -74,6 +74,27 @@ impl Network {
 /// Every supported network, in the order the API lists them.
 pub const NETWORKS: &[Network] = &[Network::TRON, Network::ETHEREUM, Network::BSC];
 
+/// The id of a network of [`NETWORKS`] (`tron`, `ethereum`, `bsc`): its schema is the
+/// table's ids.
+pub struct NetworkId;
+
+impl utoipa::PartialSchema for NetworkId {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{Object, Schema, Type};
+        let mut schema = Object::with_type(Type::String);
+        schema.description = Some("A blockchain network of USDT.".to_owned());
+        schema.enum_values = Some(
+            NETWORKS
+                .iter()
+                .map(|n| serde_json::Value::from(n.id))
+                .collect(),
+        );
+        utoipa::openapi::RefOr::T(Schema::Object(schema))
+    }
+}
+
+impl utoipa::ToSchema for NetworkId {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -25,11 +25,11 @@ use tokio::task::JoinHandle;
 use super::model::{self, NextStep};
 use super::service::{self, AfterAttempt, AttemptLog, Attempted};
 use super::signing;
-use super::ssrf;
 use super::store::event;
 use crate::db::now_ms;
 use crate::merchants::merchant;
 use crate::merchants::service::find_merchants;
+use crate::ssrf;
 use crate::state::AppState;
 
 /// Events claimed per round. With [`MAX_IN_FLIGHT`] and [`REQUEST_TIMEOUT`] it bounds a

@@ -6,7 +6,7 @@
 //! - `dispatcher::spawn` runs the delivery loop (claim, sign, send, log, retry).
 //! - `signing` is Standard Webhooks (`webhook-id`, `webhook-timestamp`,
 //!   `webhook-signature`); `signing::verify` is what a receiver does.
-//! - `ssrf` keeps webhooks away from private and other non-public addresses.
+//! - the SSRF guard (`crate::ssrf`) keeps deliveries away from private and other non-public addresses.
 //! - `model` holds the retry schedule and the delivery-log view; `http` the signed
 //!   merchant routes (attempt log, redelivery).
 //!
@@ -18,7 +18,6 @@ pub mod http;
 pub mod model;
 pub mod service;
 pub mod signing;
-pub mod ssrf;
 pub mod store;
 
 pub use store::{delivery, event};

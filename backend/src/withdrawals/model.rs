@@ -21,8 +21,8 @@ use crate::addresses::{self, Txid};
 use crate::db::rfc3339;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::money::{Usdt, format_usdt};
-use crate::public::model::NetworkId;
 use crate::values::networks::Network;
+use crate::values::networks::NetworkId;
 use crate::values::parse_network;
 use crate::values::{parse_merchant_ref, parse_usdt, required_string};
 

@@ -175,7 +175,7 @@ pub struct DepositView {
     pub acceptor_id: String,
     #[schema(format = "decimal")]
     pub amount: String,
-    #[schema(value_type = crate::public::model::NetworkId)]
+    #[schema(value_type = crate::values::networks::NetworkId)]
     pub network: String,
     /// In canonical form.
     pub txid: String,

@@ -5,10 +5,8 @@ use crate::acceptors::model::{
     AcceptorList, AcceptorStatus, AcceptorView, CreateAcceptorRequest, DepositRequest, DepositView,
     UpdateAcceptorRequest,
 };
-use crate::audit::http::AuditEntryList;
 use crate::disputes::model::{
-    DisputeDetail, DisputeList, DisputeResolution, DisputeStatusSchema, MessageRequest,
-    MessageView, ResolveRequest,
+    DisputeDetail, DisputeList, DisputeResolution, MessageRequest, MessageView, ResolveRequest,
 };
 use crate::error::ErrorCode as E;
 use crate::ledger::model::LedgerReport;
@@ -17,6 +15,7 @@ use crate::merchants::model::{
     NewMerchant,
 };
 use crate::openapi::errors::OpErrors;
+use crate::ops::audit_log::AuditEntryList;
 use crate::pagination::PageQuery;
 use crate::withdrawals::model::{
     AdminWithdrawalList, AdminWithdrawalView, CompleteWithdrawalRequest, ReasonRequest,
@@ -503,7 +502,7 @@ pub fn create_deposit() {}
     tag = "Admin: disputes",
     security(("bearerAuth" = [])),
     params(
-        ("status" = Option<DisputeStatusSchema>, Query, description = "Only disputes in this status."),
+        ("status" = Option<crate::orders::dispute::DisputeStatus>, Query, description = "Only disputes in this status."),
         PageQuery
     ),
     responses((status = 200, description = "A page of disputes.", body = DisputeList))

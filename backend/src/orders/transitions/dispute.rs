@@ -4,12 +4,11 @@
 
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseTransaction};
 
-use crate::disputes::dispute;
-use crate::disputes::status::DisputeStatus;
 use crate::error::{ApiError, ApiResult};
 use crate::ids;
 use crate::mail::MailKind;
 use crate::orders::deadlines::{release_window_over, within_appeal_window};
+use crate::orders::dispute::{self, DisputeStatus};
 use crate::orders::model::{Actor, OrderStatus};
 use crate::orders::store::order;
 use crate::orders::transition::{self, Effects, Scope, Step, Transition, lock_order};
@@ -149,7 +148,7 @@ pub(super) async fn mail_acceptor_about_dispute(
         .map(|key| ("outcome", key))
         .into_iter()
         .collect();
-    crate::acceptors::directory::mail_to(
+    crate::acceptor_directory::mail_to(
         txn,
         &state.public_url,
         acceptor_id,

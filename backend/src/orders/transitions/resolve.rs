@@ -11,11 +11,10 @@ use sea_orm::{
 
 use super::dispute::mail_acceptor_about_dispute;
 use crate::db;
-use crate::disputes::dispute;
-use crate::disputes::status::DisputeStatus;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::ledger;
 use crate::mail::MailKind;
+use crate::orders::dispute::{self, DisputeStatus};
 use crate::orders::model::{Actor, OrderStatus};
 use crate::orders::settlement::{settlement_batch, settlement_commands, void_reservation};
 use crate::orders::store::order;

@@ -7,7 +7,7 @@ use matching_engine::Event;
 use sea_orm::{ActiveValue::Set, DatabaseTransaction, IntoActiveModel};
 
 use super::handle::EngineAssignment;
-use crate::acceptors::directory as acceptor_directory;
+use crate::acceptor_directory;
 use crate::error::ApiResult;
 use crate::ledger::{self, AccountKey, TransferRequest};
 use crate::money::Rate;
@@ -82,7 +82,7 @@ impl Reservation {
 pub fn assigned_fields(
     o: order::Model,
     assignment: &EngineAssignment,
-    methods: &[crate::acceptors::payment_method::Model],
+    methods: &[crate::acceptor_directory::payment_method::Model],
     now: i64,
 ) -> ApiResult<(order::ActiveModel, Reservation)> {
     check_transition(&o, Actor::System, OrderStatus::Assigned)?;

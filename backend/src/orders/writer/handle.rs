@@ -1,14 +1,16 @@
 //! The handle to the order writer tasks (`writer/mod.rs`), as the server state holds it:
 //! a queue per task and the rule that deals acceptors to them. It only sends jobs and
-//! waits for answers; it depends on no service, so `AppState` can hold it.
+//! waits for answers; it depends on no service. `AppState::handles` holds it.
 
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError};
 
 use tokio::sync::{mpsc, oneshot};
 
+use crate::error::{ApiError, ApiResult};
 use crate::money::Rate;
 use crate::orders::store::order;
+use crate::state::AppState;
 
 /// What the engine (or the sandbox) decided for a new or waiting order.
 #[derive(Debug, Clone)]
@@ -40,6 +42,14 @@ pub struct OrderWriter {
 }
 
 impl OrderWriter {
+    /// The server's writers (inserted into `AppState::handles` at start).
+    pub fn of(state: &AppState) -> ApiResult<&Self> {
+        state
+            .handles
+            .get::<Self>()
+            .ok_or_else(|| ApiError::internal("the order writers were not started"))
+    }
+
     pub(super) fn new(queues: Vec<mpsc::Sender<Job>>) -> Self {
         Self {
             queues: queues.into(),

@@ -44,7 +44,7 @@ use super::deadlines::next_deadline_for;
 use super::model::{Actor, OrderStatus};
 use super::side::AcceptorSide;
 use super::store::{order, order_event};
-use crate::acceptors::directory as acceptor_directory;
+use crate::acceptor_directory;
 use crate::db::now_ms;
 use crate::error::ApiResult;
 use crate::infra::event_bus::EventBus;

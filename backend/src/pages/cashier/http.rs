@@ -1,13 +1,28 @@
-//! The cashier page and its two forms. The JSON routes of the same paths are in
-//! `cashier::http`, which hands a form post here.
+//! The cashier page (`GET /pay/{token}`) and its forms, posted to the paths of the
+//! cashier's JSON routes (`cashier::http`); the form guard ([`FormBody`]) sends each
+//! post to its own handler.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::model::{CashierPage, DisputeForm, MessageForm, PaidForm};
 use crate::error::{ApiError, ErrorCode};
+use crate::http_body::FormBody;
 use crate::orders::order;
 use crate::pages::context::{flash_cookie, page_ctx, state_of};
 use crate::pages::{PageCtx, PageError, render};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/pay/{token}", web::get().to(page))
+        .route("/pay/{token}/paid", web::post().guard(FormBody).to(paid))
+        .route(
+            "/pay/{token}/dispute",
+            web::post().guard(FormBody).to(dispute),
+        )
+        .route(
+            "/pay/{token}/messages",
+            web::post().guard(FormBody).to(message),
+        );
+}
 
 /// The order of a cashier token; a malformed or unknown token is the 404 page.
 async fn find(ctx: &PageCtx, req: &HttpRequest, token: &str) -> Result<order::Model, PageError> {
@@ -18,7 +33,7 @@ async fn find(ctx: &PageCtx, req: &HttpRequest, token: &str) -> Result<order::Mo
 }
 
 /// `GET /pay/{token}`.
-pub async fn page(req: HttpRequest, token: web::Path<String>) -> Result<HttpResponse, PageError> {
+async fn page(req: HttpRequest, token: web::Path<String>) -> Result<HttpResponse, PageError> {
     let ctx = page_ctx(&req).await?;
     let o = find(&ctx, &req, &token).await?;
     let page = CashierPage::new(ctx.clone(), &o, None).with_thread(&thread(&ctx, &req, &o).await?);
@@ -67,9 +82,13 @@ async fn after(
 }
 
 /// The "I have paid" form.
-pub async fn paid(req: HttpRequest, token: String, body: &[u8]) -> Result<HttpResponse, PageError> {
+async fn paid(
+    req: HttpRequest,
+    token: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
     let ctx = page_ctx(&req).await?;
-    let form: PaidForm = serde_urlencoded::from_bytes(body)
+    let form: PaidForm = serde_urlencoded::from_bytes(&body)
         .map_err(|_| PageError::BadRequest(ctx.tr, ctx.t("error.bad_form").to_owned()))?;
     ctx.check_csrf(&form.csrf_token)?;
     let state = state_of(&req)?;
@@ -80,13 +99,13 @@ pub async fn paid(req: HttpRequest, token: String, body: &[u8]) -> Result<HttpRe
 }
 
 /// The appeal form (while paid, or after expiry within the appeal window).
-pub async fn dispute(
+async fn dispute(
     req: HttpRequest,
-    token: String,
-    body: &[u8],
+    token: web::Path<String>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
     let ctx = page_ctx(&req).await?;
-    let form: DisputeForm = serde_urlencoded::from_bytes(body)
+    let form: DisputeForm = serde_urlencoded::from_bytes(&body)
         .map_err(|_| PageError::BadRequest(ctx.tr, ctx.t("error.bad_form").to_owned()))?;
     ctx.check_csrf(&form.csrf_token)?;
     let state = state_of(&req)?;
@@ -97,13 +116,13 @@ pub async fn dispute(
 }
 
 /// The message form of the dispute thread.
-pub async fn message(
+async fn message(
     req: HttpRequest,
-    token: String,
-    body: &[u8],
+    token: web::Path<String>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
     let ctx = page_ctx(&req).await?;
-    let form: MessageForm = serde_urlencoded::from_bytes(body)
+    let form: MessageForm = serde_urlencoded::from_bytes(&body)
         .map_err(|_| PageError::BadRequest(ctx.tr, ctx.t("error.bad_form").to_owned()))?;
     ctx.check_csrf(&form.csrf_token)?;
     let state = state_of(&req)?;

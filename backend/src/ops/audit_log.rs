@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
 
-use super::store;
+use crate::audit::{self, entry};
 use crate::auth::AdminUser;
 use crate::db::rfc3339;
 use crate::error::ApiResult;
@@ -43,8 +43,8 @@ crate::page_schema!(
     AuditView
 );
 
-impl From<store::Model> for AuditView {
-    fn from(m: store::Model) -> Self {
+impl From<entry::Model> for AuditView {
+    fn from(m: entry::Model) -> Self {
         Self {
             details: serde_json::from_str(&m.details).unwrap_or(serde_json::Value::Null),
             id: m.id,
@@ -65,6 +65,6 @@ async fn list(
     query: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
     let limit = query.limit()?;
-    let rows = store::list(&state.db, query.starting_after.as_deref(), limit + 1).await?;
+    let rows = audit::service::list(&state.db, query.starting_after.as_deref(), limit + 1).await?;
     Ok(HttpResponse::Ok().json(Page::from_rows(rows, limit).map(AuditView::from)))
 }

@@ -1,4 +1,5 @@
-//! The SSRF guard of outgoing webhooks.
+//! The SSRF guard of outgoing calls to merchant URLs (webhook endpoints: checked when
+//! a merchant sets one and again at every delivery).
 //!
 //! Only `http` and `https` URLs are called. Unless the operator allows private targets
 //! (`allow_private_webhooks`, on by default in embedded mode only), the host is resolved

@@ -48,3 +48,15 @@ impl std::fmt::Display for AcceptorStatus {
         f.write_str(self.as_str())
     }
 }
+
+impl AcceptorStatus {
+    /// The matching engine's status: only an active acceptor trades; a pending one is
+    /// held like a frozen one.
+    pub fn in_engine(self) -> matching_engine::AcceptorStatus {
+        use matching_engine::AcceptorStatus as Engine;
+        match self {
+            Self::Active => Engine::Active,
+            Self::Pending | Self::Frozen => Engine::Frozen,
+        }
+    }
+}

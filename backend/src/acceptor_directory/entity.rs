@@ -13,7 +13,7 @@ pub mod acceptor {
         pub user_id: String,
         pub display_name: String,
         /// `pending` | `active` | `frozen`.
-        pub status: crate::acceptors::status::AcceptorStatus,
+        pub status: crate::acceptor_directory::status::AcceptorStatus,
         pub online: bool,
         /// Decimal fraction of the order amount paid to the acceptor, e.g. "0.004".
         pub commission_rate: String,
