@@ -340,7 +340,8 @@ pub const MERCHANT_PASSWORD: &str = "merchant-password-1";
 pub async fn merchant_login(app: &TestApp, merchant_id: &str) -> MerchantUser {
     use otcpay::merchants::merchant;
     use sea_orm::EntityTrait;
-    let found = merchant::Entity::find_by_id(merchant_id.to_owned())
+    let id = otcpay::ids::MerchantId::parse(merchant_id).expect("a merchant id");
+    let found = merchant::Entity::find_by_id(id)
         .one(&app.state.db)
         .await
         .expect("merchant read")

@@ -544,9 +544,12 @@ async fn history_filters_by_status_and_date_pages_and_shows_the_days_commission(
     assert!(table(&html, "Earnings per day").contains("No commission yet"));
     let earned = otcpay::acceptors::history::earnings_per_day(
         &app.state.db,
-        &otcpay::acceptors::service::get(&app.state.db, &other.id)
-            .await
-            .unwrap(),
+        &otcpay::acceptors::service::get(
+            &app.state.db,
+            &otcpay::ids::AcceptorId::parse(&other.id).unwrap(),
+        )
+        .await
+        .unwrap(),
         30,
         otcpay::db::now_ms(),
     )

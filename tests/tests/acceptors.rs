@@ -281,7 +281,7 @@ async fn pending_acceptor(app: &TestApp, email: &str) -> String {
     .unwrap();
     let now = otcpay::db::now_ms();
     let row = otcpay::acceptors::acceptor::ActiveModel {
-        id: Set(otcpay::ids::new("acc")),
+        id: Set(otcpay::ids::AcceptorId::generate()),
         user_id: Set(user.id),
         display_name: Set("Pending".to_owned()),
         status: Set(otcpay::acceptors::model::AcceptorStatus::Pending),
@@ -298,7 +298,7 @@ async fn pending_acceptor(app: &TestApp, email: &str) -> String {
     for command in otcpay::acceptors::engine_sync::register_commands(&row) {
         app.state.engine.apply(command).await.unwrap();
     }
-    row.id
+    row.id.to_string()
 }
 
 async fn admin_action(

@@ -184,7 +184,7 @@ async fn disputed_order(
         .await
         .unwrap()
         .expect("an open dispute");
-    (order, dispute.id)
+    (order, dispute.id.to_string())
 }
 
 /// Credits the merchant's live balance through a real order (paid and released).
@@ -665,10 +665,13 @@ async fn merchants_are_created_with_their_secrets_shown_once_and_managed() {
     )
     .await;
     assert_eq!(saved.status(), 303);
-    let m = otcpay::merchants::service::find_merchant(&app.state.db, &id)
-        .await
-        .unwrap()
-        .unwrap();
+    let m = otcpay::merchants::service::find_merchant(
+        &app.state.db,
+        &otcpay::ids::MerchantId::parse(&id).unwrap(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
     assert_eq!(m.fee_rate, "0.02");
     assert_eq!(m.rate_limit_per_minute, 300);
     assert_eq!(m.auto_approve_withdrawals_below, Some(50_000_000));
@@ -695,10 +698,12 @@ async fn merchants_are_created_with_their_secrets_shown_once_and_managed() {
     assert_eq!(reactivated.status(), 303);
 
     // Revoke the live key from its row.
-    let keys =
-        otcpay::merchants::store::keys_of_merchants(&app.state.db, std::slice::from_ref(&id))
-            .await
-            .unwrap();
+    let keys = otcpay::merchants::store::keys_of_merchants(
+        &app.state.db,
+        std::slice::from_ref(&otcpay::ids::MerchantId::parse(&id).unwrap()),
+    )
+    .await
+    .unwrap();
     let live = keys.iter().find(|k| k.livemode).unwrap();
     let revoked = submit(
         &app,
@@ -781,12 +786,15 @@ async fn a_dispute_is_resolved_by_a_partial_release_from_the_console() {
     assert!(html.contains("Release 40.00 USDT for order") && html.contains(">Confirm</button>"));
     assert!(html.contains("name=\"confirmed\" value=\"1\""));
     assert_eq!(
-        otcpay::disputes::service::find(&app.state.db, &dispute)
-            .await
-            .unwrap()
-            .unwrap()
-            .status
-            .as_str(),
+        otcpay::disputes::service::find(
+            &app.state.db,
+            &otcpay::ids::DisputeId::parse(&dispute).unwrap()
+        )
+        .await
+        .unwrap()
+        .unwrap()
+        .status
+        .as_str(),
         "open"
     );
 
@@ -833,10 +841,13 @@ async fn a_dispute_is_resolved_by_a_partial_release_from_the_console() {
         !html.contains(">Release</button>"),
         "resolved: no more resolution"
     );
-    let o = otcpay::orders::service::find(&app.state.db, order_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let o = otcpay::orders::service::find(
+        &app.state.db,
+        &otcpay::ids::OrderId::parse(order_id).unwrap(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
     assert_eq!(o.status.as_str(), "completed");
     assert_eq!(o.released_amount, Some(40_000_000));
     assert_eq!(audit_count(&app, "dispute.resolve", &dispute).await, 1);
@@ -909,10 +920,13 @@ async fn a_failed_resolution_leaves_no_audit_entry() {
     .await;
     assert_eq!(failed.status(), 500);
     assert_eq!(audit_count(&app, "dispute.resolve", &dispute).await, 0);
-    let d = otcpay::disputes::service::find(&app.state.db, &dispute)
-        .await
-        .unwrap()
-        .unwrap();
+    let d = otcpay::disputes::service::find(
+        &app.state.db,
+        &otcpay::ids::DisputeId::parse(&dispute).unwrap(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
     assert_eq!(d.status.as_str(), "open");
     let drop = match backend {
         sea_orm::DatabaseBackend::Sqlite => "DROP TRIGGER refuse_mail",
@@ -1044,10 +1058,13 @@ async fn withdrawals_are_approved_completed_rejected_and_failed_from_the_queue()
 
     let mut statuses = Vec::new();
     for id in [&first, &second, &third] {
-        let w = otcpay::withdrawals::service::find(&app.state.db, id)
-            .await
-            .unwrap()
-            .unwrap();
+        let w = otcpay::withdrawals::service::find(
+            &app.state.db,
+            &otcpay::ids::WithdrawalId::parse(id).unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
         statuses.push(w.status.as_str());
     }
     assert_eq!(statuses, ["completed", "rejected", "failed"]);
@@ -1151,15 +1168,21 @@ async fn money_actions_without_two_factor_lead_to_the_security_page_and_change_n
         );
     }
     assert_eq!(available().await, before);
-    let d = otcpay::disputes::service::find(&app.state.db, &dispute)
-        .await
-        .unwrap()
-        .unwrap();
+    let d = otcpay::disputes::service::find(
+        &app.state.db,
+        &otcpay::ids::DisputeId::parse(&dispute).unwrap(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
     assert_eq!(d.status.as_str(), "open");
-    let w = otcpay::withdrawals::service::find(&app.state.db, &withdrawal)
-        .await
-        .unwrap()
-        .unwrap();
+    let w = otcpay::withdrawals::service::find(
+        &app.state.db,
+        &otcpay::ids::WithdrawalId::parse(&withdrawal).unwrap(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
     assert_eq!(w.status.as_str(), "review");
     // Rejecting moves no money: allowed.
     let rejected = submit(
@@ -1271,12 +1294,15 @@ async fn console_forms_need_the_csrf_token() {
         .unwrap();
     assert_eq!(profile["status"], "active");
     assert_eq!(
-        otcpay::disputes::service::find(&app.state.db, &dispute)
-            .await
-            .unwrap()
-            .unwrap()
-            .status
-            .as_str(),
+        otcpay::disputes::service::find(
+            &app.state.db,
+            &otcpay::ids::DisputeId::parse(&dispute).unwrap()
+        )
+        .await
+        .unwrap()
+        .unwrap()
+        .status
+        .as_str(),
         "open"
     );
     assert_eq!(audit_count(&app, "acceptor.deposit", &acceptor.id).await, 1);

@@ -294,7 +294,7 @@ async fn every_page_is_the_merchants_own_and_refuses_everyone_else() {
 async fn bulk_orders(app: &TestApp, template_id: &str, count: usize) -> Vec<String> {
     use otcpay::orders::order;
     use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel};
-    let template = order::Entity::find_by_id(template_id.to_owned())
+    let template = order::Entity::find_by_id(otcpay::ids::OrderId::parse(template_id).unwrap())
         .one(&app.state.db)
         .await
         .unwrap()
@@ -302,7 +302,7 @@ async fn bulk_orders(app: &TestApp, template_id: &str, count: usize) -> Vec<Stri
     let mut ids = Vec::with_capacity(count);
     for i in 0..count {
         let mut copy = template.clone();
-        copy.id = otcpay::ids::new("ord");
+        copy.id = otcpay::ids::OrderId::generate();
         copy.merchant_order_id = format!("bulk-{i}");
         copy.cashier_token = otcpay::ids::random_hex(16);
         copy.reference = format!("B{i:05}");
@@ -316,7 +316,7 @@ async fn bulk_orders(app: &TestApp, template_id: &str, count: usize) -> Vec<Stri
             .insert(&app.state.db)
             .await
             .unwrap();
-        ids.push(copy.id);
+        ids.push(copy.id.to_string());
     }
     ids
 }

@@ -522,12 +522,12 @@ fn the_response_check_catches_drift() {
     // A composed schema (the admin's withdrawal) stays closed, its parts open.
     let withdrawals = "/api/v1/admin/withdrawals";
     let page = |extra: Value| {
-        let mut item = json!({"id": "wd_1", "merchant_withdrawal_id": "w-1", "status": "review",
+        let mut item = json!({"id": "wd_01JD3Q4ZK8M6W2X9V7T5R3P1NB", "merchant_withdrawal_id": "w-1", "status": "review",
             "amount": "50.00", "fee": "1.00", "currency": "USDT", "network": "tron",
             "address": "T", "txid": null, "reason": null, "reviewed_at": null,
             "completed_at": null, "created_at": "2026-11-21T10:15:00Z",
             "updated_at": "2026-11-21T10:15:00Z", "livemode": true,
-            "merchant_id": "mch_1", "reviewed_by": null});
+            "merchant_id": "mch_01JD3Q4ZK8M6W2X9V7T5R3P1NB", "reviewed_by": null});
         item.as_object_mut()
             .unwrap()
             .extend(extra.as_object().unwrap().clone());

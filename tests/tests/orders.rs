@@ -62,10 +62,13 @@ async fn confirm(app: &TestApp, acceptor: &Acceptor, order_id: &str) -> reqwest:
 
 /// Moves a deadline of an order into the past and runs one scheduler round.
 async fn pass_deadline(app: &TestApp, order_id: &str, which: &str) {
-    let row = otcpay::orders::service::find(&app.state.db, order_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let row = otcpay::orders::service::find(
+        &app.state.db,
+        &otcpay::ids::OrderId::parse(order_id).unwrap(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
     let past = otcpay::db::now_ms() - 1000;
     let mut active = row.into_active_model();
     match which {
@@ -182,7 +185,12 @@ async fn a_paid_order_completes_with_exact_balances_and_signed_callbacks() {
         600_000
     );
     assert_eq!(
-        ledger_balance(&app, escrow_of(&best.id, true)).await.posted,
+        ledger_balance(
+            &app,
+            escrow_of(&otcpay::ids::AcceptorId::parse(&best.id).unwrap(), true)
+        )
+        .await
+        .posted,
         0
     );
     let api_balance: Value = merchant
@@ -387,9 +395,12 @@ async fn concurrent_orders_and_a_concurrent_duplicate_are_each_created_once() {
 
     let reserved = 20 * 11 * USDT + 13 * USDT;
     assert_eq!(
-        ledger_balance(&app, escrow_of(&acceptor.id, true))
-            .await
-            .pending_credits,
+        ledger_balance(
+            &app,
+            escrow_of(&otcpay::ids::AcceptorId::parse(&acceptor.id).unwrap(), true)
+        )
+        .await
+        .pending_credits,
         reserved
     );
     let acceptor_account = ledger_balance(&app, AccountKey::acceptor(&acceptor.id, true)).await;
@@ -600,10 +611,13 @@ async fn confirm_racing_expiry_has_exactly_one_outcome() {
         let (_, created) = order(&merchant, order_body(&format!("race-{i}"), "10.00")).await;
         let id = created["id"].as_str().unwrap().to_owned();
         // Make the payment window due, then fire confirm and the scheduler together.
-        let row = otcpay::orders::service::find(&app.state.db, &id)
-            .await
-            .unwrap()
-            .unwrap();
+        let row = otcpay::orders::service::find(
+            &app.state.db,
+            &otcpay::ids::OrderId::parse(&id).unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
         let past = otcpay::db::now_ms() - 1;
         let mut active = row.into_active_model();
         active.expires_at = Set(past);
@@ -1043,10 +1057,11 @@ async fn the_ledger_check_catches_an_order_credited_with_the_wrong_amount() {
     app.assert_ledger_ok().await;
 
     // Tamper with the order so that its credit no longer matches it.
-    let row = otcpay::orders::service::find(&app.state.db, id)
-        .await
-        .unwrap()
-        .unwrap();
+    let row =
+        otcpay::orders::service::find(&app.state.db, &otcpay::ids::OrderId::parse(id).unwrap())
+            .await
+            .unwrap()
+            .unwrap();
     let mut active = row.into_active_model();
     active.fee = Set(0);
     active.update(&app.state.db).await.unwrap();

@@ -431,10 +431,13 @@ async fn the_cashier_offers_an_appeal_after_expiry_and_it_opens_a_dispute() {
     assert!(!html.contains(">Open dispute</button>"));
 
     // The payment window passes without a payment: expired, the appeal is offered.
-    let row = otcpay::orders::service::find(&app.state.db, &order_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let row = otcpay::orders::service::find(
+        &app.state.db,
+        &otcpay::ids::OrderId::parse(&order_id).unwrap(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
     let past = otcpay::db::now_ms() - 1000;
     let mut active = row.into_active_model();
     active.expires_at = Set(past);

@@ -211,7 +211,7 @@ async fn create_acceptor(app: &TestApp, setup: AcceptorSetup<'_>) -> String {
     )
     .await
     .unwrap();
-    let id = otcpay::ids::new("acc");
+    let id = otcpay::ids::AcceptorId::generate();
     let now = now_ms();
     acceptor::ActiveModel {
         id: Set(id.clone()),
@@ -249,7 +249,7 @@ async fn create_acceptor(app: &TestApp, setup: AcceptorSetup<'_>) -> String {
     if setup.deposit_micros > 0 {
         deposit(app, account, setup.deposit_micros).await;
     }
-    id
+    id.to_string()
 }
 
 async fn deposit(app: &TestApp, account: AccountKey, micros: i64) {
@@ -407,12 +407,13 @@ async fn rates_aggregate_the_available_liquidity_of_active_online_acceptors() {
 
     // Going offline takes the liquidity out.
     for id in &ids[..2] {
-        let mut row: acceptor::ActiveModel = acceptor::Entity::find_by_id(id.clone())
-            .one(&app.state.db)
-            .await
-            .unwrap()
-            .unwrap()
-            .into();
+        let mut row: acceptor::ActiveModel =
+            acceptor::Entity::find_by_id(otcpay::ids::AcceptorId::parse(id).unwrap())
+                .one(&app.state.db)
+                .await
+                .unwrap()
+                .unwrap()
+                .into();
         row.online = Set(false);
         row.update(&app.state.db).await.unwrap();
     }

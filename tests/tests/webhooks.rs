@@ -229,7 +229,7 @@ async fn enqueue(
 ) -> String {
     let id = service::enqueue(
         &app.state.db,
-        merchant_id,
+        &otcpay::ids::MerchantId::parse(merchant_id).unwrap(),
         true,
         event_type,
         data,
@@ -972,9 +972,16 @@ async fn concurrent_claims_never_hand_out_an_event_twice() {
     let mut ids = Vec::new();
     for i in 0..40 {
         ids.push(
-            service::enqueue(&txn, shop.id(), true, "order.paid", json!({"i": i}), None)
-                .await
-                .unwrap(),
+            service::enqueue(
+                &txn,
+                &otcpay::ids::MerchantId::parse(shop.id()).unwrap(),
+                true,
+                "order.paid",
+                json!({"i": i}),
+                None,
+            )
+            .await
+            .unwrap(),
         );
     }
     event::Entity::update_many()

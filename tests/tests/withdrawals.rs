@@ -1314,10 +1314,13 @@ async fn the_withdrawal_check_finds_a_status_that_disagrees_with_the_ledger() {
     assert_withdrawals_consistent(&app).await;
 
     // Marked completed behind the ledger's back: the hold is still open, nothing paid.
-    let row = otcpay::withdrawals::service::find(&app.state.db, id)
-        .await
-        .unwrap()
-        .unwrap();
+    let row = otcpay::withdrawals::service::find(
+        &app.state.db,
+        &otcpay::ids::WithdrawalId::parse(id).unwrap(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
     let mut active = row.clone().into_active_model();
     active.status = Set(otcpay::withdrawals::model::WithdrawalStatus::Completed);
     active.update(&app.state.db).await.unwrap();

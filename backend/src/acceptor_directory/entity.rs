@@ -9,7 +9,7 @@ pub mod acceptor {
     #[sea_orm(table_name = "acceptors")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
-        pub id: String,
+        pub id: crate::ids::AcceptorId,
         pub user_id: String,
         pub display_name: String,
         /// `pending` | `active` | `frozen`.
@@ -40,7 +40,7 @@ pub mod quote {
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
         pub id: String,
-        pub acceptor_id: String,
+        pub acceptor_id: crate::ids::AcceptorId,
         pub fiat: String,
         /// Fiat per USDT, decimal string.
         pub rate: String,
@@ -64,7 +64,7 @@ pub mod payment_method {
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
         pub id: String,
-        pub acceptor_id: String,
+        pub acceptor_id: crate::ids::AcceptorId,
         pub fiat: String,
         /// e.g. `bank_transfer`, `alipay`.
         pub method: String,
@@ -87,7 +87,7 @@ pub mod deposit {
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
         pub id: String,
-        pub acceptor_id: String,
+        pub acceptor_id: crate::ids::AcceptorId,
         pub network: String,
         pub txid: String,
         /// Micro-USDT.

@@ -41,7 +41,7 @@ impl DepositOutcome {
 pub async fn deposit(
     state: &AppState,
     ctx: AdminContext<'_>,
-    acceptor_id: &str,
+    acceptor_id: &crate::ids::AcceptorId,
     new: NewDeposit,
 ) -> ApiResult<DepositOutcome> {
     let target = get(&state.db, acceptor_id).await?;
@@ -67,7 +67,7 @@ pub async fn deposit(
     if let DepositOutcome::Created(d) = &outcome {
         state
             .notify_engine(Command::AdjustLiquidity {
-                acceptor: d.acceptor_id.clone(),
+                acceptor: d.acceptor_id.to_string(),
                 delta: d.amount,
             })
             .await;
@@ -80,7 +80,7 @@ pub async fn deposit(
 async fn credit_deposit(
     state: &AppState,
     ctx: AdminContext<'_>,
-    acceptor_id: &str,
+    acceptor_id: &crate::ids::AcceptorId,
     new: &NewDeposit,
 ) -> ApiResult<Option<deposit::Model>> {
     let txn = state.db.begin().await?;
@@ -93,7 +93,7 @@ async fn credit_deposit(
     }
     let now = now_ms();
     let custody = AccountKey::custody(true);
-    let account = AccountKey::acceptor(acceptor_id.to_owned(), true);
+    let account = AccountKey::acceptor(acceptor_id.clone(), true);
     ledger::open_accounts(&txn, &[custody.clone(), account.clone()]).await?;
     // The row first: a concurrent duplicate waits on the unique index and fails there,
     // before it touches the ledger.

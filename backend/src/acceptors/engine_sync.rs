@@ -14,20 +14,20 @@ use crate::state::AppState;
 pub fn register_commands(acceptor: &acceptor::Model) -> Vec<Command> {
     vec![
         Command::RegisterAcceptor {
-            acceptor: acceptor.id.clone(),
+            acceptor: acceptor.id.to_string(),
         },
         Command::SetStatus {
-            acceptor: acceptor.id.clone(),
+            acceptor: acceptor.id.to_string(),
             status: acceptor.status.in_engine(),
         },
         Command::SetMaxConcurrentOrders {
-            acceptor: acceptor.id.clone(),
+            acceptor: acceptor.id.to_string(),
             max: u32::try_from(acceptor.max_concurrent_orders).unwrap_or(0),
         },
     ]
 }
 
-async fn reread(state: &AppState, acceptor_id: &str) -> Option<acceptor::Model> {
+async fn reread(state: &AppState, acceptor_id: &crate::ids::AcceptorId) -> Option<acceptor::Model> {
     match store::find_acceptor(&state.db, acceptor_id).await {
         Ok(found) => found,
         Err(err) => {
@@ -37,44 +37,51 @@ async fn reread(state: &AppState, acceptor_id: &str) -> Option<acceptor::Model> 
     }
 }
 
-pub(super) async fn sync_status(state: &AppState, acceptor_id: &str) {
+pub(super) async fn sync_status(state: &AppState, acceptor_id: &crate::ids::AcceptorId) {
     if let Some(a) = reread(state, acceptor_id).await {
         state
             .notify_engine(Command::SetStatus {
-                acceptor: a.id.clone(),
+                acceptor: a.id.to_string(),
                 status: a.status.in_engine(),
             })
             .await;
     }
 }
 
-pub(super) async fn sync_presence(state: &AppState, acceptor_id: &str) {
+pub(super) async fn sync_presence(state: &AppState, acceptor_id: &crate::ids::AcceptorId) {
     if let Some(a) = reread(state, acceptor_id).await {
         state
             .notify_engine(Command::SetPresence {
-                acceptor: a.id.clone(),
+                acceptor: a.id.to_string(),
                 online: a.online,
             })
             .await;
     }
 }
 
-pub(super) async fn sync_max_concurrent_orders(state: &AppState, acceptor_id: &str) {
+pub(super) async fn sync_max_concurrent_orders(
+    state: &AppState,
+    acceptor_id: &crate::ids::AcceptorId,
+) {
     if let Some(a) = reread(state, acceptor_id).await {
         state
             .notify_engine(Command::SetMaxConcurrentOrders {
-                acceptor: a.id.clone(),
+                acceptor: a.id.to_string(),
                 max: u32::try_from(a.max_concurrent_orders).unwrap_or(0),
             })
             .await;
     }
 }
 
-pub(super) async fn sync_quote(state: &AppState, acceptor_id: &str, fiat: FiatCurrency) {
+pub(super) async fn sync_quote(
+    state: &AppState,
+    acceptor_id: &crate::ids::AcceptorId,
+    fiat: FiatCurrency,
+) {
     let command = match store::find_quote(&state.db, acceptor_id, fiat.code).await {
         Ok(Some(q)) => match Rate::parse(&q.rate) {
             Ok(rate) => Command::SetQuote {
-                acceptor: acceptor_id.to_owned(),
+                acceptor: acceptor_id.to_string(),
                 fiat: q.fiat,
                 quote: matching_engine::Quote {
                     rate: rate.decimal(),
@@ -88,7 +95,7 @@ pub(super) async fn sync_quote(state: &AppState, acceptor_id: &str, fiat: FiatCu
             }
         },
         Ok(None) => Command::RemoveQuote {
-            acceptor: acceptor_id.to_owned(),
+            acceptor: acceptor_id.to_string(),
             fiat: fiat.code.to_owned(),
         },
         Err(err) => {
@@ -99,12 +106,16 @@ pub(super) async fn sync_quote(state: &AppState, acceptor_id: &str, fiat: FiatCu
     state.notify_engine(command).await;
 }
 
-pub(super) async fn sync_payment_methods(state: &AppState, acceptor_id: &str, fiat: &str) {
+pub(super) async fn sync_payment_methods(
+    state: &AppState,
+    acceptor_id: &crate::ids::AcceptorId,
+    fiat: &str,
+) {
     match store::methods_for_fiat(&state.db, acceptor_id, fiat).await {
         Ok(methods) => {
             state
                 .notify_engine(Command::SetPaymentMethods {
-                    acceptor: acceptor_id.to_owned(),
+                    acceptor: acceptor_id.to_string(),
                     fiat: fiat.to_owned(),
                     methods,
                 })
@@ -118,7 +129,7 @@ pub(super) async fn sync_payment_methods(state: &AppState, acceptor_id: &str, fi
 
 /// Hands assigned-but-unpaid orders to other acceptors. The status change that calls
 /// it is committed already, so a failure is logged, not returned.
-pub(super) async fn requeue_unpaid(state: &AppState, acceptor_id: &str) {
+pub(super) async fn requeue_unpaid(state: &AppState, acceptor_id: &crate::ids::AcceptorId) {
     match orders::service::requeue_unpaid_orders_of(state, acceptor_id).await {
         Ok(0) => {}
         Ok(moved) => tracing::info!(acceptor = %acceptor_id, moved, "requeued unpaid orders"),

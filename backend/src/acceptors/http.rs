@@ -136,7 +136,7 @@ async fn get(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let found = service::get(&state.db, &path).await?;
+    let found = service::get(&state.db, &crate::ids::AcceptorId::named(&path)?).await?;
     render_acceptor(&state, &found, StatusCode::OK).await
 }
 
@@ -149,7 +149,13 @@ async fn update(
 ) -> ApiResult<HttpResponse> {
     let patch = body.into_inner().validate()?;
     let ip = client_ip(&req);
-    let updated = service::update(&state, admin_context(&admin, &ip), &path, patch).await?;
+    let updated = service::update(
+        &state,
+        admin_context(&admin, &ip),
+        &crate::ids::AcceptorId::named(&path)?,
+        patch,
+    )
+    .await?;
     render_acceptor(&state, &updated, StatusCode::OK).await
 }
 
@@ -161,8 +167,13 @@ async fn change_status(
     action: StatusAction,
 ) -> ApiResult<HttpResponse> {
     let ip = client_ip(&req);
-    let updated =
-        service::change_status(&state, admin_context(&admin, &ip), acceptor_id, action).await?;
+    let updated = service::change_status(
+        &state,
+        admin_context(&admin, &ip),
+        &crate::ids::AcceptorId::named(acceptor_id)?,
+        action,
+    )
+    .await?;
     render_acceptor(&state, &updated, StatusCode::OK).await
 }
 
@@ -203,7 +214,13 @@ async fn deposit(
     let new = body.into_inner().validate()?;
     let ip = client_ip(&req);
     let admin = AdminUser::from(admin);
-    let outcome = deposits::deposit(&state, admin_context(&admin, &ip), &path, new).await?;
+    let outcome = deposits::deposit(
+        &state,
+        admin_context(&admin, &ip),
+        &crate::ids::AcceptorId::named(&path)?,
+        new,
+    )
+    .await?;
     let view = DepositView::from(outcome.deposit());
     let replayed = matches!(outcome, DepositOutcome::Replayed(_));
     Ok(crate::http_body::created(replayed, &view))
@@ -332,7 +349,7 @@ async fn order(
     path: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let a = me(&state, &user).await?;
-    let o = service::order_of(&state.db, &a, &path).await?;
+    let o = service::order_of(&state.db, &a, &crate::ids::OrderId::named(&path)?).await?;
     Ok(HttpResponse::Ok().json(OrderView::new(&o, &state.public_url, false)))
 }
 
@@ -345,7 +362,13 @@ async fn confirm(
 ) -> ApiResult<HttpResponse> {
     let a = me(&state, &user).await?;
     let request: ConfirmRequest = optional_json(&req, &body)?;
-    let o = service::confirm_order(&state, &a, &path, request.totp_code.as_deref()).await?;
+    let o = service::confirm_order(
+        &state,
+        &a,
+        &crate::ids::OrderId::named(&path)?,
+        request.totp_code.as_deref(),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(OrderView::new(&o, &state.public_url, false)))
 }
 
@@ -358,7 +381,7 @@ async fn reject(
 ) -> ApiResult<HttpResponse> {
     let a = me(&state, &user).await?;
     let reason = optional_json::<RejectRequest>(&req, &body)?.validate()?;
-    let o = service::reject_order(&state, &a, &path, reason).await?;
+    let o = service::reject_order(&state, &a, &crate::ids::OrderId::named(&path)?, reason).await?;
     Ok(HttpResponse::Ok().json(OrderView::new(&o, &state.public_url, false)))
 }
 
@@ -371,7 +394,7 @@ async fn dispute(
 ) -> ApiResult<HttpResponse> {
     let a = me(&state, &user).await?;
     let reason = optional_json::<DisputeRequest>(&req, &body)?.validate()?;
-    let o = service::dispute_order(&state, &a, &path, reason).await?;
+    let o = service::dispute_order(&state, &a, &crate::ids::OrderId::named(&path)?, reason).await?;
     Ok(HttpResponse::Ok().json(OrderView::new(&o, &state.public_url, false)))
 }
 
@@ -394,7 +417,7 @@ async fn events(
         }
         None => Vec::new(),
     };
-    let presence = super::presence::track(state.clone(), a.id.clone());
+    let presence = super::presence::track(state.clone(), a.id.to_string());
     Ok(crate::live::sse_response_resuming(
         receiver,
         format!("acceptor:{}", a.id),

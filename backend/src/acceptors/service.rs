@@ -97,10 +97,10 @@ pub fn require_active(a: &acceptor::Model) -> ApiResult<()> {
 // Reading
 
 /// An acceptor by id, or `404 not_found`.
-pub async fn get(db: &impl ConnectionTrait, acceptor_id: &str) -> ApiResult<acceptor::Model> {
-    if !ids::has_prefix(acceptor_id, "acc") {
-        return Err(not_found());
-    }
+pub async fn get(
+    db: &impl ConnectionTrait,
+    acceptor_id: &crate::ids::AcceptorId,
+) -> ApiResult<acceptor::Model> {
     store::find_acceptor(db, acceptor_id)
         .await?
         .ok_or_else(not_found)
@@ -128,7 +128,7 @@ pub async fn views(
     db: &impl ConnectionTrait,
     acceptors: &[acceptor::Model],
 ) -> ApiResult<Vec<AcceptorView>> {
-    let ids: Vec<String> = acceptors.iter().map(|a| a.id.clone()).collect();
+    let ids: Vec<crate::ids::AcceptorId> = acceptors.iter().map(|a| a.id.clone()).collect();
     let user_ids: Vec<String> = acceptors.iter().map(|a| a.user_id.clone()).collect();
     let account_ids: Vec<String> = ids
         .iter()
@@ -148,7 +148,7 @@ pub async fn views(
             AcceptorView::new(
                 a,
                 emails.get(&a.user_id).cloned().unwrap_or_default(),
-                BalanceView::new(balances.get(&a.id).copied().unwrap_or_default()),
+                BalanceView::new(balances.get(a.id.as_str()).copied().unwrap_or_default()),
                 StatsView::new(
                     counts.get(&a.id).copied().unwrap_or_default(),
                     disputes.get(&a.id).copied().unwrap_or(0),
@@ -256,7 +256,7 @@ async fn insert_acceptor(
 ) -> ApiResult<acceptor::Model> {
     let now = now_ms();
     let created = acceptor::ActiveModel {
-        id: Set(ids::new("acc")),
+        id: Set(ids::AcceptorId::generate()),
         user_id: Set(user_id.to_owned()),
         display_name: Set(new.display_name.clone()),
         status: Set(status),
@@ -321,12 +321,9 @@ pub async fn register(
 pub async fn change_status(
     state: &AppState,
     ctx: AdminContext<'_>,
-    acceptor_id: &str,
+    acceptor_id: &crate::ids::AcceptorId,
     action: StatusAction,
 ) -> ApiResult<acceptor::Model> {
-    if !ids::has_prefix(acceptor_id, "acc") {
-        return Err(not_found());
-    }
     let txn = state.db.begin().await?;
     let current = store::lock_acceptor(&txn, acceptor_id)
         .await?
@@ -370,12 +367,9 @@ pub async fn change_status(
 pub async fn update(
     state: &AppState,
     ctx: AdminContext<'_>,
-    acceptor_id: &str,
+    acceptor_id: &crate::ids::AcceptorId,
     patch: AcceptorPatch,
 ) -> ApiResult<acceptor::Model> {
-    if !ids::has_prefix(acceptor_id, "acc") {
-        return Err(not_found());
-    }
     let txn = state.db.begin().await?;
     let current = store::lock_acceptor(&txn, acceptor_id)
         .await?
@@ -517,7 +511,7 @@ pub async fn orders_page(
 pub async fn order_of(
     db: &impl ConnectionTrait,
     a: &acceptor::Model,
-    order_id: &str,
+    order_id: &crate::ids::OrderId,
 ) -> ApiResult<order::Model> {
     orders::service::find_by_acceptor(db, &a.id, order_id)
         .await?
@@ -529,7 +523,7 @@ pub async fn order_of(
 pub async fn confirm_order(
     state: &AppState,
     a: &acceptor::Model,
-    order_id: &str,
+    order_id: &crate::ids::OrderId,
     totp_code: Option<&str>,
 ) -> ApiResult<order::Model> {
     require_active(a)?;
@@ -541,7 +535,7 @@ pub async fn confirm_order(
 pub async fn reject_order(
     state: &AppState,
     a: &acceptor::Model,
-    order_id: &str,
+    order_id: &crate::ids::OrderId,
     reason: Option<String>,
 ) -> ApiResult<order::Model> {
     require_active(a)?;
@@ -552,7 +546,7 @@ pub async fn reject_order(
 pub async fn dispute_order(
     state: &AppState,
     a: &acceptor::Model,
-    order_id: &str,
+    order_id: &crate::ids::OrderId,
     reason: String,
 ) -> ApiResult<order::Model> {
     require_active(a)?;
@@ -591,8 +585,8 @@ async fn check_release_totp(
 /// are left out): the admin lists show a name beside each row.
 pub async fn names_of(
     db: &impl ConnectionTrait,
-    acceptor_ids: impl IntoIterator<Item = String>,
-) -> Result<HashMap<String, String>, sea_orm::DbErr> {
+    acceptor_ids: impl IntoIterator<Item = crate::ids::AcceptorId>,
+) -> Result<HashMap<crate::ids::AcceptorId, String>, sea_orm::DbErr> {
     Ok(store::find_acceptors(db, acceptor_ids)
         .await?
         .into_iter()

@@ -20,7 +20,7 @@ use crate::orders::order;
 /// Several acceptors by id, in one query (ids that do not exist are left out).
 pub async fn find_acceptors(
     db: &impl ConnectionTrait,
-    acceptor_ids: impl IntoIterator<Item = String>,
+    acceptor_ids: impl IntoIterator<Item = crate::ids::AcceptorId>,
 ) -> Result<Vec<acceptor::Model>, DbErr> {
     acceptor::Entity::find()
         .filter(acceptor::Column::Id.is_in(acceptor_ids))
@@ -41,9 +41,9 @@ pub async fn find_acceptor_by_user(
 /// Loads the acceptor for update (row lock on PostgreSQL; SQLite serialises writers).
 pub async fn lock_acceptor(
     txn: &DatabaseTransaction,
-    acceptor_id: &str,
+    acceptor_id: &crate::ids::AcceptorId,
 ) -> Result<Option<acceptor::Model>, DbErr> {
-    let mut query = acceptor::Entity::find_by_id(acceptor_id.to_owned());
+    let mut query = acceptor::Entity::find_by_id(acceptor_id.clone());
     if supports_row_locks(txn) {
         query = query.lock_exclusive();
     }
@@ -88,7 +88,7 @@ pub async fn emails_of(
 
 #[derive(Debug, FromQueryResult)]
 struct OrderCountsRow {
-    acceptor_id: Option<String>,
+    acceptor_id: Option<crate::ids::AcceptorId>,
     completed: i64,
     finished: i64,
     timed: i64,
@@ -99,8 +99,8 @@ struct OrderCountsRow {
 /// without orders are absent from the map.
 pub async fn order_counts(
     db: &impl ConnectionTrait,
-    acceptor_ids: &[String],
-) -> Result<HashMap<String, OrderCounts>, DbErr> {
+    acceptor_ids: &[crate::ids::AcceptorId],
+) -> Result<HashMap<crate::ids::AcceptorId, OrderCounts>, DbErr> {
     if acceptor_ids.is_empty() {
         return Ok(HashMap::new());
     }
@@ -163,15 +163,15 @@ pub async fn order_counts(
 
 #[derive(Debug, FromQueryResult)]
 struct DisputeCountRow {
-    acceptor_id: Option<String>,
+    acceptor_id: Option<crate::ids::AcceptorId>,
     disputes: i64,
 }
 
 /// Disputes per acceptor (any status).
 pub async fn dispute_counts(
     db: &impl ConnectionTrait,
-    acceptor_ids: &[String],
-) -> Result<HashMap<String, i64>, DbErr> {
+    acceptor_ids: &[crate::ids::AcceptorId],
+) -> Result<HashMap<crate::ids::AcceptorId, i64>, DbErr> {
     if acceptor_ids.is_empty() {
         return Ok(HashMap::new());
     }
@@ -196,7 +196,7 @@ pub async fn dispute_counts(
 /// The acceptor's quotes, by fiat.
 pub async fn quotes_of(
     db: &impl ConnectionTrait,
-    acceptor_id: &str,
+    acceptor_id: &crate::ids::AcceptorId,
 ) -> Result<Vec<quote::Model>, DbErr> {
     quote::Entity::find()
         .filter(quote::Column::AcceptorId.eq(acceptor_id))
@@ -207,7 +207,7 @@ pub async fn quotes_of(
 
 pub async fn find_quote(
     db: &impl ConnectionTrait,
-    acceptor_id: &str,
+    acceptor_id: &crate::ids::AcceptorId,
     fiat: &str,
 ) -> Result<Option<quote::Model>, DbErr> {
     quote::Entity::find()
@@ -221,13 +221,13 @@ pub async fn find_quote(
 /// index on `(acceptor_id, fiat)` makes concurrent upserts converge).
 pub async fn upsert_quote(
     db: &impl ConnectionTrait,
-    acceptor_id: &str,
+    acceptor_id: &crate::ids::AcceptorId,
     new: &NewQuote,
     now: i64,
 ) -> Result<quote::Model, DbErr> {
     let row = quote::ActiveModel {
         id: Set(crate::ids::new("quo")),
-        acceptor_id: Set(acceptor_id.to_owned()),
+        acceptor_id: Set(acceptor_id.clone()),
         fiat: Set(new.fiat.code.to_owned()),
         rate: Set(new.rate.to_string()),
         min_amount: Set(new.min_amount.micros()),
@@ -255,7 +255,7 @@ pub async fn upsert_quote(
 /// Deletes the acceptor's quote in the fiat; false when there was none.
 pub async fn delete_quote(
     db: &impl ConnectionTrait,
-    acceptor_id: &str,
+    acceptor_id: &crate::ids::AcceptorId,
     fiat: &str,
 ) -> Result<bool, DbErr> {
     let result = quote::Entity::delete_many()
@@ -272,7 +272,7 @@ pub async fn delete_quote(
 /// The acceptor's payment methods, newest first.
 pub async fn payment_methods_of(
     db: &impl ConnectionTrait,
-    acceptor_id: &str,
+    acceptor_id: &crate::ids::AcceptorId,
 ) -> Result<Vec<payment_method::Model>, DbErr> {
     payment_method::Entity::find()
         .filter(payment_method::Column::AcceptorId.eq(acceptor_id))
@@ -286,7 +286,7 @@ pub async fn payment_methods_of(
 /// Turns the acceptor's mail on each new order on or off.
 pub async fn set_notify_new_orders(
     db: &impl ConnectionTrait,
-    acceptor_id: &str,
+    acceptor_id: &crate::ids::AcceptorId,
     on: bool,
     now: i64,
 ) -> Result<(), DbErr> {
@@ -302,7 +302,7 @@ pub async fn set_notify_new_orders(
 /// One of the acceptor's payment methods; another acceptor's is `None`.
 pub async fn find_payment_method(
     db: &impl ConnectionTrait,
-    acceptor_id: &str,
+    acceptor_id: &crate::ids::AcceptorId,
     id: &str,
 ) -> Result<Option<payment_method::Model>, DbErr> {
     payment_method::Entity::find_by_id(id.to_owned())
@@ -313,13 +313,13 @@ pub async fn find_payment_method(
 
 pub async fn insert_payment_method(
     db: &impl ConnectionTrait,
-    acceptor_id: &str,
+    acceptor_id: &crate::ids::AcceptorId,
     new: &NewPaymentMethod,
     now: i64,
 ) -> Result<payment_method::Model, DbErr> {
     payment_method::ActiveModel {
         id: Set(crate::ids::new("pm")),
-        acceptor_id: Set(acceptor_id.to_owned()),
+        acceptor_id: Set(acceptor_id.clone()),
         fiat: Set(new.fiat.code.to_owned()),
         method: Set(new.method.clone()),
         details: Set(new.details.clone()),
@@ -332,7 +332,7 @@ pub async fn insert_payment_method(
 /// Deletes one of the acceptor's payment methods; false when it has no such method.
 pub async fn delete_payment_method(
     db: &impl ConnectionTrait,
-    acceptor_id: &str,
+    acceptor_id: &crate::ids::AcceptorId,
     id: &str,
 ) -> Result<bool, DbErr> {
     let result = payment_method::Entity::delete_many()
@@ -346,7 +346,7 @@ pub async fn delete_payment_method(
 /// The distinct methods the acceptor offers in the fiat (what the engine matches on).
 pub async fn methods_for_fiat(
     db: &impl ConnectionTrait,
-    acceptor_id: &str,
+    acceptor_id: &crate::ids::AcceptorId,
     fiat: &str,
 ) -> Result<Vec<String>, DbErr> {
     let rows = payment_method::Entity::find()
@@ -382,14 +382,14 @@ pub async fn find_deposit(
 
 pub async fn insert_deposit(
     db: &impl ConnectionTrait,
-    acceptor_id: &str,
+    acceptor_id: &crate::ids::AcceptorId,
     new: &NewDeposit,
     created_by: &str,
     now: i64,
 ) -> Result<deposit::Model, DbErr> {
     deposit::ActiveModel {
         id: Set(crate::ids::new("dep")),
-        acceptor_id: Set(acceptor_id.to_owned()),
+        acceptor_id: Set(acceptor_id.clone()),
         network: Set(new.network.to_owned()),
         txid: Set(new.txid.clone()),
         amount: Set(new.amount.micros()),

@@ -82,7 +82,7 @@ async fn detail(
         acceptor,
         messages,
         events,
-    } = super::service::case_of(&state, &path).await?;
+    } = super::service::case_of(&state, &crate::ids::DisputeId::named(&path)?).await?;
     Ok(HttpResponse::Ok().json(DisputeDetail {
         dispute: DisputeView::from(&dispute),
         order: OrderView::new(&order, &state.public_url, false),
@@ -110,7 +110,7 @@ async fn add_message(
     path: web::Path<String>,
     body: crate::http_body::Json<MessageRequest>,
 ) -> ApiResult<HttpResponse> {
-    let dispute = store::find(&state.db, &path)
+    let dispute = store::find(&state.db, &crate::ids::DisputeId::named(&path)?)
         .await?
         .ok_or_else(|| ApiError::not_found("dispute"))?;
     let ip = crate::client_addr::client_ip(&req);
@@ -139,7 +139,13 @@ async fn resolve(
         amount: body.amount,
         note: body.note,
     };
-    let (order, resolved) = super::service::resolve(&state, &path, input, &admin.0.user_id).await?;
+    let (order, resolved) = super::service::resolve(
+        &state,
+        &crate::ids::DisputeId::named(&path)?,
+        input,
+        &admin.0.user_id,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(DisputeResolution {
         dispute: DisputeView::from(&resolved),
         order: OrderView::new(&order, &state.public_url, false),
@@ -163,7 +169,13 @@ async fn open_by_merchant(
         merchant_id: &signed.merchant.id,
         livemode: signed.livemode,
     };
-    let (_, dispute) =
-        crate::orders::service::open_dispute(&state, &path, scope, reason, None).await?;
+    let (_, dispute) = crate::orders::service::open_dispute(
+        &state,
+        &crate::ids::OrderId::named(&path)?,
+        scope,
+        reason,
+        None,
+    )
+    .await?;
     Ok(HttpResponse::Created().json(DisputeView::from(&dispute)))
 }

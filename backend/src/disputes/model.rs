@@ -15,8 +15,8 @@ use crate::orders::view::OrderView;
 #[schema(as = Dispute)]
 pub struct DisputeView {
     #[schema(example = "dsp_01JD3Q4ZK8M6W2X9V7T5R3P1NB")]
-    pub id: String,
-    pub order_id: String,
+    pub id: crate::ids::DisputeId,
+    pub order_id: crate::ids::OrderId,
     /// `open` or `resolved`.
     #[schema(example = "open")]
     pub status: String,
@@ -117,14 +117,14 @@ pub struct DisputeParties {
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DisputeMerchant {
-    pub id: String,
+    pub id: crate::ids::MerchantId,
     pub name: String,
     pub email: String,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DisputeAcceptor {
-    pub id: String,
+    pub id: crate::ids::AcceptorId,
     pub display_name: String,
 }
 

@@ -47,7 +47,7 @@ pub async fn post_message(
     let txn = state.db.begin().await?;
     let saved = message::ActiveModel {
         id: Set(ids::new("dmsg")),
-        dispute_id: Set(d.id.clone()),
+        dispute_id: Set(d.id.to_string()),
         author_role: Set(role.to_owned()),
         author_id: Set(author_id),
         body: Set(text),
@@ -72,7 +72,7 @@ pub async fn post_message(
     }
     let order = crate::orders::service::find(&txn, &d.order_id).await?;
     if role != "acceptor"
-        && let Some(acceptor_id) = order.as_ref().and_then(|o| o.acceptor_id.as_deref())
+        && let Some(acceptor_id) = order.as_ref().and_then(|o| o.acceptor_id.as_ref())
         && let Some(o) = &order
     {
         crate::acceptor_directory::mail_to(
@@ -150,7 +150,7 @@ pub struct ResolveInput {
 /// transaction). The caller has checked that the admin may move money.
 pub async fn resolve(
     state: &AppState,
-    dispute_id: &str,
+    dispute_id: &crate::ids::DisputeId,
     input: ResolveInput,
     admin_id: &str,
 ) -> ApiResult<(crate::orders::order::Model, dispute::Model)> {
@@ -203,7 +203,10 @@ pub struct DisputeCase {
 }
 
 /// The [`DisputeCase`] of `dispute_id`, or `404 not_found`.
-pub async fn case_of(state: &AppState, dispute_id: &str) -> ApiResult<DisputeCase> {
+pub async fn case_of(
+    state: &AppState,
+    dispute_id: &crate::ids::DisputeId,
+) -> ApiResult<DisputeCase> {
     let dispute = store::find(&state.db, dispute_id)
         .await?
         .ok_or_else(|| ApiError::not_found("dispute"))?;

@@ -50,8 +50,11 @@ pub async fn latest_of_order(
         .await
 }
 
-pub async fn find(db: &impl ConnectionTrait, id: &str) -> Result<Option<dispute::Model>, DbErr> {
-    dispute::Entity::find_by_id(id.to_owned()).one(db).await
+pub async fn find(
+    db: &impl ConnectionTrait,
+    id: &crate::ids::DisputeId,
+) -> Result<Option<dispute::Model>, DbErr> {
+    dispute::Entity::find_by_id(id.clone()).one(db).await
 }
 
 /// Disputes newest first, optionally of one status.
@@ -100,13 +103,13 @@ pub async fn count_open(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
 /// The number of messages of each of these disputes (absent: none).
 pub async fn message_counts(
     db: &impl ConnectionTrait,
-    dispute_ids: &[String],
-) -> Result<std::collections::HashMap<String, i64>, DbErr> {
+    dispute_ids: &[crate::ids::DisputeId],
+) -> Result<std::collections::HashMap<crate::ids::DisputeId, i64>, DbErr> {
     use sea_orm::QuerySelect;
     if dispute_ids.is_empty() {
         return Ok(Default::default());
     }
-    let rows: Vec<(String, i64)> = message::Entity::find()
+    let rows: Vec<(crate::ids::DisputeId, i64)> = message::Entity::find()
         .select_only()
         .column(message::Column::DisputeId)
         .column_as(message::Column::Id.count(), "n")

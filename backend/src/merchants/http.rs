@@ -101,7 +101,8 @@ async fn get_merchant(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let (merchant, keys) = service::get_merchant(&state.db, &path).await?;
+    let (merchant, keys) =
+        service::get_merchant(&state.db, &crate::ids::MerchantId::named(&path)?).await?;
     Ok(HttpResponse::Ok().json(MerchantView::new(&merchant, &keys)))
 }
 
@@ -114,8 +115,13 @@ async fn update_merchant(
 ) -> ApiResult<HttpResponse> {
     let patch = MerchantPatch::from_json(body.into_inner())?;
     let ip = client_ip(&req);
-    let (merchant, keys) =
-        service::update_merchant(&state, actor(&admin, &ip), &path, patch).await?;
+    let (merchant, keys) = service::update_merchant(
+        &state,
+        actor(&admin, &ip),
+        &crate::ids::MerchantId::named(&path)?,
+        patch,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(MerchantView::new(&merchant, &keys)))
 }
 
@@ -128,7 +134,13 @@ async fn create_api_key(
 ) -> ApiResult<HttpResponse> {
     let spec = NewApiKey::from_json(body.into_inner())?;
     let ip = client_ip(&req);
-    let issued = service::create_api_key(&state, actor(&admin, &ip), &path, spec).await?;
+    let issued = service::create_api_key(
+        &state,
+        actor(&admin, &ip),
+        &crate::ids::MerchantId::named(&path)?,
+        spec,
+    )
+    .await?;
     Ok(HttpResponse::Created().json(IssuedKeyView::from(issued)))
 }
 
@@ -140,7 +152,13 @@ async fn revoke_api_key(
 ) -> ApiResult<HttpResponse> {
     let (merchant_id, key_id) = path.into_inner();
     let ip = client_ip(&req);
-    service::revoke_api_key(&state, actor(&admin, &ip), &merchant_id, &key_id).await?;
+    service::revoke_api_key(
+        &state,
+        actor(&admin, &ip),
+        &crate::ids::MerchantId::named(&merchant_id)?,
+        &key_id,
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

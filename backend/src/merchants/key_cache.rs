@@ -94,11 +94,12 @@ mod tests {
     use super::*;
 
     fn rows(status: &str) -> (api_key::Model, merchant::Model) {
+        let merchant_id = crate::ids::MerchantId::generate();
         let key = api_key::Model {
             id: "key_1".into(),
             key_id_hash: "h".into(),
             key_id_prefix: "mk_live_abcd".into(),
-            merchant_id: "mer_1".into(),
+            merchant_id: merchant_id.clone(),
             livemode: true,
             kind: crate::merchants::model::KeyKind::Hmac,
             secret_enc: None,
@@ -108,7 +109,7 @@ mod tests {
             created_at: 0,
         };
         let merchant = merchant::Model {
-            id: "mer_1".into(),
+            id: merchant_id,
             user_id: None,
             name: "Shop".into(),
             email: "shop@example.com".into(),

@@ -65,7 +65,7 @@ fn not_found_merchant() -> ApiError {
 async fn insert_key(
     conn: &impl ConnectionTrait,
     state: &AppState,
-    merchant_id: &str,
+    merchant_id: &crate::ids::MerchantId,
     spec: &NewApiKey,
     now: i64,
 ) -> ApiResult<IssuedKey> {
@@ -78,7 +78,7 @@ async fn insert_key(
         id: Set(ids::new("key")),
         key_id_hash: Set(state.keys.lookup_hash(&key_id)),
         key_id_prefix: Set(key_id_display_prefix(&key_id)),
-        merchant_id: Set(merchant_id.to_owned()),
+        merchant_id: Set(merchant_id.clone()),
         livemode: Set(spec.mode.livemode()),
         kind: Set(kind),
         secret_enc: Set(secret.as_deref().map(|s| state.keys.seal(s))),
@@ -119,7 +119,7 @@ pub async fn create_merchant(
     let txn = state.db.begin().await?;
     let user = invite::create_login(&txn, &input, placeholder_hash, now).await?;
     let merchant = merchant::ActiveModel {
-        id: Set(ids::new("mch")),
+        id: Set(ids::MerchantId::generate()),
         user_id: Set(Some(user.id.clone())),
         name: Set(input.name),
         email: Set(input.email),
@@ -202,11 +202,8 @@ pub async fn create_merchant(
 /// A merchant and all its keys (revoked ones included).
 pub async fn get_merchant(
     db: &impl ConnectionTrait,
-    merchant_id: &str,
+    merchant_id: &crate::ids::MerchantId,
 ) -> ApiResult<(merchant::Model, Vec<api_key::Model>)> {
-    if !ids::has_prefix(merchant_id, "mch") {
-        return Err(not_found_merchant());
-    }
     let merchant = store::find_merchant(db, merchant_id)
         .await?
         .ok_or_else(not_found_merchant)?;
@@ -221,7 +218,7 @@ pub async fn list_merchants(
     limit: u64,
 ) -> ApiResult<(Vec<merchant::Model>, Vec<api_key::Model>)> {
     let merchants = store::list_merchants(db, starting_after, limit).await?;
-    let ids: Vec<String> = merchants.iter().map(|m| m.id.clone()).collect();
+    let ids: Vec<crate::ids::MerchantId> = merchants.iter().map(|m| m.id.clone()).collect();
     let keys = store::keys_of_merchants(db, &ids).await?;
     Ok((merchants, keys))
 }
@@ -231,7 +228,7 @@ pub async fn list_merchants(
 pub async fn update_merchant(
     state: &AppState,
     actor: Actor<'_>,
-    merchant_id: &str,
+    merchant_id: &crate::ids::MerchantId,
     patch: MerchantPatch,
 ) -> ApiResult<(merchant::Model, Vec<api_key::Model>)> {
     update_merchant_as(state, actor, "admin", merchant_id, patch).await
@@ -243,7 +240,7 @@ pub async fn update_merchant_as(
     state: &AppState,
     actor: Actor<'_>,
     actor_role: &'static str,
-    merchant_id: &str,
+    merchant_id: &crate::ids::MerchantId,
     patch: MerchantPatch,
 ) -> ApiResult<(merchant::Model, Vec<api_key::Model>)> {
     if let Some(Some(url)) = &patch.webhook_url {
@@ -307,7 +304,7 @@ pub async fn update_merchant_as(
 pub async fn create_api_key(
     state: &AppState,
     actor: Actor<'_>,
-    merchant_id: &str,
+    merchant_id: &crate::ids::MerchantId,
     spec: NewApiKey,
 ) -> ApiResult<IssuedKey> {
     create_api_key_as(state, actor, "admin", merchant_id, spec).await
@@ -318,7 +315,7 @@ pub async fn create_api_key_as(
     state: &AppState,
     actor: Actor<'_>,
     actor_role: &'static str,
-    merchant_id: &str,
+    merchant_id: &crate::ids::MerchantId,
     spec: NewApiKey,
 ) -> ApiResult<IssuedKey> {
     let txn = state.db.begin().await?;
@@ -358,7 +355,7 @@ pub enum KeyRef<'a> {
 pub async fn revoke_api_key(
     state: &AppState,
     actor: Actor<'_>,
-    merchant_id: &str,
+    merchant_id: &crate::ids::MerchantId,
     key_id: &str,
 ) -> ApiResult<()> {
     revoke_api_key_as(state, actor, "admin", merchant_id, KeyRef::KeyId(key_id)).await
@@ -369,7 +366,7 @@ pub async fn revoke_api_key_as(
     state: &AppState,
     actor: Actor<'_>,
     actor_role: &'static str,
-    merchant_id: &str,
+    merchant_id: &crate::ids::MerchantId,
     key: KeyRef<'_>,
 ) -> ApiResult<()> {
     let txn = state.db.begin().await?;
@@ -438,7 +435,7 @@ pub async fn set_webhook_url(
     state: &AppState,
     actor: Actor<'_>,
     actor_role: &'static str,
-    merchant_id: &str,
+    merchant_id: &crate::ids::MerchantId,
     url: Option<&str>,
 ) -> ApiResult<merchant::Model> {
     let url = match url.map(str::trim).filter(|u| !u.is_empty()) {
@@ -463,7 +460,7 @@ pub async fn rotate_webhook_secret(
     state: &AppState,
     actor: Actor<'_>,
     actor_role: &'static str,
-    merchant_id: &str,
+    merchant_id: &crate::ids::MerchantId,
 ) -> ApiResult<String> {
     let secret = new_webhook_secret();
     let now = now_ms();
@@ -505,8 +502,8 @@ pub async fn rotate_webhook_secret(
 /// out): the admin lists show a name beside each row.
 pub async fn names_of(
     db: &impl ConnectionTrait,
-    merchant_ids: impl IntoIterator<Item = String>,
-) -> Result<std::collections::HashMap<String, String>, sea_orm::DbErr> {
+    merchant_ids: impl IntoIterator<Item = crate::ids::MerchantId>,
+) -> Result<std::collections::HashMap<crate::ids::MerchantId, String>, sea_orm::DbErr> {
     Ok(store::find_merchants(db, merchant_ids)
         .await?
         .into_iter()
@@ -517,7 +514,7 @@ pub async fn names_of(
 /// A merchant's name, empty when there is no such merchant.
 pub async fn name_of(
     db: &impl ConnectionTrait,
-    merchant_id: &str,
+    merchant_id: &crate::ids::MerchantId,
 ) -> Result<String, sea_orm::DbErr> {
     Ok(store::find_merchant(db, merchant_id)
         .await?

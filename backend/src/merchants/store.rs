@@ -9,7 +9,7 @@ pub mod merchant {
     #[sea_orm(table_name = "merchants")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
-        pub id: String,
+        pub id: crate::ids::MerchantId,
         pub user_id: Option<String>,
         pub name: String,
         pub email: String,
@@ -50,7 +50,7 @@ pub mod api_key {
         pub key_id_hash: String,
         /// The first characters of the key id, for display (`mk_live_AbC1…`).
         pub key_id_prefix: String,
-        pub merchant_id: String,
+        pub merchant_id: crate::ids::MerchantId,
         pub livemode: bool,
         /// `hmac` | `ecdsa_p256`.
         pub kind: crate::merchants::status::KeyKind,
@@ -83,9 +83,9 @@ pub mod api_key {
 
 pub async fn find_merchant(
     db: &impl ConnectionTrait,
-    merchant_id: &str,
+    merchant_id: &crate::ids::MerchantId,
 ) -> Result<Option<merchant::Model>, DbErr> {
-    merchant::Entity::find_by_id(merchant_id.to_owned())
+    merchant::Entity::find_by_id(merchant_id.clone())
         .one(db)
         .await
 }
@@ -115,7 +115,7 @@ pub async fn find_merchant_of_user(
 /// Several merchants by id, in one query (ids that do not exist are left out).
 pub async fn find_merchants(
     db: &impl ConnectionTrait,
-    merchant_ids: impl IntoIterator<Item = String>,
+    merchant_ids: impl IntoIterator<Item = crate::ids::MerchantId>,
 ) -> Result<Vec<merchant::Model>, DbErr> {
     merchant::Entity::find()
         .filter(merchant::Column::Id.is_in(merchant_ids))
@@ -154,7 +154,7 @@ pub async fn list_merchants(
 /// The API keys of some merchants (revoked ones included), oldest first.
 pub async fn keys_of_merchants(
     db: &impl ConnectionTrait,
-    merchant_ids: &[String],
+    merchant_ids: &[crate::ids::MerchantId],
 ) -> Result<Vec<api_key::Model>, DbErr> {
     use sea_orm::QueryOrder;
     if merchant_ids.is_empty() {
@@ -171,7 +171,7 @@ pub async fn keys_of_merchants(
 /// A merchant's API key by the keyed hash of its public id (tenant-scoped).
 pub async fn find_key_of_merchant(
     db: &impl ConnectionTrait,
-    merchant_id: &str,
+    merchant_id: &crate::ids::MerchantId,
     key_id_hash: &str,
 ) -> Result<Option<api_key::Model>, DbErr> {
     api_key::Entity::find()

@@ -34,7 +34,7 @@ pub fn state_event(o: &order::Model, public_url: &str) -> Option<(String, Value)
 
 /// One row of an order's history.
 pub fn history_row(
-    order_id: &str,
+    order_id: &crate::ids::OrderId,
     kind: &str,
     from: Option<OrderStatus>,
     to: OrderStatus,
@@ -43,7 +43,7 @@ pub fn history_row(
 ) -> order_event::ActiveModel {
     order_event::ActiveModel {
         id: Set(ids::new("oev")),
-        order_id: Set(order_id.to_owned()),
+        order_id: Set(order_id.clone()),
         kind: Set(kind.to_owned()),
         from_status: Set(from.map(|s| s.as_str().to_owned())),
         to_status: Set(to.as_str().to_owned()),

@@ -105,7 +105,7 @@ fn new_row(
     let match_deadline = deadline_after(now, state.settings.match_timeout_seconds).min(expires_at);
     let side = AcceptorSide::of_mode(livemode);
     Ok(order::Model {
-        id: ids::new("ord"),
+        id: ids::OrderId::generate(),
         merchant_id: merchant.id.clone(),
         livemode,
         merchant_order_id: params.merchant_order_id.clone(),
@@ -154,7 +154,7 @@ async fn match_in_engine(
     row: &order::Model,
 ) -> ApiResult<Option<EngineAssignment>> {
     let submitted = NewOrder {
-        id: row.id.clone(),
+        id: row.id.to_string(),
         fiat: row.fiat_currency.clone(),
         amount: row.amount,
         payment_method: row.payment_method.clone(),
@@ -200,9 +200,9 @@ async fn write_alone(
     Ok(written)
 }
 
-async fn forget_in_engine(state: &AppState, order_id: &str) {
+async fn forget_in_engine(state: &AppState, order_id: &crate::ids::OrderId) {
     let command = Command::Cancel {
-        order: order_id.to_owned(),
+        order: order_id.to_string(),
     };
     if let Err(e) = state.engine.apply(command).await {
         tracing::warn!(order = %order_id, error = %e, "engine did not forget a failed order");

@@ -10,10 +10,10 @@ use serde::Serialize;
 #[sea_orm(table_name = "disputes")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub id: String,
-    pub order_id: String,
-    pub merchant_id: String,
-    pub acceptor_id: Option<String>,
+    pub id: crate::ids::DisputeId,
+    pub order_id: crate::ids::OrderId,
+    pub merchant_id: crate::ids::MerchantId,
+    pub acceptor_id: Option<crate::ids::AcceptorId>,
     pub livemode: bool,
     pub status: DisputeStatus,
     /// `acceptor` | `merchant` | `customer` | `system`.

@@ -30,7 +30,7 @@ pub async fn load_state(db: &impl ConnectionTrait) -> Result<EngineState, DbErr>
             continue;
         };
         let side = markets
-            .entry(q.acceptor_id.clone())
+            .entry(q.acceptor_id.to_string())
             .or_default()
             .entry(q.fiat.clone())
             .or_insert_with(|| AcceptorMarketState {
@@ -47,7 +47,7 @@ pub async fn load_state(db: &impl ConnectionTrait) -> Result<EngineState, DbErr>
     }
     for m in methods {
         let side = markets
-            .entry(m.acceptor_id.clone())
+            .entry(m.acceptor_id.to_string())
             .or_default()
             .entry(m.fiat.clone())
             .or_insert_with(|| AcceptorMarketState {
@@ -67,12 +67,12 @@ pub async fn load_state(db: &impl ConnectionTrait) -> Result<EngineState, DbErr>
             .await?
             .posted;
         let mut sides: Vec<AcceptorMarketState> = markets
-            .remove(&a.id)
+            .remove(a.id.as_str())
             .map(|m| m.into_values().collect())
             .unwrap_or_default();
         sides.sort_by(|x, y| x.fiat.cmp(&y.fiat));
         acceptor_states.push(AcceptorState {
-            id: a.id,
+            id: a.id.into(),
             online: a.online,
             status: a.status.in_engine(),
             liquidity,
@@ -93,7 +93,7 @@ pub async fn load_state(db: &impl ConnectionTrait) -> Result<EngineState, DbErr>
     for o in open {
         let excluded: Vec<String> = serde_json::from_str(&o.excluded_acceptors).unwrap_or_default();
         let new_order = NewOrder {
-            id: o.id.clone(),
+            id: o.id.to_string(),
             fiat: o.fiat_currency.clone(),
             amount: o.amount,
             payment_method: o.payment_method.clone(),
@@ -105,7 +105,7 @@ pub async fn load_state(db: &impl ConnectionTrait) -> Result<EngineState, DbErr>
                 if o.status != OrderStatus::Matching =>
             {
                 Rate::parse(rate).ok().map(|rate| Assignment {
-                    acceptor: acceptor.clone(),
+                    acceptor: acceptor.to_string(),
                     rate: rate.decimal(),
                     fiat_amount,
                 })

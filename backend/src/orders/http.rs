@@ -35,9 +35,14 @@ async fn get(
     signed: SignedRequest,
     path: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let order = store::find_by_merchant(&state.db, &signed.merchant.id, signed.livemode, &path)
-        .await?
-        .ok_or_else(|| ApiError::not_found("order"))?;
+    let order = store::find_by_merchant(
+        &state.db,
+        &signed.merchant.id,
+        signed.livemode,
+        &crate::ids::OrderId::named(&path)?,
+    )
+    .await?
+    .ok_or_else(|| ApiError::not_found("order"))?;
     Ok(HttpResponse::Ok().json(OrderView::new(&order, &state.public_url, true)))
 }
 
@@ -105,6 +110,12 @@ async fn cancel(
     signed: SignedRequest,
     path: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let order = service::cancel(&state, &signed.merchant.id, signed.livemode, &path).await?;
+    let order = service::cancel(
+        &state,
+        &signed.merchant.id,
+        signed.livemode,
+        &crate::ids::OrderId::named(&path)?,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(OrderView::new(&order, &state.public_url, true)))
 }

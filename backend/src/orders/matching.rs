@@ -17,6 +17,7 @@ use super::writer::assignment::{assigned_fields, assignment_rows, mail_new_order
 use crate::acceptor_directory;
 use crate::db::now_ms;
 use crate::error::ApiResult;
+use crate::ids::{AcceptorId, OrderId};
 use crate::ledger::{self, AccountKey};
 use crate::money::Rate;
 use crate::state::AppState;
@@ -38,6 +39,13 @@ pub async fn handle_engine_events(state: &AppState, events: Vec<Event>) {
             fiat_amount,
         } = event
         {
+            // The engine holds our ids as text; one that does not read back is a bug.
+            let (Some(order), Some(acceptor)) =
+                (OrderId::parse(&order), AcceptorId::parse(&acceptor))
+            else {
+                tracing::error!(%order, %acceptor, "the engine assigned an id that is not ours");
+                continue;
+            };
             let assignment = EngineAssignment {
                 acceptor,
                 rate: Rate::from_decimal(rate),
@@ -51,9 +59,9 @@ pub async fn handle_engine_events(state: &AppState, events: Vec<Event>) {
     }
 }
 
-async fn undo_assignment(state: &AppState, order_id: &str) {
+async fn undo_assignment(state: &AppState, order_id: &crate::ids::OrderId) {
     let command = Command::OrderReleased {
-        order: order_id.to_owned(),
+        order: order_id.to_string(),
     };
     if let Err(err) = state.engine.apply(command).await {
         tracing::warn!(order = %order_id, error = %err, "engine undo refused");
@@ -62,7 +70,7 @@ async fn undo_assignment(state: &AppState, order_id: &str) {
 
 async fn persist_assignment(
     state: &AppState,
-    order_id: &str,
+    order_id: &crate::ids::OrderId,
     assignment: &EngineAssignment,
 ) -> ApiResult<()> {
     let txn = state.db.begin().await?;

@@ -15,6 +15,12 @@ use crate::money::Rate;
 /// The simulated acceptor's id (no row in `acceptors`; never registered in the engine).
 pub const SANDBOX_ACCEPTOR: &str = "acc_sandbox";
 
+/// [`SANDBOX_ACCEPTOR`] as an id.
+pub fn acceptor_id() -> crate::ids::AcceptorId {
+    crate::ids::AcceptorId::parse(SANDBOX_ACCEPTOR)
+        .unwrap_or_else(|| unreachable!("AcceptorId accepts the sandbox's id"))
+}
+
 pub fn is_sandbox_acceptor(acceptor_id: &str) -> bool {
     acceptor_id == SANDBOX_ACCEPTOR
 }

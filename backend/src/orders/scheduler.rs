@@ -17,6 +17,7 @@ use super::model::OrderStatus;
 use super::service::{self, Scope};
 use super::store;
 use crate::db::now_ms;
+use crate::ids::OrderId;
 use crate::state::AppState;
 
 /// How long a claimed order is reserved for the node that claimed it.
@@ -78,7 +79,7 @@ pub async fn run_once(state: &AppState) -> Result<usize, sea_orm::DbErr> {
     Ok(handled)
 }
 
-async fn claim_due(state: &AppState, now: i64) -> Result<Vec<String>, sea_orm::DbErr> {
+async fn claim_due(state: &AppState, now: i64) -> Result<Vec<OrderId>, sea_orm::DbErr> {
     let backend = state.db.get_database_backend();
     let txn = state.db.begin().await?;
     let rows = match backend {
@@ -105,6 +106,6 @@ async fn claim_due(state: &AppState, now: i64) -> Result<Vec<String>, sea_orm::D
     };
     txn.commit().await?;
     rows.iter()
-        .map(|row| row.try_get::<String>("", "id"))
+        .map(|row| row.try_get::<OrderId>("", "id"))
         .collect()
 }

@@ -14,7 +14,7 @@ use crate::ledger::{self, AccountCode, AccountKey, TransferRequest};
 
 /// The escrow account of an acceptor's reservations. Escrow is partitioned per acceptor
 /// so that concurrent reservations with different acceptors never wait on one hot row.
-pub fn escrow_of(acceptor_id: &str, livemode: bool) -> AccountKey {
+pub fn escrow_of(acceptor_id: &crate::ids::AcceptorId, livemode: bool) -> AccountKey {
     AccountKey::new(AccountCode::Escrow, acceptor_id, livemode)
 }
 
@@ -24,7 +24,7 @@ pub fn escrow_of(acceptor_id: &str, livemode: bool) -> AccountKey {
 pub async fn settlement_batch(
     txn: &DatabaseTransaction,
     o: &order::Model,
-    acceptor_id: &str,
+    acceptor_id: &crate::ids::AcceptorId,
     released: i64,
     reservation_held: bool,
 ) -> ApiResult<(Vec<TransferRequest>, Settlement)> {
@@ -107,25 +107,25 @@ pub async fn settlement_batch(
 /// (The runner drops them for a sandbox order.)
 pub fn settlement_commands(
     o: &order::Model,
-    acceptor_id: &str,
+    acceptor_id: &crate::ids::AcceptorId,
     s: &Settlement,
     reservation_held: bool,
 ) -> Vec<Command> {
     let mut commands = Vec::with_capacity(2);
     if reservation_held {
         commands.push(Command::OrderSettled {
-            order: o.id.clone(),
+            order: o.id.to_string(),
             released_amount: s.released,
         });
     } else {
         commands.push(Command::AdjustLiquidity {
-            acceptor: acceptor_id.to_owned(),
+            acceptor: acceptor_id.to_string(),
             delta: -s.released,
         });
     }
     if s.commission > 0 {
         commands.push(Command::AdjustLiquidity {
-            acceptor: acceptor_id.to_owned(),
+            acceptor: acceptor_id.to_string(),
             delta: s.commission,
         });
     }

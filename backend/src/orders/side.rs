@@ -41,7 +41,7 @@ impl AcceptorSide {
         (self == Self::Sandbox).then(|| {
             let rate = sandbox::rate_for(fiat.code);
             EngineAssignment {
-                acceptor: sandbox::SANDBOX_ACCEPTOR.to_owned(),
+                acceptor: sandbox::acceptor_id(),
                 fiat_amount: rate.fiat_for(amount, fiat),
                 rate,
             }
@@ -99,7 +99,7 @@ impl AcceptorSide {
     pub async fn commission_rate(
         self,
         conn: &impl ConnectionTrait,
-        acceptor_id: &str,
+        acceptor_id: &crate::ids::AcceptorId,
     ) -> ApiResult<Rate> {
         if self == Self::Sandbox {
             return Ok(Rate::from_decimal(rust_decimal::Decimal::ZERO));

@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::ids::OrderId;
+
 pub mod order {
     use sea_orm::entity::prelude::*;
 
@@ -9,8 +11,8 @@ pub mod order {
     #[sea_orm(table_name = "orders")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
-        pub id: String,
-        pub merchant_id: String,
+        pub id: crate::ids::OrderId,
+        pub merchant_id: crate::ids::MerchantId,
         pub livemode: bool,
         pub merchant_order_id: String,
         pub status: crate::orders::model::OrderStatus,
@@ -26,7 +28,7 @@ pub mod order {
         /// JSON snapshot of the acceptor's payment details at assignment.
         pub payment_details: Option<String>,
         pub reference: String,
-        pub acceptor_id: Option<String>,
+        pub acceptor_id: Option<crate::ids::AcceptorId>,
         pub callback_url: Option<String>,
         pub return_url: Option<String>,
         pub expires_in: i32,
@@ -64,7 +66,7 @@ pub mod order_event {
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
         pub id: String,
-        pub order_id: String,
+        pub order_id: crate::ids::OrderId,
         /// The event type, e.g. `order.assigned`.
         pub kind: String,
         pub from_status: Option<String>,
@@ -84,9 +86,9 @@ pub mod order_event {
 
 pub async fn find(
     db: &impl ConnectionTrait,
-    order_id: &str,
+    order_id: &OrderId,
 ) -> Result<Option<order::Model>, DbErr> {
-    order::Entity::find_by_id(order_id.to_owned()).one(db).await
+    order::Entity::find_by_id(order_id.clone()).one(db).await
 }
 
 /// An order of this merchant in this mode; another tenant's order is `None` (a 404).
@@ -94,9 +96,9 @@ pub async fn find_by_merchant(
     db: &impl ConnectionTrait,
     merchant_id: &str,
     livemode: bool,
-    order_id: &str,
+    order_id: &OrderId,
 ) -> Result<Option<order::Model>, DbErr> {
-    order::Entity::find_by_id(order_id.to_owned())
+    order::Entity::find_by_id(order_id.clone())
         .filter(order::Column::MerchantId.eq(merchant_id))
         .filter(order::Column::Livemode.eq(livemode))
         .one(db)
@@ -107,9 +109,9 @@ pub async fn find_by_merchant(
 pub async fn find_by_acceptor(
     db: &impl ConnectionTrait,
     acceptor_id: &str,
-    order_id: &str,
+    order_id: &OrderId,
 ) -> Result<Option<order::Model>, DbErr> {
-    order::Entity::find_by_id(order_id.to_owned())
+    order::Entity::find_by_id(order_id.clone())
         .filter(order::Column::AcceptorId.eq(acceptor_id))
         .one(db)
         .await
@@ -127,7 +129,7 @@ pub async fn find_by_cashier_token(
 
 pub async fn events_of(
     db: &impl ConnectionTrait,
-    order_id: &str,
+    order_id: &OrderId,
 ) -> Result<Vec<order_event::Model>, DbErr> {
     use sea_orm::QueryOrder;
     order_event::Entity::find()
@@ -209,9 +211,9 @@ pub async fn search_by_merchant(
 pub async fn find_of_merchant(
     db: &impl ConnectionTrait,
     merchant_id: &str,
-    order_id: &str,
+    order_id: &OrderId,
 ) -> Result<Option<order::Model>, DbErr> {
-    order::Entity::find_by_id(order_id.to_owned())
+    order::Entity::find_by_id(order_id.clone())
         .filter(order::Column::MerchantId.eq(merchant_id))
         .one(db)
         .await
@@ -264,7 +266,7 @@ pub async fn count_by_status_since(
 /// Orders by id (any tenant: for admin pages), in no particular order.
 pub async fn find_many(
     db: &impl ConnectionTrait,
-    ids: &[String],
+    ids: &[crate::ids::OrderId],
 ) -> Result<Vec<order::Model>, DbErr> {
     if ids.is_empty() {
         return Ok(Vec::new());

@@ -65,10 +65,10 @@ impl Scope<'_> {
 /// Loads the order for update (row lock on PostgreSQL) within the caller's scope.
 pub async fn lock_order(
     txn: &DatabaseTransaction,
-    order_id: &str,
+    order_id: &crate::ids::OrderId,
     scope: Scope<'_>,
 ) -> ApiResult<order::Model> {
-    let mut query = order::Entity::find_by_id(order_id.to_owned());
+    let mut query = order::Entity::find_by_id(order_id.clone());
     if db::supports_row_locks(txn) {
         query = query.lock_exclusive();
     }

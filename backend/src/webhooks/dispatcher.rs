@@ -209,8 +209,9 @@ impl Dispatcher {
         };
         let full = events.len() as u64 == CLAIM_BATCH;
         // The batch's merchants (endpoint, secret) in one query rather than one per event.
-        let merchant_ids: HashSet<String> = events.iter().map(|e| e.merchant_id.clone()).collect();
-        let merchants: Result<HashMap<String, merchant::Model>, String> =
+        let merchant_ids: HashSet<crate::ids::MerchantId> =
+            events.iter().map(|e| e.merchant_id.clone()).collect();
+        let merchants: Result<HashMap<crate::ids::MerchantId, merchant::Model>, String> =
             match find_merchants(&self.state.db, merchant_ids).await {
                 Ok(found) => Ok(found.into_iter().map(|m| (m.id.clone(), m)).collect()),
                 Err(err) => Err(format!("database: {err}")),

@@ -27,7 +27,7 @@ pub const STATUS_FAILED: &str = "failed";
 /// delivery attempt sends — and signs — the same bytes.
 pub async fn enqueue(
     conn: &impl ConnectionTrait,
-    merchant_id: &str,
+    merchant_id: &crate::ids::MerchantId,
     livemode: bool,
     event_type: &str,
     data: Value,
@@ -43,7 +43,7 @@ pub async fn enqueue(
 /// The outbox row of one event, for [`enqueue_all`] (see [`enqueue`] for its body).
 pub fn outbox_row(
     id: &str,
-    merchant_id: &str,
+    merchant_id: &crate::ids::MerchantId,
     livemode: bool,
     event_type: &str,
     data: Value,
@@ -59,7 +59,7 @@ pub fn outbox_row(
     };
     event::ActiveModel {
         id: Set(id.to_owned()),
-        merchant_id: Set(merchant_id.to_owned()),
+        merchant_id: Set(merchant_id.clone()),
         livemode: Set(livemode),
         event_type: Set(event_type.to_owned()),
         // Strings, a bool and a JSON value: serializing cannot fail.
@@ -239,7 +239,7 @@ pub async fn record_attempts(
 /// /api/v1/webhooks/deliveries`).
 pub async fn list_deliveries(
     db: &impl ConnectionTrait,
-    merchant_id: &str,
+    merchant_id: &crate::ids::MerchantId,
     livemode: bool,
     event_id: Option<&str>,
     filter: Option<AttemptFilter>,
@@ -288,7 +288,7 @@ pub async fn list_deliveries(
 /// One event of this merchant and mode; another tenant's is "not found".
 pub async fn find_event(
     db: &impl ConnectionTrait,
-    merchant_id: &str,
+    merchant_id: &crate::ids::MerchantId,
     livemode: bool,
     event_id: &str,
 ) -> Result<Option<event::Model>, DbErr> {
@@ -303,7 +303,7 @@ pub async fn find_event(
 /// /api/v1/webhooks/events/{id}/redeliver`). The caller wakes the dispatcher.
 pub async fn redeliver(
     db: &impl ConnectionTrait,
-    merchant_id: &str,
+    merchant_id: &crate::ids::MerchantId,
     livemode: bool,
     event_id: &str,
 ) -> ApiResult<event::Model> {
@@ -330,7 +330,7 @@ pub const TEST_EVENT: &str = "webhook.test";
 /// dispatcher. Returns the event id.
 pub async fn send_test_event(
     state: &crate::state::AppState,
-    merchant_id: &str,
+    merchant_id: &crate::ids::MerchantId,
     livemode: bool,
 ) -> ApiResult<String> {
     let txn = state.db.begin().await?;
@@ -353,7 +353,7 @@ pub async fn send_test_event(
 /// after `since` (the object's creation, which bounds the scan).
 pub async fn events_of_object(
     db: &impl ConnectionTrait,
-    merchant_id: &str,
+    merchant_id: &crate::ids::MerchantId,
     livemode: bool,
     object_id: &str,
     since: i64,

@@ -8,7 +8,7 @@ pub mod event {
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
         pub id: String,
-        pub merchant_id: String,
+        pub merchant_id: crate::ids::MerchantId,
         pub livemode: bool,
         pub event_type: String,
         /// The exact JSON body that is signed and sent.
@@ -39,7 +39,7 @@ pub mod delivery {
         #[sea_orm(primary_key, auto_increment = false)]
         pub id: String,
         pub event_id: String,
-        pub merchant_id: String,
+        pub merchant_id: crate::ids::MerchantId,
         pub livemode: bool,
         pub url: String,
         pub attempt: i32,

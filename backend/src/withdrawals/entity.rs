@@ -8,8 +8,8 @@ pub mod withdrawal {
     #[sea_orm(table_name = "withdrawals")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
-        pub id: String,
-        pub merchant_id: String,
+        pub id: crate::ids::WithdrawalId,
+        pub merchant_id: crate::ids::MerchantId,
         pub livemode: bool,
         pub merchant_withdrawal_id: String,
         /// `tron` | `ethereum` | `bsc`.

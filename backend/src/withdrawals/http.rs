@@ -91,9 +91,14 @@ async fn get(
     signed: SignedRequest,
     path: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let found = store::find_by_merchant(&state.db, &signed.merchant.id, signed.livemode, &path)
-        .await?
-        .ok_or_else(|| ApiError::not_found("withdrawal"))?;
+    let found = store::find_by_merchant(
+        &state.db,
+        &signed.merchant.id,
+        signed.livemode,
+        &crate::ids::WithdrawalId::named(&path)?,
+    )
+    .await?
+    .ok_or_else(|| ApiError::not_found("withdrawal"))?;
     Ok(HttpResponse::Ok().json(WithdrawalView::from(&found)))
 }
 
@@ -173,7 +178,7 @@ async fn admin_get(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let found = store::find(&state.db, &path)
+    let found = store::find(&state.db, &crate::ids::WithdrawalId::named(&path)?)
         .await?
         .ok_or_else(|| ApiError::not_found("withdrawal"))?;
     Ok(HttpResponse::Ok().json(AdminWithdrawalView::from(&found)))
@@ -210,7 +215,7 @@ async fn admin_action(
     let ip = client_ip(&req);
     let updated = service::transition(
         &state,
-        &id,
+        &crate::ids::WithdrawalId::named(&id)?,
         action,
         Reviewer {
             user_id: &admin.0.user_id,

@@ -185,7 +185,7 @@ pub fn parse_txid(value: Option<Value>) -> ApiResult<Txid> {
 #[schema(as = Withdrawal, example = json!({"id": "wd_01JD3Q4ZK8M6W2X9V7T5R3P1NB", "merchant_withdrawal_id": "w-1", "status": "review", "amount": "50.00", "fee": "1.00", "currency": "USDT", "network": "tron", "address": "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t", "txid": null, "reason": null, "reviewed_at": null, "completed_at": null, "created_at": "2026-11-21T10:15:00Z", "updated_at": "2026-11-21T10:15:00Z", "livemode": true}))]
 pub struct WithdrawalView {
     #[schema(example = "wd_01JD3Q4ZK8M6W2X9V7T5R3P1NB")]
-    pub id: String,
+    pub id: crate::ids::WithdrawalId,
     pub merchant_withdrawal_id: String,
     #[schema(value_type = WithdrawalStatus)]
     pub status: String,
@@ -251,7 +251,7 @@ pub struct AdminWithdrawalView {
     #[serde(flatten)]
     pub withdrawal: WithdrawalView,
     #[schema(example = "mch_01JD3Q4ZK8M6W2X9V7T5R3P1NB")]
-    pub merchant_id: String,
+    pub merchant_id: crate::ids::MerchantId,
     /// The admin user who approved or rejected it; `"system"` for automatic approval,
     /// `null` while under review.
     #[schema(required = true)]

@@ -139,7 +139,7 @@ pub async fn create(
         WithdrawalStatus::Review
     };
     let row = withdrawal::Model {
-        id: ids::new("wd"),
+        id: ids::WithdrawalId::generate(),
         merchant_id: merchant.id.clone(),
         livemode,
         merchant_withdrawal_id: params.merchant_withdrawal_id.clone(),
@@ -312,9 +312,9 @@ pub struct Reviewer<'a> {
 /// Loads the withdrawal for update (row lock on PostgreSQL).
 pub async fn lock_withdrawal(
     txn: &DatabaseTransaction,
-    withdrawal_id: &str,
+    withdrawal_id: &crate::ids::WithdrawalId,
 ) -> ApiResult<withdrawal::Model> {
-    let mut query = withdrawal::Entity::find_by_id(withdrawal_id.to_owned());
+    let mut query = withdrawal::Entity::find_by_id(withdrawal_id.clone());
     if db::supports_row_locks(txn) {
         query = query.lock_exclusive();
     }
@@ -371,7 +371,7 @@ fn ledger_batch(w: &withdrawal::Model, action: &Action) -> Vec<TransferRequest> 
 /// `409 invalid_state`; an unknown one `404 not_found`.
 pub async fn transition(
     state: &AppState,
-    withdrawal_id: &str,
+    withdrawal_id: &crate::ids::WithdrawalId,
     action: Action,
     reviewer: Reviewer<'_>,
 ) -> ApiResult<withdrawal::Model> {

@@ -15,9 +15,9 @@ use crate::ledger::transfers;
 
 pub async fn find(
     db: &impl ConnectionTrait,
-    withdrawal_id: &str,
+    withdrawal_id: &crate::ids::WithdrawalId,
 ) -> Result<Option<withdrawal::Model>, DbErr> {
-    withdrawal::Entity::find_by_id(withdrawal_id.to_owned())
+    withdrawal::Entity::find_by_id(withdrawal_id.clone())
         .one(db)
         .await
 }
@@ -28,9 +28,9 @@ pub async fn find_by_merchant(
     db: &impl ConnectionTrait,
     merchant_id: &str,
     livemode: bool,
-    withdrawal_id: &str,
+    withdrawal_id: &crate::ids::WithdrawalId,
 ) -> Result<Option<withdrawal::Model>, DbErr> {
-    withdrawal::Entity::find_by_id(withdrawal_id.to_owned())
+    withdrawal::Entity::find_by_id(withdrawal_id.clone())
         .filter(withdrawal::Column::MerchantId.eq(merchant_id))
         .filter(withdrawal::Column::Livemode.eq(livemode))
         .one(db)
@@ -55,7 +55,7 @@ pub async fn find_by_merchant_withdrawal_id(
 #[derive(Debug, Default, Clone)]
 pub struct WithdrawalFilter {
     /// `Some((merchant, livemode))` for the merchant API; `None` for admins.
-    pub merchant: Option<(String, bool)>,
+    pub merchant: Option<(crate::ids::MerchantId, bool)>,
     /// Admins may narrow to one mode.
     pub livemode: Option<bool>,
     pub status: Option<WithdrawalStatus>,

@@ -550,7 +550,9 @@ async fn spawn_target(args: &Args, deliveries: Arc<AtomicU64>) -> anyhow::Result
     )
     .await;
     let merchant_id = shop.id().to_owned();
-    let row = otcpay::merchants::merchant::Entity::find_by_id(merchant_id.clone())
+    let typed =
+        otcpay::ids::MerchantId::parse(&merchant_id).ok_or_else(|| anyhow!("not a merchant id"))?;
+    let row = otcpay::merchants::merchant::Entity::find_by_id(typed)
         .one(&app.db.db)
         .await?
         .ok_or_else(|| anyhow!("the new merchant is not in the database"))?;

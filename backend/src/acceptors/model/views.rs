@@ -14,7 +14,7 @@ use crate::money::{Rate, format_usdt};
 #[schema(as = Acceptor)]
 pub struct AcceptorView {
     #[schema(example = "acc_01JD3Q4ZK8M6W2X9V7T5R3P1NB")]
-    pub id: String,
+    pub id: crate::ids::AcceptorId,
     pub email: String,
     pub display_name: String,
     /// `pending` (waiting for approval), `active` (may trade) or `frozen`.
@@ -172,7 +172,7 @@ impl From<&payment_method::Model> for PaymentMethodView {
 #[schema(as = Deposit)]
 pub struct DepositView {
     pub id: String,
-    pub acceptor_id: String,
+    pub acceptor_id: crate::ids::AcceptorId,
     #[schema(format = "decimal")]
     pub amount: String,
     #[schema(value_type = crate::values::networks::NetworkId)]

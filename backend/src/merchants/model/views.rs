@@ -93,7 +93,7 @@ impl From<&api_key::Model> for ApiKeyView {
 #[schema(as = Merchant)]
 pub struct MerchantView {
     #[schema(example = "mch_01JD3Q4ZK8M6W2X9V7T5R3P1NB")]
-    pub id: String,
+    pub id: crate::ids::MerchantId,
     pub name: String,
     pub email: String,
     #[schema(value_type = MerchantStatus)]

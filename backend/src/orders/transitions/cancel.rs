@@ -14,7 +14,7 @@ use crate::state::AppState;
 struct Cancel<'a> {
     merchant_id: &'a str,
     livemode: bool,
-    order_id: &'a str,
+    order_id: &'a crate::ids::OrderId,
 }
 
 impl Transition for Cancel<'_> {
@@ -46,7 +46,7 @@ impl Transition for Cancel<'_> {
     ) -> ApiResult<()> {
         void_reservation(step.txn, o, step.now).await?;
         effects.engine = vec![Command::Cancel {
-            order: o.id.clone(),
+            order: o.id.to_string(),
         }];
         Ok(())
     }
@@ -61,7 +61,7 @@ pub async fn cancel(
     state: &AppState,
     merchant_id: &str,
     livemode: bool,
-    order_id: &str,
+    order_id: &crate::ids::OrderId,
 ) -> ApiResult<order::Model> {
     let t = Cancel {
         merchant_id,

@@ -12,8 +12,8 @@ use crate::orders::transition::{self, Effects, Scope, Step, Transition, lock_ord
 use crate::state::AppState;
 
 struct Confirm<'a> {
-    acceptor_id: &'a str,
-    order_id: &'a str,
+    acceptor_id: &'a crate::ids::AcceptorId,
+    order_id: &'a crate::ids::OrderId,
 }
 
 impl Transition for Confirm<'_> {
@@ -21,7 +21,7 @@ impl Transition for Confirm<'_> {
     const KIND: &'static str = "order.completed";
 
     fn actor(&self) -> (Actor, Option<String>) {
-        (Actor::Acceptor, Some(self.acceptor_id.to_owned()))
+        (Actor::Acceptor, Some(self.acceptor_id.to_string()))
     }
 
     async fn lock(&mut self, txn: &DatabaseTransaction) -> ApiResult<order::Model> {
@@ -59,8 +59,8 @@ impl Transition for Confirm<'_> {
 /// `assigned | paid → completed`, by the order's acceptor.
 pub async fn confirm(
     state: &AppState,
-    acceptor_id: &str,
-    order_id: &str,
+    acceptor_id: &crate::ids::AcceptorId,
+    order_id: &crate::ids::OrderId,
 ) -> ApiResult<order::Model> {
     let t = Confirm {
         acceptor_id,

@@ -15,7 +15,7 @@ use crate::orders::transition::{self, Effects, Scope, Step, Transition, lock_ord
 use crate::state::AppState;
 
 struct OpenDispute<'a> {
-    order_id: &'a str,
+    order_id: &'a crate::ids::OrderId,
     scope: Scope<'a>,
     reason: String,
     contact: Option<String>,
@@ -70,7 +70,7 @@ impl Transition for OpenDispute<'_> {
         effects: &mut Effects,
     ) -> ApiResult<()> {
         let opened = dispute::ActiveModel {
-            id: Set(ids::new("dsp")),
+            id: Set(ids::DisputeId::generate()),
             order_id: Set(updated.id.clone()),
             merchant_id: Set(updated.merchant_id.clone()),
             acceptor_id: Set(updated.acceptor_id.clone()),
@@ -113,7 +113,7 @@ impl Transition for OpenDispute<'_> {
 /// Opens a dispute on the order, as whoever `scope` names.
 pub async fn open_dispute(
     state: &AppState,
-    order_id: &str,
+    order_id: &crate::ids::OrderId,
     scope: Scope<'_>,
     reason: String,
     contact: Option<String>,

@@ -15,7 +15,7 @@ use crate::orders::transition::{self, Effects, Scope, Step, Transition, lock_ord
 use crate::state::AppState;
 
 struct Expire<'a> {
-    order_id: &'a str,
+    order_id: &'a crate::ids::OrderId,
 }
 
 impl Transition for Expire<'_> {
@@ -49,7 +49,7 @@ impl Transition for Expire<'_> {
         let window = step.state.settings.appeal_window_seconds;
         active.appeal_deadline = Set(Some(deadline_after(step.now, window)));
         // A matching order leaves the engine's queue; an assigned one frees liquidity.
-        let order = o.id.clone();
+        let order = o.id.to_string();
         effects.engine = vec![if step.from == OrderStatus::Matching {
             Command::Cancel { order }
         } else {
@@ -65,6 +65,9 @@ impl Transition for Expire<'_> {
 
 /// `matching | assigned → expired` if its deadline has passed; `None` when it has not
 /// (anymore).
-pub async fn expire(state: &AppState, order_id: &str) -> ApiResult<Option<order::Model>> {
+pub async fn expire(
+    state: &AppState,
+    order_id: &crate::ids::OrderId,
+) -> ApiResult<Option<order::Model>> {
     transition::run(state, Expire { order_id }).await
 }

@@ -26,7 +26,10 @@ use crate::state::AppState;
 
 /// The sandbox acceptor's part at its release deadline: the simulated customer pays and
 /// the simulated acceptor confirms, through the same transitions as live orders.
-pub async fn complete_sandbox_order(state: &AppState, order_id: &str) -> ApiResult<order::Model> {
+pub async fn complete_sandbox_order(
+    state: &AppState,
+    order_id: &crate::ids::OrderId,
+) -> ApiResult<order::Model> {
     let o = store::find(&state.db, order_id)
         .await?
         .ok_or_else(|| ApiError::not_found("order"))?;

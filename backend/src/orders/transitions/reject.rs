@@ -15,7 +15,7 @@ use crate::state::AppState;
 
 struct Reject<'a> {
     acceptor_id: &'a str,
-    order_id: &'a str,
+    order_id: &'a crate::ids::OrderId,
     reason: Option<String>,
 }
 
@@ -67,7 +67,7 @@ impl Transition for Reject<'_> {
             deadline_after(step.now, match_window).min(o.expires_at),
         ));
         effects.engine = vec![Command::Reject {
-            order: o.id.clone(),
+            order: o.id.to_string(),
             acceptor: self.acceptor_id.to_owned(),
         }];
         Ok(())
@@ -89,7 +89,7 @@ impl Transition for Reject<'_> {
 pub async fn reject(
     state: &AppState,
     acceptor_id: &str,
-    order_id: &str,
+    order_id: &crate::ids::OrderId,
     reason: Option<String>,
 ) -> ApiResult<order::Model> {
     let t = Reject {

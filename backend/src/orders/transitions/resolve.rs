@@ -32,7 +32,7 @@ pub enum Resolution {
 }
 
 struct Resolve<'a> {
-    dispute_id: &'a str,
+    dispute_id: &'a crate::ids::DisputeId,
     resolution: Resolution,
     note: String,
     admin_id: &'a str,
@@ -59,7 +59,7 @@ impl Transition for Resolve<'_> {
     }
 
     async fn lock(&mut self, txn: &DatabaseTransaction) -> ApiResult<order::Model> {
-        let mut query = dispute::Entity::find_by_id(self.dispute_id.to_owned());
+        let mut query = dispute::Entity::find_by_id(self.dispute_id.clone());
         if db::supports_row_locks(txn) {
             query = query.lock_exclusive();
         }
@@ -110,7 +110,7 @@ impl Transition for Resolve<'_> {
         // The reservation is still held when the dispute came from `paid`; an expired
         // order's was voided at expiry.
         let reservation_held = o.paid_at.is_some();
-        match (self.resolution, o.acceptor_id.as_deref()) {
+        match (self.resolution, o.acceptor_id.as_ref()) {
             (Resolution::Release { amount }, Some(acceptor_id)) => {
                 let (batch, settlement) =
                     settlement_batch(step.txn, o, acceptor_id, amount, reservation_held).await?;
@@ -142,7 +142,7 @@ impl Transition for Resolve<'_> {
                 if reservation_held {
                     void_reservation(step.txn, o, step.now).await?;
                     effects.engine = vec![Command::OrderReleased {
-                        order: o.id.clone(),
+                        order: o.id.to_string(),
                     }];
                 }
             }
@@ -213,7 +213,7 @@ impl Transition for Resolve<'_> {
 /// Resolves an open dispute, by an admin.
 pub async fn resolve_dispute(
     state: &AppState,
-    dispute_id: &str,
+    dispute_id: &crate::ids::DisputeId,
     resolution: Resolution,
     note: String,
     admin_id: &str,

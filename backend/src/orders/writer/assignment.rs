@@ -21,6 +21,8 @@ use crate::webhooks;
 
 /// The engine's assignment of `order_id` among `events`, if it made one.
 pub fn assignment_of(events: &[Event], order_id: &str) -> Option<EngineAssignment> {
+    // The engine's ids are ours, given to it as text; one that does not read back is
+    // not an assignment this order can take.
     events.iter().find_map(|e| match e {
         Event::Assigned {
             order,
@@ -28,7 +30,7 @@ pub fn assignment_of(events: &[Event], order_id: &str) -> Option<EngineAssignmen
             rate,
             fiat_amount,
         } if order == order_id => Some(EngineAssignment {
-            acceptor: acceptor.clone(),
+            acceptor: crate::ids::AcceptorId::parse(acceptor)?,
             rate: Rate::from_decimal(*rate),
             fiat_amount: *fiat_amount,
         }),
@@ -155,7 +157,7 @@ pub fn assignment_rows(
 pub async fn mail_new_orders<'o>(
     txn: &DatabaseTransaction,
     public_url: &str,
-    acceptor_ids: &[String],
+    acceptor_ids: &[crate::ids::AcceptorId],
     orders: impl Iterator<Item = &'o order::Model>,
 ) -> ApiResult<()> {
     let recipients = acceptor_directory::new_order_mail_recipients(txn, acceptor_ids).await?;

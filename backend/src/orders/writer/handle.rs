@@ -15,7 +15,7 @@ use crate::state::AppState;
 /// What the engine (or the sandbox) decided for a new or waiting order.
 #[derive(Debug, Clone)]
 pub struct EngineAssignment {
-    pub acceptor: String,
+    pub acceptor: crate::ids::AcceptorId,
     pub rate: Rate,
     pub fiat_amount: i64,
 }
@@ -38,7 +38,7 @@ pub struct OrderWriter {
     /// Which queue each acceptor seen so far writes through: acceptors are dealt to the
     /// writers in turn as they first appear, so the few acceptors with the best rate,
     /// which take most orders at any time, land on different writers.
-    owners: Arc<std::sync::Mutex<HashMap<String, usize>>>,
+    owners: Arc<std::sync::Mutex<HashMap<crate::ids::AcceptorId, usize>>>,
 }
 
 impl OrderWriter {
@@ -80,13 +80,13 @@ impl OrderWriter {
         answer.await.map_err(|_| Unbatched)?
     }
 
-    fn owner_of(&self, acceptor: &str) -> usize {
+    fn owner_of(&self, acceptor: &crate::ids::AcceptorId) -> usize {
         let mut owners = self.owners.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(owner) = owners.get(acceptor) {
             return *owner;
         }
         let owner = owners.len() % self.queues.len().max(1);
-        owners.insert(acceptor.to_owned(), owner);
+        owners.insert(acceptor.clone(), owner);
         owner
     }
 }

@@ -179,7 +179,7 @@ pub async fn insert_alone(
                 "order.created",
                 None,
                 OrderStatus::Matching,
-                (Actor::Merchant, Some(inserted.merchant_id.clone())),
+                (Actor::Merchant, Some(inserted.merchant_id.to_string())),
                 None,
             )
             .insert(&txn)
@@ -213,7 +213,7 @@ async fn insert_assigned(
     opened: &HashSet<String>,
     now: i64,
 ) -> ApiResult<(Vec<Option<WrittenOrder>>, Vec<String>)> {
-    let acceptor_ids: Vec<String> = orders
+    let acceptor_ids: Vec<crate::ids::AcceptorId> = orders
         .iter()
         .filter(|(row, _)| AcceptorSide::of(row).has_payment_methods())
         .map(|(_, assignment)| &assignment.acceptor)
@@ -231,7 +231,7 @@ async fn insert_assigned(
         assigned.push((active.clone().try_into_model()?, reservation));
         rows.push(active);
     }
-    let inserted: HashSet<String> = order::Entity::insert_many(rows)
+    let inserted: HashSet<crate::ids::OrderId> = order::Entity::insert_many(rows)
         .on_conflict(
             OnConflict::columns([
                 order::Column::MerchantId,

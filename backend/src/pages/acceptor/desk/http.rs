@@ -151,9 +151,13 @@ async fn order(
     let acceptor = service::acceptor_of_user(&state.db, &user.user_id)
         .await
         .map_err(api(&ctx))?;
-    let o = service::order_of(&state.db, &acceptor, &path)
-        .await
-        .map_err(api(&ctx))?;
+    let o = service::order_of(
+        &state.db,
+        &acceptor,
+        &crate::ids::OrderId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e))?,
+    )
+    .await
+    .map_err(api(&ctx))?;
     let events = crate::orders::service::events_of(&state.db, &o.id)
         .await
         .map_err(|e| PageError::from_api(ctx.tr, e.into()))?
@@ -208,7 +212,13 @@ async fn confirm(
     let (state, acceptor) = acting(&page, &req, &form).await?;
     let ctx = &page.ctx;
     let code = form.totp_code.as_deref().filter(|c| !c.trim().is_empty());
-    let outcome = service::confirm_order(&state, &acceptor, &path, code).await;
+    let outcome = service::confirm_order(
+        &state,
+        &acceptor,
+        &crate::ids::OrderId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e))?,
+        code,
+    )
+    .await;
     finish(ctx, form.back.as_deref(), outcome, "desk.released")
 }
 
@@ -224,7 +234,15 @@ async fn reject(
         reason: form.reason.clone().filter(|r| !r.trim().is_empty()),
     };
     let outcome = match reason.validate() {
-        Ok(reason) => service::reject_order(&state, &acceptor, &path, reason).await,
+        Ok(reason) => {
+            service::reject_order(
+                &state,
+                &acceptor,
+                &crate::ids::OrderId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e))?,
+                reason,
+            )
+            .await
+        }
         Err(err) => Err(err),
     };
     finish(ctx, form.back.as_deref(), outcome, "desk.rejected")
@@ -242,7 +260,15 @@ async fn dispute(
         reason: form.reason.clone().unwrap_or_default(),
     };
     let outcome = match request.validate() {
-        Ok(reason) => service::dispute_order(&state, &acceptor, &path, reason).await,
+        Ok(reason) => {
+            service::dispute_order(
+                &state,
+                &acceptor,
+                &crate::ids::OrderId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e))?,
+                reason,
+            )
+            .await
+        }
         Err(err) => Err(err),
     };
     finish(ctx, form.back.as_deref(), outcome, "desk.disputed")
@@ -259,9 +285,13 @@ async fn message(
     let (state, acceptor) = acting(&page, &req, &form).await?;
     let ctx = &page.ctx;
     let back = format!("/acceptor/orders/{path}");
-    let o = service::order_of(&state.db, &acceptor, &path)
-        .await
-        .map_err(api(ctx))?;
+    let o = service::order_of(
+        &state.db,
+        &acceptor,
+        &crate::ids::OrderId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e))?,
+    )
+    .await
+    .map_err(api(ctx))?;
     let outcome = match crate::disputes::service::open_of_order(&state, &o.id).await {
         Ok(d) => crate::disputes::service::post_message(
             &state,

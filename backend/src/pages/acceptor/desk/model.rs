@@ -11,7 +11,7 @@ use crate::pages::PageCtx;
 
 /// An order as the desk shows it.
 pub struct OrderRow {
-    pub id: String,
+    pub id: crate::ids::OrderId,
     pub reference: String,
     pub status: String,
     pub amount: String,

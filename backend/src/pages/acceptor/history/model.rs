@@ -50,7 +50,7 @@ pub fn readable_time(ms: i64) -> String {
 }
 
 pub struct OrderRow {
-    pub id: String,
+    pub id: crate::ids::OrderId,
     pub reference: String,
     pub created_at: String,
     pub created_text: String,

@@ -84,7 +84,12 @@ async fn detail(
 ) -> Result<HttpResponse, PageError> {
     let AdminPage { ctx, user } = page;
     let state = state_of(&req)?;
-    let a = service::get(&state.db, &path).await.map_err(api(&ctx))?;
+    let a = service::get(
+        &state.db,
+        &crate::ids::AcceptorId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e))?,
+    )
+    .await
+    .map_err(api(&ctx))?;
     let view = service::view(&state.db, &a).await.map_err(api(&ctx))?;
     let orders = crate::acceptors::history::orders_of(&state.db, &a.id, None, None, PAGE_SIZE)
         .await
@@ -115,7 +120,14 @@ async fn change_status(
         ip: Some(&ip),
     };
     let back = form.back.as_deref();
-    match service::change_status(&state, admin, id, action).await {
+    match service::change_status(
+        &state,
+        admin,
+        &crate::ids::AcceptorId::named(id).map_err(|e| PageError::from_api(ctx.tr, e))?,
+        action,
+    )
+    .await
+    {
         Ok(a) => {
             let key = match action {
                 StatusAction::Approve => "admin_acceptors.approved",
@@ -194,7 +206,16 @@ async fn edit(
         ip: Some(&ip),
     };
     let outcome = match request.validate() {
-        Ok(patch) => service::update(&state, admin, &path, patch).await,
+        Ok(patch) => {
+            service::update(
+                &state,
+                admin,
+                &crate::ids::AcceptorId::named(&path)
+                    .map_err(|e| PageError::from_api(ctx.tr, e))?,
+                patch,
+            )
+            .await
+        }
         Err(err) => Err(err),
     };
     match outcome {
@@ -234,7 +255,16 @@ async fn deposit(
         ip: Some(&ip),
     };
     let outcome = match request.validate() {
-        Ok(new) => deposits::deposit(&state, admin, &path, new).await,
+        Ok(new) => {
+            deposits::deposit(
+                &state,
+                admin,
+                &crate::ids::AcceptorId::named(&path)
+                    .map_err(|e| PageError::from_api(ctx.tr, e))?,
+                new,
+            )
+            .await
+        }
         Err(err) => Err(err),
     };
     match outcome {

@@ -68,7 +68,7 @@ impl AcceptorsPage {
 
 /// An order of the acceptor, as the detail page lists it.
 pub struct OrderRow {
-    pub id: String,
+    pub id: crate::ids::OrderId,
     pub reference: String,
     pub status: String,
     pub amount: String,

@@ -47,13 +47,15 @@ async fn list(
     .await
     .map_err(db(&ctx))?;
     let found = crate::pagination::Page::from_rows(rows, PAGE_SIZE);
-    let order_ids: Vec<String> = found.data.iter().map(|d| d.order_id.clone()).collect();
-    let orders: HashMap<String, _> = crate::orders::service::find_many(&state.db, &order_ids)
-        .await
-        .map_err(db(&ctx))?
-        .into_iter()
-        .map(|o| (o.id.clone(), o))
-        .collect();
+    let order_ids: Vec<crate::ids::OrderId> =
+        found.data.iter().map(|d| d.order_id.clone()).collect();
+    let orders: HashMap<crate::ids::OrderId, _> =
+        crate::orders::service::find_many(&state.db, &order_ids)
+            .await
+            .map_err(db(&ctx))?
+            .into_iter()
+            .map(|o| (o.id.clone(), o))
+            .collect();
     let merchants = crate::merchants::service::names_of(
         &state.db,
         found.data.iter().map(|d| d.merchant_id.clone()),
@@ -66,7 +68,7 @@ async fn list(
     )
     .await
     .map_err(db(&ctx))?;
-    let ids: Vec<String> = found.data.iter().map(|d| d.id.clone()).collect();
+    let ids: Vec<crate::ids::DisputeId> = found.data.iter().map(|d| d.id.clone()).collect();
     let counts = service::message_counts(&state.db, &ids)
         .await
         .map_err(db(&ctx))?;
@@ -112,9 +114,12 @@ async fn detail(
 ) -> Result<HttpResponse, PageError> {
     let AdminPage { ctx, user } = page;
     let state = state_of(&req)?;
-    let case = service::case_of(&state, &path)
-        .await
-        .map_err(|e| PageError::from_api(ctx.tr, e))?;
+    let case = service::case_of(
+        &state,
+        &crate::ids::DisputeId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e))?,
+    )
+    .await
+    .map_err(|e| PageError::from_api(ctx.tr, e))?;
     let events = case
         .events
         .into_iter()
@@ -160,10 +165,13 @@ async fn message(
     ctx.check_csrf(&form.csrf_token)?;
     let state = state_of(&req)?;
     let back = format!("{LIST}/{path}");
-    let d = service::find(&state.db, &path)
-        .await
-        .map_err(db(ctx))?
-        .ok_or(PageError::NotFound(ctx.tr))?;
+    let d = service::find(
+        &state.db,
+        &crate::ids::DisputeId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e))?,
+    )
+    .await
+    .map_err(db(ctx))?
+    .ok_or(PageError::NotFound(ctx.tr))?;
     let ip = client_ip(&req);
     let author = Author::Admin {
         user_id: &page.user.user_id,
@@ -210,10 +218,13 @@ async fn resolve(
     let amount = form.amount.trim();
     if form.confirmed != "1" {
         // Without JavaScript: say what will happen, then the confirming button.
-        let d = service::find(&state.db, &path)
-            .await
-            .map_err(db(ctx))?
-            .ok_or(PageError::NotFound(ctx.tr))?;
+        let d = service::find(
+            &state.db,
+            &crate::ids::DisputeId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e))?,
+        )
+        .await
+        .map_err(db(ctx))?
+        .ok_or(PageError::NotFound(ctx.tr))?;
         let o = crate::orders::service::find(&state.db, &d.order_id)
             .await
             .map_err(db(ctx))?
@@ -273,7 +284,14 @@ async fn resolve(
             .map(serde_json::Value::from),
         note: Some(form.note.clone()),
     };
-    match service::resolve(&state, &path, input, &page.user.user_id).await {
+    match service::resolve(
+        &state,
+        &crate::ids::DisputeId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e))?,
+        input,
+        &page.user.user_id,
+    )
+    .await
+    {
         Ok((o, resolved)) => {
             let text = if release {
                 ctx.fmt(

@@ -12,7 +12,7 @@ use crate::pages::admin::{Chrome, order_status_key};
 
 /// An open dispute as the desk lists it.
 pub struct DisputeRow {
-    pub id: String,
+    pub id: crate::ids::DisputeId,
     pub reference: String,
     pub amount: String,
     pub merchant: String,
@@ -51,7 +51,7 @@ pub fn author_key(role: &str) -> &'static str {
 
 /// The order as the dispute page shows it.
 pub struct OrderFacts {
-    pub id: String,
+    pub id: crate::ids::OrderId,
     pub reference: String,
     pub status: String,
     pub amount: String,
@@ -101,8 +101,8 @@ pub struct DisputePage {
     pub dispute: dispute::Model,
     pub order: OrderFacts,
     /// `(id, name)` of the merchant and of the acceptor.
-    pub merchant: Option<(String, String)>,
-    pub acceptor: Option<(String, String)>,
+    pub merchant: Option<(crate::ids::MerchantId, String)>,
+    pub acceptor: Option<(crate::ids::AcceptorId, String)>,
     pub events: Vec<EventRow>,
     pub messages: Vec<MessageRow>,
 }

@@ -162,9 +162,12 @@ async fn detail(
 ) -> Result<HttpResponse, PageError> {
     let AdminPage { ctx, user } = page;
     let state = state_of(&req)?;
-    let (merchant, keys) = service::get_merchant(&state.db, &path)
-        .await
-        .map_err(api(&ctx))?;
+    let (merchant, keys) = service::get_merchant(
+        &state.db,
+        &crate::ids::MerchantId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e))?,
+    )
+    .await
+    .map_err(api(&ctx))?;
     let shown = MerchantPage {
         chrome: Chrome::of(&state, &user),
         merchant: MerchantView::new(&merchant, &keys),
@@ -190,7 +193,15 @@ async fn patch(
         ip: &ip,
     };
     let outcome = match MerchantPatch::from_json(body) {
-        Ok(patch) => service::update_merchant(&state, actor, id, patch).await,
+        Ok(patch) => {
+            service::update_merchant(
+                &state,
+                actor,
+                &crate::ids::MerchantId::named(id).map_err(|e| PageError::from_api(ctx.tr, e))?,
+                patch,
+            )
+            .await
+        }
         Err(err) => Err(err),
     };
     match outcome {
@@ -259,7 +270,14 @@ async fn revoke(
         user_id: &page.user.user_id,
         ip: &ip,
     };
-    match service::revoke_api_key_as(&state, actor, "admin", &id, service::KeyRef::Row(&key)).await
+    match service::revoke_api_key_as(
+        &state,
+        actor,
+        "admin",
+        &crate::ids::MerchantId::named(&id).map_err(|e| PageError::from_api(ctx.tr, e))?,
+        service::KeyRef::Row(&key),
+    )
+    .await
     {
         Ok(()) => Ok(back_with(
             ctx,

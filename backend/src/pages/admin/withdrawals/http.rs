@@ -73,10 +73,13 @@ async fn act(
     let reason = form.reason.clone().filter(|r| !r.trim().is_empty());
     if matches!(verb.as_str(), "reject" | "fail") && reason.is_none() {
         // Without JavaScript (or an empty reason): ask for it on a page of its own.
-        let w = service::find(&state.db, &id)
-            .await
-            .map_err(db(ctx))?
-            .ok_or(PageError::NotFound(ctx.tr))?;
+        let w = service::find(
+            &state.db,
+            &crate::ids::WithdrawalId::named(&id).map_err(|e| PageError::from_api(ctx.tr, e))?,
+        )
+        .await
+        .map_err(db(ctx))?
+        .ok_or(PageError::NotFound(ctx.tr))?;
         let merchant = crate::merchants::service::name_of(&state.db, &w.merchant_id)
             .await
             .map_err(db(ctx))?;
@@ -130,7 +133,16 @@ async fn act(
         ip: Some(&ip),
     };
     let outcome = match action {
-        Ok(action) => service::transition(&state, &id, action, reviewer).await,
+        Ok(action) => {
+            service::transition(
+                &state,
+                &crate::ids::WithdrawalId::named(&id)
+                    .map_err(|e| PageError::from_api(ctx.tr, e))?,
+                action,
+                reviewer,
+            )
+            .await
+        }
         Err(err) => Err(err),
     };
     match outcome {

@@ -9,9 +9,9 @@ use crate::pages::admin::Chrome;
 use crate::withdrawals::withdrawal;
 
 pub struct WithdrawalRow {
-    pub id: String,
+    pub id: crate::ids::WithdrawalId,
     pub merchant: String,
-    pub merchant_id: String,
+    pub merchant_id: crate::ids::MerchantId,
     pub status: String,
     pub amount: String,
     pub fee: String,

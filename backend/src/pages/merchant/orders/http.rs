@@ -107,7 +107,7 @@ async fn list(
 /// Where the export is in its walk over the orders.
 struct Export {
     db: DatabaseConnection,
-    merchant_id: String,
+    merchant_id: crate::ids::MerchantId,
     livemode: bool,
     filter: OrderFilter,
     search: Option<String>,
@@ -138,7 +138,7 @@ impl Export {
         match batch {
             Ok(rows) => {
                 self.done = (rows.len() as u64) < EXPORT_BATCH;
-                let last = rows.last()?.id.clone();
+                let last = rows.last()?.id.to_string();
                 self.filter.starting_after = Some(last);
                 let mut text = String::with_capacity(rows.len() * 160);
                 for o in &rows {
@@ -214,10 +214,14 @@ async fn order(
     let (state, m) = merchant_of(&page, &req).await?;
     let ctx = page.ctx;
     let db_err = |e: sea_orm::DbErr| PageError::from_api(ctx.tr, ApiError::from(e));
-    let o = orders::find_of_merchant(&state.db, &m.id, &path)
-        .await
-        .map_err(db_err)?
-        .ok_or(PageError::NotFound(ctx.tr))?;
+    let o = orders::find_of_merchant(
+        &state.db,
+        &m.id,
+        &crate::ids::OrderId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e))?,
+    )
+    .await
+    .map_err(db_err)?
+    .ok_or(PageError::NotFound(ctx.tr))?;
     let events = orders::events_of(&state.db, &o.id)
         .await
         .map_err(db_err)?

@@ -56,7 +56,7 @@ impl OrdersQuery {
 }
 
 pub struct OrderRow {
-    pub id: String,
+    pub id: crate::ids::OrderId,
     pub reference: String,
     pub merchant_order_id: String,
     pub created: (String, String),

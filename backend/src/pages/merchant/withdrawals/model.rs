@@ -37,7 +37,7 @@ impl WithdrawalForm {
 }
 
 pub struct WithdrawalRow {
-    pub id: String,
+    pub id: crate::ids::WithdrawalId,
     pub amount: String,
     pub fee: String,
     pub network: String,
