@@ -98,7 +98,12 @@ fn no_import_cycle_between_top_level_modules() {
                 .windows(2)
                 .map(|pair| {
                     let named = &edges[&pair[0]][&pair[1]];
-                    format!("{} → {} ({})", pair[0], pair[1], named.iter().next().unwrap())
+                    format!(
+                        "{} → {} ({})",
+                        pair[0],
+                        pair[1],
+                        named.iter().next().unwrap()
+                    )
                 })
                 .collect();
             cycles.push(files.join(", "));

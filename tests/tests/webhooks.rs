@@ -238,11 +238,11 @@ async fn enqueue(
     .await
     .expect("enqueue");
     app.state.webhook_wakeup.notify_one();
-    id
+    id.to_string()
 }
 
 async fn load_event(app: &TestApp, id: &str) -> event::Model {
-    event::Entity::find_by_id(id.to_owned())
+    event::Entity::find_by_id(otcpay::ids::EventId::parse(id).expect("an event id"))
         .one(&app.state.db)
         .await
         .expect("db")
@@ -998,7 +998,7 @@ async fn concurrent_claims_never_hand_out_an_event_twice() {
         async move { service::claim_due(&db, later, 15, lease).await.unwrap() }
     }))
     .await;
-    let mut claimed: Vec<String> = claims.iter().flatten().map(|e| e.id.clone()).collect();
+    let mut claimed: Vec<String> = claims.iter().flatten().map(|e| e.id.to_string()).collect();
     assert!(claims.iter().all(|batch| batch.len() <= 15));
     assert!(
         claims

@@ -96,7 +96,7 @@ mod tests {
     fn rows(status: &str) -> (api_key::Model, merchant::Model) {
         let merchant_id = crate::ids::MerchantId::generate();
         let key = api_key::Model {
-            id: "key_1".into(),
+            id: crate::ids::ApiKeyId::generate(),
             key_id_hash: "h".into(),
             key_id_prefix: "mk_live_abcd".into(),
             merchant_id: merchant_id.clone(),

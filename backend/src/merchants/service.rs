@@ -75,7 +75,7 @@ async fn insert_key(
         None => (KeyKind::Hmac, Some(new_hmac_secret())),
     };
     let row = api_key::ActiveModel {
-        id: Set(ids::new("key")),
+        id: Set(ids::ApiKeyId::generate()),
         key_id_hash: Set(state.keys.lookup_hash(&key_id)),
         key_id_prefix: Set(key_id_display_prefix(&key_id)),
         merchant_id: Set(merchant_id.clone()),

@@ -45,7 +45,7 @@ pub mod api_key {
     #[sea_orm(table_name = "api_keys")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
-        pub id: String,
+        pub id: crate::ids::ApiKeyId,
         /// Keyed hash of the public key id (`MasterKey::lookup_hash`).
         pub key_id_hash: String,
         /// The first characters of the key id, for display (`mk_live_AbC1…`).

@@ -62,7 +62,7 @@ pub fn webhook_row(
     data: Value,
 ) -> webhooks::event::ActiveModel {
     webhooks::service::outbox_row(
-        &ids::new("evt"),
+        &ids::EventId::generate(),
         &o.merchant_id,
         o.livemode,
         event_type,

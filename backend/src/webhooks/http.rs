@@ -74,7 +74,13 @@ async fn redeliver(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> ApiResult<HttpResponse> {
-    let event = service::redeliver(&state.db, &signed.merchant.id, signed.livemode, &path).await?;
+    let event = service::redeliver(
+        &state.db,
+        &signed.merchant.id,
+        signed.livemode,
+        &crate::ids::EventId::named(&path)?,
+    )
+    .await?;
     state.webhook_wakeup.notify_one();
     Ok(HttpResponse::Accepted().json(RedeliverView::new(&event)))
 }

@@ -115,7 +115,7 @@ impl AttemptFilter {
 pub struct DeliveryView {
     pub id: String,
     #[schema(example = "evt_01JD3Q4ZK8M6W2X9V7T5R3P1NB")]
-    pub event_id: String,
+    pub event_id: crate::ids::EventId,
     #[schema(example = "order.completed")]
     pub event_type: String,
     #[schema(format = "uri")]
@@ -166,7 +166,7 @@ impl DeliveryView {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[schema(as = Redelivery, example = json!({"id": "evt_01JD3Q4ZK8M6W2X9V7T5R3P1NB", "status": "pending"}))]
 pub struct RedeliverView {
-    pub id: String,
+    pub id: crate::ids::EventId,
     /// `pending`: an attempt is due now.
     pub status: String,
 }

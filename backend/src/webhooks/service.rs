@@ -32,8 +32,8 @@ pub async fn enqueue(
     event_type: &str,
     data: Value,
     target_url: Option<&str>,
-) -> Result<String, DbErr> {
-    let id = ids::new("evt");
+) -> Result<crate::ids::EventId, DbErr> {
+    let id = crate::ids::EventId::generate();
     outbox_row(&id, merchant_id, livemode, event_type, data, target_url)
         .insert(conn)
         .await?;
@@ -42,7 +42,7 @@ pub async fn enqueue(
 
 /// The outbox row of one event, for [`enqueue_all`] (see [`enqueue`] for its body).
 pub fn outbox_row(
-    id: &str,
+    id: &crate::ids::EventId,
     merchant_id: &crate::ids::MerchantId,
     livemode: bool,
     event_type: &str,
@@ -51,14 +51,14 @@ pub fn outbox_row(
 ) -> event::ActiveModel {
     let now = now_ms();
     let body = WebhookEvent {
-        id: id.to_owned(),
+        id: id.to_string(),
         event_type: event_type.to_owned(),
         created_at: rfc3339(now),
         livemode,
         data,
     };
     event::ActiveModel {
-        id: Set(id.to_owned()),
+        id: Set(id.clone()),
         merchant_id: Set(merchant_id.clone()),
         livemode: Set(livemode),
         event_type: Set(event_type.to_owned()),
@@ -182,7 +182,7 @@ pub async fn record_attempts(
         .await?;
 
     // Events with the same outcome and the same lease move in one statement.
-    let mut groups: Vec<(AfterAttempt, Option<i64>, Vec<String>)> = Vec::new();
+    let mut groups: Vec<(AfterAttempt, Option<i64>, Vec<crate::ids::EventId>)> = Vec::new();
     for a in attempts {
         let lease = a.claimed.next_attempt_at;
         match groups
@@ -265,10 +265,11 @@ pub async fn list_deliveries(
         .await?;
     let page = Page::from_rows(rows, limit);
 
-    let mut event_ids: Vec<String> = page.data.iter().map(|d| d.event_id.clone()).collect();
+    let mut event_ids: Vec<crate::ids::EventId> =
+        page.data.iter().map(|d| d.event_id.clone()).collect();
     event_ids.sort();
     event_ids.dedup();
-    let types: std::collections::HashMap<String, String> = if event_ids.is_empty() {
+    let types: std::collections::HashMap<crate::ids::EventId, String> = if event_ids.is_empty() {
         Default::default()
     } else {
         event::Entity::find()
@@ -290,9 +291,9 @@ pub async fn find_event(
     db: &impl ConnectionTrait,
     merchant_id: &crate::ids::MerchantId,
     livemode: bool,
-    event_id: &str,
+    event_id: &crate::ids::EventId,
 ) -> Result<Option<event::Model>, DbErr> {
-    event::Entity::find_by_id(event_id.to_owned())
+    event::Entity::find_by_id(event_id.clone())
         .filter(event::Column::MerchantId.eq(merchant_id))
         .filter(event::Column::Livemode.eq(livemode))
         .one(db)
@@ -305,7 +306,7 @@ pub async fn redeliver(
     db: &impl ConnectionTrait,
     merchant_id: &crate::ids::MerchantId,
     livemode: bool,
-    event_id: &str,
+    event_id: &crate::ids::EventId,
 ) -> ApiResult<event::Model> {
     let Some(mut found) = find_event(db, merchant_id, livemode, event_id).await? else {
         return Err(ApiError::not_found("event"));
@@ -332,7 +333,7 @@ pub async fn send_test_event(
     state: &crate::state::AppState,
     merchant_id: &crate::ids::MerchantId,
     livemode: bool,
-) -> ApiResult<String> {
+) -> ApiResult<crate::ids::EventId> {
     let txn = state.db.begin().await?;
     let id = enqueue(
         &txn,
@@ -380,7 +381,7 @@ pub async fn events_of_object(
 /// The delivery attempts of some events, oldest first.
 pub async fn deliveries_of_events(
     db: &impl ConnectionTrait,
-    event_ids: &[String],
+    event_ids: &[crate::ids::EventId],
 ) -> Result<Vec<delivery::Model>, DbErr> {
     if event_ids.is_empty() {
         return Ok(Vec::new());

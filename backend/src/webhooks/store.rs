@@ -7,7 +7,7 @@ pub mod event {
     #[sea_orm(table_name = "webhook_events")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
-        pub id: String,
+        pub id: crate::ids::EventId,
         pub merchant_id: crate::ids::MerchantId,
         pub livemode: bool,
         pub event_type: String,
@@ -38,7 +38,7 @@ pub mod delivery {
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
         pub id: String,
-        pub event_id: String,
+        pub event_id: crate::ids::EventId,
         pub merchant_id: crate::ids::MerchantId,
         pub livemode: bool,
         pub url: String,

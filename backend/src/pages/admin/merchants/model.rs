@@ -93,7 +93,7 @@ impl CreatedPage {
 
 /// A key row of the merchant page (never a secret).
 pub struct KeyRow {
-    pub id: String,
+    pub id: crate::ids::ApiKeyId,
     pub prefix: String,
     pub livemode: bool,
     pub kind: String,

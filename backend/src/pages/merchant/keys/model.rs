@@ -17,7 +17,7 @@ pub struct CreateKeyForm {
 }
 
 pub struct KeyRow {
-    pub id: String,
+    pub id: crate::ids::ApiKeyId,
     pub prefix: String,
     pub livemode: bool,
     pub kind: String,

@@ -242,7 +242,7 @@ async fn order(
     )
     .await
     .map_err(db_err)?;
-    let ids: Vec<String> = webhook_events.iter().map(|e| e.id.clone()).collect();
+    let ids: Vec<crate::ids::EventId> = webhook_events.iter().map(|e| e.id.clone()).collect();
     let deliveries = crate::webhooks::service::deliveries_of_events(&state.db, &ids)
         .await
         .map_err(db_err)?;

@@ -200,7 +200,8 @@ async fn redeliver(
     p.ctx.check_csrf(&form.csrf_token)?;
     let (state, m) = merchant_of(&p, &req).await?;
     let ctx = &p.ctx;
-    crate::webhooks::service::redeliver(&state.db, &m.id, form.livemode(), &path)
+    let event = crate::ids::EventId::named(&path).map_err(api(ctx))?;
+    crate::webhooks::service::redeliver(&state.db, &m.id, form.livemode(), &event)
         .await
         .map_err(api(ctx))?;
     state.webhook_wakeup.notify_one();

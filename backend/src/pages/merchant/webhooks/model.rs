@@ -16,7 +16,7 @@ pub struct EndpointForm {
 }
 
 pub struct DeliveryRow {
-    pub event_id: String,
+    pub event_id: crate::ids::EventId,
     pub event_type: String,
     pub success: bool,
     pub attempt: i32,
