@@ -34,11 +34,11 @@ async fn demo_admin(state: &AppState) -> ApiResult<(String, Option<(String, Stri
     if let Some(email) = &state.settings.admin_email
         && let Some(user) = auth::service::find_by_email(&state.db, &email.to_lowercase()).await?
     {
-        return Ok((user.id, None));
+        return Ok((user.id.to_string(), None));
     }
     let email = "admin@otcpay.local".to_owned();
     if let Some(user) = auth::service::find_by_email(&state.db, &email).await? {
-        return Ok((user.id, None));
+        return Ok((user.id.to_string(), None));
     }
     let password = crate::ids::random_hex(8);
     let user = auth::service::create_user(
@@ -50,7 +50,7 @@ async fn demo_admin(state: &AppState) -> ApiResult<(String, Option<(String, Stri
         "Demo admin",
     )
     .await?;
-    Ok((user.id, Some((email, password))))
+    Ok((user.id.to_string(), Some((email, password))))
 }
 
 /// Gives the demo merchant's login a printed password, as if its invitation had been

@@ -366,7 +366,7 @@ pub async fn merchant_login(app: &TestApp, merchant_id: &str) -> MerchantUser {
     assert_eq!(response.status(), 200, "merchant login");
     let body: Value = response.json().await.expect("login json");
     MerchantUser {
-        user_id: user.id,
+        user_id: user.id.to_string(),
         email,
         password: MERCHANT_PASSWORD.to_owned(),
         token: body["token"].as_str().expect("token").to_owned(),

@@ -10,7 +10,7 @@ pub mod acceptor {
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
         pub id: crate::ids::AcceptorId,
-        pub user_id: String,
+        pub user_id: crate::ids::UserId,
         pub display_name: String,
         /// `pending` | `active` | `frozen`.
         pub status: crate::acceptor_directory::status::AcceptorStatus,

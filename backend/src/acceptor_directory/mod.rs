@@ -15,6 +15,7 @@ pub mod status;
 use sea_orm::entity::prelude::*;
 
 use crate::error::ApiResult;
+use crate::ids::AcceptorId;
 use crate::mail::{Letter, MailKind};
 
 pub use entity::{acceptor, deposit, payment_method, quote};
@@ -25,7 +26,7 @@ pub use status::AcceptorStatus;
 pub async fn mail_to(
     db: &impl ConnectionTrait,
     public_url: &str,
-    acceptor_id: &crate::ids::AcceptorId,
+    acceptor_id: &AcceptorId,
     kind: MailKind,
     link_path: &str,
     args: Vec<(&str, String)>,
@@ -55,7 +56,7 @@ pub async fn mail_to(
 
 pub async fn find_acceptor(
     db: &impl ConnectionTrait,
-    acceptor_id: &crate::ids::AcceptorId,
+    acceptor_id: &AcceptorId,
 ) -> Result<Option<acceptor::Model>, DbErr> {
     acceptor::Entity::find_by_id(acceptor_id.clone())
         .one(db)
@@ -65,7 +66,7 @@ pub async fn find_acceptor(
 /// Where to mail an acceptor who asked for a mail on each new order.
 #[derive(Debug, Clone)]
 pub struct NewOrderMailRecipient {
-    pub acceptor_id: crate::ids::AcceptorId,
+    pub acceptor_id: AcceptorId,
     pub display_name: String,
     pub email: String,
     pub lang: String,
@@ -75,7 +76,7 @@ pub struct NewOrderMailRecipient {
 /// did (the usual case on the order path), two when some did.
 pub async fn new_order_mail_recipients(
     db: &impl ConnectionTrait,
-    acceptor_ids: &[crate::ids::AcceptorId],
+    acceptor_ids: &[AcceptorId],
 ) -> Result<Vec<NewOrderMailRecipient>, DbErr> {
     if acceptor_ids.is_empty() {
         return Ok(Vec::new());
@@ -108,7 +109,7 @@ pub async fn new_order_mail_recipients(
 
 pub async fn payment_methods_of_acceptors(
     db: &impl ConnectionTrait,
-    acceptor_ids: &[crate::ids::AcceptorId],
+    acceptor_ids: &[AcceptorId],
 ) -> Result<Vec<payment_method::Model>, DbErr> {
     use sea_orm::QueryOrder;
     if acceptor_ids.is_empty() {
@@ -125,7 +126,7 @@ pub async fn payment_methods_of_acceptors(
 /// kind the merchant asked for if it did. `methods` as read by [`payment_methods_of_acceptors`].
 pub fn choose_payment_method<'a>(
     methods: &'a [payment_method::Model],
-    acceptor_id: &crate::ids::AcceptorId,
+    acceptor_id: &AcceptorId,
     fiat: &str,
     method: Option<&str>,
 ) -> Option<&'a payment_method::Model> {

@@ -13,6 +13,7 @@ use super::store;
 use crate::audit;
 use crate::db::now_ms;
 use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::ids::AcceptorId;
 use crate::ledger::{self, AccountKey, TransferRequest};
 use crate::state::AppState;
 
@@ -41,7 +42,7 @@ impl DepositOutcome {
 pub async fn deposit(
     state: &AppState,
     ctx: AdminContext<'_>,
-    acceptor_id: &crate::ids::AcceptorId,
+    acceptor_id: &AcceptorId,
     new: NewDeposit,
 ) -> ApiResult<DepositOutcome> {
     let target = get(&state.db, acceptor_id).await?;
@@ -80,7 +81,7 @@ pub async fn deposit(
 async fn credit_deposit(
     state: &AppState,
     ctx: AdminContext<'_>,
-    acceptor_id: &crate::ids::AcceptorId,
+    acceptor_id: &AcceptorId,
     new: &NewDeposit,
 ) -> ApiResult<Option<deposit::Model>> {
     let txn = state.db.begin().await?;

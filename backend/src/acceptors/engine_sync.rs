@@ -6,6 +6,7 @@ use matching_engine::Command;
 
 use super::entity::acceptor;
 use super::store;
+use crate::ids::AcceptorId;
 use crate::money::{FiatCurrency, Rate};
 use crate::orders;
 use crate::state::AppState;
@@ -27,7 +28,7 @@ pub fn register_commands(acceptor: &acceptor::Model) -> Vec<Command> {
     ]
 }
 
-async fn reread(state: &AppState, acceptor_id: &crate::ids::AcceptorId) -> Option<acceptor::Model> {
+async fn reread(state: &AppState, acceptor_id: &AcceptorId) -> Option<acceptor::Model> {
     match store::find_acceptor(&state.db, acceptor_id).await {
         Ok(found) => found,
         Err(err) => {
@@ -37,7 +38,7 @@ async fn reread(state: &AppState, acceptor_id: &crate::ids::AcceptorId) -> Optio
     }
 }
 
-pub(super) async fn sync_status(state: &AppState, acceptor_id: &crate::ids::AcceptorId) {
+pub(super) async fn sync_status(state: &AppState, acceptor_id: &AcceptorId) {
     if let Some(a) = reread(state, acceptor_id).await {
         state
             .notify_engine(Command::SetStatus {
@@ -48,7 +49,7 @@ pub(super) async fn sync_status(state: &AppState, acceptor_id: &crate::ids::Acce
     }
 }
 
-pub(super) async fn sync_presence(state: &AppState, acceptor_id: &crate::ids::AcceptorId) {
+pub(super) async fn sync_presence(state: &AppState, acceptor_id: &AcceptorId) {
     if let Some(a) = reread(state, acceptor_id).await {
         state
             .notify_engine(Command::SetPresence {
@@ -59,10 +60,7 @@ pub(super) async fn sync_presence(state: &AppState, acceptor_id: &crate::ids::Ac
     }
 }
 
-pub(super) async fn sync_max_concurrent_orders(
-    state: &AppState,
-    acceptor_id: &crate::ids::AcceptorId,
-) {
+pub(super) async fn sync_max_concurrent_orders(state: &AppState, acceptor_id: &AcceptorId) {
     if let Some(a) = reread(state, acceptor_id).await {
         state
             .notify_engine(Command::SetMaxConcurrentOrders {
@@ -73,11 +71,7 @@ pub(super) async fn sync_max_concurrent_orders(
     }
 }
 
-pub(super) async fn sync_quote(
-    state: &AppState,
-    acceptor_id: &crate::ids::AcceptorId,
-    fiat: FiatCurrency,
-) {
+pub(super) async fn sync_quote(state: &AppState, acceptor_id: &AcceptorId, fiat: FiatCurrency) {
     let command = match store::find_quote(&state.db, acceptor_id, fiat.code).await {
         Ok(Some(q)) => match Rate::parse(&q.rate) {
             Ok(rate) => Command::SetQuote {
@@ -106,11 +100,7 @@ pub(super) async fn sync_quote(
     state.notify_engine(command).await;
 }
 
-pub(super) async fn sync_payment_methods(
-    state: &AppState,
-    acceptor_id: &crate::ids::AcceptorId,
-    fiat: &str,
-) {
+pub(super) async fn sync_payment_methods(state: &AppState, acceptor_id: &AcceptorId, fiat: &str) {
     match store::methods_for_fiat(&state.db, acceptor_id, fiat).await {
         Ok(methods) => {
             state
@@ -129,7 +119,7 @@ pub(super) async fn sync_payment_methods(
 
 /// Hands assigned-but-unpaid orders to other acceptors. The status change that calls
 /// it is committed already, so a failure is logged, not returned.
-pub(super) async fn requeue_unpaid(state: &AppState, acceptor_id: &crate::ids::AcceptorId) {
+pub(super) async fn requeue_unpaid(state: &AppState, acceptor_id: &AcceptorId) {
     match orders::service::requeue_unpaid_orders_of(state, acceptor_id).await {
         Ok(0) => {}
         Ok(moved) => tracing::info!(acceptor = %acceptor_id, moved, "requeued unpaid orders"),

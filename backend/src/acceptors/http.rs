@@ -18,6 +18,7 @@ use crate::auth::extract::{AcceptorUser, MoneyAdmin};
 use crate::client_addr::client_ip;
 use crate::error::ApiResult;
 use crate::http_body::optional_json;
+use crate::ids::{AcceptorId, OrderId};
 use crate::orders::view::OrderView;
 use crate::pagination::PageQuery;
 use crate::state::AppState;
@@ -136,7 +137,7 @@ async fn get(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let found = service::get(&state.db, &crate::ids::AcceptorId::named(&path)?).await?;
+    let found = service::get(&state.db, &AcceptorId::named(&path)?).await?;
     render_acceptor(&state, &found, StatusCode::OK).await
 }
 
@@ -152,7 +153,7 @@ async fn update(
     let updated = service::update(
         &state,
         admin_context(&admin, &ip),
-        &crate::ids::AcceptorId::named(&path)?,
+        &AcceptorId::named(&path)?,
         patch,
     )
     .await?;
@@ -170,7 +171,7 @@ async fn change_status(
     let updated = service::change_status(
         &state,
         admin_context(&admin, &ip),
-        &crate::ids::AcceptorId::named(acceptor_id)?,
+        &AcceptorId::named(acceptor_id)?,
         action,
     )
     .await?;
@@ -217,7 +218,7 @@ async fn deposit(
     let outcome = deposits::deposit(
         &state,
         admin_context(&admin, &ip),
-        &crate::ids::AcceptorId::named(&path)?,
+        &AcceptorId::named(&path)?,
         new,
     )
     .await?;
@@ -349,7 +350,7 @@ async fn order(
     path: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let a = me(&state, &user).await?;
-    let o = service::order_of(&state.db, &a, &crate::ids::OrderId::named(&path)?).await?;
+    let o = service::order_of(&state.db, &a, &OrderId::named(&path)?).await?;
     Ok(HttpResponse::Ok().json(OrderView::new(&o, &state.public_url, false)))
 }
 
@@ -365,7 +366,7 @@ async fn confirm(
     let o = service::confirm_order(
         &state,
         &a,
-        &crate::ids::OrderId::named(&path)?,
+        &OrderId::named(&path)?,
         request.totp_code.as_deref(),
     )
     .await?;
@@ -381,7 +382,7 @@ async fn reject(
 ) -> ApiResult<HttpResponse> {
     let a = me(&state, &user).await?;
     let reason = optional_json::<RejectRequest>(&req, &body)?.validate()?;
-    let o = service::reject_order(&state, &a, &crate::ids::OrderId::named(&path)?, reason).await?;
+    let o = service::reject_order(&state, &a, &OrderId::named(&path)?, reason).await?;
     Ok(HttpResponse::Ok().json(OrderView::new(&o, &state.public_url, false)))
 }
 
@@ -394,7 +395,7 @@ async fn dispute(
 ) -> ApiResult<HttpResponse> {
     let a = me(&state, &user).await?;
     let reason = optional_json::<DisputeRequest>(&req, &body)?.validate()?;
-    let o = service::dispute_order(&state, &a, &crate::ids::OrderId::named(&path)?, reason).await?;
+    let o = service::dispute_order(&state, &a, &OrderId::named(&path)?, reason).await?;
     Ok(HttpResponse::Ok().json(OrderView::new(&o, &state.public_url, false)))
 }
 

@@ -35,7 +35,7 @@ use crate::auth::Role;
 use crate::auth::service::{CreateUserError, create_user};
 use crate::db::now_ms;
 use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::ids;
+use crate::ids::{AcceptorId, OrderId, UserId};
 use crate::ledger::{self, AccountKey};
 use crate::money::FiatCurrency;
 use crate::orders;
@@ -99,7 +99,7 @@ pub fn require_active(a: &acceptor::Model) -> ApiResult<()> {
 /// An acceptor by id, or `404 not_found`.
 pub async fn get(
     db: &impl ConnectionTrait,
-    acceptor_id: &crate::ids::AcceptorId,
+    acceptor_id: &AcceptorId,
 ) -> ApiResult<acceptor::Model> {
     store::find_acceptor(db, acceptor_id)
         .await?
@@ -110,7 +110,7 @@ pub async fn get(
 /// `403 forbidden`.
 pub async fn acceptor_of_user(
     db: &impl ConnectionTrait,
-    user_id: &str,
+    user_id: &UserId,
 ) -> ApiResult<acceptor::Model> {
     store::find_acceptor_by_user(db, user_id)
         .await?
@@ -128,8 +128,8 @@ pub async fn views(
     db: &impl ConnectionTrait,
     acceptors: &[acceptor::Model],
 ) -> ApiResult<Vec<AcceptorView>> {
-    let ids: Vec<crate::ids::AcceptorId> = acceptors.iter().map(|a| a.id.clone()).collect();
-    let user_ids: Vec<String> = acceptors.iter().map(|a| a.user_id.clone()).collect();
+    let ids: Vec<AcceptorId> = acceptors.iter().map(|a| a.id.clone()).collect();
+    let user_ids: Vec<UserId> = acceptors.iter().map(|a| a.user_id.clone()).collect();
     let account_ids: Vec<String> = ids
         .iter()
         .map(|id| AccountKey::acceptor(id.clone(), true).id())
@@ -250,14 +250,14 @@ async fn acceptor_login(
 /// The acceptor row of a new login and its ledger account, in the caller's transaction.
 async fn insert_acceptor(
     txn: &impl ConnectionTrait,
-    user_id: &str,
+    user_id: &UserId,
     new: &NewAcceptor,
     status: AcceptorStatus,
 ) -> ApiResult<acceptor::Model> {
     let now = now_ms();
     let created = acceptor::ActiveModel {
-        id: Set(ids::AcceptorId::generate()),
-        user_id: Set(user_id.to_owned()),
+        id: Set(AcceptorId::generate()),
+        user_id: Set(user_id.clone()),
         display_name: Set(new.display_name.clone()),
         status: Set(status),
         online: Set(false),
@@ -321,7 +321,7 @@ pub async fn register(
 pub async fn change_status(
     state: &AppState,
     ctx: AdminContext<'_>,
-    acceptor_id: &crate::ids::AcceptorId,
+    acceptor_id: &AcceptorId,
     action: StatusAction,
 ) -> ApiResult<acceptor::Model> {
     let txn = state.db.begin().await?;
@@ -367,7 +367,7 @@ pub async fn change_status(
 pub async fn update(
     state: &AppState,
     ctx: AdminContext<'_>,
-    acceptor_id: &crate::ids::AcceptorId,
+    acceptor_id: &AcceptorId,
     patch: AcceptorPatch,
 ) -> ApiResult<acceptor::Model> {
     let txn = state.db.begin().await?;
@@ -511,7 +511,7 @@ pub async fn orders_page(
 pub async fn order_of(
     db: &impl ConnectionTrait,
     a: &acceptor::Model,
-    order_id: &crate::ids::OrderId,
+    order_id: &OrderId,
 ) -> ApiResult<order::Model> {
     orders::service::find_by_acceptor(db, &a.id, order_id)
         .await?
@@ -523,7 +523,7 @@ pub async fn order_of(
 pub async fn confirm_order(
     state: &AppState,
     a: &acceptor::Model,
-    order_id: &crate::ids::OrderId,
+    order_id: &OrderId,
     totp_code: Option<&str>,
 ) -> ApiResult<order::Model> {
     require_active(a)?;
@@ -535,7 +535,7 @@ pub async fn confirm_order(
 pub async fn reject_order(
     state: &AppState,
     a: &acceptor::Model,
-    order_id: &crate::ids::OrderId,
+    order_id: &OrderId,
     reason: Option<String>,
 ) -> ApiResult<order::Model> {
     require_active(a)?;
@@ -546,7 +546,7 @@ pub async fn reject_order(
 pub async fn dispute_order(
     state: &AppState,
     a: &acceptor::Model,
-    order_id: &crate::ids::OrderId,
+    order_id: &OrderId,
     reason: String,
 ) -> ApiResult<order::Model> {
     require_active(a)?;
@@ -585,8 +585,8 @@ async fn check_release_totp(
 /// are left out): the admin lists show a name beside each row.
 pub async fn names_of(
     db: &impl ConnectionTrait,
-    acceptor_ids: impl IntoIterator<Item = crate::ids::AcceptorId>,
-) -> Result<HashMap<crate::ids::AcceptorId, String>, sea_orm::DbErr> {
+    acceptor_ids: impl IntoIterator<Item = AcceptorId>,
+) -> Result<HashMap<AcceptorId, String>, sea_orm::DbErr> {
     Ok(store::find_acceptors(db, acceptor_ids)
         .await?
         .into_iter()

@@ -13,6 +13,7 @@ use super::model::{NewDeposit, NewPaymentMethod, NewQuote};
 use super::stats::OrderCounts;
 pub use crate::acceptor_directory::{choose_payment_method, find_acceptor};
 use crate::db::supports_row_locks;
+use crate::ids::{AcceptorId, UserId};
 use crate::orders::dispute;
 use crate::orders::model::OrderStatus;
 use crate::orders::order;
@@ -20,7 +21,7 @@ use crate::orders::order;
 /// Several acceptors by id, in one query (ids that do not exist are left out).
 pub async fn find_acceptors(
     db: &impl ConnectionTrait,
-    acceptor_ids: impl IntoIterator<Item = crate::ids::AcceptorId>,
+    acceptor_ids: impl IntoIterator<Item = AcceptorId>,
 ) -> Result<Vec<acceptor::Model>, DbErr> {
     acceptor::Entity::find()
         .filter(acceptor::Column::Id.is_in(acceptor_ids))
@@ -41,7 +42,7 @@ pub async fn find_acceptor_by_user(
 /// Loads the acceptor for update (row lock on PostgreSQL; SQLite serialises writers).
 pub async fn lock_acceptor(
     txn: &DatabaseTransaction,
-    acceptor_id: &crate::ids::AcceptorId,
+    acceptor_id: &AcceptorId,
 ) -> Result<Option<acceptor::Model>, DbErr> {
     let mut query = acceptor::Entity::find_by_id(acceptor_id.clone());
     if supports_row_locks(txn) {
@@ -71,8 +72,8 @@ pub async fn list_acceptors(
 /// Login emails by user id.
 pub async fn emails_of(
     db: &impl ConnectionTrait,
-    user_ids: &[String],
-) -> Result<HashMap<String, String>, DbErr> {
+    user_ids: &[UserId],
+) -> Result<HashMap<UserId, String>, DbErr> {
     use crate::auth::user as users;
     if user_ids.is_empty() {
         return Ok(HashMap::new());
@@ -88,7 +89,7 @@ pub async fn emails_of(
 
 #[derive(Debug, FromQueryResult)]
 struct OrderCountsRow {
-    acceptor_id: Option<crate::ids::AcceptorId>,
+    acceptor_id: Option<AcceptorId>,
     completed: i64,
     finished: i64,
     timed: i64,
@@ -99,8 +100,8 @@ struct OrderCountsRow {
 /// without orders are absent from the map.
 pub async fn order_counts(
     db: &impl ConnectionTrait,
-    acceptor_ids: &[crate::ids::AcceptorId],
-) -> Result<HashMap<crate::ids::AcceptorId, OrderCounts>, DbErr> {
+    acceptor_ids: &[AcceptorId],
+) -> Result<HashMap<AcceptorId, OrderCounts>, DbErr> {
     if acceptor_ids.is_empty() {
         return Ok(HashMap::new());
     }
@@ -163,15 +164,15 @@ pub async fn order_counts(
 
 #[derive(Debug, FromQueryResult)]
 struct DisputeCountRow {
-    acceptor_id: Option<crate::ids::AcceptorId>,
+    acceptor_id: Option<AcceptorId>,
     disputes: i64,
 }
 
 /// Disputes per acceptor (any status).
 pub async fn dispute_counts(
     db: &impl ConnectionTrait,
-    acceptor_ids: &[crate::ids::AcceptorId],
-) -> Result<HashMap<crate::ids::AcceptorId, i64>, DbErr> {
+    acceptor_ids: &[AcceptorId],
+) -> Result<HashMap<AcceptorId, i64>, DbErr> {
     if acceptor_ids.is_empty() {
         return Ok(HashMap::new());
     }
@@ -196,7 +197,7 @@ pub async fn dispute_counts(
 /// The acceptor's quotes, by fiat.
 pub async fn quotes_of(
     db: &impl ConnectionTrait,
-    acceptor_id: &crate::ids::AcceptorId,
+    acceptor_id: &AcceptorId,
 ) -> Result<Vec<quote::Model>, DbErr> {
     quote::Entity::find()
         .filter(quote::Column::AcceptorId.eq(acceptor_id))
@@ -207,7 +208,7 @@ pub async fn quotes_of(
 
 pub async fn find_quote(
     db: &impl ConnectionTrait,
-    acceptor_id: &crate::ids::AcceptorId,
+    acceptor_id: &AcceptorId,
     fiat: &str,
 ) -> Result<Option<quote::Model>, DbErr> {
     quote::Entity::find()
@@ -221,7 +222,7 @@ pub async fn find_quote(
 /// index on `(acceptor_id, fiat)` makes concurrent upserts converge).
 pub async fn upsert_quote(
     db: &impl ConnectionTrait,
-    acceptor_id: &crate::ids::AcceptorId,
+    acceptor_id: &AcceptorId,
     new: &NewQuote,
     now: i64,
 ) -> Result<quote::Model, DbErr> {
@@ -255,7 +256,7 @@ pub async fn upsert_quote(
 /// Deletes the acceptor's quote in the fiat; false when there was none.
 pub async fn delete_quote(
     db: &impl ConnectionTrait,
-    acceptor_id: &crate::ids::AcceptorId,
+    acceptor_id: &AcceptorId,
     fiat: &str,
 ) -> Result<bool, DbErr> {
     let result = quote::Entity::delete_many()
@@ -272,7 +273,7 @@ pub async fn delete_quote(
 /// The acceptor's payment methods, newest first.
 pub async fn payment_methods_of(
     db: &impl ConnectionTrait,
-    acceptor_id: &crate::ids::AcceptorId,
+    acceptor_id: &AcceptorId,
 ) -> Result<Vec<payment_method::Model>, DbErr> {
     payment_method::Entity::find()
         .filter(payment_method::Column::AcceptorId.eq(acceptor_id))
@@ -286,7 +287,7 @@ pub async fn payment_methods_of(
 /// Turns the acceptor's mail on each new order on or off.
 pub async fn set_notify_new_orders(
     db: &impl ConnectionTrait,
-    acceptor_id: &crate::ids::AcceptorId,
+    acceptor_id: &AcceptorId,
     on: bool,
     now: i64,
 ) -> Result<(), DbErr> {
@@ -302,7 +303,7 @@ pub async fn set_notify_new_orders(
 /// One of the acceptor's payment methods; another acceptor's is `None`.
 pub async fn find_payment_method(
     db: &impl ConnectionTrait,
-    acceptor_id: &crate::ids::AcceptorId,
+    acceptor_id: &AcceptorId,
     id: &str,
 ) -> Result<Option<payment_method::Model>, DbErr> {
     payment_method::Entity::find_by_id(id.to_owned())
@@ -313,7 +314,7 @@ pub async fn find_payment_method(
 
 pub async fn insert_payment_method(
     db: &impl ConnectionTrait,
-    acceptor_id: &crate::ids::AcceptorId,
+    acceptor_id: &AcceptorId,
     new: &NewPaymentMethod,
     now: i64,
 ) -> Result<payment_method::Model, DbErr> {
@@ -332,7 +333,7 @@ pub async fn insert_payment_method(
 /// Deletes one of the acceptor's payment methods; false when it has no such method.
 pub async fn delete_payment_method(
     db: &impl ConnectionTrait,
-    acceptor_id: &crate::ids::AcceptorId,
+    acceptor_id: &AcceptorId,
     id: &str,
 ) -> Result<bool, DbErr> {
     let result = payment_method::Entity::delete_many()
@@ -346,7 +347,7 @@ pub async fn delete_payment_method(
 /// The distinct methods the acceptor offers in the fiat (what the engine matches on).
 pub async fn methods_for_fiat(
     db: &impl ConnectionTrait,
-    acceptor_id: &crate::ids::AcceptorId,
+    acceptor_id: &AcceptorId,
     fiat: &str,
 ) -> Result<Vec<String>, DbErr> {
     let rows = payment_method::Entity::find()
@@ -382,7 +383,7 @@ pub async fn find_deposit(
 
 pub async fn insert_deposit(
     db: &impl ConnectionTrait,
-    acceptor_id: &crate::ids::AcceptorId,
+    acceptor_id: &AcceptorId,
     new: &NewDeposit,
     created_by: &str,
     now: i64,

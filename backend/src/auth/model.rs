@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::ids::UserId;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
@@ -127,7 +129,7 @@ pub struct LoginResponse {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[schema(as = PortalUser)]
 pub struct UserView {
-    pub id: String,
+    pub id: UserId,
     pub email: String,
     #[schema(value_type = Role)]
     pub role: &'static str,

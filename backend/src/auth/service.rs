@@ -15,7 +15,7 @@ use super::{store, totp};
 use crate::config::Settings;
 use crate::db::now_ms;
 use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::ids;
+use crate::ids::UserId;
 use crate::infra::rate_limit::Quota;
 use crate::state::AppState;
 
@@ -186,7 +186,8 @@ pub async fn login_second_step(state: &AppState, pending: &str, code: &str) -> A
     if expires.parse::<i64>().map_err(|_| expired())? < now_ms() {
         return Err(expired());
     }
-    let user = store::find_by_id(&state.db, user_id)
+    let user_id = UserId::parse(user_id).ok_or_else(expired)?;
+    let user = store::find_by_id(&state.db, &user_id)
         .await?
         .filter(|u| u.status == model::USER_ACTIVE)
         .ok_or_else(expired)?;
@@ -327,7 +328,7 @@ pub struct TotpSetup {
 /// `POST /api/v1/auth/totp/setup`: a new secret for the user, in force only once
 /// [`enable_totp`] saw a code from it. Calling it again replaces a secret not yet
 /// enabled. A user whose 2FA is on keeps it: `409 invalid_state`.
-pub async fn setup_totp(state: &AppState, user_id: &str) -> ApiResult<TotpSetup> {
+pub async fn setup_totp(state: &AppState, user_id: &UserId) -> ApiResult<TotpSetup> {
     let user = session_user(state, user_id).await?;
     if user.totp_enabled {
         return Err(ApiError::invalid_state(
@@ -364,7 +365,7 @@ fn wrong_code(refusal: Refusal) -> ApiError {
 /// set-up secret, or when already enabled: `409 invalid_state`.
 pub async fn enable_totp(
     state: &AppState,
-    user_id: &str,
+    user_id: &UserId,
     session_id: &str,
     code: &str,
 ) -> ApiResult<()> {
@@ -395,7 +396,7 @@ pub async fn enable_totp(
 /// invalid_request`, `param` `code`, when it does not; throttled like every code). The
 /// secret is forgotten and no session of the user counts as having passed a second
 /// factor any more. When 2FA is off: `409 invalid_state`.
-pub async fn disable_totp(state: &AppState, user_id: &str, code: &str) -> ApiResult<()> {
+pub async fn disable_totp(state: &AppState, user_id: &UserId, code: &str) -> ApiResult<()> {
     let user = session_user(state, user_id).await?;
     let sealed = match (&user.totp_secret_enc, user.totp_enabled) {
         (Some(sealed), true) => sealed.clone(),
@@ -418,7 +419,7 @@ pub async fn disable_totp(state: &AppState, user_id: &str, code: &str) -> ApiRes
 }
 
 /// The user of a valid session; a token whose user is gone is `401 invalid_token`.
-async fn session_user(state: &AppState, user_id: &str) -> ApiResult<store::Model> {
+async fn session_user(state: &AppState, user_id: &UserId) -> ApiResult<store::Model> {
     store::find_by_id(&state.db, user_id).await?.ok_or_else(|| {
         ApiError::new(
             ErrorCode::InvalidToken,
@@ -487,7 +488,7 @@ pub async fn create_user(
     let user = store::insert(
         db,
         store::NewUser {
-            id: ids::new("usr"),
+            id: UserId::generate(),
             email: &email,
             password_hash,
             role: role.as_str(),
@@ -564,7 +565,7 @@ pub async fn create_admin(
 /// Whether the user has two-factor authentication on (an unknown user has not).
 pub async fn two_factor_on(
     db: &impl ConnectionTrait,
-    user_id: &str,
+    user_id: &UserId,
 ) -> Result<bool, sea_orm::DbErr> {
     Ok(store::find_by_id(db, user_id)
         .await?

@@ -19,6 +19,7 @@ use crate::crypto::{MasterKey, constant_time_eq, hmac_sha256};
 use crate::db::now_ms;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::ids;
+use crate::ids::UserId;
 use crate::state::AppState;
 
 pub const SESSION_COOKIE: &str = "otcpay_session";
@@ -38,7 +39,7 @@ pub struct Session {
 /// The user behind a valid, unrevoked, unexpired session.
 #[derive(Debug, Clone)]
 pub struct SessionUser {
-    pub user_id: String,
+    pub user_id: UserId,
     pub email: String,
     pub role: Role,
     pub session_id: String,
@@ -72,7 +73,7 @@ pub async fn start(
     )
     .await?;
     let claims = Claims {
-        sub: user.id.clone(),
+        sub: user.id.to_string(),
         sid: row.id.clone(),
         role,
         email: user.email.clone(),
@@ -134,8 +135,9 @@ pub async fn resume(state: &AppState, token: &str) -> ApiResult<SessionUser> {
     if !in_force {
         return Err(invalid_token());
     }
+    let user_id = UserId::parse(&claims.sub).ok_or_else(invalid_token)?;
     Ok(SessionUser {
-        user_id: claims.sub,
+        user_id,
         email: claims.email,
         role: claims.role,
         session_id: row.id,

@@ -11,7 +11,7 @@ pub mod user {
     #[sea_orm(table_name = "users")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
-        pub id: String,
+        pub id: crate::ids::UserId,
         pub email: String,
         pub password_hash: String,
         pub role: String,
@@ -38,8 +38,11 @@ pub async fn find_by_email(db: &impl ConnectionTrait, email: &str) -> Result<Opt
     Entity::find().filter(Column::Email.eq(email)).one(db).await
 }
 
-pub async fn find_by_id(db: &impl ConnectionTrait, id: &str) -> Result<Option<Model>, DbErr> {
-    Entity::find_by_id(id.to_owned()).one(db).await
+pub async fn find_by_id(
+    db: &impl ConnectionTrait,
+    id: &crate::ids::UserId,
+) -> Result<Option<Model>, DbErr> {
+    Entity::find_by_id(id.clone()).one(db).await
 }
 
 pub async fn admin_exists(db: &impl ConnectionTrait) -> Result<bool, DbErr> {
@@ -51,7 +54,7 @@ pub async fn admin_exists(db: &impl ConnectionTrait) -> Result<bool, DbErr> {
 }
 
 pub struct NewUser<'a> {
-    pub id: String,
+    pub id: crate::ids::UserId,
     pub email: &'a str,
     pub password_hash: String,
     pub role: &'a str,
@@ -83,7 +86,7 @@ pub async fn insert(db: &impl ConnectionTrait, user: NewUser<'_>) -> Result<Mode
 /// it is in force (set up but not yet confirmed with a code: `enabled` false).
 pub async fn set_totp(
     db: &impl ConnectionTrait,
-    user_id: &str,
+    user_id: &crate::ids::UserId,
     secret_enc: Option<String>,
     enabled: bool,
     now: i64,
@@ -107,7 +110,7 @@ pub mod session {
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
         pub id: String,
-        pub user_id: String,
+        pub user_id: crate::ids::UserId,
         pub role: String,
         pub second_factor: bool,
         pub created_at: i64,
@@ -157,7 +160,10 @@ pub async fn mark_second_factor(db: &impl ConnectionTrait, id: &str) -> Result<(
 }
 
 /// Turning 2FA off withdraws the second factor from every session of the user.
-pub async fn clear_second_factor(db: &impl ConnectionTrait, user_id: &str) -> Result<(), DbErr> {
+pub async fn clear_second_factor(
+    db: &impl ConnectionTrait,
+    user_id: &crate::ids::UserId,
+) -> Result<(), DbErr> {
     session::Entity::update_many()
         .col_expr(session::Column::SecondFactor, Expr::value(false))
         .filter(session::Column::UserId.eq(user_id))
@@ -168,7 +174,7 @@ pub async fn clear_second_factor(db: &impl ConnectionTrait, user_id: &str) -> Re
 
 pub async fn set_email_verified(
     db: &impl ConnectionTrait,
-    user_id: &str,
+    user_id: &crate::ids::UserId,
     verified: bool,
     now: i64,
 ) -> Result<(), DbErr> {
@@ -183,7 +189,7 @@ pub async fn set_email_verified(
 
 pub async fn set_password_hash(
     db: &impl ConnectionTrait,
-    user_id: &str,
+    user_id: &crate::ids::UserId,
     hash: String,
     now: i64,
 ) -> Result<(), DbErr> {
@@ -199,7 +205,7 @@ pub async fn set_password_hash(
 /// Ends every session of a user (a password reset).
 pub async fn revoke_sessions_of(
     db: &impl ConnectionTrait,
-    user_id: &str,
+    user_id: &crate::ids::UserId,
     now: i64,
 ) -> Result<(), DbErr> {
     session::Entity::update_many()
@@ -220,7 +226,7 @@ pub mod auth_token {
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
         pub id: String,
-        pub user_id: String,
+        pub user_id: crate::ids::UserId,
         pub purpose: String,
         pub token_hash: String,
         pub expires_at: i64,
@@ -234,7 +240,11 @@ pub mod auth_token {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
-pub async fn set_lang(db: &impl ConnectionTrait, user_id: &str, lang: &str) -> Result<(), DbErr> {
+pub async fn set_lang(
+    db: &impl ConnectionTrait,
+    user_id: &crate::ids::UserId,
+    lang: &str,
+) -> Result<(), DbErr> {
     Entity::update_many()
         .col_expr(Column::Lang, Expr::value(lang))
         .filter(Column::Id.eq(user_id))

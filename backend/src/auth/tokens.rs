@@ -10,6 +10,7 @@ use crate::crypto::MasterKey;
 use crate::db::now_ms;
 use crate::error::{ApiError, ApiResult};
 use crate::ids;
+use crate::ids::UserId;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {
@@ -43,14 +44,14 @@ impl Purpose {
 pub async fn issue(
     db: &impl ConnectionTrait,
     keys: &MasterKey,
-    user_id: &str,
+    user_id: &UserId,
     purpose: Purpose,
 ) -> Result<String, sea_orm::DbErr> {
     let token = ids::random_hex(32);
     let now = now_ms();
     auth_token::ActiveModel::from(auth_token::Model {
         id: ids::new("tok"),
-        user_id: user_id.to_owned(),
+        user_id: user_id.clone(),
         purpose: purpose.as_str().to_owned(),
         token_hash: keys.lookup_hash(&token),
         expires_at: now.saturating_add(purpose.ttl_ms()),

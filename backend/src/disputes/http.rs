@@ -12,6 +12,7 @@ use super::store;
 use crate::auth::AdminUser;
 use crate::auth::extract::MoneyAdmin;
 use crate::error::{ApiError, ApiResult};
+use crate::ids::{DisputeId, OrderId};
 use crate::merchants::auth::SignedRequest;
 use crate::orders::service::Scope;
 use crate::orders::view::OrderView;
@@ -82,7 +83,7 @@ async fn detail(
         acceptor,
         messages,
         events,
-    } = super::service::case_of(&state, &crate::ids::DisputeId::named(&path)?).await?;
+    } = super::service::case_of(&state, &DisputeId::named(&path)?).await?;
     Ok(HttpResponse::Ok().json(DisputeDetail {
         dispute: DisputeView::from(&dispute),
         order: OrderView::new(&order, &state.public_url, false),
@@ -110,7 +111,7 @@ async fn add_message(
     path: web::Path<String>,
     body: crate::http_body::Json<MessageRequest>,
 ) -> ApiResult<HttpResponse> {
-    let dispute = store::find(&state.db, &crate::ids::DisputeId::named(&path)?)
+    let dispute = store::find(&state.db, &DisputeId::named(&path)?)
         .await?
         .ok_or_else(|| ApiError::not_found("dispute"))?;
     let ip = crate::client_addr::client_ip(&req);
@@ -139,13 +140,8 @@ async fn resolve(
         amount: body.amount,
         note: body.note,
     };
-    let (order, resolved) = super::service::resolve(
-        &state,
-        &crate::ids::DisputeId::named(&path)?,
-        input,
-        &admin.0.user_id,
-    )
-    .await?;
+    let (order, resolved) =
+        super::service::resolve(&state, &DisputeId::named(&path)?, input, &admin.0.user_id).await?;
     Ok(HttpResponse::Ok().json(DisputeResolution {
         dispute: DisputeView::from(&resolved),
         order: OrderView::new(&order, &state.public_url, false),
@@ -169,13 +165,8 @@ async fn open_by_merchant(
         merchant_id: &signed.merchant.id,
         livemode: signed.livemode,
     };
-    let (_, dispute) = crate::orders::service::open_dispute(
-        &state,
-        &crate::ids::OrderId::named(&path)?,
-        scope,
-        reason,
-        None,
-    )
-    .await?;
+    let (_, dispute) =
+        crate::orders::service::open_dispute(&state, &OrderId::named(&path)?, scope, reason, None)
+            .await?;
     Ok(HttpResponse::Created().json(DisputeView::from(&dispute)))
 }

@@ -5,6 +5,7 @@ use serde_json::Value;
 
 use super::store::{dispute, message};
 use crate::db::rfc3339;
+use crate::ids::{AcceptorId, DisputeId, MerchantId, OrderId};
 use crate::money::format_usdt;
 pub use crate::orders::dispute::DisputeStatus;
 use crate::orders::order_event;
@@ -15,8 +16,8 @@ use crate::orders::view::OrderView;
 #[schema(as = Dispute)]
 pub struct DisputeView {
     #[schema(example = "dsp_01JD3Q4ZK8M6W2X9V7T5R3P1NB")]
-    pub id: crate::ids::DisputeId,
-    pub order_id: crate::ids::OrderId,
+    pub id: DisputeId,
+    pub order_id: OrderId,
     /// `open` or `resolved`.
     #[schema(example = "open")]
     pub status: String,
@@ -117,14 +118,14 @@ pub struct DisputeParties {
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DisputeMerchant {
-    pub id: crate::ids::MerchantId,
+    pub id: MerchantId,
     pub name: String,
     pub email: String,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DisputeAcceptor {
-    pub id: crate::ids::AcceptorId,
+    pub id: AcceptorId,
     pub display_name: String,
 }
 

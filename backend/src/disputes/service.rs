@@ -11,6 +11,7 @@ use crate::audit;
 use crate::db::now_ms;
 use crate::error::{ApiError, ApiResult};
 use crate::ids;
+use crate::ids::DisputeId;
 use crate::state::AppState;
 use crate::values::{bounded_text, parse_usdt};
 
@@ -150,7 +151,7 @@ pub struct ResolveInput {
 /// transaction). The caller has checked that the admin may move money.
 pub async fn resolve(
     state: &AppState,
-    dispute_id: &crate::ids::DisputeId,
+    dispute_id: &DisputeId,
     input: ResolveInput,
     admin_id: &str,
 ) -> ApiResult<(crate::orders::order::Model, dispute::Model)> {
@@ -203,10 +204,7 @@ pub struct DisputeCase {
 }
 
 /// The [`DisputeCase`] of `dispute_id`, or `404 not_found`.
-pub async fn case_of(
-    state: &AppState,
-    dispute_id: &crate::ids::DisputeId,
-) -> ApiResult<DisputeCase> {
+pub async fn case_of(state: &AppState, dispute_id: &DisputeId) -> ApiResult<DisputeCase> {
     let dispute = store::find(&state.db, dispute_id)
         .await?
         .ok_or_else(|| ApiError::not_found("dispute"))?;

@@ -13,6 +13,7 @@ use super::service::{self, Actor, IssuedKey};
 use crate::auth::AdminUser;
 use crate::client_addr::client_ip;
 use crate::error::ApiResult;
+use crate::ids::MerchantId;
 use crate::ledger;
 use crate::money::format_usdt;
 use crate::pagination::{Page, PageQuery};
@@ -101,8 +102,7 @@ async fn get_merchant(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let (merchant, keys) =
-        service::get_merchant(&state.db, &crate::ids::MerchantId::named(&path)?).await?;
+    let (merchant, keys) = service::get_merchant(&state.db, &MerchantId::named(&path)?).await?;
     Ok(HttpResponse::Ok().json(MerchantView::new(&merchant, &keys)))
 }
 
@@ -118,7 +118,7 @@ async fn update_merchant(
     let (merchant, keys) = service::update_merchant(
         &state,
         actor(&admin, &ip),
-        &crate::ids::MerchantId::named(&path)?,
+        &MerchantId::named(&path)?,
         patch,
     )
     .await?;
@@ -134,13 +134,9 @@ async fn create_api_key(
 ) -> ApiResult<HttpResponse> {
     let spec = NewApiKey::from_json(body.into_inner())?;
     let ip = client_ip(&req);
-    let issued = service::create_api_key(
-        &state,
-        actor(&admin, &ip),
-        &crate::ids::MerchantId::named(&path)?,
-        spec,
-    )
-    .await?;
+    let issued =
+        service::create_api_key(&state, actor(&admin, &ip), &MerchantId::named(&path)?, spec)
+            .await?;
     Ok(HttpResponse::Created().json(IssuedKeyView::from(issued)))
 }
 
@@ -155,7 +151,7 @@ async fn revoke_api_key(
     service::revoke_api_key(
         &state,
         actor(&admin, &ip),
-        &crate::ids::MerchantId::named(&merchant_id)?,
+        &MerchantId::named(&merchant_id)?,
         &key_id,
     )
     .await?;

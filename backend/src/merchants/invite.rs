@@ -35,7 +35,7 @@ pub async fn create_login(
     Ok(users::insert_user(
         txn,
         NewUser {
-            id: ids::new("usr"),
+            id: ids::UserId::generate(),
             email: &input.email,
             password_hash: placeholder_hash,
             role: Role::Merchant.as_str(),

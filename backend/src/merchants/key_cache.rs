@@ -92,11 +92,12 @@ impl KeyCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::{ApiKeyId, MerchantId};
 
     fn rows(status: &str) -> (api_key::Model, merchant::Model) {
-        let merchant_id = crate::ids::MerchantId::generate();
+        let merchant_id = MerchantId::generate();
         let key = api_key::Model {
-            id: crate::ids::ApiKeyId::generate(),
+            id: ApiKeyId::generate(),
             key_id_hash: "h".into(),
             key_id_prefix: "mk_live_abcd".into(),
             merchant_id: merchant_id.clone(),

@@ -22,6 +22,7 @@ use crate::audit::{self, AuditEntry};
 use crate::db::now_ms;
 use crate::error::{ApiError, ApiResult};
 use crate::ids;
+use crate::ids::{ApiKeyId, MerchantId};
 use crate::ledger::{self, AccountKey};
 use crate::state::AppState;
 
@@ -65,7 +66,7 @@ fn not_found_merchant() -> ApiError {
 async fn insert_key(
     conn: &impl ConnectionTrait,
     state: &AppState,
-    merchant_id: &crate::ids::MerchantId,
+    merchant_id: &MerchantId,
     spec: &NewApiKey,
     now: i64,
 ) -> ApiResult<IssuedKey> {
@@ -75,7 +76,7 @@ async fn insert_key(
         None => (KeyKind::Hmac, Some(new_hmac_secret())),
     };
     let row = api_key::ActiveModel {
-        id: Set(ids::ApiKeyId::generate()),
+        id: Set(ApiKeyId::generate()),
         key_id_hash: Set(state.keys.lookup_hash(&key_id)),
         key_id_prefix: Set(key_id_display_prefix(&key_id)),
         merchant_id: Set(merchant_id.clone()),
@@ -119,7 +120,7 @@ pub async fn create_merchant(
     let txn = state.db.begin().await?;
     let user = invite::create_login(&txn, &input, placeholder_hash, now).await?;
     let merchant = merchant::ActiveModel {
-        id: Set(ids::MerchantId::generate()),
+        id: Set(MerchantId::generate()),
         user_id: Set(Some(user.id.clone())),
         name: Set(input.name),
         email: Set(input.email),
@@ -202,7 +203,7 @@ pub async fn create_merchant(
 /// A merchant and all its keys (revoked ones included).
 pub async fn get_merchant(
     db: &impl ConnectionTrait,
-    merchant_id: &crate::ids::MerchantId,
+    merchant_id: &MerchantId,
 ) -> ApiResult<(merchant::Model, Vec<api_key::Model>)> {
     let merchant = store::find_merchant(db, merchant_id)
         .await?
@@ -218,7 +219,7 @@ pub async fn list_merchants(
     limit: u64,
 ) -> ApiResult<(Vec<merchant::Model>, Vec<api_key::Model>)> {
     let merchants = store::list_merchants(db, starting_after, limit).await?;
-    let ids: Vec<crate::ids::MerchantId> = merchants.iter().map(|m| m.id.clone()).collect();
+    let ids: Vec<MerchantId> = merchants.iter().map(|m| m.id.clone()).collect();
     let keys = store::keys_of_merchants(db, &ids).await?;
     Ok((merchants, keys))
 }
@@ -228,7 +229,7 @@ pub async fn list_merchants(
 pub async fn update_merchant(
     state: &AppState,
     actor: Actor<'_>,
-    merchant_id: &crate::ids::MerchantId,
+    merchant_id: &MerchantId,
     patch: MerchantPatch,
 ) -> ApiResult<(merchant::Model, Vec<api_key::Model>)> {
     update_merchant_as(state, actor, "admin", merchant_id, patch).await
@@ -240,7 +241,7 @@ pub async fn update_merchant_as(
     state: &AppState,
     actor: Actor<'_>,
     actor_role: &'static str,
-    merchant_id: &crate::ids::MerchantId,
+    merchant_id: &MerchantId,
     patch: MerchantPatch,
 ) -> ApiResult<(merchant::Model, Vec<api_key::Model>)> {
     if let Some(Some(url)) = &patch.webhook_url {
@@ -304,7 +305,7 @@ pub async fn update_merchant_as(
 pub async fn create_api_key(
     state: &AppState,
     actor: Actor<'_>,
-    merchant_id: &crate::ids::MerchantId,
+    merchant_id: &MerchantId,
     spec: NewApiKey,
 ) -> ApiResult<IssuedKey> {
     create_api_key_as(state, actor, "admin", merchant_id, spec).await
@@ -315,7 +316,7 @@ pub async fn create_api_key_as(
     state: &AppState,
     actor: Actor<'_>,
     actor_role: &'static str,
-    merchant_id: &crate::ids::MerchantId,
+    merchant_id: &MerchantId,
     spec: NewApiKey,
 ) -> ApiResult<IssuedKey> {
     let txn = state.db.begin().await?;
@@ -355,7 +356,7 @@ pub enum KeyRef<'a> {
 pub async fn revoke_api_key(
     state: &AppState,
     actor: Actor<'_>,
-    merchant_id: &crate::ids::MerchantId,
+    merchant_id: &MerchantId,
     key_id: &str,
 ) -> ApiResult<()> {
     revoke_api_key_as(state, actor, "admin", merchant_id, KeyRef::KeyId(key_id)).await
@@ -366,7 +367,7 @@ pub async fn revoke_api_key_as(
     state: &AppState,
     actor: Actor<'_>,
     actor_role: &'static str,
-    merchant_id: &crate::ids::MerchantId,
+    merchant_id: &MerchantId,
     key: KeyRef<'_>,
 ) -> ApiResult<()> {
     let txn = state.db.begin().await?;
@@ -435,7 +436,7 @@ pub async fn set_webhook_url(
     state: &AppState,
     actor: Actor<'_>,
     actor_role: &'static str,
-    merchant_id: &crate::ids::MerchantId,
+    merchant_id: &MerchantId,
     url: Option<&str>,
 ) -> ApiResult<merchant::Model> {
     let url = match url.map(str::trim).filter(|u| !u.is_empty()) {
@@ -460,7 +461,7 @@ pub async fn rotate_webhook_secret(
     state: &AppState,
     actor: Actor<'_>,
     actor_role: &'static str,
-    merchant_id: &crate::ids::MerchantId,
+    merchant_id: &MerchantId,
 ) -> ApiResult<String> {
     let secret = new_webhook_secret();
     let now = now_ms();
@@ -502,8 +503,8 @@ pub async fn rotate_webhook_secret(
 /// out): the admin lists show a name beside each row.
 pub async fn names_of(
     db: &impl ConnectionTrait,
-    merchant_ids: impl IntoIterator<Item = crate::ids::MerchantId>,
-) -> Result<std::collections::HashMap<crate::ids::MerchantId, String>, sea_orm::DbErr> {
+    merchant_ids: impl IntoIterator<Item = MerchantId>,
+) -> Result<std::collections::HashMap<MerchantId, String>, sea_orm::DbErr> {
     Ok(store::find_merchants(db, merchant_ids)
         .await?
         .into_iter()
@@ -514,7 +515,7 @@ pub async fn names_of(
 /// A merchant's name, empty when there is no such merchant.
 pub async fn name_of(
     db: &impl ConnectionTrait,
-    merchant_id: &crate::ids::MerchantId,
+    merchant_id: &MerchantId,
 ) -> Result<String, sea_orm::DbErr> {
     Ok(store::find_merchant(db, merchant_id)
         .await?

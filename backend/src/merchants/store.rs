@@ -10,7 +10,7 @@ pub mod merchant {
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
         pub id: crate::ids::MerchantId,
-        pub user_id: Option<String>,
+        pub user_id: Option<crate::ids::UserId>,
         pub name: String,
         pub email: String,
         /// `active` | `suspended`.

@@ -13,6 +13,7 @@ use super::view::OrderView;
 use crate::db::now_ms;
 use crate::error::{ApiError, ApiResult};
 use crate::ids;
+use crate::ids::{EventId, OrderId};
 use crate::infra::event_bus::{BusEvent, EventBus};
 use crate::state::AppState;
 use crate::webhooks;
@@ -34,7 +35,7 @@ pub fn state_event(o: &order::Model, public_url: &str) -> Option<(String, Value)
 
 /// One row of an order's history.
 pub fn history_row(
-    order_id: &crate::ids::OrderId,
+    order_id: &OrderId,
     kind: &str,
     from: Option<OrderStatus>,
     to: OrderStatus,
@@ -62,7 +63,7 @@ pub fn webhook_row(
     data: Value,
 ) -> webhooks::event::ActiveModel {
     webhooks::service::outbox_row(
-        &ids::EventId::generate(),
+        &EventId::generate(),
         &o.merchant_id,
         o.livemode,
         event_type,

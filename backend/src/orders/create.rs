@@ -19,6 +19,7 @@ use super::writer::{self, EngineAssignment, OrderWriter, Unbatched, assignment::
 use crate::db::now_ms;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::ids;
+use crate::ids::OrderId;
 use crate::money::Rate;
 use crate::state::AppState;
 
@@ -105,7 +106,7 @@ fn new_row(
     let match_deadline = deadline_after(now, state.settings.match_timeout_seconds).min(expires_at);
     let side = AcceptorSide::of_mode(livemode);
     Ok(order::Model {
-        id: ids::OrderId::generate(),
+        id: OrderId::generate(),
         merchant_id: merchant.id.clone(),
         livemode,
         merchant_order_id: params.merchant_order_id.clone(),
@@ -200,7 +201,7 @@ async fn write_alone(
     Ok(written)
 }
 
-async fn forget_in_engine(state: &AppState, order_id: &crate::ids::OrderId) {
+async fn forget_in_engine(state: &AppState, order_id: &OrderId) {
     let command = Command::Cancel {
         order: order_id.to_string(),
     };

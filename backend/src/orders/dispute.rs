@@ -5,15 +5,17 @@
 use sea_orm::entity::prelude::*;
 use serde::Serialize;
 
+use crate::ids::{AcceptorId, DisputeId, MerchantId, OrderId};
+
 /// One dispute of an order.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "disputes")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub id: crate::ids::DisputeId,
-    pub order_id: crate::ids::OrderId,
-    pub merchant_id: crate::ids::MerchantId,
-    pub acceptor_id: Option<crate::ids::AcceptorId>,
+    pub id: DisputeId,
+    pub order_id: OrderId,
+    pub merchant_id: MerchantId,
+    pub acceptor_id: Option<AcceptorId>,
     pub livemode: bool,
     pub status: DisputeStatus,
     /// `acceptor` | `merchant` | `customer` | `system`.

@@ -11,6 +11,7 @@ use super::store;
 use super::view::OrderView;
 use crate::db::parse_rfc3339;
 use crate::error::{ApiError, ApiResult};
+use crate::ids::OrderId;
 use crate::merchants::auth::SignedRequest;
 use crate::pagination::{Page, PageQuery};
 use crate::state::AppState;
@@ -39,7 +40,7 @@ async fn get(
         &state.db,
         &signed.merchant.id,
         signed.livemode,
-        &crate::ids::OrderId::named(&path)?,
+        &OrderId::named(&path)?,
     )
     .await?
     .ok_or_else(|| ApiError::not_found("order"))?;
@@ -114,7 +115,7 @@ async fn cancel(
         &state,
         &signed.merchant.id,
         signed.livemode,
-        &crate::ids::OrderId::named(&path)?,
+        &OrderId::named(&path)?,
     )
     .await?;
     Ok(HttpResponse::Ok().json(OrderView::new(&order, &state.public_url, true)))

@@ -59,7 +59,7 @@ pub async fn handle_engine_events(state: &AppState, events: Vec<Event>) {
     }
 }
 
-async fn undo_assignment(state: &AppState, order_id: &crate::ids::OrderId) {
+async fn undo_assignment(state: &AppState, order_id: &OrderId) {
     let command = Command::OrderReleased {
         order: order_id.to_string(),
     };
@@ -70,7 +70,7 @@ async fn undo_assignment(state: &AppState, order_id: &crate::ids::OrderId) {
 
 async fn persist_assignment(
     state: &AppState,
-    order_id: &crate::ids::OrderId,
+    order_id: &OrderId,
     assignment: &EngineAssignment,
 ) -> ApiResult<()> {
     let txn = state.db.begin().await?;

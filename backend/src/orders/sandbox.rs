@@ -9,6 +9,7 @@
 
 use serde_json::{Value, json};
 
+use crate::ids::AcceptorId;
 use crate::ledger::{AccountKey, TransferRequest};
 use crate::money::Rate;
 
@@ -16,8 +17,8 @@ use crate::money::Rate;
 pub const SANDBOX_ACCEPTOR: &str = "acc_sandbox";
 
 /// [`SANDBOX_ACCEPTOR`] as an id.
-pub fn acceptor_id() -> crate::ids::AcceptorId {
-    crate::ids::AcceptorId::parse(SANDBOX_ACCEPTOR)
+pub fn acceptor_id() -> AcceptorId {
+    AcceptorId::parse(SANDBOX_ACCEPTOR)
         .unwrap_or_else(|| unreachable!("AcceptorId accepts the sandbox's id"))
 }
 

@@ -10,11 +10,12 @@ use super::model::{Settlement, transfer_ids};
 use super::side::AcceptorSide;
 use super::store::order;
 use crate::error::ApiResult;
+use crate::ids::AcceptorId;
 use crate::ledger::{self, AccountCode, AccountKey, TransferRequest};
 
 /// The escrow account of an acceptor's reservations. Escrow is partitioned per acceptor
 /// so that concurrent reservations with different acceptors never wait on one hot row.
-pub fn escrow_of(acceptor_id: &crate::ids::AcceptorId, livemode: bool) -> AccountKey {
+pub fn escrow_of(acceptor_id: &AcceptorId, livemode: bool) -> AccountKey {
     AccountKey::new(AccountCode::Escrow, acceptor_id, livemode)
 }
 
@@ -24,7 +25,7 @@ pub fn escrow_of(acceptor_id: &crate::ids::AcceptorId, livemode: bool) -> Accoun
 pub async fn settlement_batch(
     txn: &DatabaseTransaction,
     o: &order::Model,
-    acceptor_id: &crate::ids::AcceptorId,
+    acceptor_id: &AcceptorId,
     released: i64,
     reservation_held: bool,
 ) -> ApiResult<(Vec<TransferRequest>, Settlement)> {
@@ -107,7 +108,7 @@ pub async fn settlement_batch(
 /// (The runner drops them for a sandbox order.)
 pub fn settlement_commands(
     o: &order::Model,
-    acceptor_id: &crate::ids::AcceptorId,
+    acceptor_id: &AcceptorId,
     s: &Settlement,
     reservation_held: bool,
 ) -> Vec<Command> {

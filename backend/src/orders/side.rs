@@ -13,6 +13,7 @@ use super::store::order;
 use super::writer::handle::EngineAssignment;
 use crate::acceptor_directory;
 use crate::error::{ApiError, ApiResult};
+use crate::ids::AcceptorId;
 use crate::ledger::{AccountKey, TransferRequest};
 use crate::money::{FiatCurrency, Rate};
 
@@ -99,7 +100,7 @@ impl AcceptorSide {
     pub async fn commission_rate(
         self,
         conn: &impl ConnectionTrait,
-        acceptor_id: &crate::ids::AcceptorId,
+        acceptor_id: &AcceptorId,
     ) -> ApiResult<Rate> {
         if self == Self::Sandbox {
             return Ok(Rate::from_decimal(rust_decimal::Decimal::ZERO));

@@ -27,6 +27,7 @@ use super::side::AcceptorSide;
 use super::store::order;
 use crate::db::{self, now_ms};
 use crate::error::{ApiError, ApiResult};
+use crate::ids::OrderId;
 use crate::state::AppState;
 use crate::webhooks;
 
@@ -65,7 +66,7 @@ impl Scope<'_> {
 /// Loads the order for update (row lock on PostgreSQL) within the caller's scope.
 pub async fn lock_order(
     txn: &DatabaseTransaction,
-    order_id: &crate::ids::OrderId,
+    order_id: &OrderId,
     scope: Scope<'_>,
 ) -> ApiResult<order::Model> {
     let mut query = order::Entity::find_by_id(order_id.clone());

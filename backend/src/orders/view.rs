@@ -8,6 +8,7 @@ use serde_json::value::RawValue;
 
 use super::store::order;
 use crate::db::rfc3339;
+use crate::ids::OrderId;
 use crate::money::{FiatCurrency, format_scaled, format_usdt};
 
 /// The order object (merchant API, acceptor API, webhooks, live events).
@@ -15,7 +16,7 @@ use crate::money::{FiatCurrency, format_scaled, format_usdt};
 #[schema(as = Order, example = json!({"id": "ord_01JD3Q4ZK8M6W2X9V7T5R3P1NB", "merchant_order_id": "inv-1001", "status": "assigned", "amount": "100.00", "currency": "USDT", "fee": "1.00", "net_amount": "99.00", "fiat_currency": "CNY", "fiat_amount": "718.00", "rate": "7.18", "payment_method": "bank_transfer", "payment_details": {"method": "bank_transfer", "bank_name": "Example Bank", "account_name": "Li Wei", "account_number": "6222 0000 0000 0000", "reference": "R7K2Q9"}, "reference": "R7K2Q9", "cashier_url": "https://pay.example/pay/4f0c…", "qr_code": "data:image/png;base64,iVBORw0KGgo…", "released_amount": null, "expires_at": "2026-11-21T10:30:00Z", "paid_at": null, "completed_at": null, "created_at": "2026-11-21T10:15:00Z", "updated_at": "2026-11-21T10:15:01Z", "metadata": {"cart": "42"}, "livemode": true}))]
 pub struct OrderView {
     #[schema(example = "ord_01JD3Q4ZK8M6W2X9V7T5R3P1NB")]
-    pub id: crate::ids::OrderId,
+    pub id: OrderId,
     pub merchant_order_id: String,
     #[schema(value_type = super::model::OrderStatus)]
     pub status: String,

@@ -27,6 +27,7 @@ use super::service::{self, AfterAttempt, AttemptLog, Attempted};
 use super::signing;
 use super::store::event;
 use crate::db::now_ms;
+use crate::ids::MerchantId;
 use crate::merchants::merchant;
 use crate::merchants::service::find_merchants;
 use crate::ssrf;
@@ -209,9 +210,9 @@ impl Dispatcher {
         };
         let full = events.len() as u64 == CLAIM_BATCH;
         // The batch's merchants (endpoint, secret) in one query rather than one per event.
-        let merchant_ids: HashSet<crate::ids::MerchantId> =
+        let merchant_ids: HashSet<MerchantId> =
             events.iter().map(|e| e.merchant_id.clone()).collect();
-        let merchants: Result<HashMap<crate::ids::MerchantId, merchant::Model>, String> =
+        let merchants: Result<HashMap<MerchantId, merchant::Model>, String> =
             match find_merchants(&self.state.db, merchant_ids).await {
                 Ok(found) => Ok(found.into_iter().map(|m| (m.id.clone(), m)).collect()),
                 Err(err) => Err(format!("database: {err}")),

@@ -12,6 +12,7 @@ use serde::Deserialize;
 use super::model::{AttemptFilter, RedeliverView};
 use super::service;
 use crate::error::{ApiError, ApiResult};
+use crate::ids::EventId;
 use crate::merchants::auth::{self, SignedRequest};
 use crate::pagination::PageQuery;
 use crate::state::AppState;
@@ -78,7 +79,7 @@ async fn redeliver(
         &state.db,
         &signed.merchant.id,
         signed.livemode,
-        &crate::ids::EventId::named(&path)?,
+        &EventId::named(&path)?,
     )
     .await?;
     state.webhook_wakeup.notify_one();

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::store::{delivery, event};
 use crate::db::rfc3339;
+use crate::ids::EventId;
 
 /// Delays before the retries that follow the first (immediate) attempt, before jitter:
 /// 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h (API.md "Webhooks").
@@ -115,7 +116,7 @@ impl AttemptFilter {
 pub struct DeliveryView {
     pub id: String,
     #[schema(example = "evt_01JD3Q4ZK8M6W2X9V7T5R3P1NB")]
-    pub event_id: crate::ids::EventId,
+    pub event_id: EventId,
     #[schema(example = "order.completed")]
     pub event_type: String,
     #[schema(format = "uri")]
@@ -166,7 +167,7 @@ impl DeliveryView {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[schema(as = Redelivery, example = json!({"id": "evt_01JD3Q4ZK8M6W2X9V7T5R3P1NB", "status": "pending"}))]
 pub struct RedeliverView {
-    pub id: crate::ids::EventId,
+    pub id: EventId,
     /// `pending`: an attempt is due now.
     pub status: String,
 }

@@ -16,6 +16,7 @@ use super::store::{delivery, event};
 use crate::db::{now_ms, rfc3339, supports_row_locks};
 use crate::error::{ApiError, ApiResult};
 use crate::ids;
+use crate::ids::{EventId, MerchantId};
 use crate::pagination::{Page, PageQuery};
 
 pub const STATUS_PENDING: &str = "pending";
@@ -27,13 +28,13 @@ pub const STATUS_FAILED: &str = "failed";
 /// delivery attempt sends — and signs — the same bytes.
 pub async fn enqueue(
     conn: &impl ConnectionTrait,
-    merchant_id: &crate::ids::MerchantId,
+    merchant_id: &MerchantId,
     livemode: bool,
     event_type: &str,
     data: Value,
     target_url: Option<&str>,
-) -> Result<crate::ids::EventId, DbErr> {
-    let id = crate::ids::EventId::generate();
+) -> Result<EventId, DbErr> {
+    let id = EventId::generate();
     outbox_row(&id, merchant_id, livemode, event_type, data, target_url)
         .insert(conn)
         .await?;
@@ -42,8 +43,8 @@ pub async fn enqueue(
 
 /// The outbox row of one event, for [`enqueue_all`] (see [`enqueue`] for its body).
 pub fn outbox_row(
-    id: &crate::ids::EventId,
-    merchant_id: &crate::ids::MerchantId,
+    id: &EventId,
+    merchant_id: &MerchantId,
     livemode: bool,
     event_type: &str,
     data: Value,
@@ -182,7 +183,7 @@ pub async fn record_attempts(
         .await?;
 
     // Events with the same outcome and the same lease move in one statement.
-    let mut groups: Vec<(AfterAttempt, Option<i64>, Vec<crate::ids::EventId>)> = Vec::new();
+    let mut groups: Vec<(AfterAttempt, Option<i64>, Vec<EventId>)> = Vec::new();
     for a in attempts {
         let lease = a.claimed.next_attempt_at;
         match groups
@@ -239,7 +240,7 @@ pub async fn record_attempts(
 /// /api/v1/webhooks/deliveries`).
 pub async fn list_deliveries(
     db: &impl ConnectionTrait,
-    merchant_id: &crate::ids::MerchantId,
+    merchant_id: &MerchantId,
     livemode: bool,
     event_id: Option<&str>,
     filter: Option<AttemptFilter>,
@@ -265,11 +266,10 @@ pub async fn list_deliveries(
         .await?;
     let page = Page::from_rows(rows, limit);
 
-    let mut event_ids: Vec<crate::ids::EventId> =
-        page.data.iter().map(|d| d.event_id.clone()).collect();
+    let mut event_ids: Vec<EventId> = page.data.iter().map(|d| d.event_id.clone()).collect();
     event_ids.sort();
     event_ids.dedup();
-    let types: std::collections::HashMap<crate::ids::EventId, String> = if event_ids.is_empty() {
+    let types: std::collections::HashMap<EventId, String> = if event_ids.is_empty() {
         Default::default()
     } else {
         event::Entity::find()
@@ -289,9 +289,9 @@ pub async fn list_deliveries(
 /// One event of this merchant and mode; another tenant's is "not found".
 pub async fn find_event(
     db: &impl ConnectionTrait,
-    merchant_id: &crate::ids::MerchantId,
+    merchant_id: &MerchantId,
     livemode: bool,
-    event_id: &crate::ids::EventId,
+    event_id: &EventId,
 ) -> Result<Option<event::Model>, DbErr> {
     event::Entity::find_by_id(event_id.clone())
         .filter(event::Column::MerchantId.eq(merchant_id))
@@ -304,9 +304,9 @@ pub async fn find_event(
 /// /api/v1/webhooks/events/{id}/redeliver`). The caller wakes the dispatcher.
 pub async fn redeliver(
     db: &impl ConnectionTrait,
-    merchant_id: &crate::ids::MerchantId,
+    merchant_id: &MerchantId,
     livemode: bool,
-    event_id: &crate::ids::EventId,
+    event_id: &EventId,
 ) -> ApiResult<event::Model> {
     let Some(mut found) = find_event(db, merchant_id, livemode, event_id).await? else {
         return Err(ApiError::not_found("event"));
@@ -331,9 +331,9 @@ pub const TEST_EVENT: &str = "webhook.test";
 /// dispatcher. Returns the event id.
 pub async fn send_test_event(
     state: &crate::state::AppState,
-    merchant_id: &crate::ids::MerchantId,
+    merchant_id: &MerchantId,
     livemode: bool,
-) -> ApiResult<crate::ids::EventId> {
+) -> ApiResult<EventId> {
     let txn = state.db.begin().await?;
     let id = enqueue(
         &txn,
@@ -354,7 +354,7 @@ pub async fn send_test_event(
 /// after `since` (the object's creation, which bounds the scan).
 pub async fn events_of_object(
     db: &impl ConnectionTrait,
-    merchant_id: &crate::ids::MerchantId,
+    merchant_id: &MerchantId,
     livemode: bool,
     object_id: &str,
     since: i64,
@@ -381,7 +381,7 @@ pub async fn events_of_object(
 /// The delivery attempts of some events, oldest first.
 pub async fn deliveries_of_events(
     db: &impl ConnectionTrait,
-    event_ids: &[crate::ids::EventId],
+    event_ids: &[EventId],
 ) -> Result<Vec<delivery::Model>, DbErr> {
     if event_ids.is_empty() {
         return Ok(Vec::new());

@@ -23,6 +23,7 @@ use super::store::{self, WithdrawalFilter};
 use crate::auth::AdminUser;
 use crate::client_addr::client_ip;
 use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::ids::WithdrawalId;
 use crate::merchants::auth::SignedRequest;
 use crate::pagination::{Page, PageQuery};
 use crate::state::AppState;
@@ -95,7 +96,7 @@ async fn get(
         &state.db,
         &signed.merchant.id,
         signed.livemode,
-        &crate::ids::WithdrawalId::named(&path)?,
+        &WithdrawalId::named(&path)?,
     )
     .await?
     .ok_or_else(|| ApiError::not_found("withdrawal"))?;
@@ -178,7 +179,7 @@ async fn admin_get(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let found = store::find(&state.db, &crate::ids::WithdrawalId::named(&path)?)
+    let found = store::find(&state.db, &WithdrawalId::named(&path)?)
         .await?
         .ok_or_else(|| ApiError::not_found("withdrawal"))?;
     Ok(HttpResponse::Ok().json(AdminWithdrawalView::from(&found)))
@@ -215,7 +216,7 @@ async fn admin_action(
     let ip = client_ip(&req);
     let updated = service::transition(
         &state,
-        &crate::ids::WithdrawalId::named(&id)?,
+        &WithdrawalId::named(&id)?,
         action,
         Reviewer {
             user_id: &admin.0.user_id,

@@ -19,6 +19,7 @@ use super::store::{self, withdrawal};
 use crate::addresses::Txid;
 use crate::db::{self, now_ms, rfc3339};
 use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::ids::WithdrawalId;
 use crate::ledger::{self, AccountKey, TransferRequest};
 use crate::merchants::merchant;
 use crate::money::format_usdt;
@@ -312,7 +313,7 @@ pub struct Reviewer<'a> {
 /// Loads the withdrawal for update (row lock on PostgreSQL).
 pub async fn lock_withdrawal(
     txn: &DatabaseTransaction,
-    withdrawal_id: &crate::ids::WithdrawalId,
+    withdrawal_id: &WithdrawalId,
 ) -> ApiResult<withdrawal::Model> {
     let mut query = withdrawal::Entity::find_by_id(withdrawal_id.clone());
     if db::supports_row_locks(txn) {
@@ -371,7 +372,7 @@ fn ledger_batch(w: &withdrawal::Model, action: &Action) -> Vec<TransferRequest> 
 /// `409 invalid_state`; an unknown one `404 not_found`.
 pub async fn transition(
     state: &AppState,
-    withdrawal_id: &crate::ids::WithdrawalId,
+    withdrawal_id: &WithdrawalId,
     action: Action,
     reviewer: Reviewer<'_>,
 ) -> ApiResult<withdrawal::Model> {

@@ -10,12 +10,13 @@ use sea_orm::{
 
 pub use super::entity::withdrawal;
 use super::model::WithdrawalStatus;
+use crate::ids::{MerchantId, WithdrawalId};
 use crate::ledger::model::transfer_flags;
 use crate::ledger::transfers;
 
 pub async fn find(
     db: &impl ConnectionTrait,
-    withdrawal_id: &crate::ids::WithdrawalId,
+    withdrawal_id: &WithdrawalId,
 ) -> Result<Option<withdrawal::Model>, DbErr> {
     withdrawal::Entity::find_by_id(withdrawal_id.clone())
         .one(db)
@@ -28,7 +29,7 @@ pub async fn find_by_merchant(
     db: &impl ConnectionTrait,
     merchant_id: &str,
     livemode: bool,
-    withdrawal_id: &crate::ids::WithdrawalId,
+    withdrawal_id: &WithdrawalId,
 ) -> Result<Option<withdrawal::Model>, DbErr> {
     withdrawal::Entity::find_by_id(withdrawal_id.clone())
         .filter(withdrawal::Column::MerchantId.eq(merchant_id))
@@ -55,7 +56,7 @@ pub async fn find_by_merchant_withdrawal_id(
 #[derive(Debug, Default, Clone)]
 pub struct WithdrawalFilter {
     /// `Some((merchant, livemode))` for the merchant API; `None` for admins.
-    pub merchant: Option<(crate::ids::MerchantId, bool)>,
+    pub merchant: Option<(MerchantId, bool)>,
     /// Admins may narrow to one mode.
     pub livemode: Option<bool>,
     pub status: Option<WithdrawalStatus>,

@@ -7,6 +7,7 @@ use super::AcceptorStatus;
 use crate::acceptors::entity::{acceptor, deposit, payment_method, quote};
 use crate::acceptors::stats::{OrderCounts, avg_release_seconds, completion_rate};
 use crate::db::rfc3339;
+use crate::ids::AcceptorId;
 use crate::money::{Rate, format_usdt};
 
 /// An acceptor (admin API and the acceptor's own profile).
@@ -14,7 +15,7 @@ use crate::money::{Rate, format_usdt};
 #[schema(as = Acceptor)]
 pub struct AcceptorView {
     #[schema(example = "acc_01JD3Q4ZK8M6W2X9V7T5R3P1NB")]
-    pub id: crate::ids::AcceptorId,
+    pub id: AcceptorId,
     pub email: String,
     pub display_name: String,
     /// `pending` (waiting for approval), `active` (may trade) or `frozen`.
@@ -172,7 +173,7 @@ impl From<&payment_method::Model> for PaymentMethodView {
 #[schema(as = Deposit)]
 pub struct DepositView {
     pub id: String,
-    pub acceptor_id: crate::ids::AcceptorId,
+    pub acceptor_id: AcceptorId,
     #[schema(format = "decimal")]
     pub amount: String,
     #[schema(value_type = crate::values::networks::NetworkId)]

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use super::{KeyKind, KeyMode, MerchantStatus};
 use crate::db::rfc3339;
+use crate::ids::MerchantId;
 use crate::merchants::store::{api_key, merchant};
 use crate::money::{Rate, format_usdt};
 
@@ -93,7 +94,7 @@ impl From<&api_key::Model> for ApiKeyView {
 #[schema(as = Merchant)]
 pub struct MerchantView {
     #[schema(example = "mch_01JD3Q4ZK8M6W2X9V7T5R3P1NB")]
-    pub id: crate::ids::MerchantId,
+    pub id: MerchantId,
     pub name: String,
     pub email: String,
     #[schema(value_type = MerchantStatus)]

@@ -5,6 +5,7 @@ use matching_engine::Command;
 use sea_orm::DatabaseTransaction;
 
 use crate::error::ApiResult;
+use crate::ids::OrderId;
 use crate::orders::model::{Actor, OrderStatus};
 use crate::orders::settlement::void_reservation;
 use crate::orders::store::order;
@@ -14,7 +15,7 @@ use crate::state::AppState;
 struct Cancel<'a> {
     merchant_id: &'a str,
     livemode: bool,
-    order_id: &'a crate::ids::OrderId,
+    order_id: &'a OrderId,
 }
 
 impl Transition for Cancel<'_> {
@@ -61,7 +62,7 @@ pub async fn cancel(
     state: &AppState,
     merchant_id: &str,
     livemode: bool,
-    order_id: &crate::ids::OrderId,
+    order_id: &OrderId,
 ) -> ApiResult<order::Model> {
     let t = Cancel {
         merchant_id,

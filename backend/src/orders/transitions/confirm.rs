@@ -4,6 +4,7 @@
 use sea_orm::{ActiveValue::Set, DatabaseTransaction};
 
 use crate::error::ApiResult;
+use crate::ids::{AcceptorId, OrderId};
 use crate::ledger;
 use crate::orders::model::{Actor, OrderStatus};
 use crate::orders::settlement::{settlement_batch, settlement_commands};
@@ -12,8 +13,8 @@ use crate::orders::transition::{self, Effects, Scope, Step, Transition, lock_ord
 use crate::state::AppState;
 
 struct Confirm<'a> {
-    acceptor_id: &'a crate::ids::AcceptorId,
-    order_id: &'a crate::ids::OrderId,
+    acceptor_id: &'a AcceptorId,
+    order_id: &'a OrderId,
 }
 
 impl Transition for Confirm<'_> {
@@ -59,8 +60,8 @@ impl Transition for Confirm<'_> {
 /// `assigned | paid → completed`, by the order's acceptor.
 pub async fn confirm(
     state: &AppState,
-    acceptor_id: &crate::ids::AcceptorId,
-    order_id: &crate::ids::OrderId,
+    acceptor_id: &AcceptorId,
+    order_id: &OrderId,
 ) -> ApiResult<order::Model> {
     let t = Confirm {
         acceptor_id,

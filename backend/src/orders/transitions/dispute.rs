@@ -5,7 +5,7 @@
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseTransaction};
 
 use crate::error::{ApiError, ApiResult};
-use crate::ids;
+use crate::ids::{DisputeId, OrderId};
 use crate::mail::MailKind;
 use crate::orders::deadlines::{release_window_over, within_appeal_window};
 use crate::orders::dispute::{self, DisputeStatus};
@@ -15,7 +15,7 @@ use crate::orders::transition::{self, Effects, Scope, Step, Transition, lock_ord
 use crate::state::AppState;
 
 struct OpenDispute<'a> {
-    order_id: &'a crate::ids::OrderId,
+    order_id: &'a OrderId,
     scope: Scope<'a>,
     reason: String,
     contact: Option<String>,
@@ -70,7 +70,7 @@ impl Transition for OpenDispute<'_> {
         effects: &mut Effects,
     ) -> ApiResult<()> {
         let opened = dispute::ActiveModel {
-            id: Set(ids::DisputeId::generate()),
+            id: Set(DisputeId::generate()),
             order_id: Set(updated.id.clone()),
             merchant_id: Set(updated.merchant_id.clone()),
             acceptor_id: Set(updated.acceptor_id.clone()),
@@ -113,7 +113,7 @@ impl Transition for OpenDispute<'_> {
 /// Opens a dispute on the order, as whoever `scope` names.
 pub async fn open_dispute(
     state: &AppState,
-    order_id: &crate::ids::OrderId,
+    order_id: &OrderId,
     scope: Scope<'_>,
     reason: String,
     contact: Option<String>,

@@ -7,6 +7,7 @@ use matching_engine::Command;
 use sea_orm::{ActiveValue::Set, DatabaseTransaction};
 
 use crate::error::ApiResult;
+use crate::ids::OrderId;
 use crate::orders::deadlines::{deadline_after, due_transition};
 use crate::orders::model::{Actor, OrderStatus};
 use crate::orders::settlement::void_reservation;
@@ -15,7 +16,7 @@ use crate::orders::transition::{self, Effects, Scope, Step, Transition, lock_ord
 use crate::state::AppState;
 
 struct Expire<'a> {
-    order_id: &'a crate::ids::OrderId,
+    order_id: &'a OrderId,
 }
 
 impl Transition for Expire<'_> {
@@ -65,9 +66,6 @@ impl Transition for Expire<'_> {
 
 /// `matching | assigned → expired` if its deadline has passed; `None` when it has not
 /// (anymore).
-pub async fn expire(
-    state: &AppState,
-    order_id: &crate::ids::OrderId,
-) -> ApiResult<Option<order::Model>> {
+pub async fn expire(state: &AppState, order_id: &OrderId) -> ApiResult<Option<order::Model>> {
     transition::run(state, Expire { order_id }).await
 }

@@ -21,6 +21,7 @@ pub use resolve::{Resolution, resolve_dispute};
 use super::side::AcceptorSide;
 use super::store::{self, order};
 use crate::error::{ApiError, ApiResult};
+use crate::ids::OrderId;
 use crate::orders::model::OrderStatus;
 use crate::state::AppState;
 
@@ -28,7 +29,7 @@ use crate::state::AppState;
 /// the simulated acceptor confirms, through the same transitions as live orders.
 pub async fn complete_sandbox_order(
     state: &AppState,
-    order_id: &crate::ids::OrderId,
+    order_id: &OrderId,
 ) -> ApiResult<order::Model> {
     let o = store::find(&state.db, order_id)
         .await?

@@ -6,6 +6,7 @@ use matching_engine::Command;
 use sea_orm::{ActiveValue::Set, DatabaseTransaction};
 
 use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::ids::OrderId;
 use crate::orders::deadlines::deadline_after;
 use crate::orders::model::{Actor, OrderStatus};
 use crate::orders::settlement::void_reservation;
@@ -15,7 +16,7 @@ use crate::state::AppState;
 
 struct Reject<'a> {
     acceptor_id: &'a str,
-    order_id: &'a crate::ids::OrderId,
+    order_id: &'a OrderId,
     reason: Option<String>,
 }
 
@@ -89,7 +90,7 @@ impl Transition for Reject<'_> {
 pub async fn reject(
     state: &AppState,
     acceptor_id: &str,
-    order_id: &crate::ids::OrderId,
+    order_id: &OrderId,
     reason: Option<String>,
 ) -> ApiResult<order::Model> {
     let t = Reject {

@@ -12,6 +12,7 @@ use sea_orm::{
 use super::dispute::mail_acceptor_about_dispute;
 use crate::db;
 use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::ids::DisputeId;
 use crate::ledger;
 use crate::mail::MailKind;
 use crate::orders::dispute::{self, DisputeStatus};
@@ -32,7 +33,7 @@ pub enum Resolution {
 }
 
 struct Resolve<'a> {
-    dispute_id: &'a crate::ids::DisputeId,
+    dispute_id: &'a DisputeId,
     resolution: Resolution,
     note: String,
     admin_id: &'a str,
@@ -213,7 +214,7 @@ impl Transition for Resolve<'_> {
 /// Resolves an open dispute, by an admin.
 pub async fn resolve_dispute(
     state: &AppState,
-    dispute_id: &crate::ids::DisputeId,
+    dispute_id: &DisputeId,
     resolution: Resolution,
     note: String,
     admin_id: &str,

@@ -9,6 +9,7 @@ use sea_orm::{ActiveValue::Set, DatabaseTransaction, IntoActiveModel};
 use super::handle::EngineAssignment;
 use crate::acceptor_directory;
 use crate::error::ApiResult;
+use crate::ids::AcceptorId;
 use crate::ledger::{self, AccountKey, TransferRequest};
 use crate::money::Rate;
 use crate::orders::announce::{history_row, webhook_row};
@@ -30,7 +31,7 @@ pub fn assignment_of(events: &[Event], order_id: &str) -> Option<EngineAssignmen
             rate,
             fiat_amount,
         } if order == order_id => Some(EngineAssignment {
-            acceptor: crate::ids::AcceptorId::parse(acceptor)?,
+            acceptor: AcceptorId::parse(acceptor)?,
             rate: Rate::from_decimal(*rate),
             fiat_amount: *fiat_amount,
         }),
@@ -157,7 +158,7 @@ pub fn assignment_rows(
 pub async fn mail_new_orders<'o>(
     txn: &DatabaseTransaction,
     public_url: &str,
-    acceptor_ids: &[crate::ids::AcceptorId],
+    acceptor_ids: &[AcceptorId],
     orders: impl Iterator<Item = &'o order::Model>,
 ) -> ApiResult<()> {
     let recipients = acceptor_directory::new_order_mail_recipients(txn, acceptor_ids).await?;

@@ -8,6 +8,7 @@ use std::sync::{Arc, PoisonError};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::{ApiError, ApiResult};
+use crate::ids::AcceptorId;
 use crate::money::Rate;
 use crate::orders::store::order;
 use crate::state::AppState;
@@ -15,7 +16,7 @@ use crate::state::AppState;
 /// What the engine (or the sandbox) decided for a new or waiting order.
 #[derive(Debug, Clone)]
 pub struct EngineAssignment {
-    pub acceptor: crate::ids::AcceptorId,
+    pub acceptor: AcceptorId,
     pub rate: Rate,
     pub fiat_amount: i64,
 }
@@ -38,7 +39,7 @@ pub struct OrderWriter {
     /// Which queue each acceptor seen so far writes through: acceptors are dealt to the
     /// writers in turn as they first appear, so the few acceptors with the best rate,
     /// which take most orders at any time, land on different writers.
-    owners: Arc<std::sync::Mutex<HashMap<crate::ids::AcceptorId, usize>>>,
+    owners: Arc<std::sync::Mutex<HashMap<AcceptorId, usize>>>,
 }
 
 impl OrderWriter {
@@ -80,7 +81,7 @@ impl OrderWriter {
         answer.await.map_err(|_| Unbatched)?
     }
 
-    fn owner_of(&self, acceptor: &crate::ids::AcceptorId) -> usize {
+    fn owner_of(&self, acceptor: &AcceptorId) -> usize {
         let mut owners = self.owners.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(owner) = owners.get(acceptor) {
             return *owner;

@@ -47,6 +47,7 @@ use super::store::{order, order_event};
 use crate::acceptor_directory;
 use crate::db::now_ms;
 use crate::error::ApiResult;
+use crate::ids::{AcceptorId, OrderId};
 use crate::infra::event_bus::EventBus;
 use crate::metrics::Metrics;
 use crate::webhooks;
@@ -213,7 +214,7 @@ async fn insert_assigned(
     opened: &HashSet<String>,
     now: i64,
 ) -> ApiResult<(Vec<Option<WrittenOrder>>, Vec<String>)> {
-    let acceptor_ids: Vec<crate::ids::AcceptorId> = orders
+    let acceptor_ids: Vec<AcceptorId> = orders
         .iter()
         .filter(|(row, _)| AcceptorSide::of(row).has_payment_methods())
         .map(|(_, assignment)| &assignment.acceptor)
@@ -231,7 +232,7 @@ async fn insert_assigned(
         assigned.push((active.clone().try_into_model()?, reservation));
         rows.push(active);
     }
-    let inserted: HashSet<crate::ids::OrderId> = order::Entity::insert_many(rows)
+    let inserted: HashSet<OrderId> = order::Entity::insert_many(rows)
         .on_conflict(
             OnConflict::columns([
                 order::Column::MerchantId,

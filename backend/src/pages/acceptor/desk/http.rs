@@ -8,6 +8,7 @@ use super::model::{ActionForm, DeskPage, NewOrderMailForm, OnlineForm, OrderPage
 use crate::acceptors::model::{DisputeRequest, RejectRequest};
 use crate::acceptors::service;
 use crate::error::{ApiError, ErrorCode};
+use crate::ids::{OrderId, UserId};
 use crate::pages::context::state_of;
 use crate::pages::{AcceptorPage, PageCtx, PageError, render, time_pair};
 use crate::state::AppState;
@@ -30,7 +31,7 @@ fn api(ctx: &PageCtx) -> impl Fn(ApiError) -> PageError + '_ {
     move |err| PageError::from_api(ctx.tr, err)
 }
 
-async fn two_factor_on(state: &AppState, user_id: &str) -> Result<bool, ApiError> {
+async fn two_factor_on(state: &AppState, user_id: &UserId) -> Result<bool, ApiError> {
     Ok(crate::auth::service::two_factor_on(&state.db, user_id).await?)
 }
 
@@ -154,7 +155,7 @@ async fn order(
     let o = service::order_of(
         &state.db,
         &acceptor,
-        &crate::ids::OrderId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e))?,
+        &OrderId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e))?,
     )
     .await
     .map_err(api(&ctx))?;
@@ -215,7 +216,7 @@ async fn confirm(
     let outcome = service::confirm_order(
         &state,
         &acceptor,
-        &crate::ids::OrderId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e))?,
+        &OrderId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e))?,
         code,
     )
     .await;
@@ -238,7 +239,7 @@ async fn reject(
             service::reject_order(
                 &state,
                 &acceptor,
-                &crate::ids::OrderId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e))?,
+                &OrderId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e))?,
                 reason,
             )
             .await
@@ -264,7 +265,7 @@ async fn dispute(
             service::dispute_order(
                 &state,
                 &acceptor,
-                &crate::ids::OrderId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e))?,
+                &OrderId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e))?,
                 reason,
             )
             .await
@@ -288,7 +289,7 @@ async fn message(
     let o = service::order_of(
         &state.db,
         &acceptor,
-        &crate::ids::OrderId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e))?,
+        &OrderId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e))?,
     )
     .await
     .map_err(api(ctx))?;

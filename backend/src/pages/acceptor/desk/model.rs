@@ -4,6 +4,7 @@
 use askama::Template;
 
 use crate::acceptors::model::AcceptorView;
+use crate::ids::OrderId;
 use crate::money::format_usdt;
 use crate::orders::model::OrderStatus;
 use crate::orders::order;
@@ -11,7 +12,7 @@ use crate::pages::PageCtx;
 
 /// An order as the desk shows it.
 pub struct OrderRow {
-    pub id: crate::ids::OrderId,
+    pub id: OrderId,
     pub reference: String,
     pub status: String,
     pub amount: String,

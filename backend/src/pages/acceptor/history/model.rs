@@ -5,6 +5,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::db::rfc3339;
+use crate::ids::OrderId;
 use crate::money::format_usdt;
 use crate::orders::model::OrderStatus;
 use crate::orders::order;
@@ -50,7 +51,7 @@ pub fn readable_time(ms: i64) -> String {
 }
 
 pub struct OrderRow {
-    pub id: crate::ids::OrderId,
+    pub id: OrderId,
     pub reference: String,
     pub created_at: String,
     pub created_text: String,

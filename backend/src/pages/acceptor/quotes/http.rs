@@ -10,6 +10,7 @@ use crate::acceptors::acceptor;
 use crate::acceptors::model::{AcceptorStatus, PaymentMethodRequest, QuoteRequest};
 use crate::acceptors::service;
 use crate::error::{ApiError, ErrorCode};
+use crate::ids::UserId;
 use crate::pages::context::{flash_cookie, state_of};
 use crate::pages::{AcceptorPage, PageCtx, PageError, render};
 use crate::state::AppState;
@@ -35,7 +36,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 async fn acceptor_of(
     state: &AppState,
     ctx: &PageCtx,
-    user_id: &str,
+    user_id: &UserId,
 ) -> Result<acceptor::Model, PageError> {
     service::acceptor_of_user(&state.db, user_id)
         .await

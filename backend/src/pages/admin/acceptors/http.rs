@@ -12,6 +12,7 @@ use crate::acceptors::model::{
 };
 use crate::acceptors::service::{self, AdminContext};
 use crate::client_addr::client_ip;
+use crate::ids::AcceptorId;
 use crate::pages::admin::{ActionForm, Chrome, api, back_with, db, money_gate, refusal};
 use crate::pages::context::{state_of, urlencode};
 use crate::pages::{AdminPage, PageError, render};
@@ -86,7 +87,7 @@ async fn detail(
     let state = state_of(&req)?;
     let a = service::get(
         &state.db,
-        &crate::ids::AcceptorId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e))?,
+        &AcceptorId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e))?,
     )
     .await
     .map_err(api(&ctx))?;
@@ -123,7 +124,7 @@ async fn change_status(
     match service::change_status(
         &state,
         admin,
-        &crate::ids::AcceptorId::named(id).map_err(|e| PageError::from_api(ctx.tr, e))?,
+        &AcceptorId::named(id).map_err(|e| PageError::from_api(ctx.tr, e))?,
         action,
     )
     .await
@@ -210,8 +211,7 @@ async fn edit(
             service::update(
                 &state,
                 admin,
-                &crate::ids::AcceptorId::named(&path)
-                    .map_err(|e| PageError::from_api(ctx.tr, e))?,
+                &AcceptorId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e))?,
                 patch,
             )
             .await
@@ -259,8 +259,7 @@ async fn deposit(
             deposits::deposit(
                 &state,
                 admin,
-                &crate::ids::AcceptorId::named(&path)
-                    .map_err(|e| PageError::from_api(ctx.tr, e))?,
+                &AcceptorId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e))?,
                 new,
             )
             .await

@@ -4,6 +4,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::acceptors::model::AcceptorView;
+use crate::ids::OrderId;
 use crate::money::format_usdt;
 use crate::orders::order;
 use crate::pages::PageCtx;
@@ -68,7 +69,7 @@ impl AcceptorsPage {
 
 /// An order of the acceptor, as the detail page lists it.
 pub struct OrderRow {
-    pub id: crate::ids::OrderId,
+    pub id: OrderId,
     pub reference: String,
     pub status: String,
     pub amount: String,

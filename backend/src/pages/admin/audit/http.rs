@@ -7,6 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use super::model::{AuditPage, AuditQuery, AuditRow, target_href};
 use crate::audit::AuditFilter;
 use crate::audit::service::list_filtered;
+use crate::ids::UserId;
 use crate::pages::admin::{Chrome, db};
 use crate::pages::context::{state_of, urlencode};
 use crate::pages::filters::day_range;
@@ -43,7 +44,7 @@ async fn show(
             crate::auth::service::find_by_email(&state.db, &actor.to_lowercase())
                 .await
                 .map_err(db(&ctx))?
-                .map_or_else(|| "(nobody)".to_owned(), |u| u.id),
+                .map_or_else(|| "(nobody)".to_owned(), |u| u.id.to_string()),
         ),
         other => other,
     };
@@ -63,11 +64,12 @@ async fn show(
     let mut emails: HashMap<String, String> = HashMap::new();
     for id in found.data.iter().filter_map(|r| r.actor_id.as_ref()) {
         if !emails.contains_key(id)
-            && let Some(u) = crate::auth::service::find_by_id(&state.db, id)
+            && let Some(user_id) = UserId::parse(id)
+            && let Some(u) = crate::auth::service::find_by_id(&state.db, &user_id)
                 .await
                 .map_err(db(&ctx))?
         {
-            emails.insert(u.id, u.email);
+            emails.insert(u.id.to_string(), u.email);
         }
     }
     let more = match (found.has_more, found.data.last()) {

@@ -11,6 +11,7 @@ use super::model::{
 };
 use crate::client_addr::client_ip;
 use crate::disputes::service::{self, Author, ResolveInput};
+use crate::ids::{DisputeId, OrderId};
 use crate::money::format_usdt;
 use crate::pages::admin::{Chrome, back_with, db, money_gate, refusal};
 use crate::pages::context::{state_of, urlencode};
@@ -47,15 +48,13 @@ async fn list(
     .await
     .map_err(db(&ctx))?;
     let found = crate::pagination::Page::from_rows(rows, PAGE_SIZE);
-    let order_ids: Vec<crate::ids::OrderId> =
-        found.data.iter().map(|d| d.order_id.clone()).collect();
-    let orders: HashMap<crate::ids::OrderId, _> =
-        crate::orders::service::find_many(&state.db, &order_ids)
-            .await
-            .map_err(db(&ctx))?
-            .into_iter()
-            .map(|o| (o.id.clone(), o))
-            .collect();
+    let order_ids: Vec<OrderId> = found.data.iter().map(|d| d.order_id.clone()).collect();
+    let orders: HashMap<OrderId, _> = crate::orders::service::find_many(&state.db, &order_ids)
+        .await
+        .map_err(db(&ctx))?
+        .into_iter()
+        .map(|o| (o.id.clone(), o))
+        .collect();
     let merchants = crate::merchants::service::names_of(
         &state.db,
         found.data.iter().map(|d| d.merchant_id.clone()),
@@ -68,7 +67,7 @@ async fn list(
     )
     .await
     .map_err(db(&ctx))?;
-    let ids: Vec<crate::ids::DisputeId> = found.data.iter().map(|d| d.id.clone()).collect();
+    let ids: Vec<DisputeId> = found.data.iter().map(|d| d.id.clone()).collect();
     let counts = service::message_counts(&state.db, &ids)
         .await
         .map_err(db(&ctx))?;
@@ -116,7 +115,7 @@ async fn detail(
     let state = state_of(&req)?;
     let case = service::case_of(
         &state,
-        &crate::ids::DisputeId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e))?,
+        &DisputeId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e))?,
     )
     .await
     .map_err(|e| PageError::from_api(ctx.tr, e))?;
@@ -167,7 +166,7 @@ async fn message(
     let back = format!("{LIST}/{path}");
     let d = service::find(
         &state.db,
-        &crate::ids::DisputeId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e))?,
+        &DisputeId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e))?,
     )
     .await
     .map_err(db(ctx))?
@@ -220,7 +219,7 @@ async fn resolve(
         // Without JavaScript: say what will happen, then the confirming button.
         let d = service::find(
             &state.db,
-            &crate::ids::DisputeId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e))?,
+            &DisputeId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e))?,
         )
         .await
         .map_err(db(ctx))?
@@ -286,7 +285,7 @@ async fn resolve(
     };
     match service::resolve(
         &state,
-        &crate::ids::DisputeId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e))?,
+        &DisputeId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e))?,
         input,
         &page.user.user_id,
     )

@@ -5,6 +5,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::disputes::dispute;
+use crate::ids::{AcceptorId, DisputeId, MerchantId, OrderId};
 use crate::money::format_usdt;
 use crate::orders::order;
 use crate::pages::PageCtx;
@@ -12,7 +13,7 @@ use crate::pages::admin::{Chrome, order_status_key};
 
 /// An open dispute as the desk lists it.
 pub struct DisputeRow {
-    pub id: crate::ids::DisputeId,
+    pub id: DisputeId,
     pub reference: String,
     pub amount: String,
     pub merchant: String,
@@ -51,7 +52,7 @@ pub fn author_key(role: &str) -> &'static str {
 
 /// The order as the dispute page shows it.
 pub struct OrderFacts {
-    pub id: crate::ids::OrderId,
+    pub id: OrderId,
     pub reference: String,
     pub status: String,
     pub amount: String,
@@ -101,8 +102,8 @@ pub struct DisputePage {
     pub dispute: dispute::Model,
     pub order: OrderFacts,
     /// `(id, name)` of the merchant and of the acceptor.
-    pub merchant: Option<(crate::ids::MerchantId, String)>,
-    pub acceptor: Option<(crate::ids::AcceptorId, String)>,
+    pub merchant: Option<(MerchantId, String)>,
+    pub acceptor: Option<(AcceptorId, String)>,
     pub events: Vec<EventRow>,
     pub messages: Vec<MessageRow>,
 }

@@ -12,6 +12,7 @@ use super::model::{
 };
 use crate::client_addr::client_ip;
 use crate::error::{ApiError, ErrorCode};
+use crate::ids::MerchantId;
 use crate::merchants::model::{MerchantPatch, MerchantView, NewMerchant};
 use crate::merchants::service::{self, Actor, IssuedKey};
 use crate::pages::admin::{ActionForm, Chrome, api, back_with, refusal};
@@ -164,7 +165,7 @@ async fn detail(
     let state = state_of(&req)?;
     let (merchant, keys) = service::get_merchant(
         &state.db,
-        &crate::ids::MerchantId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e))?,
+        &MerchantId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e))?,
     )
     .await
     .map_err(api(&ctx))?;
@@ -197,7 +198,7 @@ async fn patch(
             service::update_merchant(
                 &state,
                 actor,
-                &crate::ids::MerchantId::named(id).map_err(|e| PageError::from_api(ctx.tr, e))?,
+                &MerchantId::named(id).map_err(|e| PageError::from_api(ctx.tr, e))?,
                 patch,
             )
             .await
@@ -274,7 +275,7 @@ async fn revoke(
         &state,
         actor,
         "admin",
-        &crate::ids::MerchantId::named(&id).map_err(|e| PageError::from_api(ctx.tr, e))?,
+        &MerchantId::named(&id).map_err(|e| PageError::from_api(ctx.tr, e))?,
         service::KeyRef::Row(&key),
     )
     .await

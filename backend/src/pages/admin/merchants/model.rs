@@ -3,6 +3,7 @@
 use askama::Template;
 use serde::Deserialize;
 
+use crate::ids::ApiKeyId;
 use crate::merchants::api_key;
 use crate::merchants::model::MerchantView;
 use crate::pages::PageCtx;
@@ -93,7 +94,7 @@ impl CreatedPage {
 
 /// A key row of the merchant page (never a secret).
 pub struct KeyRow {
-    pub id: crate::ids::ApiKeyId,
+    pub id: ApiKeyId,
     pub prefix: String,
     pub livemode: bool,
     pub kind: String,

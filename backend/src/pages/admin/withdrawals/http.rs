@@ -4,6 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::model::{ActionForm, WithdrawalRow, WithdrawalsPage};
 use crate::client_addr::client_ip;
+use crate::ids::WithdrawalId;
 use crate::money::format_usdt;
 use crate::pages::admin::disputes::model::ConfirmPage;
 use crate::pages::admin::{Chrome, back_with, db, money_gate, refusal};
@@ -75,7 +76,7 @@ async fn act(
         // Without JavaScript (or an empty reason): ask for it on a page of its own.
         let w = service::find(
             &state.db,
-            &crate::ids::WithdrawalId::named(&id).map_err(|e| PageError::from_api(ctx.tr, e))?,
+            &WithdrawalId::named(&id).map_err(|e| PageError::from_api(ctx.tr, e))?,
         )
         .await
         .map_err(db(ctx))?
@@ -136,8 +137,7 @@ async fn act(
         Ok(action) => {
             service::transition(
                 &state,
-                &crate::ids::WithdrawalId::named(&id)
-                    .map_err(|e| PageError::from_api(ctx.tr, e))?,
+                &WithdrawalId::named(&id).map_err(|e| PageError::from_api(ctx.tr, e))?,
                 action,
                 reviewer,
             )

@@ -3,15 +3,16 @@
 use askama::Template;
 use serde::Deserialize;
 
+use crate::ids::{MerchantId, WithdrawalId};
 use crate::money::format_usdt;
 use crate::pages::PageCtx;
 use crate::pages::admin::Chrome;
 use crate::withdrawals::withdrawal;
 
 pub struct WithdrawalRow {
-    pub id: crate::ids::WithdrawalId,
+    pub id: WithdrawalId,
     pub merchant: String,
-    pub merchant_id: crate::ids::MerchantId,
+    pub merchant_id: MerchantId,
     pub status: String,
     pub amount: String,
     pub fee: String,

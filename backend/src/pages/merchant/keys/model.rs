@@ -4,6 +4,7 @@
 use askama::Template;
 use serde::Deserialize;
 
+use crate::ids::ApiKeyId;
 use crate::merchants::api_key;
 use crate::pages::{PageCtx, time_pair};
 
@@ -17,7 +18,7 @@ pub struct CreateKeyForm {
 }
 
 pub struct KeyRow {
-    pub id: crate::ids::ApiKeyId,
+    pub id: ApiKeyId,
     pub prefix: String,
     pub livemode: bool,
     pub kind: String,

@@ -11,6 +11,7 @@ use sea_orm::DatabaseConnection;
 use super::csv;
 use super::model::{AttemptRow, EventRow, OrderPage, OrderRow, OrdersPage, OrdersQuery};
 use crate::error::ApiError;
+use crate::ids::{EventId, MerchantId, OrderId};
 use crate::money::format_usdt;
 use crate::orders::OrderFilter;
 use crate::orders::model::OrderStatus;
@@ -107,7 +108,7 @@ async fn list(
 /// Where the export is in its walk over the orders.
 struct Export {
     db: DatabaseConnection,
-    merchant_id: crate::ids::MerchantId,
+    merchant_id: MerchantId,
     livemode: bool,
     filter: OrderFilter,
     search: Option<String>,
@@ -217,7 +218,7 @@ async fn order(
     let o = orders::find_of_merchant(
         &state.db,
         &m.id,
-        &crate::ids::OrderId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e))?,
+        &OrderId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e))?,
     )
     .await
     .map_err(db_err)?
@@ -242,7 +243,7 @@ async fn order(
     )
     .await
     .map_err(db_err)?;
-    let ids: Vec<crate::ids::EventId> = webhook_events.iter().map(|e| e.id.clone()).collect();
+    let ids: Vec<EventId> = webhook_events.iter().map(|e| e.id.clone()).collect();
     let deliveries = crate::webhooks::service::deliveries_of_events(&state.db, &ids)
         .await
         .map_err(db_err)?;

@@ -4,6 +4,7 @@
 use askama::Template;
 use serde::Deserialize;
 
+use crate::ids::OrderId;
 use crate::money::format_usdt;
 use crate::orders::model::OrderStatus;
 use crate::orders::order;
@@ -56,7 +57,7 @@ impl OrdersQuery {
 }
 
 pub struct OrderRow {
-    pub id: crate::ids::OrderId,
+    pub id: OrderId,
     pub reference: String,
     pub merchant_order_id: String,
     pub created: (String, String),

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use super::model::{DeliveryRow, EndpointForm, WebhooksPage};
 use crate::client_addr::client_ip;
 use crate::error::ErrorCode;
+use crate::ids::EventId;
 use crate::merchants::merchant;
 use crate::merchants::service::{self, Actor};
 use crate::pages::context::urlencode;
@@ -200,7 +201,7 @@ async fn redeliver(
     p.ctx.check_csrf(&form.csrf_token)?;
     let (state, m) = merchant_of(&p, &req).await?;
     let ctx = &p.ctx;
-    let event = crate::ids::EventId::named(&path).map_err(api(ctx))?;
+    let event = EventId::named(&path).map_err(api(ctx))?;
     crate::webhooks::service::redeliver(&state.db, &m.id, form.livemode(), &event)
         .await
         .map_err(api(ctx))?;

@@ -4,6 +4,7 @@
 use askama::Template;
 use serde::Deserialize;
 
+use crate::ids::EventId;
 use crate::pages::PageCtx;
 use crate::webhooks::model::DeliveryView;
 
@@ -16,7 +17,7 @@ pub struct EndpointForm {
 }
 
 pub struct DeliveryRow {
-    pub event_id: crate::ids::EventId,
+    pub event_id: EventId,
     pub event_type: String,
     pub success: bool,
     pub attempt: i32,

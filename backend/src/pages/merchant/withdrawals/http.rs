@@ -11,6 +11,7 @@ use serde_json::Value;
 use super::model::{WithdrawalForm, WithdrawalRow, WithdrawalsPage, network_options};
 use crate::auth::second_factor::{self, Purpose};
 use crate::error::{ApiError, ErrorCode};
+use crate::ids::UserId;
 use crate::ledger::{self, AccountKey};
 use crate::merchants::merchant;
 use crate::money::format_usdt;
@@ -41,7 +42,7 @@ async fn page(
     state: &AppState,
     ctx: &PageCtx,
     m: &merchant::Model,
-    user_id: &str,
+    user_id: &UserId,
     form: WithdrawalForm,
     starting_after: Option<String>,
 ) -> Result<WithdrawalsPage, PageError> {
@@ -203,7 +204,11 @@ async fn request(
 
 /// The merchant user's second factor, when it is on (throttled; a code is accepted
 /// once).
-async fn second_factor_check(state: &AppState, user_id: &str, code: &str) -> Result<(), ApiError> {
+async fn second_factor_check(
+    state: &AppState,
+    user_id: &UserId,
+    code: &str,
+) -> Result<(), ApiError> {
     let user = crate::auth::service::find_by_id(&state.db, user_id)
         .await?
         .ok_or_else(ApiError::forbidden)?;

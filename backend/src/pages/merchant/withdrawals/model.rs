@@ -5,6 +5,7 @@
 use askama::Template;
 use serde::Deserialize;
 
+use crate::ids::WithdrawalId;
 use crate::money::format_usdt;
 use crate::pages::{PageCtx, time_pair};
 use crate::values::networks::NETWORKS;
@@ -37,7 +38,7 @@ impl WithdrawalForm {
 }
 
 pub struct WithdrawalRow {
-    pub id: crate::ids::WithdrawalId,
+    pub id: WithdrawalId,
     pub amount: String,
     pub fee: String,
     pub network: String,
