@@ -251,6 +251,14 @@ pub struct ErrorFields<'a> {
     pub request_id: String,
 }
 
+/// An id in a request that is not of its kind names nothing: the same `404` as an
+/// unknown id.
+impl From<crate::ids::WrongId> for ApiError {
+    fn from(wrong: crate::ids::WrongId) -> Self {
+        Self::not_found(wrong.what)
+    }
+}
+
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         self.code.status()

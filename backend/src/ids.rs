@@ -104,9 +104,9 @@ macro_rules! typed_id {
             }
 
             /// The id a request names (a path segment): text that is not one of this
-            /// kind is the same `404 not_found` as an unknown id.
-            pub fn named(text: &str) -> Result<Self, crate::error::ApiError> {
-                Self::parse(text).ok_or_else(|| crate::error::ApiError::not_found($what))
+            /// kind answers as an unknown id does (`404 not_found`, via `ApiError`).
+            pub fn named(text: &str) -> Result<Self, WrongId> {
+                Self::parse(text).ok_or(WrongId { prefix: $prefix, what: $what })
             }
 
             pub fn as_str(&self) -> &str {
@@ -198,14 +198,15 @@ macro_rules! typed_id {
             type Err = WrongId;
 
             fn from_str(text: &str) -> Result<Self, WrongId> {
-                Self::parse(text).ok_or(WrongId($prefix))
+                Self::parse(text).ok_or(WrongId { prefix: $prefix, what: $what })
             }
         }
 
         impl<'de> serde::Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-                Self::parse(&text).ok_or_else(|| serde::de::Error::custom(WrongId($prefix)))
+                Self::parse(&text)
+                    .ok_or_else(|| serde::de::Error::custom(WrongId { prefix: $prefix, what: $what }))
             }
         }
 
@@ -232,11 +233,16 @@ macro_rules! typed_id {
 
 /// A string that is not an id of the expected kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct WrongId(&'static str);
+pub struct WrongId {
+    /// The kind's prefix, e.g. `ord`.
+    pub prefix: &'static str,
+    /// What the kind is called in a `404` message, e.g. `order`.
+    pub what: &'static str,
+}
 
 impl std::fmt::Display for WrongId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "not an id of the form {}_…", self.0)
+        write!(f, "not an id of the form {}_…", self.prefix)
     }
 }
 
@@ -312,6 +318,12 @@ mod tests {
         assert_eq!(json, format!("\"{order}\""));
         assert_eq!(serde_json::from_str::<OrderId>(&json).unwrap(), order);
         assert!(serde_json::from_str::<AcceptorId>(&json).is_err());
-        assert_eq!("wd_1".parse::<WithdrawalId>(), Err(WrongId("wd")));
+        assert_eq!(
+            "wd_1".parse::<WithdrawalId>(),
+            Err(WrongId {
+                prefix: "wd",
+                what: "withdrawal"
+            })
+        );
     }
 }

@@ -155,7 +155,7 @@ async fn order(
     let o = service::order_of(
         &state.db,
         &acceptor,
-        &OrderId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e))?,
+        &OrderId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e.into()))?,
     )
     .await
     .map_err(api(&ctx))?;
@@ -216,7 +216,7 @@ async fn confirm(
     let outcome = service::confirm_order(
         &state,
         &acceptor,
-        &OrderId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e))?,
+        &OrderId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e.into()))?,
         code,
     )
     .await;
@@ -239,7 +239,7 @@ async fn reject(
             service::reject_order(
                 &state,
                 &acceptor,
-                &OrderId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e))?,
+                &OrderId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e.into()))?,
                 reason,
             )
             .await
@@ -265,7 +265,7 @@ async fn dispute(
             service::dispute_order(
                 &state,
                 &acceptor,
-                &OrderId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e))?,
+                &OrderId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e.into()))?,
                 reason,
             )
             .await
@@ -289,7 +289,7 @@ async fn message(
     let o = service::order_of(
         &state.db,
         &acceptor,
-        &OrderId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e))?,
+        &OrderId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e.into()))?,
     )
     .await
     .map_err(api(ctx))?;

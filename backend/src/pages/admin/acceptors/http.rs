@@ -87,7 +87,7 @@ async fn detail(
     let state = state_of(&req)?;
     let a = service::get(
         &state.db,
-        &AcceptorId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e))?,
+        &AcceptorId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e.into()))?,
     )
     .await
     .map_err(api(&ctx))?;
@@ -124,7 +124,7 @@ async fn change_status(
     match service::change_status(
         &state,
         admin,
-        &AcceptorId::named(id).map_err(|e| PageError::from_api(ctx.tr, e))?,
+        &AcceptorId::named(id).map_err(|e| PageError::from_api(ctx.tr, e.into()))?,
         action,
     )
     .await
@@ -211,7 +211,7 @@ async fn edit(
             service::update(
                 &state,
                 admin,
-                &AcceptorId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e))?,
+                &AcceptorId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e.into()))?,
                 patch,
             )
             .await
@@ -259,7 +259,7 @@ async fn deposit(
             deposits::deposit(
                 &state,
                 admin,
-                &AcceptorId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e))?,
+                &AcceptorId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e.into()))?,
                 new,
             )
             .await

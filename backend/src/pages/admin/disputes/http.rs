@@ -115,10 +115,10 @@ async fn detail(
     let state = state_of(&req)?;
     let case = service::case_of(
         &state,
-        &DisputeId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e))?,
+        &DisputeId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e.into()))?,
     )
     .await
-    .map_err(|e| PageError::from_api(ctx.tr, e))?;
+    .map_err(|e| PageError::from_api(ctx.tr, e.into()))?;
     let events = case
         .events
         .into_iter()
@@ -166,7 +166,7 @@ async fn message(
     let back = format!("{LIST}/{path}");
     let d = service::find(
         &state.db,
-        &DisputeId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e))?,
+        &DisputeId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e.into()))?,
     )
     .await
     .map_err(db(ctx))?
@@ -219,7 +219,7 @@ async fn resolve(
         // Without JavaScript: say what will happen, then the confirming button.
         let d = service::find(
             &state.db,
-            &DisputeId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e))?,
+            &DisputeId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e.into()))?,
         )
         .await
         .map_err(db(ctx))?
@@ -285,7 +285,7 @@ async fn resolve(
     };
     match service::resolve(
         &state,
-        &DisputeId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e))?,
+        &DisputeId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e.into()))?,
         input,
         &page.user.user_id,
     )

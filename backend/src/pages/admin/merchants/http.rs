@@ -165,7 +165,7 @@ async fn detail(
     let state = state_of(&req)?;
     let (merchant, keys) = service::get_merchant(
         &state.db,
-        &MerchantId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e))?,
+        &MerchantId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e.into()))?,
     )
     .await
     .map_err(api(&ctx))?;
@@ -198,7 +198,7 @@ async fn patch(
             service::update_merchant(
                 &state,
                 actor,
-                &MerchantId::named(id).map_err(|e| PageError::from_api(ctx.tr, e))?,
+                &MerchantId::named(id).map_err(|e| PageError::from_api(ctx.tr, e.into()))?,
                 patch,
             )
             .await
@@ -275,7 +275,7 @@ async fn revoke(
         &state,
         actor,
         "admin",
-        &MerchantId::named(&id).map_err(|e| PageError::from_api(ctx.tr, e))?,
+        &MerchantId::named(&id).map_err(|e| PageError::from_api(ctx.tr, e.into()))?,
         service::KeyRef::Row(&key),
     )
     .await

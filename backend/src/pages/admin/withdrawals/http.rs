@@ -76,7 +76,7 @@ async fn act(
         // Without JavaScript (or an empty reason): ask for it on a page of its own.
         let w = service::find(
             &state.db,
-            &WithdrawalId::named(&id).map_err(|e| PageError::from_api(ctx.tr, e))?,
+            &WithdrawalId::named(&id).map_err(|e| PageError::from_api(ctx.tr, e.into()))?,
         )
         .await
         .map_err(db(ctx))?
@@ -137,7 +137,7 @@ async fn act(
         Ok(action) => {
             service::transition(
                 &state,
-                &WithdrawalId::named(&id).map_err(|e| PageError::from_api(ctx.tr, e))?,
+                &WithdrawalId::named(&id).map_err(|e| PageError::from_api(ctx.tr, e.into()))?,
                 action,
                 reviewer,
             )

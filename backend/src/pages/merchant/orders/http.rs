@@ -218,7 +218,7 @@ async fn order(
     let o = orders::find_of_merchant(
         &state.db,
         &m.id,
-        &OrderId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e))?,
+        &OrderId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e.into()))?,
     )
     .await
     .map_err(db_err)?
