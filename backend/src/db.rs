@@ -129,3 +129,44 @@ pub fn parse_rfc3339(text: &str) -> Option<i64> {
         .ok()
         .map(|t| t.timestamp_millis())
 }
+
+/// The text a stored enum is written as (`orders.status`, `api_keys.kind`, …), once:
+/// `ALL`, `as_str`, `parse`, and the `FromStr` the sea-orm value type reads with — a
+/// stored value that is none of them fails the read, never becomes a default — and
+/// `Display`. The enum derives `sea_orm::DeriveValueType` with
+/// `#[sea_orm(value_type = "String")]`.
+macro_rules! stored_as_text {
+    ($name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        impl $name {
+            pub const ALL: [Self; [$($text),+].len()] = [$(Self::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $text),+
+                }
+            }
+
+            pub fn parse(text: &str) -> Option<Self> {
+                match text {
+                    $($text => Some(Self::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = sea_orm::sea_query::ValueTypeErr;
+
+            fn from_str(text: &str) -> Result<Self, Self::Err> {
+                Self::parse(text).ok_or(sea_orm::sea_query::ValueTypeErr)
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+pub(crate) use stored_as_text;

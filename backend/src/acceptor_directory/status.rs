@@ -19,35 +19,11 @@ pub enum AcceptorStatus {
     Frozen,
 }
 
-impl AcceptorStatus {
-    pub const ALL: [Self; 3] = [Self::Pending, Self::Active, Self::Frozen];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Active => "active",
-            Self::Frozen => "frozen",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.as_str() == text)
-    }
-}
-
-impl std::str::FromStr for AcceptorStatus {
-    type Err = sea_orm::sea_query::ValueTypeErr;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        Self::parse(text).ok_or(sea_orm::sea_query::ValueTypeErr)
-    }
-}
-
-impl std::fmt::Display for AcceptorStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+crate::db::stored_as_text!(AcceptorStatus {
+    Pending => "pending",
+    Active => "active",
+    Frozen => "frozen",
+});
 
 impl AcceptorStatus {
     /// The matching engine's status: only an active acceptor trades; a pending one is

@@ -38,7 +38,7 @@ fn outbox_row(letter: &Letter<'_>, now: i64) -> ApiResult<store::Model> {
         subject: rendered.subject,
         text_body: rendered.text,
         html_body: rendered.html,
-        status: store::PENDING.to_owned(),
+        status: store::MailStatus::Pending,
         attempts: 0,
         next_attempt_at: Some(now),
         last_error: None,

@@ -4,9 +4,20 @@ use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, QueryOrder, QuerySelect};
 
-pub const PENDING: &str = "pending";
-pub const SENT: &str = "sent";
-pub const FAILED: &str = "failed";
+/// `mail_outbox.status`: `pending` until sent, or `failed` once the retries are spent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, sea_orm::DeriveValueType)]
+#[sea_orm(value_type = "String")]
+pub enum MailStatus {
+    Pending,
+    Sent,
+    Failed,
+}
+
+crate::db::stored_as_text!(MailStatus {
+    Pending => "pending",
+    Sent => "sent",
+    Failed => "failed",
+});
 
 /// The `mail_outbox` table: one row per mail, pending until sent or given up.
 pub mod outbox {
@@ -22,7 +33,7 @@ pub mod outbox {
         pub subject: String,
         pub text_body: String,
         pub html_body: String,
-        pub status: String,
+        pub status: super::MailStatus,
         pub attempts: i32,
         pub next_attempt_at: Option<i64>,
         pub last_error: Option<String>,
@@ -53,7 +64,7 @@ pub async fn insert_all(db: &impl ConnectionTrait, rows: Vec<Model>) -> Result<(
 /// Mails due now, oldest first.
 pub async fn due(db: &impl ConnectionTrait, now: i64, limit: u64) -> Result<Vec<Model>, DbErr> {
     Entity::find()
-        .filter(Column::Status.eq(PENDING))
+        .filter(Column::Status.eq(MailStatus::Pending.as_str()))
         .filter(Column::NextAttemptAt.lte(now))
         .order_by_asc(Column::NextAttemptAt)
         .limit(limit)
@@ -73,7 +84,7 @@ pub async fn claim(
     let result = Entity::update_many()
         .col_expr(Column::NextAttemptAt, Expr::value(now + lease_ms))
         .filter(Column::Id.eq(id))
-        .filter(Column::Status.eq(PENDING))
+        .filter(Column::Status.eq(MailStatus::Pending.as_str()))
         .filter(Column::NextAttemptAt.eq(seen_next_attempt))
         .exec(db)
         .await?;
@@ -82,7 +93,7 @@ pub async fn claim(
 
 pub async fn mark_sent(db: &impl ConnectionTrait, id: &str, now: i64) -> Result<(), DbErr> {
     Entity::update_many()
-        .col_expr(Column::Status, Expr::value(SENT))
+        .col_expr(Column::Status, Expr::value(MailStatus::Sent.as_str()))
         .col_expr(Column::SentAt, Expr::value(now))
         .col_expr(Column::NextAttemptAt, Expr::value(Option::<i64>::None))
         .col_expr(Column::Attempts, Expr::col(Column::Attempts).add(1))
@@ -102,7 +113,11 @@ pub async fn mark_failed(
     Entity::update_many()
         .col_expr(
             Column::Status,
-            Expr::value(if next.is_some() { PENDING } else { FAILED }),
+            Expr::value(if next.is_some() {
+                MailStatus::Pending.as_str()
+            } else {
+                MailStatus::Failed.as_str()
+            }),
         )
         .col_expr(Column::NextAttemptAt, Expr::value(next))
         .col_expr(

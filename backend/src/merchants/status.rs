@@ -13,36 +13,10 @@ pub enum MerchantStatus {
     Suspended,
 }
 
-impl MerchantStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Active => "active",
-            Self::Suspended => "suspended",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "active" => Some(Self::Active),
-            "suspended" => Some(Self::Suspended),
-            _ => None,
-        }
-    }
-}
-
-impl std::str::FromStr for MerchantStatus {
-    type Err = sea_orm::sea_query::ValueTypeErr;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        Self::parse(text).ok_or(sea_orm::sea_query::ValueTypeErr)
-    }
-}
-
-impl std::fmt::Display for MerchantStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+crate::db::stored_as_text!(MerchantStatus {
+    Active => "active",
+    Suspended => "suspended",
+});
 
 /// `api_keys.kind`: how requests made with the key are signed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
@@ -60,33 +34,8 @@ pub enum KeyKind {
     EcdsaP256,
 }
 
-impl KeyKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Hmac => "hmac",
-            Self::EcdsaP256 => "ecdsa_p256",
-        }
-    }
+crate::db::stored_as_text!(KeyKind {
+    Hmac => "hmac",
+    EcdsaP256 => "ecdsa_p256",
+});
 
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "hmac" => Some(Self::Hmac),
-            "ecdsa_p256" => Some(Self::EcdsaP256),
-            _ => None,
-        }
-    }
-}
-
-impl std::str::FromStr for KeyKind {
-    type Err = sea_orm::sea_query::ValueTypeErr;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        Self::parse(text).ok_or(sea_orm::sea_query::ValueTypeErr)
-    }
-}
-
-impl std::fmt::Display for KeyKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}

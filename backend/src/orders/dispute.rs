@@ -48,34 +48,10 @@ pub enum DisputeStatus {
     Resolved,
 }
 
-impl DisputeStatus {
-    pub const ALL: [Self; 2] = [Self::Open, Self::Resolved];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Open => "open",
-            Self::Resolved => "resolved",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.as_str() == text)
-    }
-}
-
-impl std::str::FromStr for DisputeStatus {
-    type Err = sea_orm::sea_query::ValueTypeErr;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        Self::parse(text).ok_or(sea_orm::sea_query::ValueTypeErr)
-    }
-}
-
-impl std::fmt::Display for DisputeStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+crate::db::stored_as_text!(DisputeStatus {
+    Open => "open",
+    Resolved => "resolved",
+});
 
 #[cfg(test)]
 mod tests {

@@ -35,37 +35,22 @@ pub enum OrderStatus {
     Disputed,
 }
 
+crate::db::stored_as_text!(OrderStatus {
+    Matching => "matching",
+    Assigned => "assigned",
+    Paid => "paid",
+    Completed => "completed",
+    Expired => "expired",
+    Cancelled => "cancelled",
+    Disputed => "disputed",
+});
+
 impl OrderStatus {
-    pub const ALL: [OrderStatus; 7] = [
-        Self::Matching,
-        Self::Assigned,
-        Self::Paid,
-        Self::Completed,
-        Self::Expired,
-        Self::Cancelled,
-        Self::Disputed,
-    ];
 
     /// Orders the matching engine holds (queued, or reserving liquidity). A disputed
     /// order holds its reservation only when it came from `paid`.
     pub const HOLDING_ENGINE: [OrderStatus; 4] =
         [Self::Matching, Self::Assigned, Self::Paid, Self::Disputed];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Matching => "matching",
-            Self::Assigned => "assigned",
-            Self::Paid => "paid",
-            Self::Completed => "completed",
-            Self::Expired => "expired",
-            Self::Cancelled => "cancelled",
-            Self::Disputed => "disputed",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.as_str() == text)
-    }
 
     pub fn is_final(self) -> bool {
         matches!(self, Self::Completed | Self::Cancelled)
@@ -90,20 +75,6 @@ impl OrderStatus {
                 | (Disputed, Completed)
                 | (Disputed, Cancelled)
         )
-    }
-}
-
-impl std::str::FromStr for OrderStatus {
-    type Err = sea_orm::sea_query::ValueTypeErr;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        Self::parse(text).ok_or(sea_orm::sea_query::ValueTypeErr)
-    }
-}
-
-impl std::fmt::Display for OrderStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

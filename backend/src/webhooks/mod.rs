@@ -18,6 +18,7 @@ pub mod http;
 pub mod model;
 pub mod service;
 pub mod signing;
+pub mod status;
 pub mod store;
 
 pub use store::{delivery, event};

@@ -176,7 +176,7 @@ impl RedeliverView {
     pub fn new(e: &event::Model) -> Self {
         Self {
             id: e.id.clone(),
-            status: e.status.clone(),
+            status: e.status.as_str().to_owned(),
         }
     }
 }

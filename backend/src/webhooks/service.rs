@@ -11,6 +11,7 @@ use sea_orm::{
 };
 use serde_json::{Value, json};
 
+use super::status::EventStatus;
 use super::model::{AttemptFilter, DeliveryView, WebhookEvent};
 use super::store::{delivery, event};
 use crate::db::{now_ms, rfc3339, supports_row_locks};
@@ -19,9 +20,6 @@ use crate::ids;
 use crate::ids::{EventId, MerchantId};
 use crate::pagination::{Page, PageQuery};
 
-pub const STATUS_PENDING: &str = "pending";
-pub const STATUS_DELIVERED: &str = "delivered";
-pub const STATUS_FAILED: &str = "failed";
 
 /// Writes an event to the outbox inside the caller's transaction and returns its id.
 /// The body is fixed now (`{"id", "type", "created_at", "livemode", "data"}`), so every
@@ -66,7 +64,7 @@ pub fn outbox_row(
         // Strings, a bool and a JSON value: serializing cannot fail.
         payload: Set(serde_json::to_string(&body).unwrap_or_default()),
         target_url: Set(target_url.map(str::to_owned)),
-        status: Set(STATUS_PENDING.to_owned()),
+        status: Set(EventStatus::Pending),
         attempts: Set(0),
         next_attempt_at: Set(Some(now)),
         last_attempt_at: Set(None),
@@ -106,7 +104,7 @@ pub async fn claim_due(
     let mut due = event::Entity::find()
         .select_only()
         .column(event::Column::Id)
-        .filter(event::Column::Status.eq(STATUS_PENDING))
+        .filter(event::Column::Status.eq(EventStatus::Pending.as_str()))
         .filter(event::Column::NextAttemptAt.lte(now))
         .order_by_asc(event::Column::NextAttemptAt)
         .order_by_asc(event::Column::Id)
@@ -196,13 +194,13 @@ pub async fn record_attempts(
     }
     for (after, lease, ids) in groups {
         let (status, next_attempt_at, delivered_at) = match after {
-            AfterAttempt::Delivered => (STATUS_DELIVERED, None, Some(now)),
-            AfterAttempt::RetryAt(at) => (STATUS_PENDING, Some(at), None),
-            AfterAttempt::Failed => (STATUS_FAILED, None, None),
+            AfterAttempt::Delivered => (EventStatus::Delivered, None, Some(now)),
+            AfterAttempt::RetryAt(at) => (EventStatus::Pending, Some(at), None),
+            AfterAttempt::Failed => (EventStatus::Failed, None, None),
         };
         let leased = || {
             event::Column::Status
-                .eq(STATUS_PENDING)
+                .eq(EventStatus::Pending.as_str())
                 .and(event::Column::NextAttemptAt.eq(lease))
         };
         let if_leased = |then: Expr, column: event::Column| -> Expr {
@@ -216,7 +214,7 @@ pub async fn record_attempts(
             .col_expr(event::Column::LastAttemptAt, Expr::value(Some(now)))
             .col_expr(
                 event::Column::Status,
-                if_leased(Expr::value(status), event::Column::Status),
+                if_leased(Expr::value(status.as_str()), event::Column::Status),
             )
             .col_expr(
                 event::Column::NextAttemptAt,
@@ -313,12 +311,12 @@ pub async fn redeliver(
     };
     let now = now_ms();
     event::Entity::update_many()
-        .col_expr(event::Column::Status, Expr::value(STATUS_PENDING))
+        .col_expr(event::Column::Status, Expr::value(EventStatus::Pending.as_str()))
         .col_expr(event::Column::NextAttemptAt, Expr::value(Some(now)))
         .filter(event::Column::Id.eq(found.id.clone()))
         .exec(db)
         .await?;
-    found.status = STATUS_PENDING.to_owned();
+    found.status = EventStatus::Pending;
     found.next_attempt_at = Some(now);
     Ok(found)
 }

@@ -16,7 +16,7 @@ pub mod event {
         /// Overrides the merchant endpoint (the order's `callback_url`).
         pub target_url: Option<String>,
         /// `pending` | `delivered` | `failed`.
-        pub status: String,
+        pub status: crate::webhooks::status::EventStatus,
         pub attempts: i32,
         pub next_attempt_at: Option<i64>,
         pub last_attempt_at: Option<i64>,
@@ -61,10 +61,14 @@ pub mod delivery {
 /// overview).
 pub async fn backlog(db: &impl sea_orm::ConnectionTrait) -> Result<(u64, u64), sea_orm::DbErr> {
     use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
-    let count = |status: &'static str| {
+    use crate::webhooks::status::EventStatus;
+    let count = |status: EventStatus| {
         event::Entity::find()
-            .filter(event::Column::Status.eq(status))
+            .filter(event::Column::Status.eq(status.as_str()))
             .count(db)
     };
-    Ok((count("pending").await?, count("failed").await?))
+    Ok((
+        count(EventStatus::Pending).await?,
+        count(EventStatus::Failed).await?,
+    ))
 }

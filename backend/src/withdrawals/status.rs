@@ -18,28 +18,15 @@ pub enum WithdrawalStatus {
     Failed,
 }
 
+crate::db::stored_as_text!(WithdrawalStatus {
+    Review => "review",
+    Approved => "approved",
+    Completed => "completed",
+    Rejected => "rejected",
+    Failed => "failed",
+});
+
 impl WithdrawalStatus {
-    pub const ALL: [WithdrawalStatus; 5] = [
-        Self::Review,
-        Self::Approved,
-        Self::Completed,
-        Self::Rejected,
-        Self::Failed,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Review => "review",
-            Self::Approved => "approved",
-            Self::Completed => "completed",
-            Self::Rejected => "rejected",
-            Self::Failed => "failed",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.as_str() == text)
-    }
 
     /// True when the hold is still on the merchant's balance.
     pub fn holds_funds(self) -> bool {
@@ -56,16 +43,3 @@ impl WithdrawalStatus {
     }
 }
 
-impl std::str::FromStr for WithdrawalStatus {
-    type Err = sea_orm::sea_query::ValueTypeErr;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        Self::parse(text).ok_or(sea_orm::sea_query::ValueTypeErr)
-    }
-}
-
-impl std::fmt::Display for WithdrawalStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}

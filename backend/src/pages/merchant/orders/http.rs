@@ -270,7 +270,7 @@ async fn order(
     let pending = webhook_events
         .iter()
         .filter(|e| e.attempts == 0)
-        .map(|e| (e.event_type.clone(), e.status.clone()))
+        .map(|e| (e.event_type.clone(), e.status.as_str().to_owned()))
         .collect();
     let net = crate::orders::model::net_amount(o.amount, o.released_amount, o.fee);
     let page = OrderPage {
