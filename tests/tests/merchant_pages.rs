@@ -262,7 +262,7 @@ async fn every_page_is_the_merchants_own_and_refuses_everyone_else() {
     )
     .await
     .unwrap();
-    assert_eq!(loose.role, "merchant");
+    assert_eq!(loose.role.as_str(), "merchant");
     let token: Value = app
         .login("loose@merchant.test", "merchant-password-1")
         .await

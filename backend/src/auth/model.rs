@@ -4,36 +4,44 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::UserId;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+/// Who a portal login is (`users.role`, `sessions.role`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+    sea_orm::DeriveValueType,
+)]
 #[serde(rename_all = "lowercase")]
+#[sea_orm(value_type = "String")]
 pub enum Role {
     Admin,
     Acceptor,
     Merchant,
 }
 
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Admin => "admin",
-            Self::Acceptor => "acceptor",
-            Self::Merchant => "merchant",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "admin" => Some(Self::Admin),
-            "acceptor" => Some(Self::Acceptor),
-            "merchant" => Some(Self::Merchant),
-            _ => None,
-        }
-    }
-}
+crate::db::stored_as_text!(Role {
+    Admin => "admin",
+    Acceptor => "acceptor",
+    Merchant => "merchant",
+});
 
 /// `users.status`: a disabled user cannot log in.
-pub const USER_ACTIVE: &str = "active";
-pub const USER_DISABLED: &str = "disabled";
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sea_orm::DeriveValueType)]
+#[sea_orm(value_type = "String")]
+pub enum UserStatus {
+    Active,
+    Disabled,
+}
+
+crate::db::stored_as_text!(UserStatus {
+    Active => "active",
+    Disabled => "disabled",
+});
 
 /// JWT claims of a portal session.
 #[derive(Debug, Clone, Serialize, Deserialize)]

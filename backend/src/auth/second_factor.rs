@@ -173,7 +173,7 @@ async fn record_lockout(state: &AppState, user: &store::Model, purpose: Purpose)
     state.metrics.second_factor_lockout(purpose.as_str());
     let entry = AuditEntry {
         actor_id: Some(&user.id),
-        actor_role: &user.role,
+        actor_role: user.role.as_str(),
         action: "auth.second_factor_lockout",
         target_type: "user",
         target_id: Some(&user.id),

@@ -189,9 +189,9 @@ pub async fn login_second_step(state: &AppState, pending: &str, code: &str) -> A
     let user_id = UserId::parse(user_id).ok_or_else(expired)?;
     let user = store::find_by_id(&state.db, &user_id)
         .await?
-        .filter(|u| u.status == model::USER_ACTIVE)
+        .filter(|u| u.status == model::UserStatus::Active)
         .ok_or_else(expired)?;
-    let role = Role::parse(&user.role).ok_or_else(expired)?;
+    let role = user.role;
     let second_factor = second_factor::require(state, &user, Some(code), Purpose::Login).await?;
     session::start(state, user, role, second_factor).await
 }
@@ -214,10 +214,10 @@ async fn check_password(
         .as_ref()
         .map_or(DUMMY_HASH, |u| u.password_hash.as_str());
     let password_ok = verify_password(password, stored_hash).await?;
-    let role = user.as_ref().and_then(|u| Role::parse(&u.role));
+    let role = user.as_ref().map(|u| u.role);
     let active = user
         .as_ref()
-        .is_some_and(|u| u.status == model::USER_ACTIVE);
+        .is_some_and(|u| u.status == model::UserStatus::Active);
     match (user, role) {
         (Some(user), Some(_)) if password_ok && active && !user.email_verified => {
             Err(ApiError::new(
@@ -270,7 +270,7 @@ pub async fn request_password_reset(state: &AppState, email: &str) -> ApiResult<
     }
     let Some(user) = store::find_by_email(&state.db, &email)
         .await?
-        .filter(|u| u.status == model::USER_ACTIVE)
+        .filter(|u| u.status == model::UserStatus::Active)
     else {
         return Ok(());
     };
@@ -491,7 +491,7 @@ pub async fn create_user(
             id: UserId::generate(),
             email: &email,
             password_hash,
-            role: role.as_str(),
+            role,
             display_name,
             email_verified: true,
             now: now_ms(),

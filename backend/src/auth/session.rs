@@ -64,7 +64,7 @@ pub async fn start(
         session::Model {
             id: ids::new("ses"),
             user_id: user.id.clone(),
-            role: role.as_str().to_owned(),
+            role,
             second_factor,
             created_at: now,
             expires_at: now.saturating_add(session_ttl_ms(&state.settings)),
@@ -129,7 +129,7 @@ pub async fn resume(state: &AppState, token: &str) -> ApiResult<SessionUser> {
         .await?
         .ok_or_else(invalid_token)?;
     let in_force = row.user_id == claims.sub
-        && row.role == claims.role.as_str()
+        && row.role == claims.role
         && row.revoked_at.is_none()
         && row.expires_at > now_ms();
     if !in_force {

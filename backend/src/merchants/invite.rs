@@ -38,7 +38,7 @@ pub async fn create_login(
             id: ids::UserId::generate(),
             email: &input.email,
             password_hash: placeholder_hash,
-            role: Role::Merchant.as_str(),
+            role: Role::Merchant,
             display_name: &input.name,
             email_verified: false,
             now,

@@ -38,4 +38,3 @@ crate::db::stored_as_text!(KeyKind {
     Hmac => "hmac",
     EcdsaP256 => "ecdsa_p256",
 });
-

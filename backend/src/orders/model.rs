@@ -46,7 +46,6 @@ crate::db::stored_as_text!(OrderStatus {
 });
 
 impl OrderStatus {
-
     /// Orders the matching engine holds (queued, or reserving liquidity). A disputed
     /// order holds its reservation only when it came from `paid`.
     pub const HOLDING_ENGINE: [OrderStatus; 4] =

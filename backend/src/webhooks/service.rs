@@ -11,15 +11,14 @@ use sea_orm::{
 };
 use serde_json::{Value, json};
 
-use super::status::EventStatus;
 use super::model::{AttemptFilter, DeliveryView, WebhookEvent};
+use super::status::EventStatus;
 use super::store::{delivery, event};
 use crate::db::{now_ms, rfc3339, supports_row_locks};
 use crate::error::{ApiError, ApiResult};
 use crate::ids;
 use crate::ids::{EventId, MerchantId};
 use crate::pagination::{Page, PageQuery};
-
 
 /// Writes an event to the outbox inside the caller's transaction and returns its id.
 /// The body is fixed now (`{"id", "type", "created_at", "livemode", "data"}`), so every
@@ -311,7 +310,10 @@ pub async fn redeliver(
     };
     let now = now_ms();
     event::Entity::update_many()
-        .col_expr(event::Column::Status, Expr::value(EventStatus::Pending.as_str()))
+        .col_expr(
+            event::Column::Status,
+            Expr::value(EventStatus::Pending.as_str()),
+        )
         .col_expr(event::Column::NextAttemptAt, Expr::value(Some(now)))
         .filter(event::Column::Id.eq(found.id.clone()))
         .exec(db)

@@ -60,8 +60,8 @@ pub mod delivery {
 /// The outbox backlog of both modes: `(pending, failed)` webhook events (the admin
 /// overview).
 pub async fn backlog(db: &impl sea_orm::ConnectionTrait) -> Result<(u64, u64), sea_orm::DbErr> {
-    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
     use crate::webhooks::status::EventStatus;
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
     let count = |status: EventStatus| {
         event::Entity::find()
             .filter(event::Column::Status.eq(status.as_str()))

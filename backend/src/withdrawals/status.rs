@@ -27,7 +27,6 @@ crate::db::stored_as_text!(WithdrawalStatus {
 });
 
 impl WithdrawalStatus {
-
     /// True when the hold is still on the merchant's balance.
     pub fn holds_funds(self) -> bool {
         matches!(self, Self::Review | Self::Approved)
@@ -42,4 +41,3 @@ impl WithdrawalStatus {
         )
     }
 }
-

@@ -118,7 +118,7 @@ async fn detail(
         &DisputeId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e.into()))?,
     )
     .await
-    .map_err(|e| PageError::from_api(ctx.tr, e.into()))?;
+    .map_err(|e| PageError::from_api(ctx.tr, e))?;
     let events = case
         .events
         .into_iter()
