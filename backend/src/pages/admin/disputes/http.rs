@@ -15,7 +15,8 @@ use crate::ids::{DisputeId, OrderId};
 use crate::money::format_usdt;
 use crate::pages::admin::{Chrome, back_with, db, money_gate, refusal};
 use crate::pages::context::{state_of, urlencode};
-use crate::pages::{AdminPage, PageError, render, time_pair};
+use crate::pages::{AdminPage, PageCtx, PageError, render, time_pair};
+use crate::state::AppState;
 
 const LIST: &str = "/admin/disputes";
 const PAGE_SIZE: u64 = 50;
@@ -30,6 +31,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[derive(Debug, Default, serde::Deserialize)]
 struct ListQuery {
     starting_after: Option<String>,
+}
+
+/// The dispute a path names; a wrong or unknown id is the 404 page.
+async fn dispute_named(
+    ctx: &PageCtx,
+    state: &AppState,
+    path: &str,
+) -> Result<crate::orders::dispute::Model, PageError> {
+    let id = DisputeId::named(path).map_err(|e| PageError::from_api(ctx.tr, e.into()))?;
+    service::find(&state.db, &id)
+        .await
+        .map_err(db(ctx))?
+        .ok_or(PageError::NotFound(ctx.tr))
 }
 
 async fn list(
@@ -164,13 +178,7 @@ async fn message(
     ctx.check_csrf(&form.csrf_token)?;
     let state = state_of(&req)?;
     let back = format!("{LIST}/{path}");
-    let d = service::find(
-        &state.db,
-        &DisputeId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e.into()))?,
-    )
-    .await
-    .map_err(db(ctx))?
-    .ok_or(PageError::NotFound(ctx.tr))?;
+    let d = dispute_named(ctx, &state, &path).await?;
     let ip = client_ip(&req);
     let author = Author::Admin {
         user_id: &page.user.user_id,
@@ -217,13 +225,7 @@ async fn resolve(
     let amount = form.amount.trim();
     if form.confirmed != "1" {
         // Without JavaScript: say what will happen, then the confirming button.
-        let d = service::find(
-            &state.db,
-            &DisputeId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e.into()))?,
-        )
-        .await
-        .map_err(db(ctx))?
-        .ok_or(PageError::NotFound(ctx.tr))?;
+        let d = dispute_named(ctx, &state, &path).await?;
         let o = crate::orders::service::find(&state.db, &d.order_id)
             .await
             .map_err(db(ctx))?
