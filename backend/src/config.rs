@@ -47,6 +47,45 @@ pub enum LogFormat {
     Json,
 }
 
+/// The settings of one network, as configured.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ChainNetworkSettings {
+    /// The node's JSON-RPC URL (a secret: hosted nodes put their API key in it).
+    pub rpc_url: Option<Secret>,
+    pub usdt_contract: Option<String>,
+    /// Decimals of the USDT token contract; 6 when unset.
+    pub usdt_decimals: Option<u8>,
+    /// Blocks a transfer must be buried under before it is credited.
+    pub confirmations: Option<u32>,
+    /// The extended public key of the network's deposit account.
+    pub xpub: Option<String>,
+    /// The first block the watcher scans when it has no cursor yet.
+    pub start_block: Option<u64>,
+    /// How often the watcher asks the node for new blocks, in milliseconds.
+    pub poll_ms: Option<u64>,
+}
+
+/// `[chain]`: one table per network.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ChainSettings {
+    pub ethereum: ChainNetworkSettings,
+    pub bsc: ChainNetworkSettings,
+    pub tron: ChainNetworkSettings,
+}
+
+impl ChainSettings {
+    /// The table of one network (`ethereum`, `bsc`, anything else: `tron`).
+    pub fn of(&self, network_id: &str) -> &ChainNetworkSettings {
+        match network_id {
+            "ethereum" => &self.ethereum,
+            "bsc" => &self.bsc,
+            _ => &self.tron,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Settings {
@@ -122,6 +161,8 @@ pub struct Settings {
     /// After a webhook secret rotation, how long deliveries are also signed with the
     /// previous secret (`OTCPAY_WEBHOOK_SECRET_OVERLAP_SECONDS`).
     pub webhook_secret_overlap_seconds: u64,
+    /// On-chain money in, per network (`chain::config`); every network off when unset.
+    pub chain: ChainSettings,
 }
 
 impl Default for Settings {
@@ -160,8 +201,24 @@ impl Default for Settings {
             sandbox_confirm_after: 3,
             scheduler_interval_ms: 500,
             webhook_secret_overlap_seconds: 24 * 3600,
+            chain: ChainSettings::default(),
         }
     }
+}
+
+/// `OTCPAY_CHAIN_BSC_USDT_DECIMALS` (seen as `bsc_usdt_decimals`) →
+/// `chain.bsc.usdt_decimals`.
+fn chain_key(key: &figment::value::UncasedStr) -> figment::value::Uncased<'_> {
+    let text = key.as_str();
+    for network in ["ethereum", "bsc", "tron"] {
+        if let Some(field) = text
+            .strip_prefix(network)
+            .and_then(|rest| rest.strip_prefix('_'))
+        {
+            return format!("chain.{network}.{field}").into();
+        }
+    }
+    format!("chain.{text}").into()
 }
 
 impl Settings {
@@ -169,7 +226,8 @@ impl Settings {
     pub fn load(config_file: &Path) -> Result<Self, Box<figment::Error>> {
         Figment::from(Serialized::defaults(Settings::default()))
             .merge(Toml::file(config_file))
-            .merge(Env::prefixed("OTCPAY_"))
+            .merge(Env::prefixed("OTCPAY_").filter(|key| !key.as_str().starts_with("chain_")))
+            .merge(Env::prefixed("OTCPAY_CHAIN_").map(chain_key))
             .merge(Env::raw().only(&["DATABASE_URL", "REDIS_URL", "SMTP_URL"]))
             .extract()
             .map_err(Box::new)
@@ -280,5 +338,34 @@ mod tests {
         assert!(settings.allow_private_webhooks());
         assert!(settings.database_url().starts_with("sqlite://"));
         assert_eq!(settings.listen, "127.0.0.1:8080");
+    }
+
+    #[test]
+    fn chain_tables_load_and_their_environment_names_map_to_them() {
+        use figment::value::UncasedStr;
+        for (env, key) in [
+            ("bsc_usdt_decimals", "chain.bsc.usdt_decimals"),
+            ("ethereum_rpc_url", "chain.ethereum.rpc_url"),
+            ("tron_xpub", "chain.tron.xpub"),
+        ] {
+            assert_eq!(chain_key(UncasedStr::new(env)).as_str(), key);
+        }
+        let dir = std::env::temp_dir().join(format!("otcpay-config-{}", crate::ids::random_hex(6)));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("otcpay.toml");
+        std::fs::write(
+            &file,
+            "[chain.bsc]\nrpc_url = \"https://bsc.example/key-abc123\"\nusdt_decimals = 18\n",
+        )
+        .unwrap();
+        let settings = Settings::load(&file).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(settings.chain.bsc.usdt_decimals, Some(18));
+        assert_eq!(
+            settings.chain.bsc.rpc_url.as_ref().map(Secret::expose),
+            Some("https://bsc.example/key-abc123")
+        );
+        assert_eq!(settings.chain.ethereum, ChainNetworkSettings::default());
+        assert!(!settings.redacted().contains("key-abc123"));
     }
 }

@@ -13,6 +13,7 @@ pub mod assets;
 pub mod audit;
 pub mod auth;
 pub mod cashier;
+pub mod chain;
 pub mod client_addr;
 pub mod config;
 pub mod crypto;

@@ -36,9 +36,27 @@ pub struct Application {
 
 /// Connects to the database (migrating it), loads the master key and the Redis seams,
 /// and creates the first admin when configured. Shared by `serve` and the CLI commands.
+/// Refuses to start on incomplete or wrong chain settings. The settings are read and
+/// checked (RPC URL, USDT contract, decimals, the account's extended public key), but
+/// no watcher follows the chains yet: deposits to derived addresses are not credited,
+/// so none are shown to anyone.
+fn check_chains(settings: &Settings) -> anyhow::Result<()> {
+    use crate::chain::ChainsConfigured;
+    for chain in settings.chain.enabled().map_err(anyhow::Error::msg)? {
+        tracing::warn!(
+            network = chain.network.id,
+            confirmations = chain.confirmations,
+            usdt_decimals = chain.usdt_decimals,
+            "chain settings are valid, but this server does not watch chains yet: no deposit address is shown and nothing is credited from the chain"
+        );
+    }
+    Ok(())
+}
+
 pub async fn build_state(settings: Settings, public_url: String) -> anyhow::Result<AppState> {
     let trusted_proxies = crate::client_addr::TrustedProxies::parse(&settings.trusted_proxies)
         .map_err(anyhow::Error::msg)?;
+    check_chains(&settings)?;
     if !settings.admin_require_2fa {
         tracing::warn!(
             "OTCPAY_ADMIN_REQUIRE_2FA=false: admins can move money without a second factor"

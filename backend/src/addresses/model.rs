@@ -118,6 +118,41 @@ fn validate_tron(address: &str) -> Result<String, AddressError> {
     Ok(address.to_owned())
 }
 
+/// The 20-byte account of a secp256k1 public key, as EVM chains and TRON both derive
+/// it: the last 20 bytes of Keccak-256 over the key's 64 coordinate bytes (X ‖ Y).
+pub fn account_of_public_key(coordinates: &[u8; 64]) -> [u8; 20] {
+    let hash = Keccak256::digest(coordinates);
+    let mut account = [0u8; 20];
+    account.copy_from_slice(&hash[12..]);
+    account
+}
+
+/// How `network` writes a 20-byte account: EVM `0x` + EIP-55 hex, TRON base58check of
+/// the version byte `0x41` and the account.
+pub fn format_account(network: Network, account: &[u8; 20]) -> String {
+    match network.address_format {
+        AddressFormat::Evm => format!("0x{}", eip55(&hex::encode(account))),
+        AddressFormat::Tron => bs58::encode(account)
+            .with_check_version(TRON_VERSION)
+            .into_string(),
+    }
+}
+
+/// The 20-byte account of a valid address of `network` (the inverse of
+/// [`format_account`]); `None` when `address` does not validate.
+pub fn account_of(network: Network, address: &str) -> Option<[u8; 20]> {
+    let normal = validate(network, address).ok()?;
+    let bytes = match network.address_format {
+        AddressFormat::Evm => hex::decode(normal.strip_prefix("0x")?).ok()?,
+        AddressFormat::Tron => bs58::decode(&normal)
+            .with_check(Some(TRON_VERSION))
+            .into_vec()
+            .ok()?
+            .split_off(1),
+    };
+    bytes.try_into().ok()
+}
+
 /// Hex digits of an EVM address.
 pub const EVM_ADDRESS_HEX_DIGITS: usize = 40;
 

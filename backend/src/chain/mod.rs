@@ -1,0 +1,16 @@
+//! On-chain money in: USDT on Ethereum (ERC-20), BNB Smart Chain (BEP-20) and TRON
+//! (TRC-20).
+//!
+//! - `config.rs`: the per-network settings (`[chain.ethereum]`, `[chain.bsc]`,
+//!   `[chain.tron]` in `otcpay.toml`, or `OTCPAY_CHAIN_<NET>_*`); a network without
+//!   them is off, and with none the server works as it does without chains.
+//! - `hd.rs`: watch-only deposit addresses: derived from the network's extended public
+//!   key (BIP-32), so the server never holds their private keys.
+//! - `units.rs`: token base units (6 or 18 decimals) to micro-USDT, exactly.
+
+pub mod config;
+pub mod hd;
+pub mod units;
+
+pub use config::{ChainNetwork, ChainsConfigured};
+pub use hd::{DepositKey, KeyError};
