@@ -6,9 +6,12 @@
 //!   them is off, and with none the server works as it does without chains.
 //! - `hd.rs`: watch-only deposit addresses: derived from the network's extended public
 //!   key (BIP-32), so the server never holds their private keys.
+//! - `follow.rs`: the confirmation and reorg rule, a deterministic state machine fed
+//!   block by block (`Follower`), tested through random forks.
 //! - `units.rs`: token base units (6 or 18 decimals) to micro-USDT, exactly.
 
 pub mod config;
+pub mod follow;
 pub mod hd;
 pub mod units;
 
