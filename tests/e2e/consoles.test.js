@@ -287,7 +287,7 @@ test('admin and merchant: invitation, dispute desk, statement, callbacks, withdr
         INSERT INTO orders (id, merchant_id, livemode, merchant_order_id, status, amount, fee, fiat_currency,
           reference, expires_in, cashier_token, params_hash, excluded_acceptors, assignment_seq, expires_at,
           created_at, updated_at)
-        SELECT 'ord_0BULK' || lpad(i::text, 21, '0'), '${merchantId}', true, 'bulk-' || i, 'expired',
+        SELECT 'ord_0BMKZ' || lpad(i::text, 21, '0'), '${merchantId}', true, 'bulk-' || i, 'expired',
           1000000 * (1 + i % 500), 0, 'CNY', 'BULK' || lpad(i::text, 8, '0'), 900,
           md5('bulk' || i) || md5('token' || i), md5('p' || i), '[]', 0,
           ${now} - i::bigint * 250000, ${now} - i::bigint * 250000 - 900000, ${now} - i::bigint * 250000
