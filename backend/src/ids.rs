@@ -214,7 +214,9 @@ macro_rules! typed_id {
             fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
                 use utoipa::openapi::schema::{Object, Schema, Type};
                 let mut schema = Object::with_type(Type::String);
-                schema.pattern = Some(concat!("^", $prefix, "_[0-9A-HJKMNP-TV-Z]{26}$").to_owned());
+                let pattern = concat!("^", $prefix, "_[0-9A-HJKMNP-TV-Z]{26}$").to_owned();
+                $(let pattern = format!("{pattern}|^{}$", $also);)?
+                schema.pattern = Some(pattern);
                 schema.examples = vec![serde_json::Value::from($example)];
                 utoipa::openapi::RefOr::T(Schema::Object(schema))
             }

@@ -785,18 +785,7 @@ async fn a_dispute_is_resolved_by_a_partial_release_from_the_console() {
     let html = asked.text().await.unwrap();
     assert!(html.contains("Release 40.00 USDT for order") && html.contains(">Confirm</button>"));
     assert!(html.contains("name=\"confirmed\" value=\"1\""));
-    assert_eq!(
-        otcpay::disputes::service::find(
-            &app.state.db,
-            &otcpay::ids::DisputeId::parse(&dispute).unwrap()
-        )
-        .await
-        .unwrap()
-        .unwrap()
-        .status
-        .as_str(),
-        "open"
-    );
+    assert_eq!(dispute_row(&app, &dispute).await.status.as_str(), "open");
 
     // A refused release (more than the order) changes nothing and audits nothing.
     let refused = submit(
@@ -920,13 +909,7 @@ async fn a_failed_resolution_leaves_no_audit_entry() {
     .await;
     assert_eq!(failed.status(), 500);
     assert_eq!(audit_count(&app, "dispute.resolve", &dispute).await, 0);
-    let d = otcpay::disputes::service::find(
-        &app.state.db,
-        &otcpay::ids::DisputeId::parse(&dispute).unwrap(),
-    )
-    .await
-    .unwrap()
-    .unwrap();
+    let d = dispute_row(&app, &dispute).await;
     assert_eq!(d.status.as_str(), "open");
     let drop = match backend {
         sea_orm::DatabaseBackend::Sqlite => "DROP TRIGGER refuse_mail",
@@ -1168,13 +1151,7 @@ async fn money_actions_without_two_factor_lead_to_the_security_page_and_change_n
         );
     }
     assert_eq!(available().await, before);
-    let d = otcpay::disputes::service::find(
-        &app.state.db,
-        &otcpay::ids::DisputeId::parse(&dispute).unwrap(),
-    )
-    .await
-    .unwrap()
-    .unwrap();
+    let d = dispute_row(&app, &dispute).await;
     assert_eq!(d.status.as_str(), "open");
     let w = otcpay::withdrawals::service::find(
         &app.state.db,
@@ -1293,18 +1270,7 @@ async fn console_forms_need_the_csrf_token() {
         .await
         .unwrap();
     assert_eq!(profile["status"], "active");
-    assert_eq!(
-        otcpay::disputes::service::find(
-            &app.state.db,
-            &otcpay::ids::DisputeId::parse(&dispute).unwrap()
-        )
-        .await
-        .unwrap()
-        .unwrap()
-        .status
-        .as_str(),
-        "open"
-    );
+    assert_eq!(dispute_row(&app, &dispute).await.status.as_str(), "open");
     assert_eq!(audit_count(&app, "acceptor.deposit", &acceptor.id).await, 1);
     app.assert_ledger_ok().await;
 }
@@ -1401,4 +1367,13 @@ async fn the_console_stream_tells_of_new_disputes_messages_and_withdrawals() {
     let event = next_event(&mut stream, "withdrawal.review").await;
     assert!(event.contains(&withdrawal), "{event}");
     app.assert_ledger_ok().await;
+}
+
+/// The dispute row behind an id the pages showed.
+async fn dispute_row(app: &TestApp, id: &str) -> otcpay::orders::dispute::Model {
+    let id = otcpay::ids::DisputeId::parse(id).expect("a dispute id");
+    otcpay::disputes::service::find(&app.state.db, &id)
+        .await
+        .expect("dispute read")
+        .expect("the dispute exists")
 }
