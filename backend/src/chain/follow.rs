@@ -20,7 +20,7 @@
 //! the watcher reads blocks and logs from the node and hands them over; the tests
 //! drive it through random forks.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// A block hash.
 pub type Hash = [u8; 32];
@@ -93,8 +93,13 @@ pub struct Follower {
     hashes: BTreeMap<u64, Hash>,
     /// Transfers in held blocks, by height (pending and credited alike).
     in_block: BTreeMap<u64, Vec<Transfer>>,
-    /// Every transfer ever credited, and the height it was credited at.
+    /// Transfers credited, at the height of the block that carries them, while that
+    /// block is in the window.
     credited: HashMap<(Hash, u64), u64>,
+    /// Credited transfers whose block was undone and that no held block carries now:
+    /// kept until one does (a transaction may be mined again much later), never
+    /// credited again.
+    vanished: HashSet<(Hash, u64)>,
 }
 
 impl Follower {
@@ -104,10 +109,12 @@ impl Follower {
         let confirmations = u64::from(confirmations.max(1));
         Self {
             confirmations,
-            window: window.max(usize::try_from(confirmations).unwrap_or(usize::MAX) + 1),
+            window: window
+                .max(usize::try_from(confirmations).map_or(usize::MAX, |c| c.saturating_add(1))),
             hashes: BTreeMap::new(),
             in_block: BTreeMap::new(),
             credited: HashMap::new(),
+            vanished: HashSet::new(),
         }
     }
 
@@ -162,6 +169,8 @@ impl Follower {
             self.hashes.remove(&number);
             for transfer in self.in_block.remove(&number).unwrap_or_default() {
                 let step = if self.credited.get(&transfer.key()) == Some(&number) {
+                    self.credited.remove(&transfer.key());
+                    self.vanished.insert(transfer.key());
                     Step::Vanished {
                         transfer,
                         block: number,
@@ -187,10 +196,15 @@ impl Follower {
             .filter(|t| seen.insert(t.key()))
             .collect();
         self.in_block.insert(number, fresh);
-        // Every held transfer not yet credited gains a confirmation.
+        // Every held transfer not yet credited gains a confirmation. One credited
+        // before (on a branch since undone) is not credited again; it is remembered at
+        // the block that now carries it.
         for (&at, transfers) in &self.in_block {
             let confirmations = number - at + 1;
             for transfer in transfers {
+                if self.vanished.remove(&transfer.key()) {
+                    self.credited.insert(transfer.key(), at);
+                }
                 if self.credited.contains_key(&transfer.key()) {
                     continue;
                 }
@@ -211,12 +225,18 @@ impl Follower {
         }
     }
 
+    /// Keeps `window` blocks, and the credits of those blocks only: a credit below the
+    /// window can no longer be undone here (a reorg that deep is `TooDeep`), and the
+    /// database's unique (network, txid, log index) stays the last guard.
     fn forget_old(&mut self) {
         while self.hashes.len() > self.window {
             if let Some((&oldest, _)) = self.hashes.iter().next() {
                 self.hashes.remove(&oldest);
                 self.in_block.remove(&oldest);
             }
+        }
+        if let Some(&oldest) = self.hashes.keys().next() {
+            self.credited.retain(|_, at| *at >= oldest);
         }
     }
 }
