@@ -47,6 +47,12 @@ pub struct PageCtx {
 }
 
 impl PageCtx {
+    /// The id a page's path names; one of another kind is the 404 page, as an unknown
+    /// one is.
+    pub fn named<T>(&self, id: Result<T, crate::ids::WrongId>) -> Result<T, PageError> {
+        id.map_err(|_| PageError::NotFound(self.tr))
+    }
+
     /// The context of a page rendered without a request (error pages).
     pub fn bare(tr: Tr) -> Self {
         Self {

@@ -152,13 +152,9 @@ async fn order(
     let acceptor = service::acceptor_of_user(&state.db, &user.user_id)
         .await
         .map_err(api(&ctx))?;
-    let o = service::order_of(
-        &state.db,
-        &acceptor,
-        &OrderId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e.into()))?,
-    )
-    .await
-    .map_err(api(&ctx))?;
+    let o = service::order_of(&state.db, &acceptor, &ctx.named(OrderId::named(&path))?)
+        .await
+        .map_err(api(&ctx))?;
     let events = crate::orders::service::events_of(&state.db, &o.id)
         .await
         .map_err(|e| PageError::from_api(ctx.tr, e.into()))?
@@ -213,13 +209,8 @@ async fn confirm(
     let (state, acceptor) = acting(&page, &req, &form).await?;
     let ctx = &page.ctx;
     let code = form.totp_code.as_deref().filter(|c| !c.trim().is_empty());
-    let outcome = service::confirm_order(
-        &state,
-        &acceptor,
-        &OrderId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e.into()))?,
-        code,
-    )
-    .await;
+    let outcome =
+        service::confirm_order(&state, &acceptor, &ctx.named(OrderId::named(&path))?, code).await;
     finish(ctx, form.back.as_deref(), outcome, "desk.released")
 }
 
@@ -239,7 +230,7 @@ async fn reject(
             service::reject_order(
                 &state,
                 &acceptor,
-                &OrderId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e.into()))?,
+                &ctx.named(OrderId::named(&path))?,
                 reason,
             )
             .await
@@ -265,7 +256,7 @@ async fn dispute(
             service::dispute_order(
                 &state,
                 &acceptor,
-                &OrderId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e.into()))?,
+                &ctx.named(OrderId::named(&path))?,
                 reason,
             )
             .await
@@ -286,13 +277,9 @@ async fn message(
     let (state, acceptor) = acting(&page, &req, &form).await?;
     let ctx = &page.ctx;
     let back = format!("/acceptor/orders/{path}");
-    let o = service::order_of(
-        &state.db,
-        &acceptor,
-        &OrderId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e.into()))?,
-    )
-    .await
-    .map_err(api(ctx))?;
+    let o = service::order_of(&state.db, &acceptor, &ctx.named(OrderId::named(&path))?)
+        .await
+        .map_err(api(ctx))?;
     let outcome = match crate::disputes::service::open_of_order(&state, &o.id).await {
         Ok(d) => crate::disputes::service::post_message(
             &state,

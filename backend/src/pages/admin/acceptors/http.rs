@@ -85,12 +85,9 @@ async fn detail(
 ) -> Result<HttpResponse, PageError> {
     let AdminPage { ctx, user } = page;
     let state = state_of(&req)?;
-    let a = service::get(
-        &state.db,
-        &AcceptorId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e.into()))?,
-    )
-    .await
-    .map_err(api(&ctx))?;
+    let a = service::get(&state.db, &ctx.named(AcceptorId::named(&path))?)
+        .await
+        .map_err(api(&ctx))?;
     let view = service::view(&state.db, &a).await.map_err(api(&ctx))?;
     let orders = crate::acceptors::history::orders_of(&state.db, &a.id, None, None, PAGE_SIZE)
         .await
@@ -121,14 +118,7 @@ async fn change_status(
         ip: Some(&ip),
     };
     let back = form.back.as_deref();
-    match service::change_status(
-        &state,
-        admin,
-        &AcceptorId::named(id).map_err(|e| PageError::from_api(ctx.tr, e.into()))?,
-        action,
-    )
-    .await
-    {
+    match service::change_status(&state, admin, &ctx.named(AcceptorId::named(id))?, action).await {
         Ok(a) => {
             let key = match action {
                 StatusAction::Approve => "admin_acceptors.approved",
@@ -208,13 +198,7 @@ async fn edit(
     };
     let outcome = match request.validate() {
         Ok(patch) => {
-            service::update(
-                &state,
-                admin,
-                &AcceptorId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e.into()))?,
-                patch,
-            )
-            .await
+            service::update(&state, admin, &ctx.named(AcceptorId::named(&path))?, patch).await
         }
         Err(err) => Err(err),
     };
@@ -256,13 +240,7 @@ async fn deposit(
     };
     let outcome = match request.validate() {
         Ok(new) => {
-            deposits::deposit(
-                &state,
-                admin,
-                &AcceptorId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e.into()))?,
-                new,
-            )
-            .await
+            deposits::deposit(&state, admin, &ctx.named(AcceptorId::named(&path))?, new).await
         }
         Err(err) => Err(err),
     };

@@ -39,7 +39,7 @@ async fn dispute_named(
     state: &AppState,
     path: &str,
 ) -> Result<crate::orders::dispute::Model, PageError> {
-    let id = DisputeId::named(path).map_err(|e| PageError::from_api(ctx.tr, e.into()))?;
+    let id = ctx.named(DisputeId::named(path))?;
     service::find(&state.db, &id)
         .await
         .map_err(db(ctx))?
@@ -127,12 +127,9 @@ async fn detail(
 ) -> Result<HttpResponse, PageError> {
     let AdminPage { ctx, user } = page;
     let state = state_of(&req)?;
-    let case = service::case_of(
-        &state,
-        &DisputeId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e.into()))?,
-    )
-    .await
-    .map_err(|e| PageError::from_api(ctx.tr, e))?;
+    let case = service::case_of(&state, &ctx.named(DisputeId::named(&path))?)
+        .await
+        .map_err(|e| PageError::from_api(ctx.tr, e))?;
     let events = case
         .events
         .into_iter()
@@ -287,7 +284,7 @@ async fn resolve(
     };
     match service::resolve(
         &state,
-        &DisputeId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e.into()))?,
+        &ctx.named(DisputeId::named(&path))?,
         input,
         &page.user.user_id,
     )

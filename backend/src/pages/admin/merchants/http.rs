@@ -163,12 +163,9 @@ async fn detail(
 ) -> Result<HttpResponse, PageError> {
     let AdminPage { ctx, user } = page;
     let state = state_of(&req)?;
-    let (merchant, keys) = service::get_merchant(
-        &state.db,
-        &MerchantId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e.into()))?,
-    )
-    .await
-    .map_err(api(&ctx))?;
+    let (merchant, keys) = service::get_merchant(&state.db, &ctx.named(MerchantId::named(&path))?)
+        .await
+        .map_err(api(&ctx))?;
     let shown = MerchantPage {
         chrome: Chrome::of(&state, &user),
         merchant: MerchantView::new(&merchant, &keys),
@@ -195,13 +192,7 @@ async fn patch(
     };
     let outcome = match MerchantPatch::from_json(body) {
         Ok(patch) => {
-            service::update_merchant(
-                &state,
-                actor,
-                &MerchantId::named(id).map_err(|e| PageError::from_api(ctx.tr, e.into()))?,
-                patch,
-            )
-            .await
+            service::update_merchant(&state, actor, &ctx.named(MerchantId::named(id))?, patch).await
         }
         Err(err) => Err(err),
     };
@@ -275,7 +266,7 @@ async fn revoke(
         &state,
         actor,
         "admin",
-        &MerchantId::named(&id).map_err(|e| PageError::from_api(ctx.tr, e.into()))?,
+        &ctx.named(MerchantId::named(&id))?,
         service::KeyRef::Row(&key),
     )
     .await

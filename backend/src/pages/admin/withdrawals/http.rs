@@ -74,13 +74,10 @@ async fn act(
     let reason = form.reason.clone().filter(|r| !r.trim().is_empty());
     if matches!(verb.as_str(), "reject" | "fail") && reason.is_none() {
         // Without JavaScript (or an empty reason): ask for it on a page of its own.
-        let w = service::find(
-            &state.db,
-            &WithdrawalId::named(&id).map_err(|e| PageError::from_api(ctx.tr, e.into()))?,
-        )
-        .await
-        .map_err(db(ctx))?
-        .ok_or(PageError::NotFound(ctx.tr))?;
+        let w = service::find(&state.db, &ctx.named(WithdrawalId::named(&id))?)
+            .await
+            .map_err(db(ctx))?
+            .ok_or(PageError::NotFound(ctx.tr))?;
         let merchant = crate::merchants::service::name_of(&state.db, &w.merchant_id)
             .await
             .map_err(db(ctx))?;
@@ -137,7 +134,7 @@ async fn act(
         Ok(action) => {
             service::transition(
                 &state,
-                &WithdrawalId::named(&id).map_err(|e| PageError::from_api(ctx.tr, e.into()))?,
+                &ctx.named(WithdrawalId::named(&id))?,
                 action,
                 reviewer,
             )

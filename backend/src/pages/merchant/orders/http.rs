@@ -215,14 +215,10 @@ async fn order(
     let (state, m) = merchant_of(&page, &req).await?;
     let ctx = page.ctx;
     let db_err = |e: sea_orm::DbErr| PageError::from_api(ctx.tr, ApiError::from(e));
-    let o = orders::find_of_merchant(
-        &state.db,
-        &m.id,
-        &OrderId::named(&path).map_err(|e| PageError::from_api(ctx.tr, e.into()))?,
-    )
-    .await
-    .map_err(db_err)?
-    .ok_or(PageError::NotFound(ctx.tr))?;
+    let o = orders::find_of_merchant(&state.db, &m.id, &ctx.named(OrderId::named(&path))?)
+        .await
+        .map_err(db_err)?
+        .ok_or(PageError::NotFound(ctx.tr))?;
     let events = orders::events_of(&state.db, &o.id)
         .await
         .map_err(db_err)?

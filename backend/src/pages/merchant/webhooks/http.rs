@@ -201,7 +201,7 @@ async fn redeliver(
     p.ctx.check_csrf(&form.csrf_token)?;
     let (state, m) = merchant_of(&p, &req).await?;
     let ctx = &p.ctx;
-    let event = EventId::named(&path).map_err(|e| api(ctx)(e.into()))?;
+    let event = ctx.named(EventId::named(&path))?;
     crate::webhooks::service::redeliver(&state.db, &m.id, form.livemode(), &event)
         .await
         .map_err(api(ctx))?;
