@@ -41,8 +41,7 @@ pub struct Application {
 /// no watcher follows the chains yet: deposits to derived addresses are not credited,
 /// so none are shown to anyone.
 fn check_chains(settings: &Settings) -> anyhow::Result<()> {
-    use crate::chain::ChainsConfigured;
-    for chain in settings.chain.enabled().map_err(anyhow::Error::msg)? {
+    for chain in crate::chain::enabled(&settings.chain).map_err(anyhow::Error::msg)? {
         tracing::warn!(
             network = chain.network.id,
             confirmations = chain.confirmations,

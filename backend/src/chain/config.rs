@@ -52,74 +52,59 @@ pub const DEFAULT_POLL_MS: u64 = 3_000;
 /// More decimals than this cannot be converted into micro-USDT within `u128`.
 pub const MAX_USDT_DECIMALS: u8 = 30;
 
-/// What a configuration says of the chains.
-pub trait ChainsConfigured {
-    /// The networks that are on, in the order of the network table; an error names
-    /// the first network whose settings are incomplete or wrong.
-    fn enabled(&self) -> Result<Vec<ChainNetwork>, String>;
-    /// The settings of `network` when it is on; `None` when none of its required
-    /// fields is set.
-    fn network(&self, network: Network) -> Result<Option<ChainNetwork>, String>;
-    /// True when `network_id` has on-chain deposits (its settings are complete).
-    fn is_on(&self, network_id: &str) -> bool;
+/// The networks that are on, in the order of the network table; an error names the
+/// first network whose settings are incomplete or wrong.
+pub fn enabled(settings: &ChainSettings) -> Result<Vec<ChainNetwork>, String> {
+    let mut on = Vec::new();
+    for network in NETWORKS {
+        if let Some(chain) = network_of(settings, *network)? {
+            on.push(chain);
+        }
+    }
+    Ok(on)
 }
 
-impl ChainsConfigured for ChainSettings {
-    fn enabled(&self) -> Result<Vec<ChainNetwork>, String> {
-        let mut on = Vec::new();
-        for network in NETWORKS {
-            if let Some(chain) = self.network(*network)? {
-                on.push(chain);
-            }
-        }
-        Ok(on)
+/// The settings of `network` when it is on; `None` when none of its required fields
+/// is set.
+pub fn network_of(
+    settings: &ChainSettings,
+    network: Network,
+) -> Result<Option<ChainNetwork>, String> {
+    let id = network.id;
+    let s = settings.of(id);
+    if s.rpc_url.is_none() && s.usdt_contract.is_none() && s.xpub.is_none() {
+        return Ok(None);
     }
-
-    fn network(&self, network: Network) -> Result<Option<ChainNetwork>, String> {
-        let id = network.id;
-        let s = self.of(id);
-        if s.rpc_url.is_none() && s.usdt_contract.is_none() && s.xpub.is_none() {
-            return Ok(None);
-        }
-        let missing = |field: &str| format!("chain.{id}: `{field}` is not set");
-        let rpc_url = s.rpc_url.clone().ok_or_else(|| missing("rpc_url"))?;
-        let contract = s
-            .usdt_contract
-            .as_deref()
-            .ok_or_else(|| missing("usdt_contract"))?;
-        let xpub = s.xpub.as_deref().ok_or_else(|| missing("xpub"))?;
-        let usdt_contract = crate::addresses::validate(network, contract).map_err(|e| {
-            format!(
-                "chain.{id}: `usdt_contract` is not an address: {}",
-                e.reason()
-            )
-        })?;
-        let usdt_decimals = s.usdt_decimals.unwrap_or(DEFAULT_USDT_DECIMALS);
-        if usdt_decimals > MAX_USDT_DECIMALS {
-            return Err(format!(
-                "chain.{id}: `usdt_decimals` is over {MAX_USDT_DECIMALS}"
-            ));
-        }
-        let deposit_key =
-            DepositKey::parse(xpub).map_err(|e| format!("chain.{id}: `xpub`: {e}"))?;
-        Ok(Some(ChainNetwork {
-            network,
-            rpc_url,
-            usdt_contract,
-            usdt_decimals,
-            confirmations: s.confirmations.unwrap_or_else(|| default_confirmations(id)),
-            deposit_key,
-            start_block: s.start_block.unwrap_or(0),
-            poll_ms: s.poll_ms.unwrap_or(DEFAULT_POLL_MS),
-        }))
+    let missing = |field: &str| format!("chain.{id}: `{field}` is not set");
+    let rpc_url = s.rpc_url.clone().ok_or_else(|| missing("rpc_url"))?;
+    let contract = s
+        .usdt_contract
+        .as_deref()
+        .ok_or_else(|| missing("usdt_contract"))?;
+    let xpub = s.xpub.as_deref().ok_or_else(|| missing("xpub"))?;
+    let usdt_contract = crate::addresses::validate(network, contract).map_err(|e| {
+        format!(
+            "chain.{id}: `usdt_contract` is not an address: {}",
+            e.reason()
+        )
+    })?;
+    let usdt_decimals = s.usdt_decimals.unwrap_or(DEFAULT_USDT_DECIMALS);
+    if usdt_decimals > MAX_USDT_DECIMALS {
+        return Err(format!(
+            "chain.{id}: `usdt_decimals` is over {MAX_USDT_DECIMALS}"
+        ));
     }
-
-    fn is_on(&self, network_id: &str) -> bool {
-        NETWORKS
-            .iter()
-            .find(|n| n.id == network_id)
-            .is_some_and(|n| matches!(self.network(*n), Ok(Some(_))))
-    }
+    let deposit_key = DepositKey::parse(xpub).map_err(|e| format!("chain.{id}: `xpub`: {e}"))?;
+    Ok(Some(ChainNetwork {
+        network,
+        rpc_url,
+        usdt_contract,
+        usdt_decimals,
+        confirmations: s.confirmations.unwrap_or_else(|| default_confirmations(id)),
+        deposit_key,
+        start_block: s.start_block.unwrap_or(0),
+        poll_ms: s.poll_ms.unwrap_or(DEFAULT_POLL_MS),
+    }))
 }
 
 #[cfg(test)]
@@ -131,8 +116,7 @@ mod tests {
 
     #[test]
     fn nothing_configured_is_off() {
-        assert!(ChainSettings::default().enabled().unwrap().is_empty());
-        assert!(!ChainSettings::default().is_on("ethereum"));
+        assert!(enabled(&ChainSettings::default()).unwrap().is_empty());
     }
 
     #[test]
@@ -147,7 +131,7 @@ mod tests {
             },
             ..Default::default()
         };
-        let on = settings.enabled().unwrap();
+        let on = enabled(&settings).unwrap();
         assert_eq!(on.len(), 1);
         assert_eq!(on[0].network.id, "bsc");
         assert_eq!(on[0].confirmations, 15);
@@ -156,14 +140,18 @@ mod tests {
             on[0].usdt_contract,
             "0x55d398326f99059fF775485246999027B3197955"
         );
-        assert!(settings.is_on("bsc") && !settings.is_on("tron"));
+        assert!(
+            network_of(&settings, Network::find("tron").unwrap())
+                .unwrap()
+                .is_none()
+        );
     }
 
     #[test]
     fn an_incomplete_or_wrong_network_is_an_error() {
         let mut settings = ChainSettings::default();
         settings.tron.rpc_url = Some(Secret::new("http://127.0.0.1:8090/jsonrpc"));
-        let err = settings.enabled().unwrap_err();
+        let err = enabled(&settings).unwrap_err();
         assert!(
             err.contains("chain.tron") && err.contains("usdt_contract"),
             "{err}"
@@ -171,11 +159,11 @@ mod tests {
 
         settings.tron.usdt_contract = Some("0xnot-tron".into());
         settings.tron.xpub = Some(XPUB.into());
-        let err = settings.enabled().unwrap_err();
+        let err = enabled(&settings).unwrap_err();
         assert!(err.contains("not an address"), "{err}");
 
         settings.tron.usdt_contract = Some("TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t".into());
         settings.tron.xpub = Some("xpub-nonsense".into());
-        assert!(settings.enabled().unwrap_err().contains("xpub"));
+        assert!(enabled(&settings).unwrap_err().contains("xpub"));
     }
 }

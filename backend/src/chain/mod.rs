@@ -15,5 +15,5 @@ pub mod follow;
 pub mod hd;
 pub mod units;
 
-pub use config::{ChainNetwork, ChainsConfigured};
+pub use config::{ChainNetwork, enabled};
 pub use hd::{DepositKey, KeyError};
