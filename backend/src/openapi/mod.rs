@@ -281,27 +281,27 @@ pub fn document() -> ApiResult<utoipa::openapi::OpenApi> {
 
 /// Every documented `(path template, methods)` pair, for `routing::KnownRoutes`.
 pub fn routes() -> ApiResult<Vec<(String, Vec<String>)>> {
-    let document = document()?;
-    let mut routes = Vec::with_capacity(document.paths.paths.len());
-    for (template, item) in document.paths.paths {
-        let json = serde_json::to_value(&item).map_err(ApiError::internal)?;
-        let methods = json
-            .as_object()
-            .map(|ops| {
-                ops.keys()
-                    .filter(|k| {
-                        matches!(
-                            k.as_str(),
-                            "get" | "post" | "put" | "patch" | "delete" | "head" | "options"
-                        )
-                    })
-                    .cloned()
-                    .collect()
-            })
-            .unwrap_or_default();
-        routes.push((template, methods));
-    }
-    Ok(routes)
+    Ok(document()?
+        .paths
+        .paths
+        .into_iter()
+        .map(|(template, item)| {
+            let methods = [
+                ("GET", &item.get),
+                ("PUT", &item.put),
+                ("POST", &item.post),
+                ("DELETE", &item.delete),
+                ("OPTIONS", &item.options),
+                ("HEAD", &item.head),
+                ("PATCH", &item.patch),
+            ]
+            .into_iter()
+            .filter(|(_, operation)| operation.is_some())
+            .map(|(method, _)| method.to_owned())
+            .collect();
+            (template, methods)
+        })
+        .collect())
 }
 
 fn from_json<T: serde::de::DeserializeOwned>(value: Value) -> ApiResult<T> {
