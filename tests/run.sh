@@ -86,6 +86,11 @@ ensure_postgres
 ensure_redis
 fresh_database
 
+log "local EVM node for the chain tests (anvil + the test USDT token, pinned in tests/chain)"
+OTCPAY_TEST_ANVIL=$(bash tests/chain/setup.sh | tail -1) || die "cannot install or build the chain test tools (see above)"
+[ -x "$OTCPAY_TEST_ANVIL" ] || die "tests/chain/setup.sh named no anvil binary"
+export OTCPAY_TEST_ANVIL
+
 log "cargo fmt --check"
 cargo fmt --all -- --check
 

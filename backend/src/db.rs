@@ -170,3 +170,11 @@ macro_rules! stored_as_text {
     };
 }
 pub(crate) use stored_as_text;
+
+/// A write refused by a unique index (a concurrent duplicate, or a replay).
+pub fn is_unique_violation(err: &sea_orm::DbErr) -> bool {
+    matches!(
+        err.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
+}

@@ -55,6 +55,11 @@ struct KindLabels {
     kind: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct NetworkLabels {
+    network: &'static str,
+}
+
 /// No label; used where a series must stay absent until its first value.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct NoLabels {}
@@ -75,6 +80,13 @@ pub struct Metrics {
     webhook_attempts: Family<ResultLabels, Counter>,
     mail_sent: Family<KindLabels, Counter>,
     ledger_check_ok: Family<NoLabels, Gauge>,
+    chain_head: Family<NetworkLabels, Gauge>,
+    chain_last_scanned: Family<NetworkLabels, Gauge>,
+    chain_blocks_behind: Family<NetworkLabels, Gauge>,
+    chain_rpc_errors: Family<NetworkLabels, Counter>,
+    chain_deposits_credited: Family<NetworkLabels, Counter>,
+    chain_transfers_vanished: Family<NetworkLabels, Counter>,
+    chain_halted: Family<NetworkLabels, Gauge>,
 }
 
 impl Default for Metrics {
@@ -89,6 +101,13 @@ impl Default for Metrics {
             webhook_attempts: Family::default(),
             mail_sent: Family::default(),
             ledger_check_ok: Family::default(),
+            chain_head: Family::default(),
+            chain_last_scanned: Family::default(),
+            chain_blocks_behind: Family::default(),
+            chain_rpc_errors: Family::default(),
+            chain_deposits_credited: Family::default(),
+            chain_transfers_vanished: Family::default(),
+            chain_halted: Family::default(),
         };
         metrics.registered()
     }
@@ -140,7 +159,76 @@ impl Metrics {
             "1 when the last ledger invariant check found no violation, else 0",
             self.ledger_check_ok.clone(),
         );
+        r.register(
+            "chain_head_block",
+            "The newest block the network's node reported, by network",
+            self.chain_head.clone(),
+        );
+        r.register(
+            "chain_last_scanned_block",
+            "The last block the deposit watcher took in, by network",
+            self.chain_last_scanned.clone(),
+        );
+        r.register(
+            "chain_blocks_behind",
+            "Blocks between the node's head and the last block taken in, by network",
+            self.chain_blocks_behind.clone(),
+        );
+        r.register(
+            "chain_rpc_errors",
+            "Failed scans of a network (node unreachable or answering errors), by network",
+            self.chain_rpc_errors.clone(),
+        );
+        r.register(
+            "chain_deposits_credited",
+            "On-chain transfers credited after their confirmations, by network",
+            self.chain_deposits_credited.clone(),
+        );
+        r.register(
+            "chain_transfers_vanished",
+            "Credited transfers whose block left the chain (listed for review), by network",
+            self.chain_transfers_vanished.clone(),
+        );
+        r.register(
+            "chain_halted",
+            "1 while the watcher is stopped on a network by a reorganisation deeper than it follows",
+            self.chain_halted.clone(),
+        );
         self
+    }
+
+    /// A scan of `network` ended: the node's head and the last block taken in.
+    pub fn chain_scanned(&self, network: &'static str, head: u64, last: u64, halted: bool) {
+        let labels = NetworkLabels { network };
+        let as_gauge = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        self.chain_head.get_or_create(&labels).set(as_gauge(head));
+        self.chain_last_scanned
+            .get_or_create(&labels)
+            .set(as_gauge(last));
+        self.chain_blocks_behind
+            .get_or_create(&labels)
+            .set(as_gauge(head.saturating_sub(last)));
+        self.chain_halted
+            .get_or_create(&labels)
+            .set(i64::from(halted));
+    }
+
+    /// A scan of `network` failed.
+    pub fn chain_rpc_error(&self, network: &'static str) {
+        self.chain_rpc_errors
+            .get_or_create(&NetworkLabels { network })
+            .inc();
+    }
+
+    /// A scan of `network` credited `credited` transfers and found `vanished` credits.
+    pub fn chain_applied(&self, network: &'static str, credited: u64, vanished: u64) {
+        let labels = NetworkLabels { network };
+        self.chain_deposits_credited
+            .get_or_create(&labels)
+            .inc_by(credited);
+        self.chain_transfers_vanished
+            .get_or_create(&labels)
+            .inc_by(vanished);
     }
 
     /// One served request: `http_requests_total{method,route,status}` and

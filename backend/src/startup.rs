@@ -36,26 +36,25 @@ pub struct Application {
 
 /// Connects to the database (migrating it), loads the master key and the Redis seams,
 /// and creates the first admin when configured. Shared by `serve` and the CLI commands.
-/// Refuses to start on incomplete or wrong chain settings. The settings are read and
-/// checked (RPC URL, USDT contract, decimals, the account's extended public key), but
-/// no watcher follows the chains yet: deposits to derived addresses are not credited,
-/// so none are shown to anyone.
-fn check_chains(settings: &Settings) -> anyhow::Result<()> {
-    for chain in crate::chain::enabled(&settings.chain).map_err(anyhow::Error::msg)? {
-        tracing::warn!(
+/// The networks that are on; refuses to start on incomplete or wrong chain settings
+/// (RPC URL, USDT contract, decimals, the account's extended public key).
+fn load_chains(settings: &Settings) -> anyhow::Result<crate::chain::Chains> {
+    let networks = crate::chain::enabled(&settings.chain).map_err(anyhow::Error::msg)?;
+    for chain in &networks {
+        tracing::info!(
             network = chain.network.id,
             confirmations = chain.confirmations,
             usdt_decimals = chain.usdt_decimals,
-            "chain settings are valid, but this server does not watch chains yet: no deposit address is shown and nothing is credited from the chain"
+            "on-chain deposits are on"
         );
     }
-    Ok(())
+    Ok(crate::chain::Chains::new(networks))
 }
 
 pub async fn build_state(settings: Settings, public_url: String) -> anyhow::Result<AppState> {
     let trusted_proxies = crate::client_addr::TrustedProxies::parse(&settings.trusted_proxies)
         .map_err(anyhow::Error::msg)?;
-    check_chains(&settings)?;
+    let chains = load_chains(&settings)?;
     if !settings.admin_require_2fa {
         tracing::warn!(
             "OTCPAY_ADMIN_REQUIRE_2FA=false: admins can move money without a second factor"
@@ -99,6 +98,7 @@ pub async fn build_state(settings: Settings, public_url: String) -> anyhow::Resu
     let mut handles = FeatureHandles::default();
     handles.insert(merchants::key_cache::KeyCache::default());
     handles.insert(order_writer);
+    handles.insert(chains);
     let state = AppState {
         handles,
         db,
@@ -169,6 +169,7 @@ impl Application {
             webhooks::dispatcher::spawn(state.clone(), shutdown_rx.clone()),
             crate::mail::sender::spawn(state.clone(), shutdown_rx.clone()),
             acceptors::presence::spawn(state.clone(), shutdown_rx.clone()),
+            crate::chain::watcher::spawn(state.clone(), shutdown_rx.clone()),
         ];
         Ok(Self {
             server,
@@ -229,6 +230,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     disputes::http::configure(cfg);
     webhooks::http::configure(cfg);
     withdrawals::http::configure(cfg);
+    crate::chain::http::configure(cfg);
     cashier::http::configure(cfg);
     openapi::configure(cfg);
     crate::assets::configure(cfg);

@@ -19,6 +19,7 @@ mod m20261207_000004_sessions;
 mod m20261207_000005_portal;
 mod m20261207_000006_merchant_logins;
 mod m20261207_000007_webhook_rotation;
+mod m20261207_000008_chain;
 
 /// Schema-building shorthands shared by the migrations.
 pub(crate) mod helpers {
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000005_portal::Migration),
             Box::new(m20261207_000006_merchant_logins::Migration),
             Box::new(m20261207_000007_webhook_rotation::Migration),
+            Box::new(m20261207_000008_chain::Migration),
         ]
     }
 }

@@ -8,6 +8,7 @@
 //! test: nothing is skipped.
 
 pub mod app;
+pub mod chain;
 pub mod contract;
 pub mod db;
 pub mod merchant;

@@ -189,6 +189,8 @@ async fn the_document_is_openapi_3_1_complete_and_lists_every_error_code() {
         } else if [
             "/api/v1/orders",
             "/api/v1/balance",
+            "/api/v1/deposit-addresses",
+            "/api/v1/deposits",
             "/api/v1/ledger/",
             "/api/v1/withdrawals",
             "/api/v1/webhooks/",

@@ -96,6 +96,9 @@ pub mod deposit {
         pub transfer_id: String,
         pub created_by: Option<String>,
         pub created_at: i64,
+        /// The transfer's log index when the chain watcher credited it; `-1` for an
+        /// admin's deposit (the transaction as a whole).
+        pub log_index: i64,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

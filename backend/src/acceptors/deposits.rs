@@ -3,14 +3,14 @@
 //! network + txid.
 
 use matching_engine::Command;
-use sea_orm::TransactionTrait;
+use sea_orm::{DatabaseTransaction, TransactionTrait};
 use serde_json::json;
 
 use super::entity::deposit;
 use super::model::NewDeposit;
 use super::service::{AdminContext, get, is_unique_violation};
 use super::store;
-use crate::audit;
+use crate::audit::{self, AuditEntry};
 use crate::db::now_ms;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::ids::AcceptorId;
@@ -76,6 +76,13 @@ pub async fn deposit(
     Ok(outcome)
 }
 
+/// Who credits a deposit: an admin (audited as theirs), or the chain watcher.
+#[derive(Clone, Copy)]
+pub enum DepositSource<'a> {
+    Admin(AdminContext<'a>),
+    Chain,
+}
+
 /// The deposit transaction. `None` when the network + txid is already recorded
 /// (found first, or lost a race on the unique index).
 async fn credit_deposit(
@@ -92,22 +99,43 @@ async fn credit_deposit(
         txn.rollback().await?;
         return Ok(None);
     }
+    let Some(created) = credit_within(&txn, acceptor_id, new, DepositSource::Admin(ctx)).await?
+    else {
+        txn.rollback().await?;
+        return Ok(None);
+    };
+    txn.commit().await?;
+    Ok(Some(created))
+}
+
+/// Credits a deposit inside the caller's transaction: the deposit row, the posted
+/// ledger transfer `custody → acceptor`, and the audit entry. The caller tells the
+/// engine about the new liquidity once its transaction has committed.
+///
+/// `None`: the unique index refused the row (the transfer is already credited — a
+/// concurrent duplicate waits on the index and fails there, before it touches the
+/// ledger); on PostgreSQL the transaction is then unusable: roll it back.
+pub async fn credit_within(
+    txn: &DatabaseTransaction,
+    acceptor_id: &AcceptorId,
+    new: &NewDeposit,
+    source: DepositSource<'_>,
+) -> ApiResult<Option<deposit::Model>> {
     let now = now_ms();
     let custody = AccountKey::custody(true);
     let account = AccountKey::acceptor(acceptor_id.clone(), true);
-    ledger::open_accounts(&txn, &[custody.clone(), account.clone()]).await?;
-    // The row first: a concurrent duplicate waits on the unique index and fails there,
-    // before it touches the ledger.
-    let created = match store::insert_deposit(&txn, acceptor_id, new, ctx.admin_id, now).await {
+    ledger::open_accounts(txn, &[custody.clone(), account.clone()]).await?;
+    let admin_id = match &source {
+        DepositSource::Admin(ctx) => Some(ctx.admin_id),
+        DepositSource::Chain => None,
+    };
+    let created = match store::insert_deposit(txn, acceptor_id, new, admin_id, now).await {
         Ok(created) => created,
-        Err(err) if is_unique_violation(&err) => {
-            txn.rollback().await?;
-            return Ok(None);
-        }
+        Err(err) if is_unique_violation(&err) => return Ok(None),
         Err(err) => return Err(err.into()),
     };
     ledger::apply(
-        &txn,
+        txn,
         &[
             TransferRequest::posted(new.transfer_id(), custody, account, new.amount.micros())
                 .with_kind("deposit")
@@ -116,20 +144,25 @@ async fn credit_deposit(
         now,
     )
     .await?;
-    audit::record(
-        &txn,
-        ctx.entry(
-            "acceptor.deposit",
-            acceptor_id,
-            json!({
-                "deposit_id": created.id,
-                "amount": new.amount.to_string(),
-                "network": new.network,
-                "txid": new.txid,
-            }),
-        ),
-    )
-    .await?;
-    txn.commit().await?;
+    let details = json!({
+        "deposit_id": created.id,
+        "amount": new.amount.to_string(),
+        "network": new.network,
+        "txid": new.txid,
+        "log_index": new.log_index,
+    });
+    let entry = match &source {
+        DepositSource::Admin(ctx) => ctx.entry("acceptor.deposit", acceptor_id, details),
+        DepositSource::Chain => AuditEntry {
+            actor_id: None,
+            actor_role: "system",
+            action: "acceptor.deposit",
+            target_type: "acceptor",
+            target_id: Some(acceptor_id),
+            details,
+            ip: None,
+        },
+    };
+    audit::record(txn, entry).await?;
     Ok(Some(created))
 }

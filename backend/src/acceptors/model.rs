@@ -262,13 +262,26 @@ pub struct NewDeposit {
     /// Canonical form (see [`Txid::canonical`]).
     pub txid: String,
     pub note: Option<String>,
+    /// The transfer's log index when the chain watcher credits one transfer of the
+    /// transaction; `None` for an admin's deposit (the transaction as a whole).
+    pub log_index: Option<u64>,
 }
 
 impl NewDeposit {
-    /// The ledger transfer id: one per on-chain transaction, so the ledger itself
-    /// refuses to credit a transaction twice.
+    /// The ledger transfer id: one per on-chain transaction (per transfer of it for
+    /// the watcher), so the ledger itself refuses to credit one twice.
     pub fn transfer_id(&self) -> String {
-        format!("dep:{}:{}", self.network, self.txid)
+        match self.log_index {
+            None => format!("dep:{}:{}", self.network, self.txid),
+            Some(log) => format!("dep:{}:{}:{log}", self.network, self.txid),
+        }
+    }
+
+    /// The stored `log_index` (`-1`: the transaction as a whole).
+    pub fn stored_log_index(&self) -> i64 {
+        self.log_index
+            .and_then(|log| i64::try_from(log).ok())
+            .unwrap_or(-1)
     }
 }
 
@@ -285,6 +298,7 @@ impl DepositRequest {
             network: network.id,
             txid,
             note,
+            log_index: None,
         })
     }
 }

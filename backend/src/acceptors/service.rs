@@ -14,8 +14,7 @@
 use std::collections::HashMap;
 
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbErr, IntoActiveModel, SqlErr,
-    TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, IntoActiveModel, TransactionTrait,
 };
 use serde_json::{Map, Value, json};
 
@@ -74,9 +73,7 @@ pub(super) fn not_found() -> ApiError {
     ApiError::not_found("acceptor")
 }
 
-pub(super) fn is_unique_violation(err: &DbErr) -> bool {
-    matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
-}
+pub(super) use crate::db::is_unique_violation;
 
 /// `403 forbidden` unless the acceptor is active.
 pub fn require_active(a: &acceptor::Model) -> ApiResult<()> {

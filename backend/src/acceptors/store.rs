@@ -385,7 +385,7 @@ pub async fn insert_deposit(
     db: &impl ConnectionTrait,
     acceptor_id: &AcceptorId,
     new: &NewDeposit,
-    created_by: &str,
+    created_by: Option<&str>,
     now: i64,
 ) -> Result<deposit::Model, DbErr> {
     deposit::ActiveModel {
@@ -396,8 +396,9 @@ pub async fn insert_deposit(
         amount: Set(new.amount.micros()),
         note: Set(new.note.clone()),
         transfer_id: Set(new.transfer_id()),
-        created_by: Set(Some(created_by.to_owned())),
+        created_by: Set(created_by.map(str::to_owned)),
         created_at: Set(now),
+        log_index: Set(new.stored_log_index()),
     }
     .insert(db)
     .await

@@ -32,7 +32,8 @@ pub struct ChainNetwork {
     pub usdt_decimals: u8,
     pub confirmations: u32,
     pub deposit_key: DepositKey,
-    pub start_block: u64,
+    /// Where the watcher starts without a cursor; `None`: at the head when it first runs.
+    pub start_block: Option<u64>,
     pub poll_ms: u64,
 }
 
@@ -102,7 +103,7 @@ pub fn network_of(
         usdt_decimals,
         confirmations: s.confirmations.unwrap_or_else(|| default_confirmations(id)),
         deposit_key,
-        start_block: s.start_block.unwrap_or(0),
+        start_block: s.start_block,
         poll_ms: s.poll_ms.unwrap_or(DEFAULT_POLL_MS),
     }))
 }

@@ -26,10 +26,12 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 pub type Hash = [u8; 32];
 
 /// A transfer as a log of the chain reports it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Transfer {
     pub txid: Hash,
     pub log_index: u64,
+    /// The sending account.
+    pub from: [u8; 20],
     /// The receiving account (20 bytes, as both EVM and TRON hold it).
     pub to: [u8; 20],
     /// Token base units.
@@ -84,6 +86,15 @@ pub enum FollowError {
     TooDeep { window: usize },
 }
 
+/// [`Follower`]'s state as stored (JSON has no tuple keys).
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+struct Stored {
+    hashes: Vec<(u64, Hash)>,
+    in_block: Vec<(u64, Vec<Transfer>)>,
+    credited: Vec<((Hash, u64), u64)>,
+    vanished: Vec<(Hash, u64)>,
+}
+
 /// Follows one network's chain.
 #[derive(Debug, Clone)]
 pub struct Follower {
@@ -116,6 +127,32 @@ impl Follower {
             credited: HashMap::new(),
             vanished: HashSet::new(),
         }
+    }
+
+    /// The state to keep between scans (the watcher stores it with its cursor).
+    pub fn to_json(&self) -> Result<String, serde_json::Error> {
+        serde_json::to_string(&Stored {
+            hashes: self.hashes.iter().map(|(n, h)| (*n, *h)).collect(),
+            in_block: self.in_block.iter().map(|(n, t)| (*n, t.clone())).collect(),
+            credited: self.credited.iter().map(|(k, at)| (*k, *at)).collect(),
+            vanished: self.vanished.iter().copied().collect(),
+        })
+    }
+
+    /// A follower in the state [`Follower::to_json`] kept, with the current settings.
+    pub fn from_json(
+        confirmations: u32,
+        window: usize,
+        json: &str,
+    ) -> Result<Self, serde_json::Error> {
+        let stored: Stored = serde_json::from_str(json)?;
+        let mut follower = Self::new(confirmations, window);
+        follower.hashes = stored.hashes.into_iter().collect();
+        follower.in_block = stored.in_block.into_iter().collect();
+        follower.credited = stored.credited.into_iter().collect();
+        follower.vanished = stored.vanished.into_iter().collect();
+        follower.forget_old();
+        Ok(follower)
     }
 
     /// The highest block held.

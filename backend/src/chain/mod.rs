@@ -6,14 +6,28 @@
 //!   them is off, and with none the server works as it does without chains.
 //! - `hd.rs`: watch-only deposit addresses: derived from the network's extended public
 //!   key (BIP-32), so the server never holds their private keys.
+//! - `service.rs`: the address book (one address per acceptor and per merchant per
+//!   network) and the views of addresses and deposits.
+//! - `rpc.rs`: the node, through alloy (head, headers, `Transfer` logs).
 //! - `follow.rs`: the confirmation and reorg rule, a deterministic state machine fed
 //!   block by block (`Follower`), tested through random forks.
+//! - `watcher.rs`: one task per network: scans from the stored cursor, feeds the
+//!   follower, commits the outcome with the cursor in one transaction.
+//! - `credit.rs`: what the follower's steps do to rows, the ledger and webhooks.
 //! - `units.rs`: token base units (6 or 18 decimals) to micro-USDT, exactly.
 
 pub mod config;
+pub mod credit;
+pub mod entity;
 pub mod follow;
 pub mod hd;
+pub mod http;
+pub mod rpc;
+pub mod service;
+pub mod store;
 pub mod units;
+pub mod watcher;
 
 pub use config::{ChainNetwork, enabled};
 pub use hd::{DepositKey, KeyError};
+pub use service::Chains;

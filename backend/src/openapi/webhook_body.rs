@@ -1,5 +1,5 @@
 //! Document-only shapes of the webhook body: `WebhookEvent::data` is stored and sent as
-//! the JSON of an order or a withdrawal view, and its `type` is one of the `KIND`
+//! the JSON of an order, a withdrawal or an on-chain deposit view, and its `type` is one of the `KIND`
 //! strings of the order transitions and the withdrawal events. The webhooks feature
 //! carries both as JSON and does not depend on orders or withdrawals; the document,
 //! which sits above every feature, names them here.
@@ -8,6 +8,7 @@ use serde::Serialize;
 use utoipa::openapi::schema::Schema;
 use utoipa::openapi::{Components, Ref, RefOr};
 
+use crate::chain::service::ChainDepositView;
 use crate::error::{ApiError, ApiResult};
 use crate::orders::view::OrderView;
 use crate::withdrawals::model::WithdrawalView;
@@ -19,6 +20,7 @@ use crate::withdrawals::model::WithdrawalView;
 pub enum WebhookData {
     Order(Box<OrderView>),
     Withdrawal(Box<WithdrawalView>),
+    Deposit(Box<ChainDepositView>),
 }
 
 /// The kinds of `WebhookEvent`.
@@ -45,6 +47,12 @@ pub enum WebhookEventType {
     WithdrawalCompleted,
     #[schema(rename = "withdrawal.failed")]
     WithdrawalFailed,
+    /// A transfer to the merchant's top-up address is in a block, confirming.
+    #[schema(rename = "deposit.pending")]
+    DepositPending,
+    /// The transfer has its confirmations and is credited to the live balance.
+    #[schema(rename = "deposit.confirmed")]
+    DepositConfirmed,
 }
 
 /// Points `WebhookEvent.data` and `WebhookEvent.type` at the shapes above.

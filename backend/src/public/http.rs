@@ -36,8 +36,11 @@ async fn time() -> HttpResponse {
     })
 }
 
-async fn currencies() -> HttpResponse {
-    HttpResponse::Ok().json(model::currencies())
+async fn currencies(state: web::Data<AppState>) -> HttpResponse {
+    let onchain: Vec<&str> = crate::chain::Chains::of(&state)
+        .map(|c| c.networks().iter().map(|n| n.network.id).collect())
+        .unwrap_or_default();
+    HttpResponse::Ok().json(model::currencies(&onchain))
 }
 
 async fn rates(

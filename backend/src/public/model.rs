@@ -52,16 +52,21 @@ pub struct NetworkView {
     /// The smallest withdrawal amount on this network.
     #[schema(format = "decimal", example = "10.00")]
     pub min_withdrawal: String,
+    /// On-chain deposits are followed on this network (top-up addresses and on-chain
+    /// payments are offered).
+    #[schema(example = false)]
+    pub onchain_deposits: bool,
 }
 
-impl From<&Network> for NetworkView {
-    fn from(network: &Network) -> Self {
+impl NetworkView {
+    fn of(network: &Network, onchain: &[&str]) -> Self {
         Self {
             id: network.id,
             name: network.name,
             chain_id: network.chain_id,
             withdrawal_fee: format_usdt(network.withdrawal_fee),
             min_withdrawal: format_usdt(network.min_withdrawal),
+            onchain_deposits: onchain.contains(&network.id),
         }
     }
 }
@@ -77,13 +82,17 @@ pub struct FiatView {
     pub scale: u32,
 }
 
-/// The static currency table: USDT on every network of [`NETWORKS`], and [`FIATS`].
-pub fn currencies() -> CurrenciesView {
+/// The currency table: USDT on every network of [`NETWORKS`] (`onchain`: the ids of
+/// the networks whose deposits are followed), and [`FIATS`].
+pub fn currencies(onchain: &[&str]) -> CurrenciesView {
     CurrenciesView {
         assets: vec![AssetView {
             code: "USDT",
             scale: USDT_SCALE,
-            networks: NETWORKS.iter().map(NetworkView::from).collect(),
+            networks: NETWORKS
+                .iter()
+                .map(|n| NetworkView::of(n, onchain))
+                .collect(),
         }],
         fiats: FIATS
             .iter()
@@ -283,14 +292,16 @@ mod tests {
 
     #[test]
     fn currencies_lists_usdt_networks_and_fiats() {
-        let view = serde_json::to_value(currencies()).unwrap();
+        let view = serde_json::to_value(currencies(&["bsc"])).unwrap();
         assert_eq!(view["assets"][0]["code"], "USDT");
         assert_eq!(view["assets"][0]["scale"], 6);
         assert_eq!(
             view["assets"][0]["networks"][0],
             json!({"id": "tron", "name": "TRON (TRC-20)", "chain_id": null,
-                   "withdrawal_fee": "1.00", "min_withdrawal": "10.00"})
+                   "withdrawal_fee": "1.00", "min_withdrawal": "10.00",
+                   "onchain_deposits": false})
         );
+        assert_eq!(view["assets"][0]["networks"][2]["onchain_deposits"], true);
         assert_eq!(view["assets"][0]["networks"][2]["withdrawal_fee"], "0.50");
         assert_eq!(view["fiats"][0], json!({"code": "CNY", "scale": 2}));
         assert_eq!(view["fiats"].as_array().unwrap().len(), FIATS.len());

@@ -7,7 +7,7 @@
 
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, DatabaseConnection, DatabaseTransaction, DbErr,
-    EntityTrait, IntoActiveModel, QuerySelect, SqlErr, TransactionTrait,
+    EntityTrait, IntoActiveModel, QuerySelect, TransactionTrait,
 };
 use serde_json::json;
 
@@ -97,7 +97,7 @@ impl From<ApiError> for CreateFailure {
 
 impl From<DbErr> for CreateFailure {
     fn from(err: DbErr) -> Self {
-        if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) {
+        if crate::db::is_unique_violation(&err) {
             Self::Duplicate
         } else {
             Self::Api(err.into())

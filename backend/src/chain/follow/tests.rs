@@ -15,6 +15,7 @@ fn transfer(tx: u64) -> Transfer {
     Transfer {
         txid: hash(1_000_000 + tx),
         log_index: 0,
+        from: [9; 20],
         to: [7; 20],
         value: 5_000_000,
     }
@@ -269,4 +270,21 @@ fn random_forks_credit_each_buried_transfer_exactly_once() {
             );
         }
     }
+}
+
+#[test]
+fn a_follower_restored_from_its_json_continues_where_it_stopped() {
+    let mut f = Follower::new(3, 16);
+    f.on_block(block(0, 100, 0, vec![])).unwrap();
+    f.on_block(block(1, 101, 100, vec![transfer(1)])).unwrap();
+    f.on_block(block(2, 102, 101, vec![])).unwrap();
+    let json = f.to_json().unwrap();
+    let mut restored = Follower::from_json(3, 16, &json).unwrap();
+    assert_eq!(restored.tip(), Some(2));
+    // Confirmed once, by the restored follower, at the third block.
+    let steps = restored.on_block(block(3, 103, 102, vec![])).unwrap();
+    assert_eq!(confirmed(&steps), vec![transfer(1).key()]);
+    // A reorg under the restored tip is still recognised: the credit vanishes.
+    let steps = restored.on_block(block(1, 201, 100, vec![])).unwrap();
+    assert!(matches!(steps[..], [Step::Vanished { block: 1, .. }]));
 }

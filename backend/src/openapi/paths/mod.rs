@@ -6,6 +6,7 @@
 pub mod acceptor;
 pub mod admin;
 pub mod cashier;
+pub mod chain;
 pub mod merchant;
 pub mod public;
 
@@ -18,4 +19,5 @@ pub const ERROR_TABLES: &[&[OpErrors]] = &[
     admin::ERRORS,
     acceptor::ERRORS,
     cashier::ERRORS,
+    chain::ERRORS,
 ];
