@@ -208,8 +208,9 @@ impl Default for Settings {
 
 /// `OTCPAY_CHAIN_BSC_USDT_DECIMALS` (seen as `bsc_usdt_decimals`) →
 /// `chain.bsc.usdt_decimals`.
+/// Environment names arrive as written (upper case): compared without case.
 fn chain_key(key: &figment::value::UncasedStr) -> figment::value::Uncased<'_> {
-    let text = key.as_str();
+    let text = key.as_str().to_ascii_lowercase();
     for network in ["ethereum", "bsc", "tron"] {
         if let Some(field) = text
             .strip_prefix(network)
@@ -347,6 +348,7 @@ mod tests {
             ("bsc_usdt_decimals", "chain.bsc.usdt_decimals"),
             ("ethereum_rpc_url", "chain.ethereum.rpc_url"),
             ("tron_xpub", "chain.tron.xpub"),
+            ("ETHEREUM_CONFIRMATIONS", "chain.ethereum.confirmations"),
         ] {
             assert_eq!(chain_key(UncasedStr::new(env)).as_str(), key);
         }

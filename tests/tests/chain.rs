@@ -106,6 +106,12 @@ async fn caught_up(metrics: &otcpay::metrics::Metrics, node: &Anvil) {
     .await;
 }
 
+/// The merchant's available live balance, as `GET /api/v1/balance` says it.
+async fn available(merchant: &otcpay_tests::merchant::MerchantClient) -> Value {
+    let body: Value = merchant.get("/api/v1/balance").await.json().await.unwrap();
+    body["balances"][0]["available"].clone()
+}
+
 fn acceptor_account(id: &str) -> AccountKey {
     AccountKey::acceptor(id.to_owned(), true)
 }
@@ -249,17 +255,7 @@ async fn a_reorg_after_the_credit_raises_an_alert_and_leaves_the_ledger() {
     assert_eq!(pending.json()["data"]["txid"], txid.as_str());
     let confirmed = receiver.wait_for("deposit.confirmed", id).await;
     assert_eq!(confirmed.json()["data"]["amount"], "40.00");
-    let balance = |b: Value| b["balances"][0]["available"].clone();
-    let credited = balance(
-        merchant
-            .live
-            .get("/api/v1/balance")
-            .await
-            .json()
-            .await
-            .unwrap(),
-    );
-    assert_eq!(credited, "40.00");
+    assert_eq!(available(&merchant.live).await, "40.00");
 
     // A reorganisation deeper than the confirmations takes the credited block away.
     let head = node.block_number().await;
@@ -290,16 +286,7 @@ async fn a_reorg_after_the_credit_raises_an_alert_and_leaves_the_ledger() {
             .contains("left the chain")
     );
     // Never silently reversed.
-    let after = balance(
-        merchant
-            .live
-            .get("/api/v1/balance")
-            .await
-            .json()
-            .await
-            .unwrap(),
-    );
-    assert_eq!(after, "40.00");
+    assert_eq!(available(&merchant.live).await, "40.00");
     let audit: Value = app
         .get("/api/v1/admin/audit-log?limit=100", Some(&admin))
         .await

@@ -45,11 +45,11 @@ async fn currencies_list_usdt_on_three_networks_and_the_fiats() {
             "scale": 6,
             "networks": [
                 {"id": "tron", "name": "TRON (TRC-20)", "chain_id": null,
-                 "withdrawal_fee": "1.00", "min_withdrawal": "10.00"},
+                 "withdrawal_fee": "1.00", "min_withdrawal": "10.00", "onchain_deposits": false},
                 {"id": "ethereum", "name": "Ethereum (ERC-20)", "chain_id": 1,
-                 "withdrawal_fee": "5.00", "min_withdrawal": "20.00"},
+                 "withdrawal_fee": "5.00", "min_withdrawal": "20.00", "onchain_deposits": false},
                 {"id": "bsc", "name": "BNB Smart Chain (BEP-20)", "chain_id": 56,
-                 "withdrawal_fee": "0.50", "min_withdrawal": "10.00"},
+                 "withdrawal_fee": "0.50", "min_withdrawal": "10.00", "onchain_deposits": false},
             ],
         }])
     );

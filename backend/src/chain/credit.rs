@@ -326,18 +326,28 @@ async fn credit(
     }
 }
 
+/// The transfer's row when it is in `status` (a step for a row in another state
+/// changes nothing).
+async fn find_in(
+    txn: &DatabaseTransaction,
+    scan: &Scan<'_>,
+    transfer: &Transfer,
+    status: TransferStatus,
+) -> ApiResult<Option<transfer::Model>> {
+    Ok(find(txn, scan, transfer)
+        .await?
+        .filter(|row| row.status == status))
+}
+
 async fn dropped(
     txn: &DatabaseTransaction,
     scan: &Scan<'_>,
     transfer: &Transfer,
     after: &mut AfterCommit,
 ) -> ApiResult<()> {
-    let Some(row) = find(txn, scan, transfer).await? else {
+    let Some(row) = find_in(txn, scan, transfer, TransferStatus::Pending).await? else {
         return Ok(());
     };
-    if row.status != TransferStatus::Pending {
-        return Ok(());
-    }
     let mut active = row.into_active_model();
     active.status = Set(TransferStatus::Dropped);
     active.updated_at = Set(scan.now);
@@ -353,12 +363,9 @@ async fn vanished(
     block: u64,
     after: &mut AfterCommit,
 ) -> ApiResult<()> {
-    let Some(row) = find(txn, scan, transfer).await? else {
+    let Some(row) = find_in(txn, scan, transfer, TransferStatus::Confirmed).await? else {
         return Ok(());
     };
-    if row.status != TransferStatus::Confirmed {
-        return Ok(());
-    }
     let reason = format!(
         "block {block} left the chain after this transfer was credited (a reorganisation deeper than {} confirmations); the credit stands until an admin reviews it",
         scan.chain.confirmations
