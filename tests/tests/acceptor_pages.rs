@@ -694,3 +694,19 @@ async fn two_factor_is_turned_on_and_off_from_the_security_page() {
 
     app.assert_ledger_ok().await;
 }
+
+#[tokio::test]
+async fn the_top_up_page_says_when_no_chain_is_followed() {
+    let app = TestApp::spawn().await;
+    let acceptor = online_acceptor(&app, AcceptorSpec::default()).await;
+    let (status, html) = page(&app, &acceptor.token, "/acceptor/top-up").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("On-chain top-ups are not enabled"), "{html}");
+    assert!(html.contains("href=\"/acceptor/top-up\" aria-current=\"page\""));
+    let response = app
+        .get("/api/v1/acceptor/deposit-addresses", Some(&acceptor.token))
+        .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.json::<Value>().await.unwrap(), json!({"data": []}));
+    app.assert_ledger_ok().await;
+}

@@ -376,3 +376,65 @@ async fn two_nodes_following_one_database_never_credit_twice() {
     assert_eq!(acceptor_deposits(&app, &acceptor.token).await.len(), 5);
     app.assert_ledger_ok().await;
 }
+
+/// `GET` a page with the session cookie, in `lang`.
+async fn page(app: &TestApp, token: &str, path: &str, lang: &str) -> String {
+    let response = app
+        .client
+        .get(app.url(path))
+        .header(reqwest::header::COOKIE, format!("otcpay_session={token}"))
+        .header(reqwest::header::ACCEPT_LANGUAGE, lang)
+        .send()
+        .await
+        .expect("page request");
+    assert_eq!(response.status(), 200, "{path}");
+    response.text().await.expect("page body")
+}
+
+#[tokio::test]
+async fn the_portals_show_the_top_up_address_and_the_confirmations() {
+    let (node, token, app) = setup().await;
+    let acceptor = online_acceptor(&app, AcceptorSpec::default()).await;
+    let html = page(&app, &acceptor.token, "/acceptor/top-up", "en").await;
+    let address = acceptor_address(&app, &acceptor.token).await;
+    assert!(html.contains(&address), "the address is shown");
+    assert!(html.contains("data:image/png;base64,"), "with its QR code");
+    assert!(html.contains("No deposits yet"));
+
+    let txid = node.mint(&token, &address, 5 * USDT as u64).await;
+    deposit_where(&app, &acceptor.token, &txid, |d| d["confirmations"] == 1).await;
+    let html = page(&app, &acceptor.token, "/acceptor/top-up", "en").await;
+    assert!(
+        html.contains("1 of 3 confirmations"),
+        "pending with its count"
+    );
+    assert!(
+        html.contains("data-refresh-every"),
+        "refreshing while confirming"
+    );
+    let html = page(&app, &acceptor.token, "/acceptor/top-up", "zh-CN").await;
+    assert!(html.contains("1 / 3 个确认"));
+
+    node.mine(CONFIRMATIONS as u64).await;
+    deposit_where(&app, &acceptor.token, &txid, |d| d["status"] == "confirmed").await;
+    let html = page(&app, &acceptor.token, "/acceptor/top-up", "en").await;
+    assert!(html.contains("Credited") && !html.contains("data-refresh-every"));
+
+    let merchant = create_merchant(&app, json!({})).await;
+    let login = otcpay_tests::merchant::merchant_login(&app, merchant.id()).await;
+    let addresses: Value = merchant
+        .live
+        .get("/api/v1/deposit-addresses")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let merchant_address = addresses["data"][0]["address"].as_str().unwrap();
+    let html = page(&app, &login.token, "/merchant/balance", "en").await;
+    assert!(
+        html.contains(merchant_address),
+        "the merchant's address on its balance page"
+    );
+    assert_ne!(merchant_address, address, "each owner has its own address");
+    app.assert_ledger_ok().await;
+}

@@ -409,6 +409,16 @@
       if (btn && btn.hasAttribute('data-confirm') && openConfirm(form, btn)) e.preventDefault();
     }, true);
 
+    // A section with data-refresh-every="N" (deposits still confirming) reloads the page
+    // after N seconds, unless the reader is in a form field.
+    var refresh = $('[data-refresh-every]');
+    if (refresh) {
+      setTimeout(function () {
+        var active = doc.activeElement;
+        if (!active || !/^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName)) location.reload();
+      }, 1000 * Math.max(5, Number(refresh.getAttribute('data-refresh-every')) || 10));
+    }
+
     // A checkbox with data-autosubmit (the Online switch) posts its form when changed.
     doc.addEventListener('change', function (e) {
       if (e.target.hasAttribute && e.target.hasAttribute('data-autosubmit')) e.target.form.requestSubmit();

@@ -19,6 +19,7 @@ mod error_page;
 pub mod filters;
 pub mod merchant;
 pub mod security;
+pub mod top_up;
 
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};

@@ -1,16 +1,18 @@
 //! `GET /merchant/balance`: the balances of both modes (the ledger's, as
 //! `GET /api/v1/balance` shows them) and a page of one mode's statement (the service of
-//! `GET /api/v1/ledger/entries`).
+//! `GET /api/v1/ledger/entries`), and the on-chain top-up section.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use super::model::{BalancePage, BalanceView, EntryRow};
+use crate::chain::entity::OwnerKind;
 use crate::error::ApiError;
 use crate::ledger::{self, AccountKey};
 use crate::money::format_usdt;
 use crate::pages::context::urlencode;
 use crate::pages::merchant::{api, merchant_of};
+use crate::pages::top_up::top_up;
 use crate::pages::{MerchantPage, PageError, render};
 
 /// Statement lines per page.
@@ -63,6 +65,9 @@ async fn show(
         )),
         _ => None,
     };
+    let top_up = top_up(&state, &ctx, OwnerKind::Merchant, m.id.as_str())
+        .await
+        .map_err(api(&ctx))?;
     let page = BalancePage {
         ctx: ctx.clone(),
         live: view(live),
@@ -70,6 +75,7 @@ async fn show(
         livemode,
         entries: statement.data.into_iter().map(EntryRow::from).collect(),
         next_href,
+        top_up,
     };
     render(&ctx, &page)
 }

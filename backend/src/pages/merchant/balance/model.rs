@@ -4,6 +4,7 @@
 use askama::Template;
 
 use crate::pages::PageCtx;
+use crate::pages::top_up::TopUp;
 use crate::withdrawals::model::StatementEntry;
 
 pub struct BalanceView {
@@ -47,6 +48,8 @@ pub struct BalancePage {
     pub livemode: bool,
     pub entries: Vec<EntryRow>,
     pub next_href: Option<String>,
+    /// On-chain top-up addresses and deposits; `None` when no chain is followed.
+    pub top_up: Option<TopUp>,
 }
 
 impl BalancePage {
@@ -56,6 +59,7 @@ impl BalancePage {
             "order_credit" => self.ctx.t("merchant_balance.kind_order_credit"),
             "withdrawal" => self.ctx.t("merchant_balance.kind_withdrawal"),
             "withdrawal_fee" => self.ctx.t("merchant_balance.kind_withdrawal_fee"),
+            "deposit" => self.ctx.t("merchant_balance.kind_deposit"),
             other => other,
         }
     }
