@@ -14,6 +14,7 @@ pub mod audit;
 pub mod auth;
 pub mod cashier;
 pub mod chain;
+pub mod chain_watcher;
 pub mod client_addr;
 pub mod config;
 pub mod crypto;

@@ -169,7 +169,7 @@ impl Application {
             webhooks::dispatcher::spawn(state.clone(), shutdown_rx.clone()),
             crate::mail::sender::spawn(state.clone(), shutdown_rx.clone()),
             acceptors::presence::spawn(state.clone(), shutdown_rx.clone()),
-            crate::chain::watcher::spawn(state.clone(), shutdown_rx.clone()),
+            crate::chain_watcher::scan::spawn(state.clone(), shutdown_rx.clone()),
         ];
         Ok(Self {
             server,
@@ -230,7 +230,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     disputes::http::configure(cfg);
     webhooks::http::configure(cfg);
     withdrawals::http::configure(cfg);
-    crate::chain::http::configure(cfg);
+    crate::chain_watcher::http::configure(cfg);
     cashier::http::configure(cfg);
     openapi::configure(cfg);
     crate::assets::configure(cfg);

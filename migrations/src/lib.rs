@@ -20,6 +20,7 @@ mod m20261207_000005_portal;
 mod m20261207_000006_merchant_logins;
 mod m20261207_000007_webhook_rotation;
 mod m20261207_000008_chain;
+mod m20261207_000009_onchain_orders;
 
 /// Schema-building shorthands shared by the migrations.
 pub(crate) mod helpers {
@@ -58,6 +59,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000006_merchant_logins::Migration),
             Box::new(m20261207_000007_webhook_rotation::Migration),
             Box::new(m20261207_000008_chain::Migration),
+            Box::new(m20261207_000009_onchain_orders::Migration),
         ]
     }
 }

@@ -438,3 +438,225 @@ async fn the_portals_show_the_top_up_address_and_the_confirmations() {
     assert_ne!(merchant_address, address, "each owner has its own address");
     app.assert_ledger_ok().await;
 }
+
+/// Creates an on-chain order with the merchant's live key.
+async fn onchain_order(
+    merchant: &otcpay_tests::merchant::CreatedMerchant,
+    id: &str,
+    amount: &str,
+) -> Value {
+    let response = merchant
+        .live
+        .post(
+            "/api/v1/orders",
+            &json!({"merchant_order_id": id, "amount": amount, "rail": "onchain",
+                    "network": "ethereum", "expires_in": 600}),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    response.json().await.unwrap()
+}
+
+/// The order once it satisfies `check`.
+async fn order_where(
+    merchant: &otcpay_tests::merchant::CreatedMerchant,
+    id: &str,
+    check: impl Fn(&Value) -> bool,
+) -> Value {
+    eventually(&format!("order {id}"), || async {
+        let order: Value = merchant
+            .live
+            .get(&format!("/api/v1/orders/{id}"))
+            .await
+            .json()
+            .await
+            .ok()?;
+        check(&order).then_some(order)
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_direct_onchain_order_completes_from_a_transfer_to_its_address() {
+    let (node, token, app) = setup().await;
+    let receiver = WebhookReceiver::start().await;
+    let merchant = create_merchant(
+        &app,
+        json!({"fee_rate": "0.01", "webhook_url": receiver.url}),
+    )
+    .await;
+    let order = onchain_order(&merchant, "oc-1", "30.00").await;
+    let id = order["id"].as_str().unwrap().to_owned();
+    assert_eq!(order["status"], "assigned");
+    assert_eq!(order["rail"], "onchain");
+    assert_eq!(order["network"], "ethereum");
+    assert_eq!(order["txid"], Value::Null);
+    assert_eq!(order["paid_amount"], "0.00");
+    assert_eq!(order["confirmations"], 0);
+    let details = &order["payment_details"];
+    assert_eq!(details["method"], "onchain");
+    assert_eq!(details["amount"], "30.00");
+    let address = details["address"].as_str().unwrap().to_owned();
+    assert_eq!(
+        details["token_contract"].as_str().unwrap().to_lowercase(),
+        token.to_lowercase()
+    );
+    assert!(
+        details["uri"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/transfer?address={address}&uint256=30000000")),
+        "{details}"
+    );
+    // Its own address: not the merchant's top-up address.
+    let top_up: Value = merchant
+        .live
+        .get("/api/v1/deposit-addresses")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_ne!(top_up["data"][0]["address"], address.as_str());
+    // The same merchant_order_id again is the same order.
+    let again = merchant
+        .live
+        .post(
+            "/api/v1/orders",
+            &json!({"merchant_order_id": "oc-1", "amount": "30.00", "rail": "onchain",
+                    "network": "ethereum", "expires_in": 600}),
+        )
+        .await;
+    assert_eq!(again.status(), 200);
+    assert_eq!(again.json::<Value>().await.unwrap()["id"], id.as_str());
+
+    let txid = node.mint(&token, &address, 30 * USDT as u64).await;
+    let paid = order_where(&merchant, &id, |o| o["status"] == "paid").await;
+    assert_eq!(paid["txid"], txid.as_str());
+    assert_eq!(paid["paid_amount"], "30.00");
+    receiver.wait_for("order.paid", &id).await;
+    node.mine(CONFIRMATIONS as u64).await;
+    let completed = order_where(&merchant, &id, |o| o["status"] == "completed").await;
+    assert_eq!(completed["confirmations"], CONFIRMATIONS);
+    let callback = receiver.wait_for("order.completed", &id).await;
+    let data = &callback.json()["data"];
+    assert_eq!(data["txid"], txid.as_str());
+    assert_eq!(data["paid_amount"], "30.00");
+    assert_eq!(data["confirmations"], CONFIRMATIONS);
+    // Credited amount − fee (1 %), once.
+    node.mine(3).await;
+    caught_up(&app.state.metrics, &node).await;
+    assert_eq!(available(&merchant.live).await, "29.70");
+    app.assert_ledger_ok().await;
+}
+
+#[tokio::test]
+async fn an_underpaid_onchain_order_stays_open_then_expires_with_the_partial_amount_for_review() {
+    let (node, token, app) = setup().await;
+    let merchant = create_merchant(&app, json!({"fee_rate": "0"})).await;
+    let order = onchain_order(&merchant, "oc-under", "30.00").await;
+    let id = order["id"].as_str().unwrap().to_owned();
+    let address = order["payment_details"]["address"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let txid = node.mint(&token, &address, 10 * USDT as u64).await;
+    node.mine(CONFIRMATIONS as u64 + 2).await;
+    caught_up(&app.state.metrics, &node).await;
+    let open = order_where(&merchant, &id, |o| o["paid_amount"] == "10.00").await;
+    assert_eq!(open["status"], "assigned", "underpaid: still waiting");
+    assert_eq!(open["txid"], txid.as_str());
+    assert_eq!(available(&merchant.live).await, "0.00");
+
+    // The payment window ends: expired, with the partial amount listed for an admin.
+    let order_id = otcpay::ids::OrderId::parse(&id).unwrap();
+    let row = otcpay::orders::service::find(&app.state.db, &order_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let past = otcpay::db::now_ms() - 1000;
+    let mut active = sea_orm::IntoActiveModel::into_active_model(row);
+    active.expires_at = sea_orm::ActiveValue::Set(past);
+    active.next_deadline = sea_orm::ActiveValue::Set(Some(past));
+    sea_orm::ActiveModelTrait::update(active, &app.state.db)
+        .await
+        .unwrap();
+    otcpay::orders::scheduler::run_once(&app.state)
+        .await
+        .unwrap();
+    let expired = order_where(&merchant, &id, |o| o["status"] == "expired").await;
+    assert_eq!(expired["paid_amount"], "10.00");
+    let admin = app.admin_token().await;
+    let list: Value = app
+        .get("/api/v1/admin/chain-transfers?status=review", Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let listed = list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["txid"] == txid.as_str())
+        .cloned()
+        .unwrap_or_else(|| panic!("the partial payment is listed: {list}"));
+    assert_eq!(listed["owner_kind"], "order");
+    assert!(
+        listed["review_reason"]
+            .as_str()
+            .unwrap()
+            .contains("underpaid")
+    );
+    assert_eq!(available(&merchant.live).await, "0.00");
+    app.assert_ledger_ok().await;
+}
+
+#[tokio::test]
+async fn onchain_orders_refuse_what_they_cannot_be() {
+    let (_node, _token, app) = setup().await;
+    let merchant = create_merchant(&app, json!({})).await;
+    let post = |client: &otcpay_tests::merchant::MerchantClient, body: Value| {
+        let client = client.clone();
+        async move { client.post("/api/v1/orders", &body).await }
+    };
+    let base = json!({"merchant_order_id": "oc-x", "amount": "5.00", "rail": "onchain"});
+    let with = |extra: Value| {
+        let mut body = base.clone();
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        body
+    };
+    // A network whose deposits are not followed here.
+    let r = post(&merchant.live, with(json!({"network": "tron"}))).await;
+    otcpay_tests::app::assert_error(r, 400, "unsupported_network").await;
+    let r = post(&merchant.live, with(json!({}))).await;
+    otcpay_tests::app::assert_error(r, 400, "unsupported_network").await;
+    // The sandbox has no chain.
+    let r = post(&merchant.test, with(json!({"network": "ethereum"}))).await;
+    otcpay_tests::app::assert_error(r, 400, "invalid_request").await;
+    // Fields of the other rail.
+    let r = post(
+        &merchant.live,
+        with(json!({"network": "ethereum", "fiat_currency": "CNY"})),
+    )
+    .await;
+    otcpay_tests::app::assert_error(r, 400, "invalid_request").await;
+    let r = post(
+        &merchant.live,
+        json!({"merchant_order_id": "otc-x", "amount": "5.00", "fiat_currency": "CNY", "network": "ethereum"}),
+    )
+    .await;
+    otcpay_tests::app::assert_error(r, 400, "invalid_request").await;
+    let r = post(&merchant.live, with(json!({"rail": "lightning"}))).await;
+    otcpay_tests::app::assert_error(r, 400, "invalid_request").await;
+    // The customer cannot say "I have paid" for an on-chain order.
+    let order = onchain_order(&merchant, "oc-ok", "5.00").await;
+    let cashier = order["cashier_url"].as_str().unwrap();
+    let token = cashier.rsplit('/').next().unwrap();
+    let r = app
+        .post(&format!("/pay/{token}/paid"), None, &json!({}))
+        .await;
+    assert_eq!(r.status(), 409);
+    app.assert_ledger_ok().await;
+}

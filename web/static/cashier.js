@@ -42,7 +42,9 @@
     events.addEventListener("open", check);
     ["order.assigned", "order.paid", "order.completed", "order.expired", "order.cancelled",
      "order.disputed", "order.dispute_resolved", "lagged"].forEach(function (kind) {
-      events.addEventListener(kind, function () { check(); });
+      // Any event re-reads the page: an on-chain order's confirmations change while its
+      // status stays `paid`.
+      events.addEventListener(kind, function () { refresh(); });
     });
   }
   // The fallback when events cannot flow (a proxy that buffers, a dropped connection).

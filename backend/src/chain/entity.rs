@@ -9,11 +9,14 @@ pub enum OwnerKind {
     Acceptor,
     /// A merchant's balance top-up address: credits its live balance.
     Merchant,
+    /// A direct on-chain order's own address: pays the order.
+    Order,
 }
 
 crate::db::stored_as_text!(OwnerKind {
     Acceptor => "acceptor",
     Merchant => "merchant",
+    Order => "order",
 });
 
 /// What became of a transfer to one of our addresses.

@@ -11,22 +11,20 @@
 //! - `rpc.rs`: the node, through alloy (head, headers, `Transfer` logs).
 //! - `follow.rs`: the confirmation and reorg rule, a deterministic state machine fed
 //!   block by block (`Follower`), tested through random forks.
-//! - `watcher.rs`: one task per network: scans from the stored cursor, feeds the
-//!   follower, commits the outcome with the cursor in one transaction.
-//! - `credit.rs`: what the follower's steps do to rows, the ledger and webhooks.
 //! - `units.rs`: token base units (6 or 18 decimals) to micro-USDT, exactly.
+//! - `store.rs`, `entity.rs`: the cursor, address book and transfer rows.
+//!
+//! This folder sits below the features (orders derive an on-chain order's address
+//! here); `chain_watcher/`, above them, follows the chains and credits what arrives.
 
 pub mod config;
-pub mod credit;
 pub mod entity;
 pub mod follow;
 pub mod hd;
-pub mod http;
 pub mod rpc;
 pub mod service;
 pub mod store;
 pub mod units;
-pub mod watcher;
 
 pub use config::{ChainNetwork, enabled};
 pub use hd::{DepositKey, KeyError};

@@ -174,6 +174,47 @@ pub async fn transfers_of_owner(
         .await
 }
 
+/// The pending and confirmed transfers to these owners' addresses.
+pub async fn transfers_of_owners(
+    db: &impl ConnectionTrait,
+    owner_kind: OwnerKind,
+    owner_ids: &[String],
+) -> Result<Vec<transfer::Model>, DbErr> {
+    transfer::Entity::find()
+        .filter(transfer::Column::OwnerKind.eq(owner_kind))
+        .filter(transfer::Column::OwnerId.is_in(owner_ids.iter().cloned()))
+        .filter(
+            transfer::Column::Status.is_in([TransferStatus::Pending, TransferStatus::Confirmed]),
+        )
+        .all(db)
+        .await
+}
+
+/// Lists an owner's pending and confirmed transfers for an admin's review, with why.
+pub async fn mark_for_review(
+    db: &impl ConnectionTrait,
+    owner_kind: OwnerKind,
+    owner_id: &str,
+    reason: &str,
+    now: i64,
+) -> Result<u64, DbErr> {
+    let result = transfer::Entity::update_many()
+        .col_expr(
+            transfer::Column::Status,
+            Expr::value(TransferStatus::Review),
+        )
+        .col_expr(transfer::Column::ReviewReason, Expr::value(reason))
+        .col_expr(transfer::Column::UpdatedAt, Expr::value(now))
+        .filter(transfer::Column::OwnerKind.eq(owner_kind))
+        .filter(transfer::Column::OwnerId.eq(owner_id))
+        .filter(
+            transfer::Column::Status.is_in([TransferStatus::Pending, TransferStatus::Confirmed]),
+        )
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
+}
+
 /// Transfers in `statuses`, newest first (the admin's review list).
 pub async fn transfers_in(
     db: &impl ConnectionTrait,

@@ -11,7 +11,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use super::announce::announce;
 use super::deadlines::deadline_after;
 use super::matching::resync_acceptor_liquidity;
-use super::model::OrderStatus;
+use super::model::{OrderStatus, Rail};
 use super::request::OrderParams;
 use super::side::AcceptorSide;
 use super::store::order;
@@ -88,6 +88,15 @@ pub async fn create(
     }
 }
 
+/// The merchant's fee on `amount` micro-USDT, at its stored fee rate.
+pub(super) fn fee_of(merchant: &crate::merchants::merchant::Model, amount: i64) -> ApiResult<i64> {
+    let fee_rate = Rate::parse_fraction(&merchant.fee_rate).map_err(|err| {
+        tracing::error!(merchant = %merchant.id, error = %err, "unreadable stored fee rate");
+        ApiError::internal(err)
+    })?;
+    Ok(fee_rate.apply_to_micros(amount))
+}
+
 /// The new order's row, still `matching`.
 fn new_row(
     state: &AppState,
@@ -96,11 +105,7 @@ fn new_row(
     params: &OrderParams,
     fingerprint: String,
 ) -> ApiResult<order::Model> {
-    let fee_rate = Rate::parse_fraction(&merchant.fee_rate).map_err(|err| {
-        tracing::error!(merchant = %merchant.id, error = %err, "unreadable stored fee rate");
-        ApiError::internal(err)
-    })?;
-    let fee = fee_rate.apply_to_micros(params.amount.micros());
+    let fee = fee_of(merchant, params.amount.micros())?;
     let now = now_ms();
     let expires_at = deadline_after(now, u64::from(params.expires_in.seconds()));
     let match_deadline = deadline_after(now, state.settings.match_timeout_seconds).min(expires_at);
@@ -146,6 +151,11 @@ fn new_row(
         completed_at: None,
         created_at: now,
         updated_at: now,
+        rail: Rail::Otc,
+        network: None,
+        txid: None,
+        paid_amount: None,
+        confirmations: None,
     })
 }
 
@@ -210,7 +220,7 @@ async fn forget_in_engine(state: &AppState, order_id: &OrderId) {
     }
 }
 
-async fn find_by_merchant_order_id(
+pub(super) async fn find_by_merchant_order_id(
     conn: &impl ConnectionTrait,
     merchant_id: &str,
     livemode: bool,
@@ -225,7 +235,7 @@ async fn find_by_merchant_order_id(
 }
 
 /// A short code the customer writes in the transfer memo (no 0/O/1/I confusion).
-fn payment_reference() -> String {
+pub(super) fn payment_reference() -> String {
     const ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTVWXYZ";
     ids::random_bytes(6)
         .iter()
@@ -243,7 +253,7 @@ fn merchant_order_id_taken() -> ApiError {
     .with_param("merchant_order_id")
 }
 
-fn replay_of(existing: order::Model, fingerprint: &str) -> ApiResult<Created> {
+pub(super) fn replay_of(existing: order::Model, fingerprint: &str) -> ApiResult<Created> {
     if existing.params_hash == fingerprint {
         Ok(Created {
             order: existing,

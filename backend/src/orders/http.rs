@@ -5,7 +5,8 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
 use super::model::OrderStatus;
-use super::request::CreateOrderRequest;
+use super::onchain;
+use super::request::{CreateOrderRequest, ParsedOrder};
 use super::service;
 use super::store;
 use super::view::OrderView;
@@ -25,8 +26,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 async fn create(state: web::Data<AppState>, signed: SignedRequest) -> ApiResult<HttpResponse> {
     let request: CreateOrderRequest = signed.json()?;
-    let params = request.parse(signed.merchant.default_fiat.as_deref())?;
-    let created = service::create(&state, &signed.merchant, signed.livemode, params).await?;
+    let created = match request.parse_rail(signed.merchant.default_fiat.as_deref())? {
+        ParsedOrder::Otc(params) => {
+            service::create(&state, &signed.merchant, signed.livemode, params).await?
+        }
+        ParsedOrder::Onchain(params) => {
+            onchain::create(&state, &signed.merchant, signed.livemode, params).await?
+        }
+    };
     let view = OrderView::new(&created.order, &state.public_url, true);
     Ok(crate::http_body::created(created.replayed, &view))
 }

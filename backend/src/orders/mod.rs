@@ -12,6 +12,7 @@ pub mod engine_state;
 pub mod http;
 pub mod matching;
 pub mod model;
+pub mod onchain;
 pub mod request;
 pub mod sandbox;
 pub mod scheduler;

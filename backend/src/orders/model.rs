@@ -45,6 +45,23 @@ crate::db::stored_as_text!(OrderStatus {
     Disputed => "disputed",
 });
 
+/// How the customer pays: fiat to an acceptor (`otc`, the default), or USDT to the
+/// order's own address on a chain (`onchain`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, sea_orm::DeriveValueType, utoipa::ToSchema,
+)]
+#[serde(rename_all = "lowercase")]
+#[sea_orm(value_type = "String")]
+pub enum Rail {
+    Otc,
+    Onchain,
+}
+
+crate::db::stored_as_text!(Rail {
+    Otc => "otc",
+    Onchain => "onchain",
+});
+
 impl OrderStatus {
     /// Orders the matching engine holds (queued, or reserving liquidity). A disputed
     /// order holds its reservation only when it came from `paid`.
@@ -85,6 +102,8 @@ pub enum Actor {
     Customer,
     Admin,
     System,
+    /// The chain watcher: an on-chain order's payment seen, then confirmed.
+    Chain,
 }
 
 impl Actor {
@@ -95,6 +114,7 @@ impl Actor {
             Self::Customer => "customer",
             Self::Admin => "admin",
             Self::System => "system",
+            Self::Chain => "chain",
         }
     }
 }
@@ -123,6 +143,7 @@ impl Actor {
                 (from, to),
                 (Matching, Assigned) | (Matching | Assigned, Expired) | (Paid, Disputed)
             ),
+            Self::Chain => matches!((from, to), (Assigned, Paid) | (Assigned | Paid, Completed)),
         };
         match (allowed, from) {
             (true, _) => Ok(()),
@@ -158,6 +179,10 @@ pub mod transfer_ids {
     }
     pub fn commission(order: &str) -> String {
         format!("{order}:commission")
+    }
+    /// What an on-chain order received beyond its amount, credited to the merchant.
+    pub fn excess(order: &str) -> String {
+        format!("{order}:excess")
     }
 }
 

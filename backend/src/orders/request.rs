@@ -7,9 +7,10 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::money::{FiatCurrency, Usdt};
+use crate::values::networks::Network;
 use crate::values::{
     ExpiresIn, HttpUrl, PaymentMethodCode, optional_string, parse_fiat_code, parse_merchant_ref,
-    parse_usdt,
+    parse_network, parse_usdt,
 };
 
 pub const MAX_METADATA_BYTES: usize = 4 * 1024;
@@ -54,6 +55,33 @@ pub struct CreateOrderRequest {
     /// that it is echoed byte for byte (a number beyond `f64` stays as it was written).
     #[schema(value_type = Option<std::collections::BTreeMap<String, Value>>, nullable = false)]
     pub metadata: Option<Box<RawValue>>,
+    /// `otc` (the default: the customer pays fiat to an acceptor) or `onchain` (the
+    /// customer sends USDT to the order's own address on `network`; live keys only).
+    #[schema(value_type = Option<super::model::Rail>, nullable = false)]
+    pub rail: Option<Value>,
+    /// The network of an on-chain order (`ethereum`, `bsc`, `tron`): one whose
+    /// `onchain_deposits` is on in `GET /api/v1/public/currencies`.
+    #[schema(value_type = Option<crate::values::networks::NetworkId>, nullable = false)]
+    pub network: Option<Value>,
+}
+
+/// A request that passed every check, by rail.
+#[derive(Debug, Clone)]
+pub enum ParsedOrder {
+    Otc(OrderParams),
+    Onchain(OnchainParams),
+}
+
+/// An on-chain order's checked parameters: no fiat, no payment method, a network.
+#[derive(Debug, Clone)]
+pub struct OnchainParams {
+    pub merchant_order_id: String,
+    pub amount: Usdt,
+    pub network: Network,
+    pub callback_url: Option<HttpUrl>,
+    pub return_url: Option<HttpUrl>,
+    pub expires_in: ExpiresIn,
+    pub metadata: Option<Box<RawValue>>,
 }
 
 /// A request that passed every check.
@@ -81,20 +109,56 @@ fn parse_url(value: Option<Value>, param: &'static str) -> ApiResult<Option<Http
 }
 
 impl CreateOrderRequest {
-    /// Checks every field; `default_fiat` is the merchant's default fiat, if any.
+    /// Checks every field of either rail; `default_fiat` is the merchant's default fiat.
+    pub fn parse_rail(mut self, default_fiat: Option<&str>) -> ApiResult<ParsedOrder> {
+        match optional_string("rail", self.rail.take())?.as_deref() {
+            None | Some("otc") => {
+                if self.network.is_some() {
+                    return Err(invalid(
+                        "network",
+                        "network is for on-chain orders (\"rail\": \"onchain\").",
+                    ));
+                }
+                self.parse(default_fiat).map(ParsedOrder::Otc)
+            }
+            Some("onchain") => self.parse_onchain().map(ParsedOrder::Onchain),
+            Some(_) => Err(invalid("rail", "rail must be \"otc\" or \"onchain\".")),
+        }
+    }
+
+    fn parse_onchain(self) -> ApiResult<OnchainParams> {
+        let merchant_order_id = parse_merchant_ref("merchant_order_id", self.merchant_order_id)?;
+        let amount = parse_usdt(self.amount, "amount")?;
+        parse_currency(self.currency)?;
+        if optional_string("payment_method", self.payment_method)?.is_some() {
+            return Err(invalid(
+                "payment_method",
+                "payment_method is for OTC orders; an on-chain order is paid in USDT.",
+            ));
+        }
+        if optional_string("fiat_currency", self.fiat_currency)?.is_some() {
+            return Err(invalid(
+                "fiat_currency",
+                "fiat_currency is for OTC orders; an on-chain order is paid in USDT.",
+            ));
+        }
+        let network = parse_network("network", self.network.as_ref())?;
+        Ok(OnchainParams {
+            merchant_order_id,
+            amount,
+            network,
+            callback_url: parse_url(self.callback_url, "callback_url")?,
+            return_url: parse_url(self.return_url, "return_url")?,
+            expires_in: ExpiresIn::parse(self.expires_in.as_ref())?,
+            metadata: parse_metadata(self.metadata)?,
+        })
+    }
+
+    /// Checks every field of an OTC order; `default_fiat` is the merchant's default fiat.
     pub fn parse(self, default_fiat: Option<&str>) -> ApiResult<OrderParams> {
         let merchant_order_id = parse_merchant_ref("merchant_order_id", self.merchant_order_id)?;
         let amount = parse_usdt(self.amount, "amount")?;
-        match optional_string("currency", self.currency)?.as_deref() {
-            None | Some("USDT") => {}
-            Some(_) => {
-                return Err(ApiError::new(
-                    ErrorCode::UnsupportedCurrency,
-                    "currency must be USDT.",
-                )
-                .with_param("currency"));
-            }
-        }
+        parse_currency(self.currency)?;
         let fiat_code = optional_string("fiat_currency", self.fiat_currency)?
             .or_else(|| default_fiat.map(str::to_owned))
             .ok_or_else(|| invalid("fiat_currency", "fiat_currency is required."))?;
@@ -116,6 +180,17 @@ impl CreateOrderRequest {
             expires_in,
             metadata,
         })
+    }
+}
+
+/// `currency`: only `USDT` (the default).
+fn parse_currency(value: Option<Value>) -> ApiResult<()> {
+    match optional_string("currency", value)?.as_deref() {
+        None | Some("USDT") => Ok(()),
+        Some(_) => Err(
+            ApiError::new(ErrorCode::UnsupportedCurrency, "currency must be USDT.")
+                .with_param("currency"),
+        ),
     }
 }
 
@@ -152,6 +227,25 @@ impl OrderParams {
             self.return_url.as_ref().map(HttpUrl::as_str),
             self.expires_in.seconds(),
             // Parsed, as fingerprints were always made: stored ones keep matching.
+            self.metadata
+                .as_ref()
+                .and_then(|raw| serde_json::from_str::<Value>(raw.get()).ok()),
+        ]);
+        hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
+    }
+}
+
+impl OnchainParams {
+    /// [`OrderParams::fingerprint`] of an on-chain order (its rail and network in it).
+    pub fn fingerprint(&self) -> String {
+        let canonical = serde_json::json!([
+            "onchain",
+            self.network.id,
+            self.merchant_order_id,
+            self.amount.micros(),
+            self.callback_url.as_ref().map(HttpUrl::as_str),
+            self.return_url.as_ref().map(HttpUrl::as_str),
+            self.expires_in.seconds(),
             self.metadata
                 .as_ref()
                 .and_then(|raw| serde_json::from_str::<Value>(raw.get()).ok()),

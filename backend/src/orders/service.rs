@@ -9,12 +9,12 @@ pub use super::deadlines::due_transition;
 pub use super::settlement::{check_credited_once, escrow_of};
 pub use super::transition::Scope;
 pub use super::transitions::{
-    Resolution, cancel, complete_sandbox_order, confirm, expire, mark_paid, open_dispute, reject,
-    requeue_unpaid_orders_of, resolve_dispute,
+    ChainPayment, Resolution, cancel, complete_sandbox_order, confirm, expire, mark_paid,
+    open_dispute, reject, requeue_unpaid_orders_of, resolve_dispute, settle_on_chain,
 };
 
 // Reads other features and the pages may use; the queries stay in `store.rs`.
 pub use super::store::{
-    count_by_status_since, events_of, find, find_by_acceptor, find_by_cashier_token, find_many,
-    find_of_merchant, search_by_merchant,
+    active_onchain, count_by_status_since, events_of, find, find_by_acceptor,
+    find_by_cashier_token, find_many, find_of_merchant, search_by_merchant,
 };

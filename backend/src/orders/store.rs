@@ -50,6 +50,16 @@ pub mod order {
         pub completed_at: Option<i64>,
         pub created_at: i64,
         pub updated_at: i64,
+        /// `otc` (an acceptor takes fiat) or `onchain` (USDT to the order's own address).
+        pub rail: crate::orders::model::Rail,
+        /// The network of an on-chain order.
+        pub network: Option<String>,
+        /// The last transaction that paid an on-chain order.
+        pub txid: Option<String>,
+        /// Micro-USDT an on-chain order received (seen in blocks).
+        pub paid_amount: Option<i64>,
+        /// Confirmations of that payment (the least of its transfers').
+        pub confirmations: Option<i64>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -89,6 +99,25 @@ pub async fn find(
     order_id: &OrderId,
 ) -> Result<Option<order::Model>, DbErr> {
     order::Entity::find_by_id(order_id.clone()).one(db).await
+}
+
+/// On-chain orders of `network` still waiting for their payment or confirming it
+/// (the chain watcher settles them), oldest first.
+pub async fn active_onchain(
+    db: &impl ConnectionTrait,
+    network: &str,
+    limit: u64,
+) -> Result<Vec<order::Model>, DbErr> {
+    use crate::orders::model::{OrderStatus, Rail};
+    use sea_orm::{QueryOrder, QuerySelect};
+    order::Entity::find()
+        .filter(order::Column::Rail.eq(Rail::Onchain))
+        .filter(order::Column::Network.eq(network))
+        .filter(order::Column::Status.is_in([OrderStatus::Assigned, OrderStatus::Paid]))
+        .order_by_asc(order::Column::CreatedAt)
+        .limit(limit)
+        .all(db)
+        .await
 }
 
 /// An order of this merchant in this mode; another tenant's order is `None` (a 404).

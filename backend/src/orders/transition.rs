@@ -22,7 +22,7 @@ use serde_json::Value;
 
 use super::announce::{self, event_view, history_row, live_events, webhook_row};
 use super::deadlines::next_deadline_for;
-use super::model::{Actor, OrderStatus};
+use super::model::{Actor, OrderStatus, Rail};
 use super::side::AcceptorSide;
 use super::store::order;
 use crate::db::{self, now_ms};
@@ -230,9 +230,12 @@ pub(crate) async fn run<T: Transition>(state: &AppState, mut t: T) -> ApiResult<
     let side = step.side;
     txn.commit().await?;
 
-    state
-        .notify_engine_all(side.engine_commands(effects.engine))
-        .await;
+    // The engine never holds an on-chain order.
+    if updated.rail == Rail::Otc {
+        state
+            .notify_engine_all(side.engine_commands(effects.engine))
+            .await;
+    }
     if let Some(view) = view {
         let events = live_events(&updated, T::KIND, view);
         announce::publish(

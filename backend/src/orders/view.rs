@@ -6,6 +6,7 @@ use serde::Serialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
+use super::model::Rail;
 use super::store::order;
 use crate::db::rfc3339;
 use crate::ids::OrderId;
@@ -75,6 +76,27 @@ pub struct OrderView {
     pub metadata: Option<Box<RawValue>>,
     /// `false` for sandbox orders (created with an `mk_test_…` key).
     pub livemode: bool,
+    /// `otc` (fiat to an acceptor) or `onchain` (USDT to the order's own address).
+    pub rail: super::model::Rail,
+    /// On-chain orders only: the network.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::values::networks::NetworkId>, nullable = false)]
+    pub network: Option<String>,
+    /// On-chain orders only: the last transaction that paid the order; `null` until
+    /// one is seen.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub txid: Option<Option<String>>,
+    /// On-chain orders only: USDT received so far at the order's address (in blocks,
+    /// confirmed or not).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = "decimal", nullable = false)]
+    pub paid_amount: Option<String>,
+    /// On-chain orders only: confirmations of that payment (the least of its
+    /// transfers'), up to the network's requirement.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<i64>, nullable = false)]
+    pub confirmations: Option<i64>,
 }
 
 pub fn cashier_url(public_url: &str, token: &str) -> String {
@@ -146,6 +168,11 @@ impl OrderView {
                 .as_ref()
                 .and_then(|m| RawValue::from_string(m.clone()).ok()),
             livemode: o.livemode,
+            rail: o.rail,
+            network: o.network.clone(),
+            txid: (o.rail == Rail::Onchain).then(|| o.txid.clone()),
+            paid_amount: (o.rail == Rail::Onchain).then(|| format_usdt(o.paid_amount.unwrap_or(0))),
+            confirmations: (o.rail == Rail::Onchain).then(|| o.confirmations.unwrap_or(0)),
         }
     }
 }

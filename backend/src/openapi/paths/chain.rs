@@ -2,8 +2,8 @@
 //! review list.
 
 use crate::chain::entity::TransferStatus;
-use crate::chain::http::{ChainDepositList, ChainTransferList};
 use crate::chain::service::DepositAddressList;
+use crate::chain_watcher::http::{ChainDepositList, ChainTransferList};
 use crate::error::ErrorCode as E;
 use crate::openapi::errors::OpErrors;
 

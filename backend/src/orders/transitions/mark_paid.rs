@@ -5,7 +5,7 @@ use sea_orm::{ActiveValue::Set, DatabaseTransaction};
 
 use crate::error::{ApiError, ApiResult};
 use crate::orders::deadlines::deadline_after;
-use crate::orders::model::{Actor, OrderStatus};
+use crate::orders::model::{Actor, OrderStatus, Rail};
 use crate::orders::store::{self, order};
 use crate::orders::transition::{self, Effects, Scope, Step, Transition, lock_order};
 use crate::state::AppState;
@@ -33,6 +33,15 @@ impl Transition for MarkPaid<'_> {
 
     fn target(&self, _o: &order::Model) -> OrderStatus {
         OrderStatus::Paid
+    }
+
+    fn check(&self, o: &order::Model, _step: &Step<'_>) -> ApiResult<()> {
+        if o.rail == Rail::Onchain {
+            return Err(ApiError::invalid_state(
+                "An on-chain order is paid by its transfer; this page follows it by itself.",
+            ));
+        }
+        Ok(())
     }
 
     async fn write(

@@ -3,6 +3,7 @@
 //! transfers, which rows of its own, which engine commands after the commit).
 
 mod cancel;
+mod chain_payment;
 mod confirm;
 mod dispute;
 mod expire;
@@ -11,6 +12,7 @@ mod reject;
 mod resolve;
 
 pub use cancel::cancel;
+pub use chain_payment::{ChainPayment, settle_on_chain};
 pub use confirm::confirm;
 pub use dispute::open_dispute;
 pub use expire::expire;

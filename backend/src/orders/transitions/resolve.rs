@@ -13,10 +13,10 @@ use super::dispute::mail_acceptor_about_dispute;
 use crate::db;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::ids::DisputeId;
-use crate::ledger;
+use crate::ledger::{self, AccountKey, TransferRequest};
 use crate::mail::MailKind;
 use crate::orders::dispute::{self, DisputeStatus};
-use crate::orders::model::{Actor, OrderStatus};
+use crate::orders::model::{Actor, OrderStatus, Rail, Settlement, transfer_ids};
 use crate::orders::settlement::{settlement_batch, settlement_commands, void_reservation};
 use crate::orders::store::order;
 use crate::orders::transition::{self, Effects, Scope, Step, Transition, lock_order};
@@ -133,6 +133,46 @@ impl Transition for Resolve<'_> {
                 active.released_amount = Set(Some(settlement.released));
                 self.released = Some(settlement.released);
                 effects.engine = settlement_commands(o, acceptor_id, &settlement, reservation_held);
+            }
+            (Resolution::Release { amount }, None) if o.rail == Rail::Onchain => {
+                // An on-chain order appealed after expiry (paid late, or underpaid):
+                // what the admin releases comes from custody, where the transfers are.
+                let settlement = Settlement::compute(o.amount, o.fee, amount, |_| 0);
+                let custody = AccountKey::custody(true);
+                let merchant = AccountKey::merchant(o.merchant_id.clone(), true);
+                let revenue = AccountKey::revenue(true);
+                ledger::open_accounts(
+                    step.txn,
+                    &[custody.clone(), merchant.clone(), revenue.clone()],
+                )
+                .await?;
+                let batch: Vec<TransferRequest> = [
+                    (
+                        transfer_ids::credit(&o.id),
+                        merchant,
+                        settlement.net,
+                        "order_credit",
+                    ),
+                    (
+                        transfer_ids::fee(&o.id),
+                        revenue,
+                        settlement.revenue,
+                        "order_fee",
+                    ),
+                ]
+                .into_iter()
+                .filter(|(_, _, amount, _)| *amount > 0)
+                .map(|(id, to, amount, kind)| {
+                    TransferRequest::posted(id, custody.clone(), to, amount)
+                        .with_kind(kind)
+                        .with_reference(o.id.clone())
+                })
+                .collect();
+                ledger::apply(step.txn, &batch, step.now).await?;
+                active.fee = Set(settlement.fee);
+                active.completed_at = Set(Some(step.now));
+                active.released_amount = Set(Some(settlement.released));
+                self.released = Some(settlement.released);
             }
             (Resolution::Release { .. }, None) => {
                 return Err(ApiError::invalid_state(

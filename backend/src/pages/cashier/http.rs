@@ -36,8 +36,17 @@ async fn find(ctx: &PageCtx, req: &HttpRequest, token: &str) -> Result<order::Mo
 async fn page(req: HttpRequest, token: web::Path<String>) -> Result<HttpResponse, PageError> {
     let ctx = page_ctx(&req).await?;
     let o = find(&ctx, &req, &token).await?;
-    let page = CashierPage::new(ctx.clone(), &o, None).with_thread(&thread(&ctx, &req, &o).await?);
+    let page = CashierPage::new(ctx.clone(), &o, None)
+        .with_onchain(&o, required_confirmations(&req, &o))
+        .with_thread(&thread(&ctx, &req, &o).await?);
     render(&ctx, &page)
+}
+
+/// The confirmations an on-chain order's network asks for.
+fn required_confirmations(req: &HttpRequest, o: &order::Model) -> Option<u32> {
+    let state = state_of(req).ok()?;
+    let chains = crate::chain::Chains::of(&state).ok()?;
+    Some(chains.get(o.network.as_deref()?)?.confirmations)
 }
 
 async fn thread(
@@ -72,6 +81,7 @@ async fn after(
         {
             let o = find(&ctx, req, token).await?;
             let page = CashierPage::new(ctx.clone(), &o, Some(err.message.into_owned()))
+                .with_onchain(&o, required_confirmations(req, &o))
                 .with_thread(&thread(&ctx, req, &o).await?);
             let mut response = render(&ctx, &page)?;
             *response.status_mut() = actix_web::http::StatusCode::BAD_REQUEST;

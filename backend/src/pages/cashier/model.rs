@@ -10,6 +10,24 @@ use crate::money::format_usdt;
 use crate::orders::order;
 use crate::pages::PageCtx;
 
+/// What an on-chain order's customer sends, and what the chain has said so far.
+pub struct OnchainPay {
+    pub network_name: &'static str,
+    pub address: String,
+    pub token_contract: String,
+    pub amount: String,
+    pub uri: String,
+    /// A PNG data URI of a QR code of `uri`.
+    pub qr: Option<String>,
+    /// Micro-USDT seen at the address.
+    pub paid: i64,
+    pub paid_text: String,
+    pub confirmations: i64,
+    /// The network's confirmations (0 when the network is no longer followed).
+    pub required: u32,
+    pub txid: Option<String>,
+}
+
 /// One line of the payment details.
 pub struct Detail {
     /// As the acceptor's payment method names it (`account_number`).
@@ -40,6 +58,8 @@ pub struct CashierPage {
     pub error: Option<String>,
     /// The dispute thread: (who wrote it, as a catalogue key; when; the text).
     pub messages: Vec<(&'static str, (String, String), String)>,
+    /// An on-chain order's transfer (see [`CashierPage::with_onchain`]).
+    pub onchain: Option<OnchainPay>,
 }
 
 impl CashierPage {
@@ -91,7 +111,70 @@ impl CashierPage {
             return_url: o.return_url.clone().filter(|_| status == "completed"),
             error,
             messages: Vec::new(),
+            onchain: None,
         }
+    }
+
+    /// The page of an on-chain order: its address, exact amount, QR code and progress;
+    /// `required` is its network's confirmations.
+    pub fn with_onchain(mut self, o: &order::Model, required: Option<u32>) -> Self {
+        if o.rail != crate::orders::model::Rail::Onchain {
+            return self;
+        }
+        let details: Value = o
+            .payment_details
+            .as_deref()
+            .and_then(|d| serde_json::from_str(d).ok())
+            .unwrap_or_default();
+        let text = |key: &str| details[key].as_str().unwrap_or_default().to_owned();
+        let uri = text("uri");
+        let paid = o.paid_amount.unwrap_or(0);
+        self.onchain = Some(OnchainPay {
+            network_name: o
+                .network
+                .as_deref()
+                .and_then(crate::values::networks::Network::find)
+                .map_or("", |n| n.name),
+            address: text("address"),
+            token_contract: text("token_contract"),
+            amount: text("amount"),
+            qr: crate::orders::view::qr_data_uri(&uri),
+            uri,
+            paid,
+            paid_text: format_usdt(paid),
+            confirmations: o.confirmations.unwrap_or(0),
+            required: required.unwrap_or(0),
+            txid: o.txid.clone(),
+        });
+        self
+    }
+
+    /// The heading of an on-chain order's transfer: "Send USDT on Ethereum (ERC-20)".
+    pub fn onchain_heading(&self) -> String {
+        let network = self.onchain.as_ref().map_or("", |c| c.network_name);
+        self.ctx
+            .fmt("cashier.onchain_heading", &[("network", network)])
+    }
+
+    /// "Received 40.00 of 100.00 USDT", once something arrived.
+    pub fn onchain_received(&self) -> Option<String> {
+        let c = self.onchain.as_ref().filter(|c| c.paid > 0)?;
+        Some(self.ctx.fmt(
+            "cashier.onchain_received",
+            &[("paid", &c.paid_text), ("amount", &c.amount)],
+        ))
+    }
+
+    /// "2 of 12 confirmations", while the transfer is confirming.
+    pub fn onchain_progress(&self) -> Option<String> {
+        let c = self.onchain.as_ref().filter(|_| self.status == "paid")?;
+        Some(self.ctx.fmt(
+            "cashier.onchain_confirmations",
+            &[
+                ("n", &c.confirmations.to_string()),
+                ("m", &c.required.to_string()),
+            ],
+        ))
     }
 
     /// The label of a detail: from the catalogue when known, else its key in words.
@@ -117,6 +200,9 @@ impl CashierPage {
 
     /// The status in words, for the paying customer.
     pub fn status_text(&self) -> &str {
+        if self.onchain.is_some() && self.status == "paid" {
+            return self.ctx.t("cashier.status_onchain_paid");
+        }
         self.ctx.t(match self.status {
             "assigned" => "cashier.status_assigned",
             "paid" => "cashier.status_paid",
@@ -130,6 +216,11 @@ impl CashierPage {
 
     /// What happens next, in one sentence.
     pub fn next_text(&self) -> &str {
+        match (self.onchain.is_some(), self.status) {
+            (true, "assigned") => return self.ctx.t("cashier.next_onchain_assigned"),
+            (true, "paid") => return self.ctx.t("cashier.next_onchain_paid"),
+            _ => {}
+        }
         self.ctx.t(match self.status {
             "assigned" => "cashier.next_assigned",
             "paid" => "cashier.next_paid",

@@ -5,12 +5,12 @@
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
-use super::entity::{OwnerKind, TransferStatus};
-use super::service::{self, ChainDepositView, DepositAddressList};
-use super::store;
 use crate::acceptors::service::{acceptor_of_user, require_active};
 use crate::auth::AdminUser;
 use crate::auth::extract::AcceptorUser;
+use crate::chain::entity::{OwnerKind, TransferStatus};
+use crate::chain::service::{self, ChainDepositView, DepositAddressList};
+use crate::chain::store;
 use crate::error::{ApiError, ApiResult};
 use crate::merchants::auth::SignedRequest;
 use crate::state::AppState;

@@ -10,21 +10,22 @@ use std::collections::HashMap;
 use sea_orm::{ActiveValue::Set, DatabaseTransaction, IntoActiveModel};
 use serde_json::json;
 
-use super::config::ChainNetwork;
-use super::entity::{OwnerKind, TransferStatus, deposit_address, transfer};
-use super::follow::{Hash, Step, Transfer};
-use super::service::ChainDepositView;
-use super::store;
-use super::units;
 use crate::acceptors::deposits::{DepositSource, credit_within};
 use crate::acceptors::model::NewDeposit;
 use crate::audit::{self, AuditEntry};
+use crate::chain::config::ChainNetwork;
+use crate::chain::entity::{OwnerKind, TransferStatus, deposit_address, transfer};
+use crate::chain::follow::{Hash, Step, Transfer};
+use crate::chain::service::ChainDepositView;
+use crate::chain::store;
+use crate::chain::units;
 use crate::error::{ApiError, ApiResult};
-use crate::ids::{AcceptorId, MerchantId};
+use crate::ids::{AcceptorId, MerchantId, OrderId};
 use crate::infra::event_bus::BusEvent;
 use crate::ledger::{self, AccountKey, TransferRequest};
 use crate::money::Usdt;
 use crate::orders::announce::merchant_topic;
+use crate::orders::model::OrderStatus;
 use crate::webhooks;
 
 /// The addresses the watcher follows, by the account logs carry.
@@ -125,7 +126,7 @@ async fn insert(
         log_index: Set(log_index(transfer)),
         block_number: Set(as_i64(block)),
         block_hash: Set(block_hash(scan, block)),
-        from_account: Set(super::service::account_hex(&transfer.from)),
+        from_account: Set(crate::chain::service::account_hex(&transfer.from)),
         address_id: Set(owner.id.clone()),
         owner_kind: Set(owner.owner_kind),
         owner_id: Set(owner.owner_id.clone()),
@@ -323,6 +324,43 @@ async fn credit(
             .await?;
             Ok((TransferStatus::Confirmed, Some(transfer_id), None))
         }
+        OwnerKind::Order => order_payment(txn, row).await,
+    }
+}
+
+/// A confirmed transfer to an on-chain order's address: it pays the order (settled
+/// after the commit, `chain_watcher::orders`) while the order waits for its payment;
+/// after that (expired, cancelled, completed, disputed) it is listed for review — the
+/// customer or merchant may appeal an expired order, an admin resolves.
+async fn order_payment(
+    txn: &DatabaseTransaction,
+    row: &transfer::Model,
+) -> ApiResult<(TransferStatus, Option<String>, Option<String>)> {
+    let order_id: OrderId = row
+        .owner_id
+        .parse()
+        .map_err(|_| ApiError::internal("a deposit address names no order"))?;
+    let status = crate::orders::service::find(txn, &order_id)
+        .await?
+        .map(|o| o.status);
+    match status {
+        Some(OrderStatus::Assigned | OrderStatus::Paid) => {
+            Ok((TransferStatus::Confirmed, Some(order_id.to_string()), None))
+        }
+        Some(status) => Ok((
+            TransferStatus::Review,
+            Some(order_id.to_string()),
+            Some(format!(
+                "paid to order {order_id} after it was {status}: not credited; the customer or the merchant may appeal an expired order, an admin resolves"
+            )),
+        )),
+        None => Ok((
+            TransferStatus::Review,
+            None,
+            Some(format!(
+                "the address of order {order_id}, which does not exist"
+            )),
+        )),
     }
 }
 
@@ -443,6 +481,8 @@ fn live_event(scan: &Scan<'_>, row: &transfer::Model, after: &mut AfterCommit) {
     let topic = match row.owner_kind {
         OwnerKind::Acceptor => format!("acceptor:{}", row.owner_id),
         OwnerKind::Merchant => merchant_topic(&row.owner_id),
+        // The order's own events tell its payment (`chain_watcher::orders`).
+        OwnerKind::Order => return,
     };
     let payload = serde_json::to_value(view(scan, row)).unwrap_or_default();
     after.events.push(BusEvent {

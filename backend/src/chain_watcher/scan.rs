@@ -26,12 +26,12 @@ use sea_orm::TransactionTrait;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use super::config::ChainNetwork;
 use super::credit::{self, AfterCommit, Owners, Scan};
-use super::follow::{FollowError, Follower, Step};
-use super::rpc::{ChainRpc, RpcError};
-use super::service::{Chains, account_bytes};
-use super::store::{self, CursorUpdate};
+use crate::chain::config::ChainNetwork;
+use crate::chain::follow::{FollowError, Follower, Step};
+use crate::chain::rpc::{ChainRpc, RpcError};
+use crate::chain::service::{Chains, account_bytes};
+use crate::chain::store::{self, CursorUpdate};
 use crate::db::now_ms;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -234,6 +234,7 @@ pub async fn scan(
         .metrics
         .chain_scanned(network, head, last, read.halted.is_some());
     after_commit(state, network, after, read.halted).await;
+    super::orders::settle(state, network, chain.confirmations).await?;
     Ok(next_block <= head)
 }
 
