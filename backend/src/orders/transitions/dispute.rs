@@ -9,7 +9,7 @@ use crate::ids::{DisputeId, OrderId};
 use crate::mail::MailKind;
 use crate::orders::deadlines::{release_window_over, within_appeal_window};
 use crate::orders::dispute::{self, DisputeStatus};
-use crate::orders::model::{Actor, OrderStatus};
+use crate::orders::model::{Actor, OrderStatus, Rail};
 use crate::orders::store::order;
 use crate::orders::transition::{self, Effects, Scope, Step, Transition, lock_order};
 use crate::state::AppState;
@@ -42,6 +42,11 @@ impl Transition for OpenDispute<'_> {
         if step.from == OrderStatus::Expired && !within_appeal_window(o, step.now) {
             return Err(ApiError::invalid_state(
                 "The appeal window of this expired order is over.",
+            ));
+        }
+        if step.from == OrderStatus::Paid && o.rail == Rail::Onchain {
+            return Err(ApiError::invalid_state(
+                "The on-chain payment is confirming; the order completes by itself.",
             ));
         }
         if step.from == OrderStatus::Paid

@@ -129,6 +129,8 @@ impl CashierPage {
         let text = |key: &str| details[key].as_str().unwrap_or_default().to_owned();
         let uri = text("uri");
         let paid = o.paid_amount.unwrap_or(0);
+        // A confirming transfer completes by itself: no dispute while `paid`.
+        self.appeal_open &= self.status != "paid";
         self.onchain = Some(OnchainPay {
             network_name: o
                 .network
