@@ -8,11 +8,14 @@ the README's code blocks exactly as written:
   - `client` + `create_order` with a live key while this script plays the customer and
     the acceptor,
   - `verify_webhook` on every callback received,
-  - `curl` for the balance.
+  - `curl` for the balance,
+  - `client` + `onchain_order` against a local EVM node (anvil, from tests/chain) with
+    the test USDT token, while this script sends the customer's transfer and mines.
 Exits non-zero on the first failure. Standard library only.
 """
 
 import base64
+import decimal
 import hashlib
 import hmac
 import http.server
@@ -39,7 +42,7 @@ def examples():
     found = {}
     for match in re.finditer(r"<!-- example: (\w+) -->\n```(\w+)\n(.*?)```", text, re.S):
         found[match.group(1)] = match.group(3)
-    for name in ("client", "create_order", "verify_webhook", "curl"):
+    for name in ("client", "create_order", "verify_webhook", "curl", "onchain_order"):
         if name not in found:
             sys.exit(f"README.md has no example named {name!r}")
     return found
@@ -113,6 +116,45 @@ class Webhooks:
         sys.exit(f"no {event_type} webhook for {order_id}")
 
 
+ANVIL = os.environ.get("OTCPAY_TEST_ANVIL", os.path.join(
+    ROOT, "tests", "chain", "node_modules", "@foundry-rs", "anvil-linux-amd64", "bin", "anvil"))
+# BIP-32 test vector 1 (m/0'/1/2'/2): public test material.
+TEST_XPUB = ("xpub6FHa3pjLCk84BayeJxFW2SP4XRrFd1JYnxeLeU8EqN3vDfZmbqBqaGJAyiLjTAwm6ZLRQUMv1Z"
+             "ACTj37sR62cfN7fe5JnJ7dh8zL4fiyLHV")
+
+
+def rpc(url, method, params):
+    req = urllib.request.Request(url, data=json.dumps(
+        {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).encode(),
+        headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req) as response:
+        body = json.load(response)
+    if "error" in body:
+        sys.exit(f"{method}: {body['error']}")
+    return body["result"]
+
+
+def start_chain():
+    """A local node and the test token: (process, rpc url, token address)."""
+    if not os.path.exists(ANVIL):
+        sys.exit(f"anvil is not installed at {ANVIL}: run bash tests/chain/setup.sh")
+    url = f"http://127.0.0.1:{free_port()}"
+    node = subprocess.Popen([ANVIL, "--port", url.rsplit(":", 1)[1], "--silent"])
+    for _ in range(200):
+        try:
+            rpc(url, "eth_blockNumber", [])
+            break
+        except OSError:
+            time.sleep(0.05)
+    else:
+        sys.exit("anvil did not start")
+    deployed = subprocess.run(["node", os.path.join(ROOT, "tests", "chain", "deploy.js"), url],
+                              capture_output=True, text=True, timeout=60)
+    if deployed.returncode != 0:
+        sys.exit(f"the test token was not deployed: {deployed.stderr}")
+    return node, url, deployed.stdout.split()[-1]
+
+
 def run_python(code, env, timeout=60):
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                             text=True, timeout=timeout)
@@ -133,6 +175,10 @@ def main():
                       RUST_LOG="warn")
     for name in ("DATABASE_URL", "REDIS_URL", "SMTP_URL"):
         server_env.pop(name, None)
+    node, chain_url, usdt = start_chain()
+    server_env.update(OTCPAY_CHAIN_ETHEREUM_RPC_URL=chain_url, OTCPAY_CHAIN_ETHEREUM_USDT_CONTRACT=usdt,
+                      OTCPAY_CHAIN_ETHEREUM_XPUB=TEST_XPUB, OTCPAY_CHAIN_ETHEREUM_CONFIRMATIONS="2",
+                      OTCPAY_CHAIN_ETHEREUM_START_BLOCK="0", OTCPAY_CHAIN_ETHEREUM_POLL_MS="100")
     server = subprocess.Popen([BINARY], env=server_env, cwd=data_dir)
     try:
         for _ in range(300):
@@ -146,15 +192,17 @@ def main():
             time.sleep(0.1)
         else:
             sys.exit("the server did not become healthy")
-        exercise(base, code)
+        exercise(base, code, chain_url, usdt)
     finally:
         server.terminate()
         server.wait(timeout=20)
+        node.terminate()
+        node.wait(timeout=20)
         shutil.rmtree(data_dir, ignore_errors=True)
-    print("README examples: 4 passed, 0 failed")
+    print("README examples: 5 passed, 0 failed")
 
 
-def exercise(base, code):
+def exercise(base, code, chain_url, usdt):
     hooks = Webhooks()
     admin = expect(*request(base, "POST", "/api/v1/auth/login",
                             {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}), 200, "admin login")["token"]
@@ -231,6 +279,28 @@ def exercise(base, code):
     balance = json.loads(result.stdout)
     if balance["balances"][0]["available"] != "99.00":
         sys.exit(f"unexpected balance from the curl example: {result.stdout} {result.stderr}")
+
+    # 5. On chain: this script is the customer's wallet and the chain while the example polls.
+    onchain = subprocess.Popen([sys.executable, "-c", code["client"] + "\n" + code["onchain_order"]],
+                               env=env_for(merchant["api_key"]), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    first = onchain.stdout.readline().split()
+    if len(first) < 3:
+        sys.exit(f"the on-chain example printed no order: {first} {onchain.stderr.read()}")
+    order_id, address, amount = first[0], first[1], first[2]
+    minted = subprocess.run(
+        ["node", "-e", f"require('{ROOT}/tests/chain/deploy.js').mint('{chain_url}', '{usdt}', "
+                       f"'{address}', '{int(decimal.Decimal(amount) * 1_000_000)}')"],
+        capture_output=True, text=True, timeout=60)
+    if minted.returncode != 0:
+        sys.exit(f"the customer's transfer failed: {minted.stderr}")
+    rpc(chain_url, "anvil_mine", ["0x2"])
+    out, err = onchain.communicate(timeout=90)
+    if onchain.returncode != 0 or "final status: completed 0x" not in out or " 25.00 2" not in out:
+        sys.exit(f"on-chain example failed:\n{out}\n{err}")
+    headers, body = hooks.wait_for("order.completed", order_id)
+    if not verify(merchant["webhook_secret"], headers, body) or not json.loads(body)["data"]["txid"]:
+        sys.exit("the on-chain order.completed callback did not verify or has no txid")
 
 
 if __name__ == "__main__":

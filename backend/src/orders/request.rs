@@ -385,4 +385,61 @@ mod tests {
         );
         assert_ne!(a.fingerprint(), other.fingerprint());
     }
+
+    #[test]
+    fn the_rail_picks_the_fields_that_apply() {
+        let onchain = |extra: Value| {
+            let mut body = json!({"merchant_order_id": "c", "amount": "5.00", "rail": "onchain"});
+            body.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            request(body).parse_rail(Some("CNY"))
+        };
+        let Ok(ParsedOrder::Onchain(p)) = onchain(json!({"network": "bsc"})) else {
+            panic!("an on-chain order");
+        };
+        assert_eq!(p.network.id, "bsc");
+        // The merchant's default fiat does not make an on-chain order an OTC one.
+        let otc = request(json!({"merchant_order_id": "c", "amount": "5.00"}))
+            .parse_rail(Some("CNY"))
+            .unwrap();
+        assert!(matches!(otc, ParsedOrder::Otc(_)));
+        for (extra, param, code) in [
+            (json!({}), "network", ErrorCode::UnsupportedNetwork),
+            (
+                json!({"network": "ETH"}),
+                "network",
+                ErrorCode::UnsupportedNetwork,
+            ),
+            (
+                json!({"network": "tron", "fiat_currency": "CNY"}),
+                "fiat_currency",
+                ErrorCode::InvalidRequest,
+            ),
+            (
+                json!({"network": "tron", "payment_method": "alipay"}),
+                "payment_method",
+                ErrorCode::InvalidRequest,
+            ),
+            (
+                json!({"network": "tron", "rail": "card"}),
+                "rail",
+                ErrorCode::InvalidRequest,
+            ),
+        ] {
+            let e = onchain(extra.clone()).unwrap_err();
+            assert_eq!((e.param.as_deref(), e.code), (Some(param), code), "{extra}");
+        }
+        let e = request(json!({"merchant_order_id": "c", "amount": "5", "fiat_currency": "CNY", "network": "tron"}))
+            .parse_rail(None)
+            .unwrap_err();
+        assert_eq!(e.param.as_deref(), Some("network"));
+        // The rail and network are part of the fingerprint.
+        let tron = onchain(json!({"network": "tron"})).unwrap();
+        let bsc = onchain(json!({"network": "bsc"})).unwrap();
+        let (ParsedOrder::Onchain(tron), ParsedOrder::Onchain(bsc)) = (tron, bsc) else {
+            panic!("on-chain orders");
+        };
+        assert_ne!(tron.fingerprint(), bsc.fingerprint());
+    }
 }

@@ -31,6 +31,10 @@ pub const ERRORS: &[OpErrors] = &[
                 "`currency` is not `USDT`, or `fiat_currency` is not supported (`param`: `fiat_currency`)",
             ),
             (
+                E::UnsupportedNetwork,
+                "`\"rail\": \"onchain\"` without a `network` whose on-chain payments are on (`param`: `network`)",
+            ),
+            (
                 E::DuplicateMerchantOrderId,
                 "the `merchant_order_id` exists with different parameters",
             ),
@@ -153,6 +157,13 @@ pub const ERRORS: &[OpErrors] = &[
 /// parameters `409 duplicate_merchant_order_id`. Sandbox keys (`mk_test_…`) create
 /// sandbox orders (`livemode: false`) that a simulated acceptor takes at once and
 /// confirms a few seconds later.
+///
+/// On-chain orders (`"rail": "onchain"`, `"network"`; live keys, where the network's
+/// on-chain payments are on): the order is `assigned` at once to an address of its own;
+/// `payment_details` is `{"method": "onchain", "network", "address", "token_contract",
+/// "amount", "uri"}` (`uri`: EIP-681 on EVM networks). It becomes `paid` when the
+/// transfers seen there cover the amount, and `completed` once they are confirmed; the
+/// order adds `txid`, `paid_amount` and `confirmations`.
 #[utoipa::path(
     post,
     path = "/api/v1/orders",
