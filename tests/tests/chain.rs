@@ -608,6 +608,38 @@ async fn an_underpaid_onchain_order_stays_open_then_expires_with_the_partial_amo
             .contains("underpaid")
     );
     assert_eq!(available(&merchant.live).await, "0.00");
+
+    // The customer appeals; an admin completes it for what was paid, from custody.
+    let token = expired["cashier_url"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let appeal = app
+        .post(
+            &format!("/pay/{token}/dispute"),
+            None,
+            &json!({"reason": "I sent 10 USDT", "contact": "li@example.com"}),
+        )
+        .await;
+    assert_eq!(appeal.status(), 201);
+    let dispute: Value = appeal.json().await.unwrap();
+    let resolved = app
+        .post(
+            &format!(
+                "/api/v1/admin/disputes/{}/resolve",
+                dispute["id"].as_str().unwrap()
+            ),
+            Some(&admin),
+            &json!({"outcome": "release", "amount": "10.00", "note": "paid 10 of 30 on chain"}),
+        )
+        .await;
+    assert_eq!(resolved.status(), 200, "{:?}", resolved.text().await);
+    let completed = order_where(&merchant, &id, |o| o["status"] == "completed").await;
+    assert_eq!(completed["released_amount"], "10.00");
+    assert_eq!(available(&merchant.live).await, "10.00");
     app.assert_ledger_ok().await;
 }
 

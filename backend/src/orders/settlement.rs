@@ -103,6 +103,53 @@ pub async fn settlement_batch(
     Ok((batch, settlement))
 }
 
+/// Settles an on-chain order in the transaction: its USDT sits at an address of the
+/// platform's key (custody), so the merchant's credit (`{order}:credit`), the fee
+/// (`{order}:fee`) and anything received beyond the amount (`{order}:excess`) are
+/// posted from custody. No acceptor takes part.
+pub async fn settle_from_custody(
+    txn: &DatabaseTransaction,
+    o: &order::Model,
+    settlement: &Settlement,
+    excess: i64,
+    now: i64,
+) -> ApiResult<()> {
+    let custody = AccountKey::custody(true);
+    let merchant = AccountKey::merchant(o.merchant_id.clone(), true);
+    let revenue = AccountKey::revenue(true);
+    ledger::open_accounts(txn, &[custody.clone(), merchant.clone(), revenue.clone()]).await?;
+    let batch: Vec<TransferRequest> = [
+        (
+            transfer_ids::credit(&o.id),
+            &merchant,
+            settlement.net,
+            "order_credit",
+        ),
+        (
+            transfer_ids::fee(&o.id),
+            &revenue,
+            settlement.revenue,
+            "order_fee",
+        ),
+        (
+            transfer_ids::excess(&o.id),
+            &merchant,
+            excess,
+            "order_excess",
+        ),
+    ]
+    .into_iter()
+    .filter(|(_, _, amount, _)| *amount > 0)
+    .map(|(id, to, amount, kind)| {
+        TransferRequest::posted(id, custody.clone(), to.clone(), amount)
+            .with_kind(kind)
+            .with_reference(o.id.clone())
+    })
+    .collect();
+    ledger::apply(txn, &batch, now).await?;
+    Ok(())
+}
+
 /// Engine commands after a settlement: the released amount leaves the acceptor's
 /// liquidity (or was captured outside the engine), and the commission comes back.
 /// (The runner drops them for a sandbox order.)

@@ -11,9 +11,9 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseTransaction, IntoActiv
 
 use crate::error::ApiResult;
 use crate::ids::OrderId;
-use crate::ledger::{self, AccountKey, TransferRequest};
 use crate::orders::announce::{self, state_event};
-use crate::orders::model::{Actor, OrderStatus, Rail, transfer_ids};
+use crate::orders::model::{Actor, OrderStatus, Rail, Settlement};
+use crate::orders::settlement::settle_from_custody;
 use crate::orders::store::{self, order};
 use crate::orders::transition::{self, Effects, Scope, Step, Transition, lock_order};
 use crate::state::AppState;
@@ -116,40 +116,9 @@ impl Transition for ChainCompleted<'_> {
         active: &mut order::ActiveModel,
         _effects: &mut Effects,
     ) -> ApiResult<()> {
-        let custody = AccountKey::custody(true);
-        let merchant = AccountKey::merchant(o.merchant_id.clone(), true);
-        let revenue = AccountKey::revenue(true);
-        ledger::open_accounts(
-            step.txn,
-            &[custody.clone(), merchant.clone(), revenue.clone()],
-        )
-        .await?;
+        let settlement = Settlement::compute(o.amount, o.fee, o.amount, |_| 0);
         let excess = self.payment.confirmed - o.amount;
-        let splits = [
-            (
-                transfer_ids::credit(&o.id),
-                &merchant,
-                o.amount - o.fee,
-                "order_credit",
-            ),
-            (transfer_ids::fee(&o.id), &revenue, o.fee, "order_fee"),
-            (
-                transfer_ids::excess(&o.id),
-                &merchant,
-                excess,
-                "order_excess",
-            ),
-        ];
-        let batch: Vec<TransferRequest> = splits
-            .into_iter()
-            .filter(|(_, _, amount, _)| *amount > 0)
-            .map(|(id, to, amount, kind)| {
-                TransferRequest::posted(id, custody.clone(), to.clone(), amount)
-                    .with_kind(kind)
-                    .with_reference(o.id.clone())
-            })
-            .collect();
-        ledger::apply(step.txn, &batch, step.now).await?;
+        settle_from_custody(step.txn, o, &settlement, excess, step.now).await?;
         if o.paid_at.is_none() {
             active.paid_at = Set(Some(step.now));
         }

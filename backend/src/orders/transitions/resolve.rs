@@ -13,11 +13,13 @@ use super::dispute::mail_acceptor_about_dispute;
 use crate::db;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::ids::DisputeId;
-use crate::ledger::{self, AccountKey, TransferRequest};
+use crate::ledger;
 use crate::mail::MailKind;
 use crate::orders::dispute::{self, DisputeStatus};
-use crate::orders::model::{Actor, OrderStatus, Rail, Settlement, transfer_ids};
-use crate::orders::settlement::{settlement_batch, settlement_commands, void_reservation};
+use crate::orders::model::{Actor, OrderStatus, Rail, Settlement};
+use crate::orders::settlement::{
+    settle_from_custody, settlement_batch, settlement_commands, void_reservation,
+};
 use crate::orders::store::order;
 use crate::orders::transition::{self, Effects, Scope, Step, Transition, lock_order};
 use crate::state::AppState;
@@ -92,7 +94,7 @@ impl Transition for Resolve<'_> {
                 )
                 .with_param("amount"));
             }
-            if o.acceptor_id.is_none() {
+            if o.acceptor_id.is_none() && o.rail == Rail::Otc {
                 return Err(ApiError::invalid_state(
                     "The order has no acceptor to release from.",
                 ));
@@ -138,37 +140,7 @@ impl Transition for Resolve<'_> {
                 // An on-chain order appealed after expiry (paid late, or underpaid):
                 // what the admin releases comes from custody, where the transfers are.
                 let settlement = Settlement::compute(o.amount, o.fee, amount, |_| 0);
-                let custody = AccountKey::custody(true);
-                let merchant = AccountKey::merchant(o.merchant_id.clone(), true);
-                let revenue = AccountKey::revenue(true);
-                ledger::open_accounts(
-                    step.txn,
-                    &[custody.clone(), merchant.clone(), revenue.clone()],
-                )
-                .await?;
-                let batch: Vec<TransferRequest> = [
-                    (
-                        transfer_ids::credit(&o.id),
-                        merchant,
-                        settlement.net,
-                        "order_credit",
-                    ),
-                    (
-                        transfer_ids::fee(&o.id),
-                        revenue,
-                        settlement.revenue,
-                        "order_fee",
-                    ),
-                ]
-                .into_iter()
-                .filter(|(_, _, amount, _)| *amount > 0)
-                .map(|(id, to, amount, kind)| {
-                    TransferRequest::posted(id, custody.clone(), to, amount)
-                        .with_kind(kind)
-                        .with_reference(o.id.clone())
-                })
-                .collect();
-                ledger::apply(step.txn, &batch, step.now).await?;
+                settle_from_custody(step.txn, o, &settlement, 0, step.now).await?;
                 active.fee = Set(settlement.fee);
                 active.completed_at = Set(Some(step.now));
                 active.released_amount = Set(Some(settlement.released));
