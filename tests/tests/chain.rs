@@ -692,3 +692,40 @@ async fn onchain_orders_refuse_what_they_cannot_be() {
     assert_eq!(r.status(), 409);
     app.assert_ledger_ok().await;
 }
+
+#[tokio::test]
+async fn an_overpaid_onchain_order_completes_and_credits_the_excess_apart() {
+    let (node, token, app) = setup().await;
+    let merchant = create_merchant(&app, json!({"fee_rate": "0.01"})).await;
+    let order = onchain_order(&merchant, "oc-over", "10.00").await;
+    let id = order["id"].as_str().unwrap().to_owned();
+    let address = order["payment_details"]["address"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    node.mint(&token, &address, 12 * USDT as u64).await;
+    node.mine(CONFIRMATIONS as u64).await;
+    let completed = order_where(&merchant, &id, |o| o["status"] == "completed").await;
+    assert_eq!(completed["paid_amount"], "12.00");
+    assert_eq!(completed["net_amount"], "9.90");
+    // 10 − 1 % fee, and the 2 USDT beyond the amount, each as its own entry.
+    assert_eq!(available(&merchant.live).await, "11.90");
+    let entries: Value = merchant
+        .live
+        .get("/api/v1/ledger/entries")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let kinds: Vec<&str> = entries["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["kind"].as_str())
+        .collect();
+    assert!(
+        kinds.contains(&"order_credit") && kinds.contains(&"order_excess"),
+        "{entries}"
+    );
+    app.assert_ledger_ok().await;
+}

@@ -60,6 +60,7 @@ impl BalancePage {
             "withdrawal" => self.ctx.t("merchant_balance.kind_withdrawal"),
             "withdrawal_fee" => self.ctx.t("merchant_balance.kind_withdrawal_fee"),
             "deposit" => self.ctx.t("merchant_balance.kind_deposit"),
+            "order_excess" => self.ctx.t("merchant_balance.kind_order_excess"),
             other => other,
         }
     }
