@@ -317,6 +317,13 @@ async fn every_admin_page_renders_for_an_admin_and_refuses_other_roles() {
             "/admin/audit",
             vec!["<caption>Audit log</caption>", "acceptor.deposit"],
         ),
+        (
+            "/admin/chain",
+            vec![
+                "<caption>On-chain transfers</caption>",
+                "On-chain deposits are not enabled",
+            ],
+        ),
         ("/admin/security", vec!["Two-factor authentication is on."]),
     ];
     for (path, names) in &pages {
@@ -370,6 +377,7 @@ async fn every_admin_page_renders_for_an_admin_and_refuses_other_roles() {
         ("/admin/disputes", "<caption>申诉</caption>"),
         ("/admin/withdrawals", "<caption>提现</caption>"),
         ("/admin/audit", "<caption>审计日志</caption>"),
+        ("/admin/chain", "<caption>链上转账</caption>"),
     ] {
         let html = app
             .client

@@ -297,6 +297,12 @@ async fn a_reorg_after_the_credit_raises_an_alert_and_leaves_the_ledger() {
         audit.to_string().contains("chain.transfer_vanished") && audit.to_string().contains(id),
         "{audit}"
     );
+    // The console lists it for review, with why.
+    let html = page(&app, &admin, "/admin/chain", "en").await;
+    assert!(html.contains("Credited, block gone"), "{html}");
+    assert!(html.contains("left the chain"));
+    let html = page(&app, &admin, "/admin/chain", "zh-CN").await;
+    assert!(html.contains("已入账，区块已消失"));
     app.assert_ledger_ok().await;
 }
 

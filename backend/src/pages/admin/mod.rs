@@ -1,5 +1,5 @@
 //! The admin console (`/admin…`): the overview, acceptors, merchants, disputes,
-//! withdrawals and the audit log, plus the console's live stream (`/admin/events`). Its
+//! withdrawals, on-chain transfers to review and the audit log, plus the console's live stream (`/admin/events`). Its
 //! security page is the shared `pages::security`.
 //!
 //! Every page shows, while the admin's session may not move money (no second factor),
@@ -10,6 +10,7 @@
 
 pub mod acceptors;
 pub mod audit;
+pub mod chain;
 pub mod disputes;
 pub mod merchants;
 pub mod overview;
@@ -31,6 +32,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     disputes::http::configure(cfg);
     withdrawals::http::configure(cfg);
     audit::http::configure(cfg);
+    chain::http::configure(cfg);
     cfg.route("/admin/events", web::get().to(events));
 }
 
