@@ -79,8 +79,12 @@ impl Anvil {
     /// Starts a node that mines a block per transaction (and on `anvil_mine`).
     pub async fn start() -> Self {
         otcpay::telemetry::install_crypto_provider();
+        // Everything that can fail comes before the spawn: once the node runs, only the
+        // handle (whose drop kills it) may panic.
+        let client = reqwest::Client::new();
+        let binary = anvil_binary();
         let port = free_port();
-        let child = Command::new(anvil_binary())
+        let child = Command::new(binary)
             .args(["--port", &port.to_string(), "--silent"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -89,7 +93,7 @@ impl Anvil {
         let mut node = Self {
             child,
             url: format!("http://127.0.0.1:{port}"),
-            client: reqwest::Client::new(),
+            client,
             account: String::new(),
         };
         for _ in 0..200 {
