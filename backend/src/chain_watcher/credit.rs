@@ -148,7 +148,8 @@ async fn insert(
     Ok(Some(store::insert_transfer(txn, row).await?))
 }
 
-fn as_i64(n: u64) -> i64 {
+/// A block number or count as the database stores it (`BIGINT`).
+pub(super) fn as_i64(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
@@ -167,14 +168,12 @@ async fn pending(
     confirmations: u64,
     after: &mut AfterCommit,
 ) -> ApiResult<()> {
-    let row = match find(txn, scan, transfer).await? {
-        None => match insert(txn, scan, transfer, block, confirmations).await? {
-            Some(row) => {
+    match find(txn, scan, transfer).await? {
+        None => {
+            if let Some(row) = insert(txn, scan, transfer, block, confirmations).await? {
                 announce(txn, scan, &row, "deposit.pending", after).await?;
-                row
             }
-            None => return Ok(()),
-        },
+        }
         Some(row)
             if matches!(
                 row.status,
@@ -194,11 +193,10 @@ async fn pending(
             } else {
                 live_event(scan, &row, after);
             }
-            row
         }
-        Some(_) => return Ok(()), // credited or under review: confirmations no longer matter
-    };
-    debug_assert!(row.status != TransferStatus::Confirmed);
+        // Credited or under review: confirmations no longer matter.
+        Some(_) => {}
+    }
     Ok(())
 }
 

@@ -26,7 +26,7 @@ use sea_orm::TransactionTrait;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use super::credit::{self, AfterCommit, Owners, Scan};
+use super::credit::{self, AfterCommit, Owners, Scan, as_i64};
 use crate::chain::config::ChainNetwork;
 use crate::chain::follow::{FollowError, Follower, Step};
 use crate::chain::rpc::{ChainRpc, RpcError};
@@ -339,8 +339,4 @@ async fn after_commit(
         )
         .await;
     }
-}
-
-fn as_i64(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
 }

@@ -69,6 +69,19 @@ pub fn human_time_of(rfc3339: &str) -> String {
         .unwrap_or_else(|_| rfc3339.to_owned())
 }
 
+/// A long hash cut for narrow columns: its first `head` and last `tail` characters
+/// around an ellipsis (`0x1234…cdef`); shown whole when that would not be shorter.
+pub fn shortened(text: &str, head: usize, tail: usize) -> String {
+    let len = text.len();
+    match (
+        text.get(..head),
+        len.checked_sub(tail).and_then(|t| text.get(t..)),
+    ) {
+        (Some(start), Some(end)) if len > head + tail + 4 => format!("{start}…{end}"),
+        _ => text.to_owned(),
+    }
+}
+
 /// `(RFC 3339, human text)` of a time, for `<time datetime="…">text</time>`.
 pub fn time_pair(ms: i64) -> (String, String) {
     (crate::db::rfc3339(ms), human_time(ms))
@@ -121,5 +134,15 @@ mod tests {
         assert_eq!(local_path(Some("https://evil.example"), "/"), "/");
         assert_eq!(local_path(Some("/\\evil.example"), "/"), "/");
         assert_eq!(local_path(None, "/login"), "/login");
+    }
+
+    #[test]
+    fn long_hashes_are_shortened_and_short_ones_kept_whole() {
+        let txid = "0x95d66b34f7d65fd612f2b19f5e45e6fa1ef6f0351401c31c158ebffbc6daf186";
+        assert_eq!(shortened(txid, 6, 4), "0x95d6…f186");
+        assert_eq!(shortened(txid, 10, 6), "0x95d66b34…daf186");
+        // Not shorter with the ellipsis: shown whole.
+        assert_eq!(shortened("0x1234567890ab", 6, 4), "0x1234567890ab");
+        assert_eq!(shortened("tx-1", 6, 4), "tx-1");
     }
 }

@@ -6,7 +6,7 @@ use crate::chain::entity::{OwnerKind, TransferStatus};
 use crate::chain::service::{self as chain, ChainDepositView, Chains};
 use crate::error::ApiResult;
 use crate::orders::view::qr_data_uri;
-use crate::pages::{PageCtx, time_pair};
+use crate::pages::{PageCtx, shortened, time_pair};
 use crate::state::AppState;
 use crate::values::networks::Network;
 
@@ -114,12 +114,7 @@ fn row(ctx: &PageCtx, d: &ChainDepositView) -> DepositRow {
         }
     };
     let (at, at_text) = time_pair(d.seen_at);
-    let txid_short = match (d.txid.get(..6), d.txid.len().checked_sub(4)) {
-        (Some(head), Some(tail)) if d.txid.len() > 14 => {
-            format!("{head}…{}", d.txid.get(tail..).unwrap_or_default())
-        }
-        _ => d.txid.clone(),
-    };
+    let txid_short = shortened(&d.txid, 6, 4);
     DepositRow {
         network_name: network_name(&d.network),
         txid: d.txid.clone(),

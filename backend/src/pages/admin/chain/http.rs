@@ -8,7 +8,7 @@ use crate::chain::{Chains, store};
 use crate::money::Usdt;
 use crate::pages::admin::{Chrome, api, db};
 use crate::pages::context::state_of;
-use crate::pages::{AdminPage, PageCtx, PageError, render, time_pair};
+use crate::pages::{AdminPage, PageCtx, PageError, render, shortened, time_pair};
 use crate::values::networks::Network;
 
 /// Transfers listed.
@@ -59,12 +59,7 @@ fn row(ctx: &PageCtx, t: &crate::chain::entity::transfer::Model) -> TransferRow 
         OwnerKind::Order => ("admin_chain.owner_order", None),
     };
     let status = t.status.as_str();
-    let txid_short = match (t.txid.get(..10), t.txid.len().checked_sub(6)) {
-        (Some(head), Some(tail)) if t.txid.len() > 20 => {
-            format!("{head}…{}", t.txid.get(tail..).unwrap_or_default())
-        }
-        _ => t.txid.clone(),
-    };
+    let txid_short = shortened(&t.txid, 10, 6);
     TransferRow {
         at: time_pair(t.seen_at),
         network_name: Network::find(&t.network).map_or("", |n| n.name),
